@@ -1,0 +1,55 @@
+// Gate: synthetic weights (range, determinism) and int32 logits on a hand-computed case.
+#include "router/gate.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "runtime/core/error.h"
+
+namespace moefab::router {
+namespace {
+
+TEST(GateTest, LogitsHandCase) {
+  const GateWeights gate{3, 4, {1, 2, 3, 4,        //
+                                -1, 0, 1, 0,       //
+                                127, -128, 127, -128}};
+  const std::vector<std::int8_t> h = {10, -20, 30, -128};
+  // e0: 10 - 40 + 90 - 512 = -452; e1: -10 + 30 = 20; e2: 1270 + 2560 + 3810 + 16384.
+  EXPECT_EQ(GateLogits(gate, h), (std::vector<std::int32_t>{-452, 20, 24024}));
+}
+
+TEST(GateTest, SyntheticWeightsAreSeededAndInRange) {
+  const GateWeights a = MakeSyntheticGateWeights(8, 64, 7);
+  const GateWeights b = MakeSyntheticGateWeights(8, 64, 7);
+  const GateWeights c = MakeSyntheticGateWeights(8, 64, 8);
+  EXPECT_EQ(a.num_experts, 8u);
+  EXPECT_EQ(a.d_model, 64u);
+  ASSERT_EQ(a.w.size(), 512u);
+  EXPECT_EQ(a.w, b.w);
+  EXPECT_NE(a.w, c.w);
+  EXPECT_EQ(*std::min_element(a.w.begin(), a.w.end()), -64);
+  EXPECT_EQ(*std::max_element(a.w.begin(), a.w.end()), 63);
+}
+
+TEST(GateTest, SyntheticWeightsRejectEmptyShape) {
+  EXPECT_THROW((void)MakeSyntheticGateWeights(0, 16, 1), ConfigError);
+  EXPECT_THROW((void)MakeSyntheticGateWeights(4, 0, 1), ConfigError);
+}
+
+TEST(GateTest, LogitsMatchNaiveDotProduct) {
+  const GateWeights gate = MakeSyntheticGateWeights(16, 128, 3);
+  std::vector<std::int8_t> h(128);
+  for (std::size_t j = 0; j < h.size(); ++j) h[j] = static_cast<std::int8_t>(j * 37 % 256 - 128);
+  const auto logits = GateLogits(gate, h);
+  ASSERT_EQ(logits.size(), 16u);
+  for (std::uint32_t e = 0; e < 16; ++e) {
+    int expect = 0;
+    for (std::uint32_t j = 0; j < 128; ++j) expect += gate.w[e * 128 + j] * h[j];
+    EXPECT_EQ(logits[e], expect) << "expert " << e;
+  }
+}
+
+}  // namespace
+}  // namespace moefab::router
