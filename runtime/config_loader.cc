@@ -1,0 +1,323 @@
+#include "runtime/config_loader.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "chips/expert_engine.h"
+#include "moefab.pb.h"
+#include "runtime/core/error.h"
+
+namespace moefab {
+
+namespace {
+
+namespace pb = ::moefab::config;
+
+// Collects parse errors as "file:line:col: message" (1-based, as editors count).
+class ParseErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ParseErrors(std::string file) : file_(std::move(file)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
+                     ": " + message);
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    AddError(line, column, message);
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+
+ private:
+  std::string file_;               // name used in messages
+  std::vector<std::string> lines_; // one per error
+};
+
+// Accumulates validation errors; Throw() raises one ConfigError with all of them.
+class Problems {
+ public:
+  explicit Problems(std::string file) : file_(std::move(file)) {}
+  template <typename V>
+  void Add(const std::string& field, const V& value, const std::string& expected) {
+    std::ostringstream os;
+    os << file_ << ": " << field << "=" << value << ": " << expected;
+    lines_.push_back(os.str());
+  }
+  void AddRaw(const std::string& text) { lines_.push_back(file_ + ": " + text); }
+  bool empty() const { return lines_.empty(); }
+  void ThrowIfAny() const {
+    if (lines_.empty()) return;
+    std::string all;
+    for (const auto& l : lines_) all += (all.empty() ? "" : "\n") + l;
+    throw ConfigError(all);
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> lines_;
+};
+
+std::string JoinDims(const google::protobuf::RepeatedField<uint32_t>& dims) {
+  std::string s = "[";
+  for (int i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
+  out.name = m.name();
+  if (m.num_layers() < 1) p.Add("model.num_layers", m.num_layers(), "expected >= 1");
+  if (m.d_model() < 1) p.Add("model.d_model", m.d_model(), "expected >= 1");
+  if (m.expert_width() < 1) p.Add("model.expert_width", m.expert_width(), "expected >= 1");
+  if (m.num_experts() < 1) p.Add("model.num_experts", m.num_experts(), "expected >= 1");
+  if (m.top_k() < 1 || m.top_k() > m.num_experts())
+    p.Add("model.top_k", m.top_k(),
+          "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
+  if (m.router() != pb::ROUTER_RULE_UNSPECIFIED && m.router() != pb::SOFTMAX_TOPK_RENORM)
+    p.Add("model.router", pb::RouterRule_Name(m.router()), "expected SOFTMAX_TOPK_RENORM");
+  if (m.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED && m.weight_format() != pb::INT4)
+    p.Add("model.weight_format", pb::WeightFormat_Name(m.weight_format()), "expected INT4");
+  if (m.gate_logit_scale() < 0)
+    p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0 (0 = default 1/256)");
+  out.num_layers = m.num_layers();
+  out.d_model = m.d_model();
+  out.expert_width = m.expert_width();
+  out.num_experts = m.num_experts();
+  out.top_k = m.top_k();
+  out.weight_seed = m.weight_seed();
+  out.gate_logit_scale = m.gate_logit_scale() > 0 ? m.gate_logit_scale() : 1.0 / 256.0;
+}
+
+void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
+  if (c.skus_size() == 0) p.Add("skus", "(none)", "expected at least one chip kind");
+  std::set<std::string> names;
+  for (int i = 0; i < c.skus_size(); ++i) {
+    const auto& s = c.skus(i);
+    const std::string f = "skus[" + std::to_string(i) + "]";
+    SkuOptions o;
+    o.name = s.name();
+    if (s.name().empty()) p.Add(f + ".name", "\"\"", "expected a non-empty name");
+    if (!names.insert(s.name()).second)
+      p.Add(f + ".name", "\"" + s.name() + "\"", "expected a unique name (already used)");
+    if (s.kind() == pb::ATTENTION) {
+      o.kind = ChipKind::kAttention;
+    } else if (s.kind() == pb::EXPERT) {
+      o.kind = ChipKind::kExpert;
+    } else {
+      p.Add(f + ".kind", pb::ChipKind_Name(s.kind()), "expected ATTENTION or EXPERT");
+    }
+    const uint32_t mhz = s.clock_mhz() ? s.clock_mhz() : 1000;
+    if (mhz > 1000000) p.Add(f + ".clock_mhz", mhz, "expected <= 1000000 (1 ps period)");
+    // Period rounded to the nearest picosecond (ticks are integer ps).
+    o.clock.period_ps = (1000000ULL + mhz / 2) / mhz;
+    o.mac_lanes = s.mac_lanes() ? s.mac_lanes() : 8;
+    o.weight_capacity_bits = s.weight_capacity_bits();
+    o.attention_ps = Tick{s.attention_ns() ? s.attention_ns() : 200u} * kPsPerNs;
+    o.gate_ps = Tick{s.gate_ns() ? s.gate_ns() : 20u} * kPsPerNs;
+    o.combine_ps = Tick{s.combine_ns() ? s.combine_ns() : 10u} * kPsPerNs;
+    out.skus.push_back(o);
+  }
+}
+
+void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
+  std::map<std::string, uint32_t> by_name;
+  for (uint32_t i = 0; i < out.skus.size(); ++i) by_name[out.skus[i].name] = i;
+  if (c.chips_size() == 0) p.Add("chips", "(none)", "expected one entry per torus node");
+  bool has_attention = false, has_expert = false;
+  for (int i = 0; i < c.chips_size(); ++i) {
+    auto it = by_name.find(c.chips(i).sku());
+    if (it == by_name.end()) {
+      std::string known;
+      for (const auto& [n, idx] : by_name) known += (known.empty() ? "" : ", ") + n;
+      p.Add("chips[" + std::to_string(i) + "].sku", "\"" + c.chips(i).sku() + "\"",
+            "expected the name of a chip kind in skus (" + known + ")");
+      out.node_sku.push_back(0);
+      continue;
+    }
+    out.node_sku.push_back(it->second);
+    has_attention |= out.skus[it->second].kind == ChipKind::kAttention;
+    has_expert |= out.skus[it->second].kind == ChipKind::kExpert;
+  }
+  if (c.chips_size() > 0 && !has_attention)
+    p.Add("chips", std::to_string(c.chips_size()) + " chips", "expected at least one ATTENTION chip");
+  if (c.chips_size() > 0 && !has_expert)
+    p.Add("chips", std::to_string(c.chips_size()) + " chips", "expected at least one EXPERT chip");
+}
+
+void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
+  if (!c.has_fabric() || !c.fabric().has_torus()) {
+    p.Add("fabric.torus", "(missing)", "expected a torus with dims");
+    return;
+  }
+  const auto& f = c.fabric();
+  const auto& dims = f.torus().dims();
+  if (dims.empty() || dims.size() > 3)
+    p.Add("fabric.torus.dims", JoinDims(dims), "expected 1 to 3 axes");
+  uint64_t nodes = 1;
+  for (int i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 1)
+      p.Add("fabric.torus.dims[" + std::to_string(i) + "]", dims[i], "expected >= 1");
+    nodes *= dims[i];
+    out.torus_dims.push_back(dims[i]);
+  }
+  if (!dims.empty() && nodes != static_cast<uint64_t>(c.chips_size()))
+    p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(nodes) + " nodes)",
+          "expected the product to equal the number of chips (" +
+              std::to_string(c.chips_size()) + ")");
+  out.link.router_delay_ps = f.router_delay_ps() ? f.router_delay_ps() : 20000;
+  out.link.wire_latency_ps = f.link_latency_ps() ? f.link_latency_ps() : 10000;
+  out.link.bandwidth_mbytes_per_s =
+      f.link_bandwidth_mbytes_per_s() ? f.link_bandwidth_mbytes_per_s() : 50000;
+  out.header_bytes = f.header_bytes() ? f.header_bytes() : 16;
+}
+
+void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
+  const auto& m = out.model;
+  std::vector<NodeId> expert_nodes;
+  for (NodeId n = 0; n < out.node_sku.size(); ++n)
+    if (out.skus.size() > out.node_sku[n] && out.SkuOf(n).kind == ChipKind::kExpert)
+      expert_nodes.push_back(n);
+  if (expert_nodes.empty() || m.num_layers == 0 || m.num_experts == 0) return;
+  const auto strategy = c.placement().strategy();
+  if (strategy == pb::PLACEMENT_STRATEGY_UNSPECIFIED || strategy == pb::ROUND_ROBIN) {
+    if (c.placement().entries_size() > 0)
+      p.Add("placement.entries", c.placement().entries_size(),
+            "expected no entries unless placement.strategy is EXPLICIT");
+    out.placement = router::RoundRobinPlacement(m.num_layers, m.num_experts, expert_nodes);
+  } else {
+    router::Placement pl;
+    pl.num_layers = m.num_layers;
+    pl.num_experts = m.num_experts;
+    pl.replicas.resize(static_cast<size_t>(m.num_layers) * m.num_experts);
+    for (int i = 0; i < c.placement().entries_size(); ++i) {
+      const auto& e = c.placement().entries(i);
+      const std::string f = "placement.entries[" + std::to_string(i) + "]";
+      if (e.layer() >= m.num_layers) {
+        p.Add(f + ".layer", e.layer(), "expected < model.num_layers (" + std::to_string(m.num_layers) + ")");
+        continue;
+      }
+      if (e.expert() >= m.num_experts) {
+        p.Add(f + ".expert", e.expert(), "expected < model.num_experts (" + std::to_string(m.num_experts) + ")");
+        continue;
+      }
+      auto& reps = pl.replicas[static_cast<size_t>(e.layer()) * m.num_experts + e.expert()];
+      if (!reps.empty()) p.Add(f, "(layer " + std::to_string(e.layer()) + ", expert " + std::to_string(e.expert()) + ")", "expected each (layer, expert) once");
+      for (int j = 0; j < e.nodes_size(); ++j) {
+        const NodeId n = e.nodes(j);
+        const std::string fn = f + ".nodes[" + std::to_string(j) + "]";
+        if (n >= out.node_sku.size())
+          p.Add(fn, n, "expected a chip that exists (0.." + std::to_string(out.node_sku.size() - 1) + ")");
+        else if (out.SkuOf(n).kind != ChipKind::kExpert)
+          p.Add(fn, n, "expected an EXPERT chip (chip " + std::to_string(n) + " is " + out.SkuOf(n).name + ")");
+        else
+          reps.push_back(n);
+      }
+    }
+    if (p.empty()) {
+      try {
+        router::ValidatePlacement(pl, expert_nodes);
+      } catch (const ConfigError& e) {
+        p.AddRaw(std::string("placement: ") + e.what());
+      }
+    }
+    out.placement = std::move(pl);
+  }
+  // Weight capacity: int4 weights of gate, up and down matrices per expert slot.
+  const uint64_t bits_per_expert = 3ULL * m.d_model * m.expert_width * 4ULL;
+  for (NodeId n : expert_nodes) {
+    const uint64_t cap = out.SkuOf(n).weight_capacity_bits;
+    const uint64_t held = out.placement.SlotsOn(n).size() * bits_per_expert;
+    if (cap > 0 && held > cap)
+      p.AddRaw("chip " + std::to_string(n) + " (sku " + out.SkuOf(n).name + "): placement puts " +
+               std::to_string(out.placement.SlotsOn(n).size()) + " experts = " +
+               std::to_string(held) + " weight bits on it; expected <= weight_capacity_bits (" +
+               std::to_string(cap) + ")");
+  }
+}
+
+void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
+  const auto& w = c.workload();
+  if (w.num_tokens() < 1) p.Add("workload.num_tokens", w.num_tokens(), "expected >= 1");
+  out.workload.num_tokens = w.num_tokens();
+  out.workload.concurrency = w.concurrency() ? w.concurrency() : 1;
+  out.workload.input_seed = w.input_seed();
+  const auto& s = c.simulation();
+  switch (s.fidelity()) {
+    case pb::FIDELITY_UNSPECIFIED:
+    case pb::RTL: out.fidelity = Fidelity::kRtl; break;
+    case pb::ANALYTIC: out.fidelity = Fidelity::kAnalytic; break;
+    default: p.Add("simulation.fidelity", s.fidelity(), "expected RTL or ANALYTIC");
+  }
+  out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin
+                                                               : RankMapping::kBlock;
+  out.golden_check = !s.skip_golden_check();
+  out.progress_seconds = s.progress_seconds() ? s.progress_seconds() : 5;
+  if (out.fidelity == Fidelity::kRtl && p.empty()) {
+    std::set<std::string> missing;
+    const auto builds = chips::AvailableRtlBuilds();
+    for (const auto& sku : out.skus) {
+      if (sku.kind != ChipKind::kExpert) continue;
+      const std::string shape = std::to_string(out.model.d_model) + "x" +
+                                std::to_string(out.model.expert_width) + "x" +
+                                std::to_string(sku.mac_lanes);
+      if (std::find(builds.begin(), builds.end(), shape) == builds.end()) missing.insert(shape);
+    }
+    for (const auto& shape : missing) {
+      std::string known;
+      for (const auto& b : builds) known += (known.empty() ? "" : ", ") + b;
+      p.Add("simulation.fidelity", "RTL",
+            "no Verilated expert engine is built for d_model x expert_width x mac_lanes = " +
+                shape + " (built: " + known +
+                "); add the shape to the CMake list MOEFAB_RTL_SHAPES or use fidelity ANALYTIC");
+    }
+  }
+}
+
+RunOptions Convert(const pb::Config& c, const std::string& name) {
+  Problems p(name);
+  RunOptions out;
+  out.config_path = name;
+  if (!c.has_model()) p.Add("model", "(missing)", "expected a model section");
+  if (!c.has_workload()) p.Add("workload", "(missing)", "expected a workload section");
+  ConvertModel(c.model(), p, out.model);
+  ConvertSkus(c, p, out);
+  ConvertChips(c, p, out);
+  ConvertFabric(c, p, out);
+  if (p.empty()) ConvertPlacement(c, p, out);
+  ConvertRest(c, p, out);
+  p.ThrowIfAny();
+  google::protobuf::TextFormat::Printer printer;
+  printer.PrintToString(c, &out.config_echo);
+  return out;
+}
+
+}  // namespace
+
+RunOptions LoadConfigText(const std::string& text, const std::string& name) {
+  pb::Config config;
+  ParseErrors errors(name);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    std::string all;
+    for (const auto& l : errors.lines()) all += (all.empty() ? "" : "\n") + l;
+    if (all.empty()) all = name + ": not a valid text-format moefab config";
+    throw ConfigError(all + "\n(the schema is configs/moefab.proto)");
+  }
+  return Convert(config, name);
+}
+
+RunOptions LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file (does it exist and is it readable?)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return LoadConfigText(ss.str(), path);
+}
+
+}  // namespace moefab

@@ -1,0 +1,46 @@
+#include "runtime/logging.h"
+
+#include <vector>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace moefab {
+
+namespace {
+const char* const kLayers[] = {"chips", "fabric", "router", "runtime"};
+}  // namespace
+
+void SetUpLogging(const LoggingOptions& options) {
+  std::vector<spdlog::sink_ptr> sinks;
+  auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  console->set_level(options.rank == 0 ? (options.verbose ? spdlog::level::debug
+                                                          : spdlog::level::info)
+                                       : spdlog::level::warn);
+  sinks.push_back(console);
+  if (!options.log_file.empty()) {
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.log_file, true);
+    file->set_level(spdlog::level::debug);
+    sinks.push_back(file);
+  }
+  const std::string pattern = "[%H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%n] %^%l%$: %v";
+  for (const char* name : kLayers) {
+    spdlog::drop(name);
+    auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+    logger->set_pattern(pattern);
+    logger->set_level(spdlog::level::debug);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::register_logger(logger);
+  }
+}
+
+std::shared_ptr<spdlog::logger> Logger(const std::string& layer) {
+  auto logger = spdlog::get(layer);
+  if (!logger) {
+    SetUpLogging(LoggingOptions{});
+    logger = spdlog::get(layer);
+  }
+  return logger;
+}
+
+}  // namespace moefab

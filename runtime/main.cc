@@ -1,0 +1,112 @@
+// The moefab command line.
+//   moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin] [--verbose]
+//   moefab help | version
+// Works alone (1 rank) and under mpirun -np N. Exit codes: 0 ok, 1 error, 2 bad input,
+// 3 golden mismatch.
+#include <mpi.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "runtime/core/error.h"
+#include "runtime/run.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin] [--verbose]\n"
+    "       moefab help | version\n"
+    "\n"
+    "  run      simulate the cluster of CONFIG (a text-format protobuf file, schema\n"
+    "           configs/moefab.proto; default: the embedded configs/tiny.textproto) and\n"
+    "           write DIR/results.json. Run it alone or under `mpirun -np N`.\n"
+    "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
+
+void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
+
+int rank0() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+// Parses `run` arguments; throws ConfigError naming the bad argument.
+moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
+  moefab::RunArgs args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string& s = a[i];
+    auto value = [&](const std::string& flag) {
+      if (i + 1 >= a.size()) throw moefab::ConfigError("command line: " + flag + " needs a value");
+      return a[++i];
+    };
+    if (s == "--out" || s == "-o") {
+      args.out_dir = value(s);
+    } else if (s.rfind("--out=", 0) == 0) {
+      args.out_dir = s.substr(6);
+    } else if (s == "--rank-mapping") {
+      args.rank_mapping = value(s);
+      if (args.rank_mapping != "block" && args.rank_mapping != "round-robin")
+        throw moefab::ConfigError("command line: --rank-mapping=" + args.rank_mapping +
+                                  ": expected block or round-robin");
+    } else if (s == "--verbose" || s == "-v") {
+      args.verbose = true;
+    } else if (!s.empty() && s[0] == '-') {
+      throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
+    } else if (args.config_path.empty()) {
+      args.config_path = s;
+    } else {
+      throw moefab::ConfigError("command line: unexpected argument " + s +
+                                " (one CONFIG file at most)");
+    }
+  }
+  if (args.out_dir.empty())
+    throw moefab::ConfigError("command line: --out DIR is required (where results.json goes)");
+  return args;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  if (a.empty() || a[0] == "help" || a[0] == "--help" || a[0] == "-h") {
+    if (rank0() == 0) std::fputs(kUsage, a.empty() ? stderr : stdout);
+    return a.empty() ? moefab::kExitBadInput : moefab::kExitOk;
+  }
+  if (a[0] == "version" || a[0] == "--version") {
+    if (rank0() == 0) std::puts("moefab 0.1.0");
+    return moefab::kExitOk;
+  }
+  if (a[0] != "run") {
+    if (rank0() == 0) std::fprintf(stderr, "moefab: error: unknown command '%s'\n%s", a[0].c_str(), kUsage);
+    return moefab::kExitBadInput;
+  }
+  moefab::RunArgs args;
+  try {
+    args = ParseRun({a.begin() + 1, a.end()});
+  } catch (const moefab::ConfigError& e) {
+    if (rank0() == 0) std::fprintf(stderr, "moefab: error: %s\n", e.what());
+    return moefab::kExitBadInput;
+  }
+  return moefab::RunCommand(args, MPI_COMM_WORLD);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  moefab::SetCheckAbortHook(&AbortAll);
+  int code = moefab::kExitError;
+  try {
+    code = Main(argc, argv);
+  } catch (const moefab::ConfigError& e) {
+    std::fprintf(stderr, "moefab: error [rank %d]: %s\n", rank0(), e.what());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, moefab::kExitBadInput);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "moefab: internal error [rank %d]: %s\n", rank0(), e.what());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, moefab::kExitError);
+  }
+  MPI_Finalize();
+  return code;
+}

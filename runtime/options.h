@@ -1,0 +1,67 @@
+// Plain, validated run options: what the config loader produces from the protobuf message,
+// with units resolved. Nothing below runtime/ sees protobuf.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fabric/link.h"
+#include "router/placement.h"
+#include "runtime/core/types.h"
+
+namespace moefab {
+
+enum class ChipKind { kAttention, kExpert };
+enum class Fidelity { kRtl, kAnalytic };
+enum class RankMapping { kBlock, kRoundRobin };
+
+struct ModelOptions {
+  std::string name;            // free text
+  uint32_t num_layers = 0;     // MoE layers
+  uint32_t d_model = 0;        // hidden size (elements)
+  uint32_t expert_width = 0;   // per-expert FFN width (elements)
+  uint32_t num_experts = 0;    // routed experts per layer
+  uint32_t top_k = 0;          // experts per token per layer
+  uint64_t weight_seed = 0;    // seed of synthetic expert and gate weights
+  double gate_logit_scale = 0; // real value of one gate-logit LSB
+};
+
+struct SkuOptions {
+  std::string name;            // unique SKU name
+  ChipKind kind = ChipKind::kExpert;
+  ClockDomain clock;           // chip clock (period in ps)
+  uint32_t mac_lanes = 0;      // expert: MAC lanes per matrix
+  uint64_t weight_capacity_bits = 0;  // expert: 0 = unlimited
+  Tick attention_ps = 0;       // attention: per token per layer
+  Tick gate_ps = 0;            // attention: gate + top-k per token per layer
+  Tick combine_ps = 0;         // attention: combine + residual per token per layer
+};
+
+struct WorkloadOptions {
+  uint32_t num_tokens = 0;     // decode tokens, each through all layers
+  uint32_t concurrency = 1;    // closed loop: tokens in flight at once (whole cluster)
+  uint64_t input_seed = 0;     // seed of the input hidden states
+};
+
+struct RunOptions {
+  std::string config_path;     // file the config came from ("<embedded>" for the default)
+  std::string config_echo;     // normalised text of the parsed config, echoed in results.json
+  ModelOptions model;
+  std::vector<SkuOptions> skus;
+  std::vector<uint32_t> node_sku;       // per torus node: index into skus
+  std::vector<uint32_t> torus_dims;     // nodes per axis
+  fabric::LinkParams link;              // per-hop timing
+  uint32_t header_bytes = 0;            // per packet
+  router::Placement placement;          // (layer, expert) -> replica nodes
+  WorkloadOptions workload;
+  Fidelity fidelity = Fidelity::kRtl;
+  RankMapping rank_mapping = RankMapping::kBlock;
+  bool golden_check = true;             // compare every token with the golden model
+  uint32_t progress_seconds = 5;        // wall-clock interval of rank 0's progress lines
+
+  [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
+  [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }
+};
+
+}  // namespace moefab

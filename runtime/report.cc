@@ -1,0 +1,80 @@
+#include "runtime/report.h"
+
+#include <algorithm>
+
+namespace moefab {
+
+Bytes SerializeReport(const RankReport& r) {
+  Bytes out;
+  ByteWriter w(out);
+  w.Put<uint64_t>(r.tokens.size());
+  for (const auto& t : r.tokens) {
+    w.Put(t.id);
+    w.Put(t.home);
+    w.Put(t.start_ps);
+    w.Put(t.end_ps);
+    w.Put(t.breakdown);
+    w.PutVector(t.final_h);
+  }
+  w.Put<uint64_t>(r.links.size());
+  for (const auto& l : r.links) w.Put(l);
+  w.Put<uint64_t>(r.chips.size());
+  for (const auto& c : r.chips) w.Put(c);
+  w.PutVector(r.expert_jobs);
+  w.Put(r.job_totals);
+  w.Put(r.events);
+  w.Put(r.rtl_cycles_simulated);
+  return out;
+}
+
+RankReport DeserializeReport(const Bytes& b) {
+  RankReport r;
+  ByteReader in(b);
+  r.tokens.resize(in.Get<uint64_t>());
+  for (auto& t : r.tokens) {
+    t.id = in.Get<uint32_t>();
+    t.home = in.Get<NodeId>();
+    t.start_ps = in.Get<Tick>();
+    t.end_ps = in.Get<Tick>();
+    t.breakdown = in.Get<TokenBreakdown>();
+    t.final_h = in.GetVector<int8_t>();
+  }
+  r.links.resize(in.Get<uint64_t>());
+  for (auto& l : r.links) l = in.Get<LinkRecord>();
+  r.chips.resize(in.Get<uint64_t>());
+  for (auto& c : r.chips) c = in.Get<ChipRecord>();
+  r.expert_jobs = in.GetVector<uint64_t>();
+  r.job_totals = in.Get<JobTotals>();
+  r.events = in.Get<uint64_t>();
+  r.rtl_cycles_simulated = in.Get<uint64_t>();
+  MOEFAB_CHECK(in.done(), "trailing bytes in a rank report");
+  return r;
+}
+
+RankReport MergeReports(std::vector<RankReport> parts) {
+  RankReport m;
+  for (auto& p : parts) {
+    for (auto& t : p.tokens) m.tokens.push_back(std::move(t));
+    m.links.insert(m.links.end(), p.links.begin(), p.links.end());
+    m.chips.insert(m.chips.end(), p.chips.begin(), p.chips.end());
+    if (m.expert_jobs.size() < p.expert_jobs.size()) m.expert_jobs.resize(p.expert_jobs.size(), 0);
+    for (size_t i = 0; i < p.expert_jobs.size(); ++i) m.expert_jobs[i] += p.expert_jobs[i];
+    m.job_totals.jobs += p.job_totals.jobs;
+    m.job_totals.dispatch_network_ps += p.job_totals.dispatch_network_ps;
+    m.job_totals.queue_ps += p.job_totals.queue_ps;
+    m.job_totals.compute_ps += p.job_totals.compute_ps;
+    m.job_totals.return_network_ps += p.job_totals.return_network_ps;
+    m.job_totals.rtl_cycles += p.job_totals.rtl_cycles;
+    m.events += p.events;
+    m.rtl_cycles_simulated += p.rtl_cycles_simulated;
+  }
+  std::sort(m.tokens.begin(), m.tokens.end(),
+            [](const TokenRecord& a, const TokenRecord& b) { return a.id < b.id; });
+  std::sort(m.links.begin(), m.links.end(),
+            [](const LinkRecord& a, const LinkRecord& b) { return a.index < b.index; });
+  std::sort(m.chips.begin(), m.chips.end(),
+            [](const ChipRecord& a, const ChipRecord& b) { return a.node < b.node; });
+  return m;
+}
+
+}  // namespace moefab

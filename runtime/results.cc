@@ -1,0 +1,168 @@
+#include "runtime/results.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "runtime/json_writer.h"
+
+namespace moefab {
+
+namespace {
+double Ns(Tick ps) { return static_cast<double>(ps) / 1000.0; }
+
+// Nearest-rank percentile of a sorted, non-empty vector.
+Tick Percentile(const std::vector<Tick>& sorted, double p) {
+  const auto n = sorted.size();
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+  rank = std::clamp<size_t>(rank, 1, n);
+  return sorted[rank - 1];
+}
+}  // namespace
+
+LatencySummary Summarise(const RankReport& merged) {
+  LatencySummary s;
+  if (merged.tokens.empty()) return s;
+  std::vector<Tick> lat;
+  Tick first = kTickMax, last = 0, sum = 0;
+  for (const auto& t : merged.tokens) {
+    lat.push_back(t.end_ps - t.start_ps);
+    sum += t.end_ps - t.start_ps;
+    first = std::min(first, t.start_ps);
+    last = std::max(last, t.end_ps);
+  }
+  std::sort(lat.begin(), lat.end());
+  s.p50_ns = Ns(Percentile(lat, 50));
+  s.p90_ns = Ns(Percentile(lat, 90));
+  s.p99_ns = Ns(Percentile(lat, 99));
+  s.max_ns = Ns(lat.back());
+  s.mean_ns = Ns(sum) / static_cast<double>(lat.size());
+  s.makespan_ps = last - first;
+  s.throughput_tokens_per_s =
+      s.makespan_ps ? static_cast<double>(lat.size()) / (static_cast<double>(s.makespan_ps) * 1e-12) : 0;
+  return s;
+}
+
+std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCheck& golden,
+                        const HostInfo& host) {
+  const LatencySummary s = Summarise(m);
+  const double span = static_cast<double>(std::max<Tick>(s.makespan_ps, 1));
+  JsonWriter j;
+  j.BeginObject();
+  j.Field("moefab_version", "0.1.0");
+  j.Field("config_path", o.config_path);
+  j.Field("config", o.config_echo);
+  j.Key("model").BeginObject()
+      .Field("name", o.model.name)
+      .Field("num_layers", o.model.num_layers)
+      .Field("d_model", o.model.d_model)
+      .Field("expert_width", o.model.expert_width)
+      .Field("num_experts", o.model.num_experts)
+      .Field("top_k", o.model.top_k)
+      .EndObject();
+  j.Field("fidelity", o.fidelity == Fidelity::kRtl ? "RTL" : "ANALYTIC");
+  j.Field("tokens", static_cast<uint64_t>(m.tokens.size()));
+  j.Key("latency_ns").BeginObject()
+      .Field("p50", s.p50_ns).Field("p90", s.p90_ns).Field("p99", s.p99_ns)
+      .Field("max", s.max_ns).Field("mean", s.mean_ns).EndObject();
+  j.Field("throughput_tokens_per_s", s.throughput_tokens_per_s);
+  j.Field("makespan_ns", Ns(s.makespan_ps));
+  // Mean per-token breakdown; the parts add up to the mean latency.
+  TokenBreakdown b;
+  for (const auto& t : m.tokens) {
+    b.attention_ps += t.breakdown.attention_ps;
+    b.gate_ps += t.breakdown.gate_ps;
+    b.expert_phase_ps += t.breakdown.expert_phase_ps;
+    b.combine_ps += t.breakdown.combine_ps;
+    b.core_queue_ps += t.breakdown.core_queue_ps;
+  }
+  const double n = static_cast<double>(std::max<size_t>(m.tokens.size(), 1));
+  j.Key("latency_breakdown_mean_ns").BeginObject()
+      .Field("attention", Ns(b.attention_ps) / n)
+      .Field("gate", Ns(b.gate_ps) / n)
+      .Field("expert_phase", Ns(b.expert_phase_ps) / n)
+      .Field("combine", Ns(b.combine_ps) / n)
+      .Field("attention_core_queue", Ns(b.core_queue_ps) / n)
+      .EndObject();
+  const double jobs = static_cast<double>(std::max<uint64_t>(m.job_totals.jobs, 1));
+  j.Key("expert_jobs_mean_ns").BeginObject()
+      .Field("jobs", m.job_totals.jobs)
+      .Field("dispatch_network", Ns(m.job_totals.dispatch_network_ps) / jobs)
+      .Field("ingress_queue", Ns(m.job_totals.queue_ps) / jobs)
+      .Field("compute", Ns(m.job_totals.compute_ps) / jobs)
+      .Field("return_network", Ns(m.job_totals.return_network_ps) / jobs)
+      .Field("chip_cycles_per_job", static_cast<double>(m.job_totals.rtl_cycles) / jobs)
+      .EndObject();
+  j.Key("links").BeginArray();
+  for (const auto& l : m.links) {
+    j.BeginObject()
+        .Field("from", l.from).Field("to", l.to).Field("port", l.port)
+        .Field("bytes", l.bytes).Field("packets", l.packets)
+        .Field("utilisation", static_cast<double>(l.busy_ps) / span)
+        .Field("max_queue_delay_ns", Ns(l.max_queue_delay_ps))
+        .EndObject();
+  }
+  j.EndArray();
+  j.Key("chips").BeginArray();
+  for (const auto& c : m.chips) {
+    const auto& sku = o.skus[c.sku];
+    j.BeginObject()
+        .Field("node", c.node).Field("sku", sku.name)
+        .Field("kind", sku.kind == ChipKind::kAttention ? "attention" : "expert")
+        .Field("busy_fraction", static_cast<double>(c.busy_ps) / span)
+        .Field("jobs", c.jobs).Field("slots", c.slots)
+        .EndObject();
+  }
+  j.EndArray();
+  j.Key("expert_jobs").BeginArray();
+  for (uint32_t layer = 0; layer < o.model.num_layers; ++layer) {
+    j.BeginArray();
+    for (uint32_t e = 0; e < o.model.num_experts; ++e)
+      j.Uint(m.expert_jobs[static_cast<size_t>(layer) * o.model.num_experts + e]);
+    j.EndArray();
+  }
+  j.EndArray();
+  j.Key("validation").BeginObject()
+      .Field("golden_match", golden.enabled && golden.match)
+      .Field("tokens_checked", golden.tokens_checked)
+      .Field("tokens_mismatched", golden.tokens_mismatched)
+      .Field("first_mismatch_token", golden.first_mismatch)
+      .EndObject();
+  j.Key("simulation").BeginObject()
+      .Field("events", m.events)
+      .Field("rtl_cycles_simulated", m.rtl_cycles_simulated)
+      .EndObject();
+  j.Key("host").BeginObject()
+      .Field("ranks", host.ranks)
+      .Field("transport", host.transport)
+      .Field("wall_seconds", host.wall_seconds)
+      .Field("simulate_wall_seconds", host.simulate_wall_seconds)
+      .Field("events_per_second",
+             host.simulate_wall_seconds > 0 ? static_cast<double>(m.events) / host.simulate_wall_seconds : 0.0)
+      .Field("simulated_tokens_per_wall_second",
+             host.simulate_wall_seconds > 0 ? static_cast<double>(m.tokens.size()) / host.simulate_wall_seconds : 0.0)
+      .Field("windows", host.windows)
+      .Field("events_sent_cross_rank", host.events_sent)
+      .Field("lookahead_ns", Ns(host.lookahead_ps))
+      .EndObject();
+  j.EndObject();
+  return j.str();
+}
+
+void WriteFileAtomically(const std::string& dir, const std::string& name, const std::string& text) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const fs::path final_path = fs::path(dir) / name;
+  const fs::path tmp = fs::path(dir) / ("." + name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("write failed: " + tmp.string());
+  }
+  fs::rename(tmp, final_path);
+}
+
+}  // namespace moefab

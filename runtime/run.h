@@ -1,0 +1,24 @@
+// `moefab run`: load the config, build this rank's part of the cluster, simulate, check every
+// token against the golden model, gather the results on rank 0 and write results.json.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+namespace moefab {
+
+struct RunArgs {
+  std::string config_path;   // empty: the embedded default config
+  std::string out_dir;       // where results.json goes
+  std::string rank_mapping;  // "", "block" or "round-robin": overrides the config
+  bool verbose = false;      // debug logging on rank 0's console
+};
+
+/// Exit codes of moefab.
+enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitBadInput = 2, kExitGoldenMismatch = 3 };
+
+/// Runs on every rank of `comm`; returns the process exit code (the same on every rank).
+int RunCommand(const RunArgs& args, MPI_Comm comm);
+
+}  // namespace moefab

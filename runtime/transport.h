@@ -1,0 +1,32 @@
+// Cross-rank transport: the only way ranks talk. The engine uses it once per window to agree
+// on the next event time and to swap the events that crossed ranks; the results code uses it
+// to gather statistics on rank 0. MPI is the default implementation; UCX comes with issue 4.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/byte_io.h"
+#include "runtime/core/types.h"
+
+namespace moefab {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  [[nodiscard]] virtual RankId rank() const = 0;
+  [[nodiscard]] virtual RankId size() const = 0;
+  /// Global minimum over all ranks (collective).
+  virtual Tick AllreduceMin(Tick local) = 0;
+  /// Global sum over all ranks (collective).
+  virtual uint64_t AllreduceSum(uint64_t local) = 0;
+  /// outgoing[r] is sent to rank r; returns incoming[r] received from rank r (collective).
+  virtual std::vector<Bytes> Exchange(const std::vector<Bytes>& outgoing) = 0;
+  /// Rank 0 receives every rank's buffer in rank order; other ranks get an empty vector.
+  virtual std::vector<Bytes> GatherToRoot(const Bytes& local) = 0;
+  /// Rank 0's buffer is copied to all ranks (collective).
+  virtual Bytes Broadcast(const Bytes& from_root) = 0;
+};
+
+}  // namespace moefab
