@@ -120,9 +120,9 @@ module expert_engine #(
   typedef enum logic [2:0] {
     S_IN = 3'd0,        // accepting x beats (idle when no beat has arrived)
     S_GU = 3'd1,        // gate and up MACs
-    S_GU_DRAIN = 3'd2,  // requant / SiLU / product pipeline drains into m_buf
+    S_GU_DRAIN = 3'd2,  // requant / SiLU / product pipeline drains into m_mem
     S_DN = 3'd3,        // down MACs
-    S_DN_DRAIN = 3'd4,  // final requant drains into y_buf
+    S_DN_DRAIN = 3'd4,  // final requant drains into y_mem
     S_OUT = 3'd5        // streaming y beats
   } state_t;
 
@@ -131,20 +131,28 @@ module expert_engine #(
   logic [31:0]  row;    // current output row
   logic [31:0]  grp;    // current lane group within the row
   logic [31:0]  waddr;  // ROM word address (row * groups + grp)
-  logic [DG*XW-1:0] x_buf;
-  logic [IG*XW-1:0] m_buf;
-  logic [DG*XW-1:0] y_buf;
+  // Activation buffers, one lane group per word. Padding lanes of m and y are never written:
+  // m padding meets zero weights, y padding is ignored by the reader.
+  logic [XW-1:0] x_mem[DG];  // x, written by the input stream
+  logic [XW-1:0] m_mem[IG];  // m = SwiGLU(x), written by the gate/up requant pipeline
+  logic [XW-1:0] y_mem[DG];  // y, read by the output stream
+  logic [31:0]  mw_grp, mw_lane;  // next m element to write (group, lane)
+  logic [31:0]  yw_grp, yw_lane;  // next y element to write (group, lane)
   logic [31:0]  acc_g, acc_u, acc_d;
 
-  // Gate/up requant stage 1 (g, u) and stage 2 (SiLU, product -> m_buf).
+  // Gate/up requant stage 1 (g, u) and stage 2 (SiLU, product -> m_mem).
+  // rq1_idx / yq_idx are row numbers; only the bits that index the multiplier ROMs are used.
   logic         rq1_valid;
-  logic [31:0]  rq1_g, rq1_u, rq1_idx;
+  logic [31:0]  rq1_g, rq1_u;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [31:0]  rq1_idx;
+  logic [31:0]  yq_idx;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic         rq2_valid;
   logic [7:0]   rq2_g, rq2_u;
-  logic [31:0]  rq2_idx;
-  // Down requant stage (-> y_buf).
+  // Down requant stage (-> y_mem).
   logic         yq_valid;
-  logic [31:0]  yq_acc, yq_idx;
+  logic [31:0]  yq_acc;
 
   // ---------------------------------------------------------------- datapath (combinational)
   logic [XW-1:0] x_grp, m_grp;
@@ -154,8 +162,8 @@ module expert_engine #(
   logic signed [15:0] au;
 
   always_comb begin
-    x_grp = x_buf[grp*XW+:XW];
-    m_grp = m_buf[grp*XW+:XW];
+    x_grp = x_mem[grp];
+    m_grp = m_mem[grp];
     acc_g_next = (grp == 32'd0 ? 32'd0 : acc_g) + dot(wg_rom[waddr], x_grp);
     acc_u_next = (grp == 32'd0 ? 32'd0 : acc_u) + dot(wu_rom[waddr], x_grp);
     acc_d_next = (grp == 32'd0 ? 32'd0 : acc_d) + dot(wd_rom[waddr], m_grp);
@@ -170,7 +178,7 @@ module expert_engine #(
 
   assign in_ready = state == S_IN;
   assign out_valid = state == S_OUT;
-  assign out_data = y_buf[cnt*XW+:XW];
+  assign out_data = y_mem[cnt];
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -179,9 +187,10 @@ module expert_engine #(
       row <= 32'd0;
       grp <= 32'd0;
       waddr <= 32'd0;
-      x_buf <= '0;
-      m_buf <= '0;
-      y_buf <= '0;
+      mw_grp <= 32'd0;
+      mw_lane <= 32'd0;
+      yw_grp <= 32'd0;
+      yw_lane <= 32'd0;
       acc_g <= 32'd0;
       acc_u <= 32'd0;
       acc_d <= 32'd0;
@@ -192,7 +201,6 @@ module expert_engine #(
       rq2_valid <= 1'b0;
       rq2_g <= 8'd0;
       rq2_u <= 8'd0;
-      rq2_idx <= 32'd0;
       yq_valid <= 1'b0;
       yq_acc <= 32'd0;
       yq_idx <= 32'd0;
@@ -204,20 +212,37 @@ module expert_engine #(
       if (rq1_valid) begin
         rq2_g <= rq1_gq;
         rq2_u <= rq1_uq;
-        rq2_idx <= rq1_idx;
       end
-      if (rq2_valid) m_buf[rq2_idx*8+:8] <= rq2_m;
-      if (yq_valid) y_buf[yq_idx*8+:8] <= yq_y;
+      if (rq2_valid) begin
+        m_mem[mw_grp][mw_lane*8+:8] <= rq2_m;
+        if (mw_lane == 32'(LANES - 1)) begin
+          mw_lane <= 32'd0;
+          mw_grp <= mw_grp + 32'd1;
+        end else begin
+          mw_lane <= mw_lane + 32'd1;
+        end
+      end
+      if (yq_valid) begin
+        y_mem[yw_grp][yw_lane*8+:8] <= yq_y;
+        if (yw_lane == 32'(LANES - 1)) begin
+          yw_lane <= 32'd0;
+          yw_grp <= yw_grp + 32'd1;
+        end else begin
+          yw_lane <= yw_lane + 32'd1;
+        end
+      end
 
       unique case (state)
         S_IN: begin
           if (in_valid) begin
-            x_buf[cnt*XW+:XW] <= in_data;
+            x_mem[cnt] <= in_data;
             if (cnt == 32'(DG - 1)) begin
               cnt <= 32'd0;
               row <= 32'd0;
               grp <= 32'd0;
               waddr <= 32'd0;
+              mw_grp <= 32'd0;
+              mw_lane <= 32'd0;
               state <= S_GU;
             end else begin
               cnt <= cnt + 32'd1;
@@ -246,6 +271,8 @@ module expert_engine #(
             row <= 32'd0;
             grp <= 32'd0;
             waddr <= 32'd0;
+            yw_grp <= 32'd0;
+            yw_lane <= 32'd0;
             state <= S_DN;
           end else begin
             cnt <= cnt + 32'd1;
