@@ -161,19 +161,39 @@ module expert_engine #(
   logic [7:0]    rq1_gq, rq1_uq, rq2_m, yq_y;
   logic signed [15:0] au;
 
+  // Operand isolation: each MAC array and requant unit only switches in the phase (or the
+  // cycle) that uses it; this is also what keeps the Verilated model fast.
   always_comb begin
-    x_grp = x_mem[grp];
-    m_grp = m_mem[grp];
-    acc_g_next = (grp == 32'd0 ? 32'd0 : acc_g) + dot(wg_rom[waddr], x_grp);
-    acc_u_next = (grp == 32'd0 ? 32'd0 : acc_u) + dot(wu_rom[waddr], x_grp);
-    acc_d_next = (grp == 32'd0 ? 32'd0 : acc_d) + dot(wd_rom[waddr], m_grp);
+    x_grp = '0;
+    m_grp = '0;
+    acc_g_next = acc_g;
+    acc_u_next = acc_u;
+    acc_d_next = acc_d;
+    rq1_gq = 8'd0;
+    rq1_uq = 8'd0;
+    au = 16'sd0;
+    rq2_m = 8'd0;
+    yq_y = 8'd0;
     gu_row_end = grp == 32'(DG - 1);
     dn_row_end = grp == 32'(IG - 1);
-    rq1_gq = requant(sext32(rq1_g) * {40'd0, mg_rom[rq1_idx]}, sh_g);
-    rq1_uq = requant(sext32(rq1_u) * {40'd0, mu_rom[rq1_idx]}, sh_u);
-    au = $signed(silu_rom[rq2_g]) * $signed(rq2_u);
-    rq2_m = requant({{48{au[15]}}, au} * {40'd0, mult_p}, sh_p);
-    yq_y = requant(sext32(yq_acc) * {40'd0, md_rom[yq_idx]}, sh_d);
+    if (state == S_GU) begin
+      x_grp = x_mem[grp];
+      acc_g_next = (grp == 32'd0 ? 32'd0 : acc_g) + dot(wg_rom[waddr], x_grp);
+      acc_u_next = (grp == 32'd0 ? 32'd0 : acc_u) + dot(wu_rom[waddr], x_grp);
+    end
+    if (state == S_DN) begin
+      m_grp = m_mem[grp];
+      acc_d_next = (grp == 32'd0 ? 32'd0 : acc_d) + dot(wd_rom[waddr], m_grp);
+    end
+    if (rq1_valid) begin
+      rq1_gq = requant(sext32(rq1_g) * {40'd0, mg_rom[rq1_idx]}, sh_g);
+      rq1_uq = requant(sext32(rq1_u) * {40'd0, mu_rom[rq1_idx]}, sh_u);
+    end
+    if (rq2_valid) begin
+      au = $signed(silu_rom[rq2_g]) * $signed(rq2_u);
+      rq2_m = requant({{48{au[15]}}, au} * {40'd0, mult_p}, sh_p);
+    end
+    if (yq_valid) yq_y = requant(sext32(yq_acc) * {40'd0, md_rom[yq_idx]}, sh_d);
   end
 
   assign in_ready = state == S_IN;
