@@ -117,16 +117,23 @@ TEST(SyntheticWeights, OutputsNeitherSaturatedNorZero) {
   const ExpertWeights w = MakeSyntheticExpertWeights(shape, 7);
   ValidateExpertWeights(w);
   SplitMix64 rng(11);
-  double sum_sq_g = 0, sum_sq_y = 0;
+  double sum_sq_g = 0, sum_sq_m = 0, sum_sq_y = 0;
   int n_g = 0, n_y = 0, sat_y = 0, zero_y = 0;
   std::vector<std::int8_t> x(64), y(64);
   for (int t = 0; t < 50; ++t) {
     for (auto& v : x) v = static_cast<std::int8_t>(rng.Uniform(-52, 52));  // std 30
     for (std::size_t i = 0; i < shape.width; ++i) {
-      std::int32_t acc = 0;
-      for (std::size_t j = 0; j < 64; ++j) acc += w.w_gate[i * 64 + j] * x[j];
+      std::int32_t acc = 0, acc_u = 0;
+      for (std::size_t j = 0; j < 64; ++j) {
+        acc += w.w_gate[i * 64 + j] * x[j];
+        acc_u += w.w_up[i * 64 + j] * x[j];
+      }
       const int g = SatInt8(RoundShift(std::int64_t{acc} * w.mult_gate[i], w.shift_gate));
+      const int u = SatInt8(RoundShift(std::int64_t{acc_u} * w.mult_up[i], w.shift_up));
+      const int a = w.silu_lut[static_cast<std::uint8_t>(g)];
+      const int m = SatInt8(RoundShift(std::int64_t{a * u} * w.mult_prod, w.shift_prod));
       sum_sq_g += g * g;
+      sum_sq_m += m * m;
       ++n_g;
     }
     GoldenExpert(w, x, y);
@@ -138,14 +145,18 @@ TEST(SyntheticWeights, OutputsNeitherSaturatedNorZero) {
     }
   }
   const double std_g = std::sqrt(sum_sq_g / n_g);
+  const double std_m = std::sqrt(sum_sq_m / n_g);
   const double std_y = std::sqrt(sum_sq_y / n_y);
   EXPECT_GT(std_g, 20);
   EXPECT_LT(std_g, 45);
+  EXPECT_GT(std_m, 15);
+  EXPECT_LT(std_m, 45);
   EXPECT_GT(std_y, 15);
   EXPECT_LT(std_y, 45);
   EXPECT_LT(sat_y, n_y / 20);
   EXPECT_LT(zero_y, n_y / 10);
   RecordProperty("std_g", std::to_string(std_g));
+  RecordProperty("std_m", std::to_string(std_m));
   RecordProperty("std_y", std::to_string(std_y));
 }
 
