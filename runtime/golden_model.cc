@@ -1,5 +1,6 @@
 #include "runtime/golden_model.h"
 
+#include <algorithm>
 #include <span>
 
 #include "chips/golden_expert.h"
@@ -24,6 +25,19 @@ std::vector<int8_t> GoldenForward(ModelData& data, uint32_t token) {
     router::CombineResidual(h, sel, views);
   }
   return h;
+}
+
+GoldenTally CheckAgainstGolden(const RunOptions& options, std::span<const TokenRecord> tokens) {
+  GoldenTally tally;
+  ModelData data(options.model, options.workload.input_seed);
+  for (const auto& t : tokens) {
+    ++tally.checked;
+    if (GoldenForward(data, t.id) != t.final_h) {
+      ++tally.mismatched;
+      tally.first_mismatch = std::min<uint64_t>(tally.first_mismatch, t.id);
+    }
+  }
+  return tally;
 }
 
 }  // namespace moefab

@@ -4,13 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "runtime/model_data.h"
+#include "runtime/report.h"
 
 namespace moefab {
 
 /// Final hidden state of `token` after all MoE layers.
 std::vector<int8_t> GoldenForward(ModelData& data, uint32_t token);
+
+/// This rank's part of the golden check: how many of `tokens` were checked and differ.
+struct GoldenTally {
+  uint64_t checked = 0;          // tokens compared
+  uint64_t mismatched = 0;       // tokens whose final hidden state differs
+  uint64_t first_mismatch = ~0ULL;  // smallest differing token id, ~0 if none
+};
+GoldenTally CheckAgainstGolden(const RunOptions& options, std::span<const TokenRecord> tokens);
 
 }  // namespace moefab

@@ -1,0 +1,99 @@
+#include "runtime/simulate.h"
+
+#include <chrono>
+
+#include "runtime/cluster.h"
+#include "runtime/core/error.h"
+#include "runtime/golden_model.h"
+
+namespace moefab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Smallest delay with which an event can cross from one rank to another.
+Tick Lookahead(const RunOptions& o, const fabric::Torus& torus, const std::vector<RankId>& owner) {
+  Tick best = kTickMax;
+  for (NodeId n = 0; n < torus.num_nodes(); ++n)
+    for (fabric::PortId p = 0; p < torus.num_ports(); ++p)
+      if (torus.HasLink(n, p) && owner[n] != owner[torus.Neighbor(n, p)])
+        best = std::min(best, fabric::MinHopDelayPs(o.link));
+  return best;
+}
+
+// Each rank checks the tokens it homes against the single-process golden model.
+GoldenCheck CheckTokens(const RunOptions& options, const RankReport& mine, Transport& transport) {
+  GoldenCheck golden;
+  golden.enabled = options.golden_check;
+  GoldenTally tally;
+  if (golden.enabled) tally = CheckAgainstGolden(options, mine.tokens);
+  golden.tokens_checked = transport.AllreduceSum(tally.checked);
+  golden.tokens_mismatched = transport.AllreduceSum(tally.mismatched);
+  const Tick first_bad = transport.AllreduceMin(tally.first_mismatch);
+  golden.first_mismatch = first_bad == kTickMax ? -1 : static_cast<int64_t>(first_bad);
+  golden.match = golden.enabled && golden.tokens_mismatched == 0 &&
+                 golden.tokens_checked == options.workload.num_tokens;
+  return golden;
+}
+
+}  // namespace
+
+SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
+                           std::shared_ptr<spdlog::logger> log) {
+  const RankId rank = transport.rank();
+  const auto torus = fabric::Torus::Make(options.torus_dims);
+  auto owner = options.rank_mapping == RankMapping::kBlock
+                   ? BlockOwners(options.num_nodes(), transport.size())
+                   : RoundRobinOwners(options.num_nodes(), transport.size());
+  const Tick lookahead = Lookahead(options, torus, owner);
+  if (rank == 0) {
+    log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
+              options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
+              lookahead == kTickMax ? std::string("unbounded (no cross-rank link)")
+                                    : std::to_string(lookahead) + " ps");
+  }
+
+  Engine engine(transport, owner, lookahead, log);
+  Cluster cluster(options, engine, log);
+  cluster.ScheduleInitialTokens();
+
+  auto last_progress = Clock::now();
+  const auto sim_start = Clock::now();
+  const EngineStats stats = engine.Run(cluster, [&](Tick window_start) {
+    if (rank != 0 || Since(last_progress) < options.progress_seconds) return;
+    last_progress = Clock::now();
+    log->info("progress: simulated {:.3f} us, {} tokens finished on rank 0, {:.1f} s wall",
+              static_cast<double>(window_start) / 1e6, cluster.tokens_done(), Since(sim_start));
+  });
+  const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
+
+  SimulationOutcome out;
+  RankReport mine = cluster.Report();
+  mine.events = stats.events;
+  out.golden = CheckTokens(options, mine, transport);
+
+  const uint64_t sent = transport.AllreduceSum(stats.events_sent);
+  const Tick max_sim_wall_ns = kTickMax - transport.AllreduceMin(kTickMax - sim_wall_ns);
+  auto parts = transport.GatherToRoot(SerializeReport(mine));
+  if (rank == 0) {
+    std::vector<RankReport> reports;
+    for (const auto& p : parts) reports.push_back(DeserializeReport(p));
+    out.merged = MergeReports(std::move(reports));
+    MOEFAB_CHECK(out.merged.tokens.size() == options.workload.num_tokens,
+                 "finished " << out.merged.tokens.size() << " of " << options.workload.num_tokens
+                             << " tokens");
+    out.host.ranks = transport.size();
+    out.host.simulate_wall_seconds = static_cast<double>(max_sim_wall_ns) * 1e-9;
+    out.host.windows = stats.windows;
+    out.host.events_sent = sent;
+    out.host.lookahead_ps = lookahead == kTickMax ? 0 : lookahead;
+  }
+  return out;
+}
+
+}  // namespace moefab
