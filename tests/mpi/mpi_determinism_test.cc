@@ -1,0 +1,94 @@
+// Run under mpiexec at 1, 2 and 4 ranks. The core invariant: a run on N ranks, with any
+// chip-to-rank mapping, gives the same simulated results as a run on one rank. The reference
+// runs on rank 0 alone (loopback transport) inside the same job; the N-rank runs use
+// MPI_COMM_WORLD with block and round-robin mappings, through MPI and the real engine.
+#include <mpi.h>
+
+#include <gtest/gtest.h>
+
+#include "runtime/config_loader.h"
+#include "runtime/core/error.h"
+#include "runtime/logging.h"
+#include "runtime/loopback_transport.h"
+#include "runtime/mpi_transport.h"
+#include "runtime/simulate.h"
+
+namespace moefab {
+namespace {
+
+int WorldRank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+std::string SimulatedJson(const RunOptions& o, const SimulationOutcome& out) {
+  std::string s = ResultsJson(o, out.merged, out.golden, out.host);
+  return s.substr(0, s.find("\"host\""));
+}
+
+// Runs `config` on one rank and on all ranks with each mapping; returns rank 0's verdict
+// broadcast to all ranks (so every rank fails or passes together).
+void ExpectRankInvariant(const std::string& config, Fidelity fidelity) {
+  RunOptions o = LoadConfigFile(std::string(MOEFAB_SOURCE_DIR) + "/configs/" + config);
+  o.fidelity = fidelity;
+  std::string reference;
+  if (WorldRank() == 0) {
+    LoopbackTransport loop;
+    const auto ref = Simulate(o, loop, Logger("runtime"));
+    EXPECT_TRUE(ref.golden.match) << config;
+    reference = SimulatedJson(o, ref);
+  }
+  for (RankMapping mapping : {RankMapping::kBlock, RankMapping::kRoundRobin}) {
+    o.rank_mapping = mapping;
+    MpiTransport world(MPI_COMM_WORLD);
+    const auto out = Simulate(o, world, Logger("runtime"));
+    EXPECT_TRUE(out.golden.match) << config;
+    EXPECT_EQ(out.golden.tokens_checked, o.workload.num_tokens);
+    int same = 1;
+    if (WorldRank() == 0) {
+      const std::string got = SimulatedJson(o, out);
+      same = got == reference;
+      EXPECT_EQ(got, reference) << config << " mapping "
+                                << (mapping == RankMapping::kBlock ? "block" : "round-robin")
+                                << " on " << world.size() << " ranks";
+    }
+    MPI_Bcast(&same, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    EXPECT_TRUE(same) << "rank 0 saw different results";
+  }
+}
+
+TEST(MpiDeterminismTest, TinyRtl) { ExpectRankInvariant("tiny.textproto", Fidelity::kRtl); }
+TEST(MpiDeterminismTest, TinyAnalytic) {
+  ExpectRankInvariant("tiny.textproto", Fidelity::kAnalytic);
+}
+TEST(MpiDeterminismTest, Cube8Rtl) { ExpectRankInvariant("cube8.textproto", Fidelity::kRtl); }
+TEST(MpiDeterminismTest, Ring5Rtl) { ExpectRankInvariant("ring5.textproto", Fidelity::kRtl); }
+
+}  // namespace
+}  // namespace moefab
+
+void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
+
+// The LLNL gtest-mpi-listener pattern, reduced: only rank 0 prints; the result is the
+// logical AND over ranks.
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  moefab::CheckContext::Rank() = rank;
+  moefab::SetCheckAbortHook(&AbortAll);
+  moefab::SetUpLogging(moefab::LoggingOptions{rank, "", false});
+  spdlog::set_level(spdlog::level::warn);
+  for (auto name : {"runtime", "chips"}) moefab::Logger(name)->set_level(spdlog::level::warn);
+  if (rank != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  const int local = RUN_ALL_TESTS();
+  int global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return global;
+}
