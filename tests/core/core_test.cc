@@ -1,0 +1,50 @@
+// Core vocabulary: fixed-point helpers, clock conversion, seeded random streams.
+#include <gtest/gtest.h>
+
+#include "runtime/core/rng.h"
+#include "runtime/core/types.h"
+
+namespace moefab {
+namespace {
+
+TEST(CoreTest, RoundShiftRoundsHalfUpOnBothSides) {
+  EXPECT_EQ(RoundShift(3, 1), 2);    // 1.5 -> 2
+  EXPECT_EQ(RoundShift(1, 1), 1);    // 0.5 -> 1
+  EXPECT_EQ(RoundShift(-1, 1), 0);   // -0.5 -> 0 (half up, towards +inf)
+  EXPECT_EQ(RoundShift(-3, 1), -1);  // -1.5 -> -1
+  EXPECT_EQ(RoundShift(-5, 2), -1);  // -1.25 -> -1
+  EXPECT_EQ(RoundShift(5, 2), 1);    // 1.25 -> 1
+  EXPECT_EQ(RoundShift(7, 0), 7);
+}
+
+TEST(CoreTest, SatInt8ClampsAtTheEdges) {
+  EXPECT_EQ(SatInt8(127), 127);
+  EXPECT_EQ(SatInt8(128), 127);
+  EXPECT_EQ(SatInt8(-128), -128);
+  EXPECT_EQ(SatInt8(-129), -128);
+  EXPECT_EQ(SatInt8(0), 0);
+}
+
+TEST(CoreTest, ClockDomainConvertsCyclesToTicks) {
+  ClockDomain clock{1250};  // 800 MHz
+  EXPECT_EQ(clock.ToTicks(Cycles(0)), 0u);
+  EXPECT_EQ(clock.ToTicks(Cycles(4)), 5000u);
+  EXPECT_EQ((Cycles(2) + Cycles(3)).value, 5u);
+}
+
+TEST(CoreTest, SplitMix64IsSeededAndRepeatable) {
+  SplitMix64 a(42), b(42), c(43);
+  const auto va = a.Next();
+  EXPECT_EQ(va, b.Next());
+  EXPECT_NE(va, c.Next());
+  SplitMix64 r(7);
+  for (int i = 0; i < 1000; ++i) {
+    const auto v = r.Uniform(-8, 7);
+    ASSERT_GE(v, -8);
+    ASSERT_LE(v, 7);
+  }
+  EXPECT_NE(MixSeed(1, 2, 3), MixSeed(1, 3, 2));
+}
+
+}  // namespace
+}  // namespace moefab
