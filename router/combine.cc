@@ -5,8 +5,8 @@
 
 namespace moefab::router {
 
-void CombineResidual(std::span<std::int8_t> h, const Selection& selection,
-                     std::span<const std::span<const std::int8_t>> expert_outputs) {
+void CombineResidual(std::span<std::int16_t> h, const Selection& selection,
+                     std::span<const std::span<const std::int16_t>> expert_outputs) {
   const std::size_t k = selection.experts.size();
   MOEFAB_CHECK(selection.weights_q15.size() == k && expert_outputs.size() == k,
                "combine: " << k << " experts, " << selection.weights_q15.size() << " weights, "
@@ -22,7 +22,7 @@ void CombineResidual(std::span<std::int8_t> h, const Selection& selection,
     for (std::size_t e = 0; e < k; ++e) {
       acc += std::int64_t{selection.weights_q15[e]} * std::int64_t{expert_outputs[e][j]};
     }
-    h[j] = SatInt8(std::int64_t{h[j]} + RoundShift(acc, 15));
+    h[j] = SatInt16(std::int64_t{h[j]} + RoundShift(acc, 15));
   }
 }
 

@@ -50,7 +50,7 @@ Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uin
   std::uint32_t top_index = 0;
   for (std::uint32_t i = 0; i < k; ++i) {
     const std::int64_t q = std::llround(p[i] / sum * kQ15One);
-    sel.weights_q15[i] = static_cast<std::uint16_t>(q);
+    sel.weights_q15[i] = static_cast<std::uint32_t>(q);
     total_q15 += q;
     if (sel.experts[i] == top) top_index = i;
   }
@@ -58,7 +58,7 @@ Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uin
   // for any k <= 256 the fixed-up weight stays in [0, 32768].
   const std::int64_t fixed = std::int64_t{sel.weights_q15[top_index]} + (kQ15One - total_q15);
   MOEFAB_CHECK(fixed >= 0 && fixed <= kQ15One, "top-k remainder broke weight " << fixed);
-  sel.weights_q15[top_index] = static_cast<std::uint16_t>(fixed);
+  sel.weights_q15[top_index] = static_cast<std::uint32_t>(fixed);
   return sel;
 }
 

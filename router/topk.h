@@ -21,7 +21,7 @@ inline constexpr std::uint32_t kQ15One = 32768;
 /// The experts one token is dispatched to.
 struct Selection {
   std::vector<std::uint32_t> experts;      // expert ids, ascending, distinct; size k
-  std::vector<std::uint16_t> weights_q15;  // gate weight of experts[i], Q1.15; sum == 32768
+  std::vector<std::uint32_t> weights_q15;  // gate weight of experts[i], Q1.15; sum == 32768
 };
 
 /// Softmax top-k renormalised (Mixtral rule): choose the k largest logits (ties -> lower

@@ -51,4 +51,9 @@ using RankId = std::uint32_t;
   return static_cast<std::int8_t>(x < -128 ? -128 : (x > 127 ? 127 : x));
 }
 
+/// Saturate to the int16 range [-32768, 32767].
+[[nodiscard]] constexpr std::int16_t SatInt16(std::int64_t x) {
+  return static_cast<std::int16_t>(x < -32768 ? -32768 : (x > 32767 ? 32767 : x));
+}
+
 }  // namespace moefab

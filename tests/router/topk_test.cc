@@ -24,13 +24,13 @@ TEST(TopKTest, HandCaseTieBetweenChosenSplitsEvenly) {
   const std::vector<std::int32_t> logits = {0, 10, 10, 5};
   const Selection s = SoftmaxTopKRenormalised(logits, 2, 1.0);
   EXPECT_EQ(s.experts, (std::vector<std::uint32_t>{1, 2}));
-  EXPECT_EQ(s.weights_q15, (std::vector<std::uint16_t>{16384, 16384}));
+  EXPECT_EQ(s.weights_q15, (std::vector<std::uint32_t>{16384, 16384}));
 }
 
 TEST(TopKTest, TopOneGetsAllTheWeight) {
   const Selection s = SoftmaxTopKRenormalised(std::vector<std::int32_t>{3, -7, 9, 9}, 1, 0.5);
   EXPECT_EQ(s.experts, (std::vector<std::uint32_t>{2}));  // tie 9 vs 9 -> lower id
-  EXPECT_EQ(s.weights_q15, (std::vector<std::uint16_t>{32768}));
+  EXPECT_EQ(s.weights_q15, (std::vector<std::uint32_t>{32768}));
 }
 
 TEST(TopKTest, TiesAtTheCutGoToLowerId) {
@@ -43,17 +43,17 @@ TEST(TopKTest, HandCaseWeightsAndRemainderToTopExpert) {
   // Three equal logits: 32768/3 = 10922.67 -> 10923 each = 32769; the top (lowest id on a
   // tie) gives one back.
   const Selection s = SoftmaxTopKRenormalised(std::vector<std::int32_t>{5, 5, 5}, 3, 1.0);
-  EXPECT_EQ(s.weights_q15, (std::vector<std::uint16_t>{10922, 10923, 10923}));
+  EXPECT_EQ(s.weights_q15, (std::vector<std::uint32_t>{10922, 10923, 10923}));
   // logits 0 and ln(3)/scale: weights 1/4 and 3/4 exactly.
   const double scale = std::log(3.0) / 1000.0;
   const Selection t = SoftmaxTopKRenormalised(std::vector<std::int32_t>{1000, 0}, 2, scale);
   EXPECT_EQ(t.experts, (std::vector<std::uint32_t>{0, 1}));
-  EXPECT_EQ(t.weights_q15, (std::vector<std::uint16_t>{24576, 8192}));
+  EXPECT_EQ(t.weights_q15, (std::vector<std::uint32_t>{24576, 8192}));
 }
 
 TEST(TopKTest, ZeroScaleGivesUniformWeights) {
   const Selection s = SoftmaxTopKRenormalised(std::vector<std::int32_t>{1, 100, -5, 7}, 4, 0.0);
-  EXPECT_EQ(s.weights_q15, (std::vector<std::uint16_t>{8192, 8192, 8192, 8192}));
+  EXPECT_EQ(s.weights_q15, (std::vector<std::uint32_t>{8192, 8192, 8192, 8192}));
 }
 
 void ExpectTopKError(std::vector<std::int32_t> logits, std::uint32_t k, double scale,
