@@ -1,0 +1,60 @@
+#include "router/replica_choice.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "runtime/core/error.h"
+
+namespace moefab::router {
+
+const char* ReplicaPolicyName(ReplicaPolicy p) {
+  switch (p) {
+    case ReplicaPolicy::kNearest: return "NEAREST";
+    case ReplicaPolicy::kLeastLoaded: return "LEAST_LOADED";
+    case ReplicaPolicy::kRoundRobin: return "ROUND_ROBIN";
+  }
+  return "?";
+}
+
+ReplicaChooser::ReplicaChooser(ReplicaPolicy policy, NodeId home,
+                               std::function<uint32_t(NodeId, NodeId)> hops)
+    : policy_(policy), home_(home), hops_(std::move(hops)) {}
+
+NodeId ReplicaChooser::Choose(uint32_t expert_index, std::span<const NodeId> replicas) {
+  MOEFAB_CHECK(!replicas.empty(), "expert " << expert_index << " has no replica");
+  NodeId pick = replicas[0];
+  if (replicas.size() > 1) {
+    switch (policy_) {
+      case ReplicaPolicy::kRoundRobin: {
+        // Cycle in node order, whatever order the placement lists them in.
+        std::vector<NodeId> sorted(replicas.begin(), replicas.end());
+        std::sort(sorted.begin(), sorted.end());
+        uint32_t& next = next_[expert_index];
+        pick = sorted[next % sorted.size()];
+        ++next;
+        break;
+      }
+      case ReplicaPolicy::kNearest:
+      case ReplicaPolicy::kLeastLoaded: {
+        auto key = [&](NodeId n) {
+          const uint32_t load = policy_ == ReplicaPolicy::kLeastLoaded ? outstanding_[n] : 0;
+          return std::tuple(load, hops_(home_, n), n);
+        };
+        for (NodeId n : replicas)
+          if (key(n) < key(pick)) pick = n;
+        break;
+      }
+    }
+  }
+  ++outstanding_[pick];
+  return pick;
+}
+
+void ReplicaChooser::Completed(NodeId chip) {
+  auto it = outstanding_.find(chip);
+  MOEFAB_CHECK(it != outstanding_.end() && it->second > 0, "completion from chip " << chip
+                                                                 << " with no job outstanding");
+  --it->second;
+}
+
+}  // namespace moefab::router

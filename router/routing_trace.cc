@@ -1,0 +1,259 @@
+#include "router/routing_trace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "runtime/core/error.h"
+#include "runtime/core/rng.h"
+
+namespace moefab::router {
+
+namespace {
+
+// Inverse-CDF sampler over n items with p_i ~ (i+1)^-s.
+class Zipf {
+ public:
+  Zipf(uint32_t n, double s) : cdf_(n) {
+    double sum = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      sum += std::pow(static_cast<double>(i + 1), -s);
+      cdf_[i] = sum;
+    }
+    for (auto& c : cdf_) c /= sum;
+  }
+  uint32_t Draw(SplitMix64& rng) const {
+    const double u = rng.UniformDouble();
+    return static_cast<uint32_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin()) %
+           static_cast<uint32_t>(cdf_.size());
+  }
+
+ private:
+  std::vector<double> cdf_;  // cumulative probabilities
+};
+
+std::vector<uint32_t> Permutation(uint32_t n, SplitMix64& rng) {
+  std::vector<uint32_t> p(n);
+  std::iota(p.begin(), p.end(), 0u);
+  for (uint32_t i = n; i > 1; --i) std::swap(p[i - 1], p[rng.Next() % i]);
+  return p;
+}
+
+size_t Index(const RoutingTrace& t, uint32_t token, uint32_t layer) {
+  return (static_cast<size_t>(token) * t.num_layers + layer) * t.top_k;
+}
+
+[[noreturn]] void Bad(const std::string& path, size_t line, const std::string& what) {
+  throw ConfigError(path + ":" + std::to_string(line) + ": " + what);
+}
+
+}  // namespace
+
+Selection RoutingTrace::At(uint32_t token, uint32_t layer) const {
+  MOEFAB_CHECK(token < num_tokens && layer < num_layers,
+               "trace has no token " << token << " layer " << layer);
+  const size_t i = Index(*this, token, layer);
+  Selection s;
+  s.experts.assign(experts.begin() + static_cast<std::ptrdiff_t>(i),
+                   experts.begin() + static_cast<std::ptrdiff_t>(i + top_k));
+  s.weights_q15.assign(weights_q15.begin() + static_cast<std::ptrdiff_t>(i),
+                       weights_q15.begin() + static_cast<std::ptrdiff_t>(i + top_k));
+  return s;
+}
+
+void ValidateSyntheticRoutingParams(const SyntheticRoutingParams& p) {
+  std::ostringstream os;
+  if (p.num_experts == 0 || p.top_k == 0 || p.top_k > p.num_experts)
+    os << "top_k=" << p.top_k << ": expected 1..num_experts (" << p.num_experts << ")";
+  else if (!p.zipf_s.empty() && p.zipf_s.size() != 1 && p.zipf_s.size() != p.num_layers)
+    os << "zipf_s has " << p.zipf_s.size() << " values: expected 1 or num_layers (" << p.num_layers << ")";
+  else if (std::any_of(p.zipf_s.begin(), p.zipf_s.end(), [](double s) { return !(s >= 0) || s > 4; }))
+    os << "zipf_s: expected values in [0, 4]";
+  else if (p.repeat_prob < 0 || p.affinity_prob < 0 || p.preference_prob < 0 ||
+           p.repeat_prob + p.affinity_prob + p.preference_prob > 1)
+    os << "repeat_prob + affinity_prob + preference_prob = "
+       << p.repeat_prob + p.affinity_prob + p.preference_prob << ": expected each >= 0, sum <= 1";
+  else if (p.streams == 0 || p.vocabulary == 0)
+    os << "streams and vocabulary: expected >= 1";
+  if (!os.str().empty()) throw ConfigError("synthetic routing: " + os.str());
+}
+
+RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
+  ValidateSyntheticRoutingParams(p);
+  RoutingTrace t;
+  t.num_tokens = p.num_tokens;
+  t.num_layers = p.num_layers;
+  t.num_experts = p.num_experts;
+  t.top_k = p.top_k;
+  const size_t n = static_cast<size_t>(p.num_tokens) * p.num_layers * p.top_k;
+  t.experts.resize(n);
+  t.weights_q15.resize(n);
+  SplitMix64 rng(MixSeed(p.seed, 0x7261));
+  // Per layer: Zipf popularity over a random permutation; successor table; favourites.
+  const uint32_t E = p.num_experts;
+  std::vector<Zipf> zipf;
+  std::vector<std::vector<uint32_t>> perm, successor;
+  for (uint32_t l = 0; l < p.num_layers; ++l) {
+    const double s = p.zipf_s.empty() ? 0.0 : p.zipf_s[p.zipf_s.size() == 1 ? 0 : l];
+    zipf.emplace_back(E, s);
+    perm.push_back(Permutation(E, rng));
+    successor.push_back(Permutation(E, rng));
+  }
+  const Zipf vocab(p.vocabulary, 1.0);
+  std::vector<uint32_t> picks;
+  for (uint32_t tok = 0; tok < p.num_tokens; ++tok) {
+    const uint32_t token_id = vocab.Draw(rng);
+    for (uint32_t l = 0; l < p.num_layers; ++l) {
+      picks.clear();
+      const size_t here = Index(t, tok, l);
+      for (uint32_t slot = 0; slot < p.top_k; ++slot) {
+        const double u = rng.UniformDouble();
+        uint32_t e;
+        if (u < p.repeat_prob && tok >= p.streams) {
+          e = t.experts[Index(t, tok - p.streams, l) + slot];
+        } else if (u < p.repeat_prob + p.affinity_prob && l > 0) {
+          e = successor[l][t.experts[Index(t, tok, l - 1) + slot]];
+        } else if (u < p.repeat_prob + p.affinity_prob + p.preference_prob) {
+          e = static_cast<uint32_t>(MixSeed(p.seed, token_id, l, slot) % E);
+        } else {
+          e = perm[l][zipf[l].Draw(rng)];
+        }
+        for (int tries = 0; std::find(picks.begin(), picks.end(), e) != picks.end(); ++tries)
+          e = tries < 64 ? perm[l][zipf[l].Draw(rng)] : (e + 1) % E;
+        picks.push_back(e);
+      }
+      std::sort(picks.begin(), picks.end());
+      // Weights: softmax of Gaussian scores (Box-Muller), renormalised, exact Q1.15 total.
+      std::vector<double> w(p.top_k);
+      double sum = 0;
+      for (auto& v : w) {
+        const double u1 = 1.0 - rng.UniformDouble(), u2 = rng.UniformDouble();
+        v = std::exp(std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2));
+        sum += v;
+      }
+      int64_t total = 0;
+      size_t top = 0;
+      for (uint32_t i = 0; i < p.top_k; ++i) {
+        t.experts[here + i] = picks[i];
+        const auto q = std::llround(w[i] / sum * kQ15One);
+        t.weights_q15[here + i] = static_cast<uint32_t>(q);
+        total += q;
+        if (w[i] > w[top]) top = i;
+      }
+      t.weights_q15[here + top] = static_cast<uint32_t>(int64_t{t.weights_q15[here + top]} + kQ15One - total);
+    }
+  }
+  return t;
+}
+
+void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << "moefab-routing-trace v1\n";
+    out << "layers " << t.num_layers << " experts " << t.num_experts << " top_k " << t.top_k
+        << " tokens " << t.num_tokens << "\n";
+    for (uint32_t tok = 0; tok < t.num_tokens; ++tok)
+      for (uint32_t l = 0; l < t.num_layers; ++l) {
+        const size_t i = Index(t, tok, l);
+        out << tok << ' ' << l << ' ';
+        for (uint32_t k = 0; k < t.top_k; ++k) out << (k ? ";" : "") << t.experts[i + k];
+        out << ' ';
+        for (uint32_t k = 0; k < t.top_k; ++k) out << (k ? ";" : "") << t.weights_q15[i + k];
+        out << '\n';
+      }
+    if (!out) throw std::runtime_error("write failed: " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+RoutingTrace ReadRoutingTrace(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open the routing trace");
+  std::string line;
+  size_t lineno = 0;
+  auto next = [&]() {
+    while (std::getline(in, line)) {
+      ++lineno;
+      const auto hash = line.find('#');
+      if (hash != std::string::npos) line.resize(hash);
+      if (line.find_first_not_of(" \t\r") != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (!next() || line.rfind("moefab-routing-trace v1", 0) != 0)
+    Bad(path, lineno, "expected the first line 'moefab-routing-trace v1'");
+  RoutingTrace t;
+  if (!next()) Bad(path, lineno, "missing the 'layers L experts E top_k K tokens N' line");
+  {
+    std::istringstream is(line);
+    std::string a, b, c, d;
+    if (!(is >> a >> t.num_layers >> b >> t.num_experts >> c >> t.top_k >> d >> t.num_tokens) ||
+        a != "layers" || b != "experts" || c != "top_k" || d != "tokens" || t.top_k == 0 ||
+        t.top_k > t.num_experts || t.num_layers == 0)
+      Bad(path, lineno, "expected 'layers L experts E top_k K tokens N' with 1 <= K <= E, got '" + line + "'");
+  }
+  const size_t n = static_cast<size_t>(t.num_tokens) * t.num_layers * t.top_k;
+  t.experts.assign(n, 0);
+  t.weights_q15.assign(n, 0);
+  std::vector<bool> seen(static_cast<size_t>(t.num_tokens) * t.num_layers, false);
+  size_t records = 0;
+  while (next()) {
+    std::istringstream is(line);
+    uint64_t tok = 0, layer = 0;
+    std::string es, ws;
+    if (!(is >> tok >> layer >> es >> ws))
+      Bad(path, lineno, "expected '<token> <layer> <experts> <weights>', got '" + line + "'");
+    if (tok >= t.num_tokens || layer >= t.num_layers)
+      Bad(path, lineno, "token " + std::to_string(tok) + " layer " + std::to_string(layer) +
+                            ": outside tokens " + std::to_string(t.num_tokens) + " x layers " +
+                            std::to_string(t.num_layers));
+    const size_t rec = tok * t.num_layers + layer;
+    if (seen[rec]) Bad(path, lineno, "token " + std::to_string(tok) + " layer " + std::to_string(layer) + " appears twice");
+    seen[rec] = true;
+    auto parse = [&](const std::string& s, const char* what, auto* out, uint64_t limit) {
+      std::istringstream ss(s);
+      std::string item;
+      uint32_t k = 0;
+      while (std::getline(ss, item, ';')) {
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || v > limit || k >= t.top_k)
+          Bad(path, lineno, std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) +
+                                " ';'-separated integers <= " + std::to_string(limit));
+        out[k++] = static_cast<uint32_t>(v);
+      }
+      if (k != t.top_k)
+        Bad(path, lineno, std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) + " values");
+    };
+    const size_t i = rec * t.top_k;
+    parse(es, "experts", &t.experts[i], t.num_experts - 1);
+    parse(ws, "weights", &t.weights_q15[i], 1u << 20);
+    for (uint32_t k = 1; k < t.top_k; ++k)
+      if (t.experts[i + k - 1] >= t.experts[i + k])
+        Bad(path, lineno, "experts '" + es + "': expected distinct ids in ascending order");
+    ++records;
+  }
+  if (records != seen.size())
+    Bad(path, lineno, "expected " + std::to_string(seen.size()) + " records (tokens x layers), found " +
+                          std::to_string(records));
+  return t;
+}
+
+std::vector<double> ExpertLoadOf(const RoutingTrace& t) {
+  std::vector<double> load(static_cast<size_t>(t.num_layers) * t.num_experts, 0);
+  for (uint32_t tok = 0; tok < t.num_tokens; ++tok)
+    for (uint32_t l = 0; l < t.num_layers; ++l)
+      for (uint32_t k = 0; k < t.top_k; ++k)
+        load[static_cast<size_t>(l) * t.num_experts + t.experts[Index(t, tok, l) + k]] += 1;
+  const double total = static_cast<double>(t.num_tokens) * t.top_k;
+  if (total > 0)
+    for (auto& v : load) v /= total;
+  return load;
+}
+
+}  // namespace moefab::router
