@@ -1,0 +1,707 @@
+// safetensors reader / writer with a small JSON parser for the header, and the expert loaders
+// (see safetensors.h).
+#include "chips/numerics/safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include "runtime/core/error.h"
+
+namespace moefab::chips {
+
+namespace {
+
+constexpr std::uint64_t kMaxHeaderBytes = 100ull << 20;  // as the reference implementation
+constexpr int kMaxJsonDepth = 64;
+
+struct DtypeEntry {
+  SafetensorsDtype dtype;  // enum value
+  const char* name;        // header spelling
+  std::size_t bytes;       // per element
+};
+constexpr DtypeEntry kDtypes[] = {
+    {SafetensorsDtype::kF64, "F64", 8},       {SafetensorsDtype::kF32, "F32", 4},
+    {SafetensorsDtype::kF16, "F16", 2},       {SafetensorsDtype::kBF16, "BF16", 2},
+    {SafetensorsDtype::kI64, "I64", 8},       {SafetensorsDtype::kI32, "I32", 4},
+    {SafetensorsDtype::kI16, "I16", 2},       {SafetensorsDtype::kI8, "I8", 1},
+    {SafetensorsDtype::kU64, "U64", 8},       {SafetensorsDtype::kU32, "U32", 4},
+    {SafetensorsDtype::kU16, "U16", 2},       {SafetensorsDtype::kU8, "U8", 1},
+    {SafetensorsDtype::kBool, "BOOL", 1},     {SafetensorsDtype::kF8E4M3, "F8_E4M3", 1},
+    {SafetensorsDtype::kF8E5M2, "F8_E5M2", 1},
+};
+
+// ---- A minimal JSON parser (RFC 8259 subset: everything the header uses).
+struct Json {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
+  std::string text;  // string value, or the number's literal
+  std::vector<Json> items;                            // array
+  std::vector<std::pair<std::string, Json>> members;  // object, in order
+};
+
+class JsonParser {
+ public:
+  JsonParser(const std::string& s, const std::string& file) : s_(s), file_(file) {}
+  Json ParseDocument() {
+    Json v = Value(0);
+    Space();
+    if (pos_ != s_.size()) Fail("unexpected text after the JSON value");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void Fail(const std::string& what) const {
+    std::ostringstream os;
+    os << file_ << ": header: bad JSON at byte " << pos_ << ": " << what;
+    throw ConfigError(os.str());
+  }
+  void Space() {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Eat(char c) {
+    Space();
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void Expect(char c) {
+    if (!Eat(c)) Fail(std::string("expected '") + c + "'");
+  }
+  Json Value(int depth) {
+    if (depth > kMaxJsonDepth) Fail("nested too deeply");
+    Space();
+    if (pos_ >= s_.size()) Fail("unexpected end of header");
+    Json v;
+    const char c = s_[pos_];
+    if (c == '{') {
+      ++pos_;
+      v.kind = Json::Kind::kObject;
+      if (Eat('}')) return v;
+      do {
+        Space();
+        if (pos_ >= s_.size() || s_[pos_] != '"') Fail("expected a string key");
+        std::string key = String();
+        for (const auto& m : v.members) {
+          if (m.first == key) Fail("duplicate key \"" + key + "\"");
+        }
+        Expect(':');
+        v.members.emplace_back(std::move(key), Value(depth + 1));
+      } while (Eat(','));
+      Expect('}');
+    } else if (c == '[') {
+      ++pos_;
+      v.kind = Json::Kind::kArray;
+      if (Eat(']')) return v;
+      do {
+        v.items.push_back(Value(depth + 1));
+      } while (Eat(','));
+      Expect(']');
+    } else if (c == '"') {
+      v.kind = Json::Kind::kString;
+      v.text = String();
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      v.kind = Json::Kind::kNumber;
+      const std::size_t start = pos_;
+      while (pos_ < s_.size() && std::strchr("+-.eE0123456789", s_[pos_]) != nullptr) ++pos_;
+      v.text = s_.substr(start, pos_ - start);
+    } else if (s_.compare(pos_, 4, "true") == 0 || s_.compare(pos_, 4, "null") == 0) {
+      v.kind = s_[pos_] == 't' ? Json::Kind::kBool : Json::Kind::kNull;
+      v.text = s_.substr(pos_, 4);
+      pos_ += 4;
+    } else if (s_.compare(pos_, 5, "false") == 0) {
+      v.kind = Json::Kind::kBool;
+      v.text = "false";
+      pos_ += 5;
+    } else {
+      Fail(std::string("unexpected character '") + c + "'");
+    }
+    return v;
+  }
+  std::string String() {
+    ++pos_;  // opening quote
+    std::string out;
+    while (true) {
+      if (pos_ >= s_.size()) Fail("unterminated string");
+      const char c = s_[pos_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) Fail("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= s_.size()) Fail("unterminated escape");
+      const char e = s_[pos_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          if (pos_ + 4 > s_.size()) Fail("short \\u escape");
+          unsigned cp = 0;
+          for (int k = 0; k < 4; ++k) {
+            const char h = s_[pos_++];
+            cp <<= 4;
+            if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
+            else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
+            else Fail("bad hex digit in \\u escape");
+          }
+          // UTF-8 encode (surrogate pairs are kept as two 3-byte sequences: names are ASCII).
+          if (cp < 0x80) {
+            out += static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+          }
+          break;
+        }
+        default:
+          Fail(std::string("bad escape '\\") + e + "'");
+      }
+    }
+  }
+
+  const std::string& s_;     // the header text
+  const std::string& file_;  // for messages
+  std::size_t pos_ = 0;      // next byte
+};
+
+void JsonEscape(std::ostringstream& os, const std::string& s) {
+  os << '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      os << '\\' << c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static const char* kHex = "0123456789abcdef";
+      os << "\\u00" << kHex[(c >> 4) & 0xF] << kHex[c & 0xF];
+    } else {
+      os << c;
+    }
+  }
+  os << '"';
+}
+
+std::string ShapeText(const std::vector<std::uint64_t>& shape) {
+  std::ostringstream os;
+  os << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << ']';
+  return os.str();
+}
+
+[[noreturn]] void FailTensor(const std::string& file, const std::string& tensor,
+                             const std::string& problem) {
+  throw ConfigError(file + ": tensor '" + tensor + "': " + problem);
+}
+
+// A non-negative JSON integer that fits uint64, or nullopt-like failure via ok = false.
+bool ParseU64(const Json& v, std::uint64_t& out) {
+  if (v.kind != Json::Kind::kNumber || v.text.empty()) return false;
+  std::uint64_t r = 0;
+  for (const char c : v.text) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (r > (UINT64_MAX - d) / 10) return false;
+    r = r * 10 + d;
+  }
+  out = r;
+  return true;
+}
+
+std::uint64_t FileSize(std::ifstream& in) {
+  in.seekg(0, std::ios::end);
+  return static_cast<std::uint64_t>(in.tellg());
+}
+
+std::uint16_t Le16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+
+}  // namespace
+
+const char* SafetensorsDtypeName(SafetensorsDtype d) {
+  for (const auto& e : kDtypes) {
+    if (e.dtype == d) return e.name;
+  }
+  return "?";
+}
+
+std::size_t SafetensorsDtypeBytes(SafetensorsDtype d) {
+  for (const auto& e : kDtypes) {
+    if (e.dtype == d) return e.bytes;
+  }
+  return 0;
+}
+
+std::uint64_t TensorInfo::elements() const {
+  std::uint64_t n = 1;
+  for (const std::uint64_t s : shape) n *= s;
+  return n;
+}
+
+float Bf16ToFloat(std::uint16_t bits) {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
+}
+
+std::uint16_t FloatToBf16(float v) {
+  const auto bits = std::bit_cast<std::uint32_t>(v);
+  if (std::isnan(v)) return static_cast<std::uint16_t>((bits >> 16) | 0x40);  // quiet NaN
+  const std::uint32_t rounding = 0x7FFF + ((bits >> 16) & 1);
+  return static_cast<std::uint16_t>((bits + rounding) >> 16);
+}
+
+float F16ToFloat(std::uint16_t bits) {
+  const std::uint32_t sign = (bits >> 15) & 1;
+  const int exp = (bits >> 10) & 0x1F;
+  const std::uint32_t mant = bits & 0x3FF;
+  float v = 0;
+  if (exp == 0) {
+    v = std::ldexp(static_cast<float>(mant), -24);
+  } else if (exp == 31) {
+    v = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else {
+    v = std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+  }
+  return sign ? -v : v;
+}
+
+SafetensorsFile SafetensorsFile::Open(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the safetensors file");
+  const std::uint64_t size = FileSize(in);
+  if (size < 8) {
+    throw ConfigError(path + ": file too short (" + std::to_string(size) +
+                      " bytes): expected at least 8 bytes of header length");
+  }
+  in.seekg(0);
+  std::uint8_t len_bytes[8];
+  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  std::uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  if (header_len > kMaxHeaderBytes || header_len > size - 8) {
+    throw ConfigError(path + ": header length " + std::to_string(header_len) +
+                      " goes beyond the file (" + std::to_string(size) + " bytes)");
+  }
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  if (!in) throw ConfigError(path + ": cannot read the header");
+
+  SafetensorsFile f;
+  f.path_ = path;
+  f.data_start_ = 8 + header_len;
+  const std::uint64_t data_size = size - f.data_start_;
+  const Json root = JsonParser(header, path).ParseDocument();
+  if (root.kind != Json::Kind::kObject) {
+    throw ConfigError(path + ": header: bad JSON: expected an object at the top level");
+  }
+  for (const auto& [name, v] : root.members) {
+    if (name == "__metadata__") {
+      if (v.kind != Json::Kind::kObject) {
+        throw ConfigError(path + ": header: __metadata__: expected an object of strings");
+      }
+      for (const auto& [k, mv] : v.members) {
+        if (mv.kind != Json::Kind::kString) {
+          throw ConfigError(path + ": header: __metadata__." + k + ": expected a string");
+        }
+        f.metadata_.emplace_back(k, mv.text);
+      }
+      continue;
+    }
+    if (v.kind != Json::Kind::kObject) FailTensor(path, name, "header entry is not an object");
+    const Json* dtype = nullptr;
+    const Json* shape = nullptr;
+    const Json* offsets = nullptr;
+    for (const auto& [k, mv] : v.members) {
+      if (k == "dtype") dtype = &mv;
+      if (k == "shape") shape = &mv;
+      if (k == "data_offsets") offsets = &mv;
+    }
+    if (dtype == nullptr || shape == nullptr || offsets == nullptr) {
+      FailTensor(path, name, "header entry needs dtype, shape and data_offsets");
+    }
+    TensorInfo t;
+    t.name = name;
+    bool known = false;
+    for (const auto& e : kDtypes) {
+      if (dtype->kind == Json::Kind::kString && dtype->text == e.name) {
+        t.dtype = e.dtype;
+        known = true;
+      }
+    }
+    if (!known) {
+      FailTensor(path, name,
+                 "unknown dtype '" + dtype->text +
+                     "': expected F64, F32, F16, BF16, I64..I8, U64..U8, BOOL, F8_E4M3 or F8_E5M2");
+    }
+    if (shape->kind != Json::Kind::kArray) FailTensor(path, name, "shape is not an array");
+    for (const Json& d : shape->items) {
+      std::uint64_t n = 0;
+      if (!ParseU64(d, n)) FailTensor(path, name, "shape entry '" + d.text + "' is not an integer >= 0");
+      t.shape.push_back(n);
+    }
+    if (offsets->kind != Json::Kind::kArray || offsets->items.size() != 2 ||
+        !ParseU64(offsets->items[0], t.data_begin) || !ParseU64(offsets->items[1], t.data_end) ||
+        t.data_begin > t.data_end) {
+      FailTensor(path, name, "data_offsets: expected [begin, end] with 0 <= begin <= end");
+    }
+    if (t.data_end > data_size) {
+      FailTensor(path, name,
+                 "data_offsets [" + std::to_string(t.data_begin) + ", " +
+                     std::to_string(t.data_end) + "] outside the data section (" +
+                     std::to_string(data_size) + " bytes)");
+    }
+    // elements * bytes, guarding overflow.
+    std::uint64_t bytes = SafetensorsDtypeBytes(t.dtype);
+    bool overflow = false;
+    for (const std::uint64_t s : t.shape) {
+      if (s != 0 && bytes > UINT64_MAX / s) overflow = true;
+      bytes *= s;
+    }
+    if (overflow || bytes != t.data_end - t.data_begin) {
+      FailTensor(path, name,
+                 "shape " + ShapeText(t.shape) + " of " + SafetensorsDtypeName(t.dtype) +
+                     " needs " + (overflow ? std::string("too many") : std::to_string(bytes)) +
+                     " bytes, data_offsets give " + std::to_string(t.data_end - t.data_begin));
+    }
+    f.tensors_.push_back(std::move(t));
+  }
+  return f;
+}
+
+const TensorInfo* SafetensorsFile::Find(const std::string& name) const {
+  for (const auto& t : tensors_) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const TensorInfo& SafetensorsFile::Get(const std::string& name) const {
+  const TensorInfo* t = Find(name);
+  if (t == nullptr) FailTensor(path_, name, "missing from the file");
+  return *t;
+}
+
+std::vector<std::uint8_t> SafetensorsFile::ReadBytes(const std::string& name,
+                                                     std::uint64_t offset,
+                                                     std::uint64_t count) const {
+  const TensorInfo& t = Get(name);
+  const std::uint64_t n = t.data_end - t.data_begin;
+  if (offset > n || count > n - offset) {
+    FailTensor(path_, name,
+               "read of " + std::to_string(count) + " bytes at " + std::to_string(offset) +
+                   " beyond its " + std::to_string(n) + " bytes");
+  }
+  std::vector<std::uint8_t> out(count);
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(data_start_ + t.data_begin + offset));
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(count));
+  if (!in) FailTensor(path_, name, "cannot read its data (file changed or truncated?)");
+  return out;
+}
+
+std::vector<float> SafetensorsFile::ReadFloat(const std::string& name) const {
+  const TensorInfo& t = Get(name);
+  const std::vector<std::uint8_t> raw = ReadBytes(name, 0, t.data_end - t.data_begin);
+  const std::size_t n = t.elements();
+  std::vector<float> out(n);
+  switch (t.dtype) {
+    case SafetensorsDtype::kF32:
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t b = 0;
+        for (int k = 3; k >= 0; --k) b = (b << 8) | raw[4 * i + static_cast<std::size_t>(k)];
+        out[i] = std::bit_cast<float>(b);
+      }
+      break;
+    case SafetensorsDtype::kF64:
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t b = 0;
+        for (int k = 7; k >= 0; --k) b = (b << 8) | raw[8 * i + static_cast<std::size_t>(k)];
+        out[i] = static_cast<float>(std::bit_cast<double>(b));
+      }
+      break;
+    case SafetensorsDtype::kBF16:
+      for (std::size_t i = 0; i < n; ++i) out[i] = Bf16ToFloat(Le16(&raw[2 * i]));
+      break;
+    case SafetensorsDtype::kF16:
+      for (std::size_t i = 0; i < n; ++i) out[i] = F16ToFloat(Le16(&raw[2 * i]));
+      break;
+    default:
+      FailTensor(path_, name,
+                 std::string("dtype ") + SafetensorsDtypeName(t.dtype) +
+                     ": expected F32, F16, BF16 or F64 for float weights");
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> SafetensorsFile::ReadU8(const std::string& name) const {
+  const TensorInfo& t = Get(name);
+  if (t.dtype != SafetensorsDtype::kU8) {
+    FailTensor(path_, name,
+               std::string("dtype ") + SafetensorsDtypeName(t.dtype) + ": expected U8");
+  }
+  return ReadBytes(name, 0, t.data_end - t.data_begin);
+}
+
+void SafetensorsFile::CheckShape(const TensorInfo& t, const std::vector<std::uint64_t>& expected,
+                                 const std::string& meaning) const {
+  if (t.shape != expected) {
+    FailTensor(path_, t.name,
+               "shape " + ShapeText(t.shape) + ": expected " + ShapeText(expected) + " (" +
+                   meaning + ") for the model");
+  }
+}
+
+TensorToWrite F32Tensor(std::string name, std::vector<std::uint64_t> shape,
+                        std::span<const float> values) {
+  TensorToWrite t{std::move(name), SafetensorsDtype::kF32, std::move(shape), {}};
+  t.bytes.resize(values.size() * 4);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto b = std::bit_cast<std::uint32_t>(values[i]);
+    for (int k = 0; k < 4; ++k) t.bytes[4 * i + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(b >> (8 * k));
+  }
+  return t;
+}
+
+TensorToWrite BF16Tensor(std::string name, std::vector<std::uint64_t> shape,
+                         std::span<const float> values) {
+  TensorToWrite t{std::move(name), SafetensorsDtype::kBF16, std::move(shape), {}};
+  t.bytes.resize(values.size() * 2);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::uint16_t b = FloatToBf16(values[i]);
+    t.bytes[2 * i] = static_cast<std::uint8_t>(b);
+    t.bytes[2 * i + 1] = static_cast<std::uint8_t>(b >> 8);
+  }
+  return t;
+}
+
+TensorToWrite U8Tensor(std::string name, std::vector<std::uint64_t> shape,
+                       std::span<const std::uint8_t> values) {
+  return TensorToWrite{std::move(name), SafetensorsDtype::kU8, std::move(shape),
+                       std::vector<std::uint8_t>(values.begin(), values.end())};
+}
+
+void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
+                      const std::vector<std::pair<std::string, std::string>>& metadata) {
+  std::ostringstream h;
+  h << '{';
+  bool first = true;
+  if (!metadata.empty()) {
+    h << "\"__metadata__\":{";
+    for (std::size_t i = 0; i < metadata.size(); ++i) {
+      if (i) h << ',';
+      JsonEscape(h, metadata[i].first);
+      h << ':';
+      JsonEscape(h, metadata[i].second);
+    }
+    h << '}';
+    first = false;
+  }
+  std::uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    std::uint64_t n = SafetensorsDtypeBytes(t.dtype);
+    for (const std::uint64_t s : t.shape) n *= s;
+    if (n != t.bytes.size()) {
+      FailTensor(path, t.name,
+                 "cannot write: shape " + ShapeText(t.shape) + " needs " + std::to_string(n) +
+                     " bytes, got " + std::to_string(t.bytes.size()));
+    }
+    if (!first) h << ',';
+    first = false;
+    JsonEscape(h, t.name);
+    h << ":{\"dtype\":\"" << SafetensorsDtypeName(t.dtype) << "\",\"shape\":" << '[';
+    for (std::size_t i = 0; i < t.shape.size(); ++i) h << (i ? "," : "") << t.shape[i];
+    h << "],\"data_offsets\":[" << offset << ',' << offset + n << "]}";
+    offset += n;
+  }
+  h << '}';
+  std::string header = h.str();
+  while (header.size() % 8 != 0) header += ' ';
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw ConfigError(path + ": cannot create the safetensors file");
+  std::uint8_t len[8];
+  for (int k = 0; k < 8; ++k) len[k] = static_cast<std::uint8_t>(std::uint64_t{header.size()} >> (8 * k));
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& t : tensors) {
+    out.write(reinterpret_cast<const char*>(t.bytes.data()),
+              static_cast<std::streamsize>(t.bytes.size()));
+  }
+  if (!out) throw ConfigError(path + ": write failed");
+}
+
+FloatExpert LoadFloatExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
+                            ExpertShape shape) {
+  const std::uint64_t d = shape.d_model;
+  const std::uint64_t w = shape.width;
+  const auto load = [&](const std::string& name, std::vector<std::uint64_t> expected,
+                        const char* meaning) {
+    if (name.empty()) return std::vector<float>();
+    file.CheckShape(file.Get(name), expected, meaning);
+    std::vector<float> v = file.ReadFloat(name);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i])) {
+        FailTensor(file.path(), name, "element " + std::to_string(i) + " is not finite");
+      }
+    }
+    return v;
+  };
+  if (names.w_gate.empty() || names.w_up.empty() || names.w_down.empty()) {
+    throw ConfigError(file.path() + ": LoadFloatExpert: the gate, up and down weight names are required");
+  }
+  FloatExpert f;
+  f.w_gate = load(names.w_gate, {w, d}, "width x d_model");
+  f.w_up = load(names.w_up, {w, d}, "width x d_model");
+  f.w_down = load(names.w_down, {d, w}, "d_model x width");
+  f.b_gate = load(names.b_gate, {w}, "width");
+  f.b_up = load(names.b_up, {w}, "width");
+  f.b_down = load(names.b_down, {d}, "d_model");
+  return f;
+}
+
+ExpertWeights LoadQuantizedExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
+                                  ExpertShape shape, WeightFormat format, Activation act,
+                                  const CalibrationOptions& opt) {
+  return QuantizeExpert(LoadFloatExpert(file, names, shape), shape, format, act, opt,
+                        file.path() + ": expert " + names.w_gate);
+}
+
+ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& prefix,
+                               std::uint32_t expert, ExpertShape expected,
+                               const CalibrationOptions& opt) {
+  const std::string gu_b = prefix + "gate_up_proj_blocks";
+  const std::string gu_s = prefix + "gate_up_proj_scales";
+  const std::string gu_bias = prefix + "gate_up_proj_bias";
+  const std::string dn_b = prefix + "down_proj_blocks";
+  const std::string dn_s = prefix + "down_proj_scales";
+  const std::string dn_bias = prefix + "down_proj_bias";
+  const TensorInfo& gub = file.Get(gu_b);
+  if (gub.dtype != SafetensorsDtype::kU8) FailTensor(file.path(), gu_b, "dtype: expected U8");
+  if (gub.shape.size() != 4 || gub.shape[1] % 2 != 0 || gub.shape[3] != 16 || gub.shape[0] == 0 ||
+      gub.shape[1] == 0 || gub.shape[2] == 0) {
+    FailTensor(file.path(), gu_b,
+               "shape " + ShapeText(gub.shape) +
+                   ": expected [experts, 2 * width, d_model / 32, 16] for gpt-oss MXFP4");
+  }
+  const std::uint64_t n_exp = gub.shape[0];
+  const std::uint64_t width = gub.shape[1] / 2;
+  const std::uint64_t nb_d = gub.shape[2];
+  const TensorInfo& dnb = file.Get(dn_b);
+  if (dnb.dtype != SafetensorsDtype::kU8) FailTensor(file.path(), dn_b, "dtype: expected U8");
+  if (dnb.shape.size() != 4) {
+    FailTensor(file.path(), dn_b,
+               "shape " + ShapeText(dnb.shape) + ": expected [experts, d_model, width / 32, 16]");
+  }
+  const std::uint64_t d_model = expected.d_model != 0 ? expected.d_model : dnb.shape[1];
+  const std::uint64_t nb_i = (width + kMxBlock - 1) / kMxBlock;
+  if (expected.width != 0 && expected.width != width) {
+    FailTensor(file.path(), gu_b,
+               "shape " + ShapeText(gub.shape) + ": width " + std::to_string(width) +
+                   ", expected " + std::to_string(expected.width) + " for the model");
+  }
+  if ((d_model + kMxBlock - 1) / kMxBlock != nb_d) {
+    FailTensor(file.path(), gu_b,
+               "shape " + ShapeText(gub.shape) + ": " + std::to_string(nb_d) +
+                   " blocks per row, expected ceil(d_model / 32) = " +
+                   std::to_string((d_model + kMxBlock - 1) / kMxBlock) + " for the model");
+  }
+  if (d_model > kMaxExpertDim || width > kMaxExpertDim) {
+    FailTensor(file.path(), gu_b, "expert larger than kMaxExpertDim in d_model or width");
+  }
+  file.CheckShape(dnb, {n_exp, d_model, nb_i, 16}, "experts x d_model x width / 32 x 16");
+  file.CheckShape(file.Get(gu_s), {n_exp, 2 * width, nb_d}, "experts x 2 width x d_model / 32");
+  file.CheckShape(file.Get(dn_s), {n_exp, d_model, nb_i}, "experts x d_model x width / 32");
+  file.CheckShape(file.Get(gu_bias), {n_exp, 2 * width}, "experts x 2 width");
+  file.CheckShape(file.Get(dn_bias), {n_exp, d_model}, "experts x d_model");
+  if (file.Get(gu_s).dtype != SafetensorsDtype::kU8) FailTensor(file.path(), gu_s, "dtype: expected U8");
+  if (file.Get(dn_s).dtype != SafetensorsDtype::kU8) FailTensor(file.path(), dn_s, "dtype: expected U8");
+  if (expert >= n_exp) {
+    FailTensor(file.path(), gu_b,
+               "expert " + std::to_string(expert) + " out of range: the file has " +
+                   std::to_string(n_exp) + " experts");
+  }
+  const ExpertShape shape{static_cast<std::uint32_t>(d_model), static_cast<std::uint32_t>(width)};
+
+  // Decodes rows of one expert: `rows` rows of `cols` columns in `nb` blocks; row r of the
+  // tensor goes to (matrix, row) by `route`.
+  const auto decode = [&](const std::string& blocks_name, const std::string& scales_name,
+                          std::uint64_t rows, std::uint64_t cols, std::uint64_t nb,
+                          QuantMatrix* even, QuantMatrix* odd) {
+    const std::uint64_t row_bytes = nb * 16;
+    const auto codes = file.ReadBytes(blocks_name, expert * rows * row_bytes, rows * row_bytes);
+    const auto scales = file.ReadBytes(scales_name, expert * rows * nb, rows * nb);
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      QuantMatrix& m = (odd != nullptr && r % 2 == 1) ? *odd : *even;
+      const std::uint64_t mr = odd != nullptr ? r / 2 : r;
+      for (std::uint64_t b = 0; b < nb; ++b) {
+        const std::uint8_t e8 = scales[r * nb + b];
+        if (e8 == 255) {
+          FailTensor(file.path(), scales_name,
+                     "expert " + std::to_string(expert) + " row " + std::to_string(r) +
+                         " block " + std::to_string(b) + ": E8M0 scale 255 (NaN)");
+        }
+        m.block_exp[mr * nb + b] = e8;
+        for (std::uint64_t k = 0; k < 32; ++k) {
+          const std::uint64_t c = b * 32 + k;
+          if (c >= cols) break;
+          const std::uint8_t byte = codes[r * row_bytes + b * 16 + k / 2];
+          m.q[mr * cols + c] = static_cast<std::int8_t>(k % 2 == 0 ? (byte & 0x0F) : (byte >> 4));
+        }
+      }
+    }
+  };
+  const auto empty = [](std::uint64_t rows, std::uint64_t cols, std::uint64_t nb) {
+    QuantMatrix m;
+    m.rows = static_cast<std::uint32_t>(rows);
+    m.cols = static_cast<std::uint32_t>(cols);
+    m.q.assign(rows * cols, 0);
+    m.block_exp.assign(rows * nb, 0);
+    return m;
+  };
+  QuantizedWeights gate{empty(width, d_model, nb_d), {}};
+  QuantizedWeights up{empty(width, d_model, nb_d), {}};
+  QuantizedWeights down{empty(d_model, width, nb_i), {}};
+  decode(gu_b, gu_s, 2 * width, d_model, nb_d, &gate.matrix, &up.matrix);
+  decode(dn_b, dn_s, d_model, width, nb_i, &down.matrix, nullptr);
+  gate.row_scale = Mxfp4RowScales(gate.matrix);
+  up.row_scale = Mxfp4RowScales(up.matrix);
+  down.row_scale = Mxfp4RowScales(down.matrix);
+
+  auto ref = std::make_shared<FloatExpert>();
+  ref->w_gate = DequantizeMxfp4(gate.matrix);
+  ref->w_up = DequantizeMxfp4(up.matrix);
+  ref->w_down = DequantizeMxfp4(down.matrix);
+  const std::vector<float> gub_all = file.ReadFloat(gu_bias);
+  const std::vector<float> dnb_all = file.ReadFloat(dn_bias);
+  for (std::uint64_t r = 0; r < width; ++r) {
+    ref->b_gate.push_back(gub_all[expert * 2 * width + 2 * r]);
+    ref->b_up.push_back(gub_all[expert * 2 * width + 2 * r + 1]);
+  }
+  ref->b_down.assign(dnb_all.begin() + static_cast<std::ptrdiff_t>(expert * d_model),
+                     dnb_all.begin() + static_cast<std::ptrdiff_t>((expert + 1) * d_model));
+  const std::string what = file.path() + ": " + prefix + " expert " + std::to_string(expert);
+  const ActivationScales scales =
+      CalibrateActivationScales(*ref, shape, Activation::kSwiGluClamped, opt);
+  return AssembleExpert(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped, std::move(gate),
+                        std::move(up), std::move(down), std::move(ref), scales, what);
+}
+
+}  // namespace moefab::chips
