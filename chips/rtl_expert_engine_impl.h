@@ -1,13 +1,16 @@
 // Internal: the adapter that drives one Verilated build of chips/rtl/expert_engine.sv.
 // Models: the chip-side driver of the engine: reset, ROM loading through the load port, then
-// per job the x input stream, the clock, and the y output stream, counting cycles from the
-// first input beat to the last output beat. Included only by the generated per-build .cc
-// files (they are compiled without our warning flags, like Verilator's own output).
-// Omits: tracing (no VCD), multi-threaded Verilator models.
+// the job streams: x beats in (a job is offered from its arrival cycle until the engine
+// accepts it), y beats out, one clock per cycle, only while a job is in flight.
+// Included only by the generated per-build .cc files (compiled with the project warnings,
+// Verilator's headers as system headers).
+// Omits: tracing (no VCD), multi-threaded Verilator models, output back-pressure (the RTL
+// never stalls after accepting a job; the chip's egress is modelled by the caller).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <type_traits>
@@ -15,7 +18,6 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
-#include "chips/golden_expert.h"
 #include "runtime/core/error.h"
 #include "verilated.h"
 
@@ -47,20 +49,39 @@ void GetPort(const Port& port, std::span<std::uint32_t> words) {
   }
 }
 
+/// ORs the low `width` bits of `value` into a little-endian word vector at bit `pos`.
+inline void PutBits(std::vector<std::uint32_t>& words, std::uint32_t pos, std::uint32_t width,
+                    std::uint64_t value) {
+  value &= (width >= 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);
+  for (std::uint32_t b = 0; b < width; b += 32 - (pos + b) % 32) {
+    const std::uint32_t at = pos + b;
+    words[at / 32] |= static_cast<std::uint32_t>((value >> b) << (at % 32));
+  }
+}
+
+/// Load port selectors of expert_engine.sv.
+enum LoadSel : std::uint32_t {
+  kSelGateW = 0, kSelUpW = 1, kSelDownW = 2, kSelGateX = 3, kSelUpX = 4, kSelDownX = 5,
+  kSelGateCh = 6, kSelUpCh = 7, kSelDownCh = 8, kSelAct = 9, kSelScalar = 10,
+};
+
 template <class Model>
 class RtlExpertEngine final : public ExpertEngine {
  public:
-  /// `w` must already be validated and have this build's shape.
-  RtlExpertEngine(std::shared_ptr<const ExpertWeights> w, std::uint32_t lanes)
+  /// `w` must already be validated and match `config` (MakeRtlExpertEngine checks).
+  RtlExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config)
       : weights_(std::move(w)),
-        lanes_(lanes),
-        dg_((weights_->shape.d_model + lanes - 1) / lanes),
-        job_cycles_(ExpertJobCycles(weights_->shape, lanes)),
+        config_(config),
+        d_(config.shape.d_model),
+        lanes_(config.lanes),
+        dg_((config.shape.d_model + config.lanes - 1) / config.lanes),
+        guard_cycles_(2 * ClosedFormPipeline(config).latency.value + 16),
         context_(std::make_unique<VerilatedContext>()),
         model_(std::make_unique<Model>(context_.get(), "expert_engine")),
-        beat_words_((lanes * 8 + 31) / 32),
-        load_words_((std::max(lanes * 4, 32u) + 31) / 32),
-        scratch_(std::max(beat_words_, load_words_)) {
+        in_words_((lanes_ * 8 + 31) / 32),
+        out_words_((lanes_ * 16 + 31) / 32),
+        load_words_((std::max(lanes_ * 4, 64u) + 31) / 32),
+        scratch_(std::max({in_words_, out_words_, load_words_})) {
     Reset();
     LoadRom();
   }
@@ -68,52 +89,110 @@ class RtlExpertEngine final : public ExpertEngine {
   RtlExpertEngine(const RtlExpertEngine&) = delete;
   RtlExpertEngine& operator=(const RtlExpertEngine&) = delete;
 
-  Cycles Run(std::span<const std::int8_t> x, std::span<std::int8_t> y) override {
-    const std::uint32_t d = weights_->shape.d_model;
-    MOEFAB_CHECK(x.size() == d && y.size() == d,
-                 "RtlExpertEngine: x has " << x.size() << " and y " << y.size()
-                                           << " elements, expected d_model=" << d);
-    MOEFAB_CHECK(model_->in_ready, "RtlExpertEngine: engine not idle at the start of a job");
-    std::uint32_t in_beat = 0;
-    std::uint32_t out_beat = 0;
-    std::uint64_t cycle = 0;        // cycles since this job's loop started
-    std::uint64_t first_in = 0;     // cycle of the first input beat
-    std::uint64_t last_out = 0;     // cycle of the last output beat
-    const std::uint64_t limit = 2 * job_cycles_.value + 16;  // hang guard
-    model_->out_ready = 1;
-    while (out_beat < dg_) {
-      MOEFAB_CHECK(cycle < limit, "RtlExpertEngine: job did not finish within " << limit
-                                                                                << " cycles");
-      const bool offer = in_beat < dg_;
-      model_->in_valid = offer ? 1 : 0;
-      if (offer) PackBytes(x, in_beat);
-      model_->clk = 0;
-      model_->eval();
-      const bool in_fire = offer && model_->in_ready;
-      const bool out_fire = model_->out_valid;
-      if (out_fire) UnpackBytes(y, out_beat);
-      model_->clk = 1;
-      model_->eval();
-      ++rtl_cycles_;
-      if (in_fire) {
-        if (in_beat == 0) first_in = cycle;
-        ++in_beat;
-      }
-      if (out_fire) {
-        ++out_beat;
-        last_out = cycle;
-      }
-      ++cycle;
-    }
-    model_->in_valid = 0;
-    return Cycles(last_out - first_in + 1);
-  }
-
-  const ExpertShape& shape() const override { return weights_->shape; }
+  const EngineConfig& config() const override { return config_; }
+  std::uint64_t now_cycle() const override { return now_; }
   std::uint64_t rtl_cycles_simulated() const override { return rtl_cycles_; }
 
+  void Submit(std::uint64_t job_id, std::span<const std::int8_t> x, std::uint8_t e,
+              std::uint64_t arrival_cycle) override {
+    MOEFAB_CHECK(x.size() == d_, "RtlExpertEngine " << config_.ToString() << ": job " << job_id
+                                                    << " x has " << x.size()
+                                                    << " elements, expected " << d_);
+    MOEFAB_CHECK(e <= kMaxDispatchExponent,
+                 "RtlExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
+    MOEFAB_CHECK(arrival_cycle >= now_ && arrival_cycle >= last_arrival_,
+                 "RtlExpertEngine: job " << job_id << " arrives at " << arrival_cycle
+                                         << ", before now=" << now_
+                                         << " or the previous arrival " << last_arrival_);
+    last_arrival_ = arrival_cycle;
+    pending_.push_back(Job{job_id, arrival_cycle, 0, e, {x.begin(), x.end()}, {}, 0});
+  }
+
+  void AdvanceTo(std::uint64_t cycle, std::vector<CompletedJob>& done) override {
+    while (now_ <= cycle) {
+      if (inflight_.empty()) {  // nothing in the engine: skip to the next arrival
+        if (pending_.empty()) {
+          now_ = cycle + 1;
+          break;
+        }
+        if (pending_.front().arrival > now_) {
+          now_ = std::min(pending_.front().arrival, cycle + 1);
+          continue;
+        }
+      }
+      Step(done);
+    }
+  }
+
  private:
-  void Cycle() {
+  struct Job {
+    std::uint64_t id;            // caller's job id
+    std::uint64_t arrival;       // cycle from which the job is offered
+    std::uint64_t start;         // cycle its first beat was accepted
+    std::uint8_t e;              // per-token exponent
+    std::vector<std::int8_t> x;  // input (released once fed)
+    std::vector<std::int16_t> y; // output beats received so far
+    std::uint32_t beats;         // input beats fed (while feeding), then output beats received
+  };
+
+  // One clock cycle `now_`: offer input, take output, clock edge.
+  void Step(std::vector<CompletedJob>& done) {
+    // in_ready and out_valid / out_data are registered: valid for this cycle since the last
+    // edge, independent of this cycle's inputs.
+    const bool ready = model_->in_ready != 0;
+    Job* offer = nullptr;
+    if (feeding_) {
+      offer = &inflight_.back();
+    } else if (!pending_.empty() && pending_.front().arrival <= now_) {
+      offer = &pending_.front();
+    }
+    if (offer) {
+      PackBeat(offer->x, offer->beats);
+      model_->in_e = offer->e;
+    }
+    model_->in_valid = offer ? 1 : 0;
+    if (model_->out_valid) TakeBeat(done);
+    if (offer && ready) {
+      if (!feeding_) {
+        offer->start = now_;
+        inflight_.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+        offer = &inflight_.back();
+        offer->y.assign(d_, 0);
+        feeding_ = true;
+      }
+      if (++offer->beats == dg_) {
+        feeding_ = false;
+        offer->beats = 0;
+        offer->x = {};
+      }
+    }
+    Clock();
+    ++now_;
+    MOEFAB_CHECK(inflight_.empty() || now_ <= inflight_.front().start + guard_cycles_,
+                 "RtlExpertEngine " << config_.ToString() << ": job " << inflight_.front().id
+                                    << " started at " << inflight_.front().start
+                                    << " has not finished by " << now_);
+  }
+
+  void TakeBeat(std::vector<CompletedJob>& done) {
+    MOEFAB_CHECK(!inflight_.empty() && !(feeding_ && inflight_.size() == 1),
+                 "RtlExpertEngine " << config_.ToString() << ": output beat at cycle " << now_
+                                    << " with no job in flight");
+    Job& j = inflight_.front();
+    GetPort(model_->out_data, std::span<std::uint32_t>(scratch_.data(), out_words_));
+    const std::size_t base = std::size_t{j.beats} * lanes_;
+    for (std::uint32_t l = 0; l < lanes_ && base + l < d_; ++l) {
+      j.y[base + l] = static_cast<std::int16_t>(
+          static_cast<std::uint16_t>(scratch_[l / 2] >> ((l % 2) * 16)));
+    }
+    if (++j.beats == dg_) {
+      done.push_back(CompletedJob{j.id, j.start, now_, std::move(j.y)});
+      inflight_.pop_front();
+    }
+  }
+
+  void Clock() {
     model_->clk = 0;
     model_->eval();
     model_->clk = 1;
@@ -125,11 +204,10 @@ class RtlExpertEngine final : public ExpertEngine {
     model_->rst_n = 0;
     model_->load_en = 0;
     model_->in_valid = 0;
-    model_->out_ready = 0;
-    Cycle();
-    Cycle();
+    Clock();
+    Clock();
     model_->rst_n = 1;
-    Cycle();
+    Clock();
   }
 
   void Load(std::uint32_t sel, std::uint32_t addr) {
@@ -137,90 +215,111 @@ class RtlExpertEngine final : public ExpertEngine {
     model_->load_sel = static_cast<CData>(sel);
     model_->load_addr = addr;
     SetPort(model_->load_data, std::span<const std::uint32_t>(scratch_.data(), load_words_));
-    Cycle();
+    Clock();
   }
 
-  void LoadScalar(std::uint32_t sel, std::uint32_t addr, std::uint32_t value) {
+  void LoadValue(std::uint32_t sel, std::uint32_t addr, std::uint64_t value) {
     std::fill(scratch_.begin(), scratch_.end(), 0u);
-    scratch_[0] = value;
+    scratch_[0] = static_cast<std::uint32_t>(value);
+    scratch_[1] = static_cast<std::uint32_t>(value >> 32);
     Load(sel, addr);
   }
 
-  // Loads a [rows][cols] int4 matrix as rows * ceil(cols/lanes) words, zero padded.
-  void LoadMatrix(std::uint32_t sel, const std::vector<std::int8_t>& m, std::uint32_t rows,
-                  std::uint32_t cols) {
-    const std::uint32_t groups = (cols + lanes_ - 1) / lanes_;
-    for (std::uint32_t r = 0; r < rows; ++r) {
+  // Weight words (and MXFP4 alignment-shift words) of one [rows][cols] matrix.
+  void LoadMatrix(const QuantMatrix& m, std::uint32_t sel_w, std::uint32_t sel_x) {
+    const bool mx = config_.format == WeightFormat::kMxfp4;
+    const std::uint32_t wb = config_.format == WeightFormat::kInt3 ? 3 : 4;
+    const std::uint32_t groups = (m.cols + lanes_ - 1) / lanes_;
+    const std::uint32_t nb = (m.cols + kMxBlock - 1) / kMxBlock;
+    for (std::uint32_t r = 0; r < m.rows; ++r) {
+      const std::int8_t* q = m.q.data() + std::size_t{r} * m.cols;
+      const std::uint8_t* ex = mx ? m.block_exp.data() + std::size_t{r} * nb : nullptr;
+      const int e_max = mx ? *std::max_element(ex, ex + nb) : 0;
+      // min(Emax_r - E[r][b], 24); 24 (contributes 0) for padding blocks past the row.
+      auto align = [&](std::uint32_t b) -> std::uint64_t {
+        return b < nb ? static_cast<std::uint64_t>(std::min(e_max - ex[b], 24)) : 24u;
+      };
       for (std::uint32_t k = 0; k < groups; ++k) {
+        const std::uint32_t addr = r * groups + k;
         std::fill(scratch_.begin(), scratch_.end(), 0u);
         for (std::uint32_t l = 0; l < lanes_; ++l) {
           const std::uint32_t c = k * lanes_ + l;
-          if (c >= cols) break;
-          const auto nibble = static_cast<std::uint32_t>(m[std::size_t{r} * cols + c]) & 0xFu;
-          scratch_[l / 8] |= nibble << ((l % 8) * 4);
+          if (c >= m.cols) break;
+          PutBits(scratch_, l * wb, wb, static_cast<std::uint8_t>(q[c]));
         }
-        Load(sel, r * groups + k);
+        Load(sel_w, addr);
+        if (!mx) continue;
+        std::fill(scratch_.begin(), scratch_.end(), 0u);
+        if (lanes_ >= kMxBlock) {
+          for (std::uint32_t s = 0; s < lanes_ / kMxBlock; ++s) {
+            PutBits(scratch_, 5 * s, 5, align(k * (lanes_ / kMxBlock) + s));
+          }
+        } else {
+          PutBits(scratch_, 0, 5, align(k * lanes_ / kMxBlock));
+        }
+        Load(sel_x, addr);
       }
+    }
+  }
+
+  void LoadChannels(const QuantMatrix& m, std::uint32_t sel) {
+    for (std::uint32_t r = 0; r < m.rows; ++r) {
+      const std::uint32_t bias = m.bias.empty() ? 0u : static_cast<std::uint32_t>(m.bias[r]);
+      const std::uint64_t word = (static_cast<std::uint64_t>(m.mult[r]) & 0xFFFFFFu) |
+                                 (std::uint64_t{m.shift[r] & 0x3Fu} << 24) |
+                                 (std::uint64_t{bias} << 32);
+      LoadValue(sel, r, word);
     }
   }
 
   void LoadRom() {
     const ExpertWeights& w = *weights_;
-    const std::uint32_t d = w.shape.d_model;
-    const std::uint32_t i = w.shape.width;
-    LoadMatrix(0, w.w_gate, i, d);
-    LoadMatrix(1, w.w_up, i, d);
-    LoadMatrix(2, w.w_down, d, i);
-    for (std::uint32_t r = 0; r < i; ++r) {
-      LoadScalar(3, r, static_cast<std::uint32_t>(w.mult_gate[r]));
-      LoadScalar(4, r, static_cast<std::uint32_t>(w.mult_up[r]));
-    }
-    for (std::uint32_t r = 0; r < d; ++r) {
-      LoadScalar(5, r, static_cast<std::uint32_t>(w.mult_down[r]));
-    }
+    LoadMatrix(w.gate, kSelGateW, kSelGateX);
+    LoadMatrix(w.up, kSelUpW, kSelUpX);
+    LoadMatrix(w.down, kSelDownW, kSelDownX);
+    LoadChannels(w.gate, kSelGateCh);
+    LoadChannels(w.up, kSelUpCh);
+    LoadChannels(w.down, kSelDownCh);
     for (std::uint32_t b = 0; b < 256; ++b) {
-      LoadScalar(6, b, static_cast<std::uint8_t>(w.silu_lut[b]));
+      LoadValue(kSelAct, b, static_cast<std::uint8_t>(w.act_lut[b]));
     }
-    LoadScalar(7, 0, w.shift_gate);
-    LoadScalar(7, 1, w.shift_up);
-    LoadScalar(7, 2, w.shift_down);
-    LoadScalar(7, 3, static_cast<std::uint32_t>(w.mult_prod));
-    LoadScalar(7, 4, w.shift_prod);
+    LoadValue(kSelScalar, 0, static_cast<std::uint32_t>(w.u_clamp) & 0x1FFu);
+    LoadValue(kSelScalar, 1, static_cast<std::uint32_t>(w.u_offset) & 0x1FFu);
+    LoadValue(kSelScalar, 2, static_cast<std::uint32_t>(w.mult_prod) & 0xFFFFFFu);
+    LoadValue(kSelScalar, 3, w.shift_prod & 0x3Fu);
     model_->load_en = 0;
-    Cycle();
+    Clock();
   }
 
   // Puts bytes beat*lanes .. of x on in_data (zero beyond d_model).
-  void PackBytes(std::span<const std::int8_t> x, std::uint32_t beat) {
-    std::fill(scratch_.begin(), scratch_.end(), 0u);
-    for (std::uint32_t l = 0; l < lanes_; ++l) {
-      const std::size_t j = std::size_t{beat} * lanes_ + l;
-      if (j >= x.size()) break;
-      scratch_[l / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(x[j]))
+  void PackBeat(const std::vector<std::int8_t>& x, std::uint32_t beat) {
+    std::fill(scratch_.begin(), scratch_.begin() + in_words_, 0u);
+    const std::size_t base = std::size_t{beat} * lanes_;
+    for (std::uint32_t l = 0; l < lanes_ && base + l < x.size(); ++l) {
+      scratch_[l / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(x[base + l]))
                          << ((l % 4) * 8);
     }
-    SetPort(model_->in_data, std::span<const std::uint32_t>(scratch_.data(), beat_words_));
+    SetPort(model_->in_data, std::span<const std::uint32_t>(scratch_.data(), in_words_));
   }
 
-  void UnpackBytes(std::span<std::int8_t> y, std::uint32_t beat) {
-    GetPort(model_->out_data, std::span<std::uint32_t>(scratch_.data(), beat_words_));
-    for (std::uint32_t l = 0; l < lanes_; ++l) {
-      const std::size_t j = std::size_t{beat} * lanes_ + l;
-      if (j >= y.size()) break;
-      y[j] = static_cast<std::int8_t>(static_cast<std::uint8_t>(scratch_[l / 4] >> ((l % 4) * 8)));
-    }
-  }
-
-  std::shared_ptr<const ExpertWeights> weights_;  // the hardwired contents (shared, immutable)
-  std::uint32_t lanes_;                           // MAC lanes per matrix
-  std::uint32_t dg_;                              // lane groups (beats) per x / y vector
-  Cycles job_cycles_;                             // closed-form job cycles (hang guard)
+  std::shared_ptr<const ExpertWeights> weights_;  // the ROM contents (shared, immutable)
+  EngineConfig config_;                           // this build's design point
+  std::uint32_t d_;                               // d_model (elements)
+  std::uint32_t lanes_;                           // lanes (bytes per x beat)
+  std::uint32_t dg_;                              // beats per x / y vector
+  std::uint64_t guard_cycles_;                    // hang guard: max cycles start -> done
   std::unique_ptr<VerilatedContext> context_;     // this engine's own Verilator context
   std::unique_ptr<Model> model_;                  // the Verilated model (destroyed first)
-  std::uint32_t beat_words_;                      // 32-bit words in in_data / out_data
+  std::uint32_t in_words_;                        // 32-bit words in in_data
+  std::uint32_t out_words_;                       // 32-bit words in out_data
   std::uint32_t load_words_;                      // 32-bit words in load_data
   std::vector<std::uint32_t> scratch_;            // packing buffer (32-bit words)
-  std::uint64_t rtl_cycles_ = 0;                  // cycles evaluated so far (all phases)
+  std::deque<Job> pending_;                       // submitted, not yet accepted
+  std::deque<Job> inflight_;                      // accepted, not finished (oldest first)
+  bool feeding_ = false;                          // inflight_.back()'s x beats are streaming
+  std::uint64_t now_ = 0;                         // first cycle not yet run
+  std::uint64_t last_arrival_ = 0;                // arrival of the last submitted job
+  std::uint64_t rtl_cycles_ = 0;                  // cycles evaluated (reset, load, jobs)
 };
 
 }  // namespace moefab::chips::internal
