@@ -1,5 +1,7 @@
 #include "router/gate.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -16,7 +18,9 @@ GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_
        << ": both must be >= 1";
     throw ConfigError(os.str());
   }
-  GateWeights gate{num_experts, d_model, {}};
+  GateWeights gate;
+  gate.num_experts = num_experts;
+  gate.d_model = d_model;
   const std::size_t n = std::size_t{num_experts} * d_model;
   gate.w.resize(n);
   SplitMix64 rng(seed);
@@ -43,6 +47,40 @@ std::vector<std::int32_t> GateLogits(const GateWeights& gate, std::span<const st
     logits[e] = static_cast<std::int32_t>(acc);
   }
   return logits;
+}
+
+std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int8_t> x,
+                               std::uint8_t exponent) {
+  const auto acc = GateLogits(gate, x);
+  const double scale = std::ldexp(gate.scale, exponent);
+  std::vector<double> out(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i)
+    out[i] = static_cast<double>(acc[i]) * scale + (gate.bias.empty() ? 0.0 : gate.bias[i]);
+  return out;
+}
+
+GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts,
+                         std::uint32_t d_model, double activation_scale,
+                         std::vector<double> bias) {
+  if (w.size() != static_cast<size_t>(num_experts) * d_model || num_experts == 0 ||
+      (!bias.empty() && bias.size() != num_experts)) {
+    std::ostringstream os;
+    os << "gate weights: " << w.size() << " values and " << bias.size()
+       << " biases; expected " << num_experts << " x " << d_model << " and 0 or " << num_experts;
+    throw ConfigError(os.str());
+  }
+  double max = 0;
+  for (float v : w) max = std::max(max, std::fabs(static_cast<double>(v)));
+  const double wscale = max > 0 ? max / 127.0 : 1.0;
+  GateWeights g;
+  g.num_experts = num_experts;
+  g.d_model = d_model;
+  g.w.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i)
+    g.w[i] = static_cast<std::int8_t>(std::clamp<long>(std::lround(w[i] / wscale), -127, 127));
+  g.scale = wscale * activation_scale;
+  g.bias = std::move(bias);
+  return g;
 }
 
 }  // namespace moefab::router

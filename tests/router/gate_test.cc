@@ -53,3 +53,34 @@ TEST(GateTest, LogitsMatchNaiveDotProduct) {
 
 }  // namespace
 }  // namespace moefab::router
+
+namespace moefab::router {
+namespace {
+
+TEST(GateRealLogitsTest, ScaleExponentAndBias) {
+  GateWeights g;
+  g.num_experts = 2;
+  g.d_model = 2;
+  g.w = {1, 2, -3, 4};
+  g.scale = 0.5;
+  g.bias = {0.25, -1.0};
+  const std::vector<std::int8_t> x = {10, -1};
+  // Dots: 8 and -34; times 0.5 * 2^2 = 2, plus bias.
+  EXPECT_EQ(RealLogits(g, x, 2), (std::vector<double>{16.25, -69.0}));
+}
+
+TEST(GateRealLogitsTest, QuantizeGateKeepsLogitsClose) {
+  const std::vector<float> w = {0.5f, -0.25f, 0.125f, 1.0f};
+  const auto g = QuantizeGate(w, 2, 2, 1.0 / 256);
+  EXPECT_EQ(g.w, (std::vector<std::int8_t>{64, -32, 16, 127}));
+  const std::vector<std::int8_t> x = {100, 50};  // real 100/256, 50/256 at e = 0
+  const auto l = RealLogits(g, x, 0);
+  // Error bound: half a weight step (1/127 / 2) times sum |x| = 150/256.
+  const double bound = 0.5 / 127 * 150.0 / 256;
+  EXPECT_NEAR(l[0], (0.5 * 100 - 0.25 * 50) / 256, bound);
+  EXPECT_NEAR(l[1], (0.125 * 100 + 1.0 * 50) / 256, bound);
+  EXPECT_THROW(QuantizeGate(w, 3, 2, 1.0), ConfigError);
+}
+
+}  // namespace
+}  // namespace moefab::router
