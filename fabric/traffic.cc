@@ -1,0 +1,274 @@
+#include "fabric/traffic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <queue>
+#include <sstream>
+#include <utility>
+
+#include "fabric/driver.h"
+#include "fabric/link.h"
+#include "runtime/core/error.h"
+
+namespace moefab::fabric {
+
+NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, NodeId src,
+                          SplitMix64& rng) {
+  const std::uint32_t n = t.num_nodes();
+  const bool coords = t.kind() != TopologyKind::kOcsCubes;
+  const auto& dims = t.dims();
+  auto from_coords = [&](const std::array<std::uint32_t, kMaxTorusDims>& c) {
+    NodeId id = 0;
+    for (std::size_t i = dims.size(); i-- > 0;) id = id * dims[i] + c[i];
+    return id;
+  };
+  switch (traffic.pattern) {
+    case TrafficPattern::kUniform: return static_cast<NodeId>(rng.Next() % n);
+    case TrafficPattern::kHotspot:
+      if (traffic.hotspot_node >= n) {
+        throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) +
+                          ": expected a node < " + std::to_string(n));
+      }
+      if (rng.UniformDouble() < traffic.hotspot_fraction) return traffic.hotspot_node;
+      return static_cast<NodeId>(rng.Next() % n);
+    case TrafficPattern::kNearestNeighbor: {
+      std::uint32_t present = 0;
+      for (PortId p = 0; p < t.num_ports(); ++p) present += t.HasLink(src, p);
+      if (present == 0) return src;
+      std::uint32_t pick = static_cast<std::uint32_t>(rng.Next() % present);
+      for (PortId p = 0; p < t.num_ports(); ++p) {
+        if (t.HasLink(src, p) && pick-- == 0) return t.Out(src, p).dst;
+      }
+      return src;
+    }
+    case TrafficPattern::kTranspose: {
+      bool ok = coords;
+      for (std::size_t i = 0; ok && i < dims.size(); ++i) ok = dims[i] == dims[dims.size() - 1 - i];
+      if (!ok) {
+        throw ConfigError("traffic.pattern=transpose: expected a torus or mesh with dims[i] == "
+                          "dims[D-1-i] (e.g. k x k)");
+      }
+      const auto c = t.Coord(src);
+      std::array<std::uint32_t, kMaxTorusDims> r{};
+      for (std::size_t i = 0; i < dims.size(); ++i) r[i] = c[dims.size() - 1 - i];
+      return from_coords(r);
+    }
+    case TrafficPattern::kTornado: {
+      if (!coords) throw ConfigError("traffic.pattern=tornado: expected a torus, mesh or twisted torus");
+      auto c = t.Coord(src);
+      for (std::size_t i = 0; i < dims.size(); ++i) c[i] = (c[i] + (dims[i] + 1) / 2 - 1) % dims[i];
+      return from_coords(c);
+    }
+    case TrafficPattern::kBitComplement: {
+      if (!coords) return n - 1 - src;
+      auto c = t.Coord(src);
+      for (std::size_t i = 0; i < dims.size(); ++i) c[i] = dims[i] - 1 - c[i];
+      return from_coords(c);
+    }
+  }
+  throw ConfigError("traffic.pattern=" + std::to_string(static_cast<int>(traffic.pattern)) +
+                    ": expected a known pattern");
+}
+
+Tick CyclePs(const Network& network) {
+  Tick best = kTickMax;
+  for (std::uint32_t e = 0; e < network.num_epochs(); ++e) {
+    best = std::min(best, SerializationPs(network.options().flit_bytes,
+                                          network.topology(e).MinBandwidthMbytesPerS()));
+  }
+  return best;
+}
+
+LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options,
+                  const TrafficOptions& traffic, double offered) {
+  auto net = Network::Make(topology, options);
+  SequentialDriver driver(*net);
+  const Topology& t = net->topology();
+  const std::uint32_t n = t.num_nodes();
+  const Tick cycle = CyclePs(*net);
+  const std::uint32_t flits = net->PacketFlits(traffic.packet_payload_bytes);
+  const double p = offered / flits;
+  if (!(p > 0) || p > 1) {
+    throw ConfigError("traffic offered load=" + std::to_string(offered) +
+                      ": expected > 0 and <= one packet (" + std::to_string(flits) +
+                      " flits) per node per cycle");
+  }
+  const Tick warm_ps = traffic.warmup_cycles * cycle;
+  const Tick end_ps = (traffic.warmup_cycles + traffic.measure_cycles) * cycle;
+  const Tick limit_ps = end_ps + traffic.drain_cycles * cycle;
+
+  std::vector<SplitMix64> rng;
+  rng.reserve(n);
+  for (NodeId i = 0; i < n; ++i) rng.emplace_back(MixSeed(traffic.seed, i, 0xFAB));
+  const double log_q = p < 1 ? std::log1p(-p) : 0;
+  auto gap = [&](SplitMix64& r) -> std::uint64_t {
+    if (p >= 1) return 1;
+    const double u = 1.0 - r.UniformDouble();  // (0, 1]
+    return 1 + static_cast<std::uint64_t>(std::floor(std::log(u) / log_q));
+  };
+  using Next = std::pair<Tick, NodeId>;
+  std::priority_queue<Next, std::vector<Next>, std::greater<>> inject;
+  for (NodeId i = 0; i < n; ++i) inject.push({gap(rng[i]) * cycle, i});
+
+  LoadPoint lp;
+  lp.offered = offered;
+  LatencyHistogram latency;
+  std::uint64_t window_flits = 0;
+  driver.OnDeliver([&](DeliveredMessage& m) {
+    if (m.delivered_ps >= warm_ps && m.delivered_ps < end_ps) window_flits += flits;
+    if (m.tag == 1) {
+      ++lp.delivered_measured;
+      latency.Add(m.delivered_ps - m.injected_ps);
+    }
+  });
+  std::vector<Tick> busy_warm, busy_end;
+  auto snapshot = [&](std::vector<Tick>& into, Tick at) {
+    driver.RunUntil(at);
+    into.clear();
+    for (const LinkStats& l : net->LinkReport()) into.push_back(l.busy_ps);
+  };
+  while (!inject.empty()) {
+    const auto [at, src] = inject.top();
+    if (at >= limit_ps || (at >= end_ps && lp.delivered_measured == lp.measured_packets)) break;
+    if (busy_warm.empty() && at >= warm_ps) snapshot(busy_warm, warm_ps);
+    if (busy_end.empty() && at >= end_ps) snapshot(busy_end, end_ps);
+    inject.pop();
+    driver.RunUntil(at);
+    MessageSpec m;
+    m.src = src;
+    m.dst = PatternDestination(t, traffic, src, rng[src]);
+    m.bytes = traffic.packet_payload_bytes;
+    m.tag = (at >= warm_ps && at < end_ps) ? 1 : 0;
+    lp.measured_packets += m.tag;
+    driver.Inject(m);
+    inject.push({at + gap(rng[src]) * cycle, src});
+  }
+  if (busy_warm.empty()) snapshot(busy_warm, warm_ps);
+  if (busy_end.empty()) snapshot(busy_end, end_ps);
+  // Drain: stop injecting, run until the measured packets are in or the limit passes.
+  while (lp.delivered_measured < lp.measured_packets && driver.events_pending() > 0 &&
+         driver.Now() < limit_ps) {
+    driver.RunUntil(std::min(limit_ps, driver.Now() + 1000 * cycle));
+  }
+  lp.all_delivered = lp.delivered_measured == lp.measured_packets;
+  lp.accepted = static_cast<double>(window_flits) / (static_cast<double>(n) * static_cast<double>(traffic.measure_cycles));
+  lp.mean_latency_cycles = latency.Mean() / static_cast<double>(cycle);
+  lp.p99_latency_cycles = static_cast<double>(latency.Percentile(0.99)) / static_cast<double>(cycle);
+  const double window_ps = static_cast<double>(traffic.measure_cycles * cycle);
+  double sum = 0;
+  for (std::size_t i = 0; i < busy_end.size() && i < busy_warm.size(); ++i) {
+    const double u = static_cast<double>(busy_end[i] - busy_warm[i]) / window_ps;
+    lp.max_link_utilisation = std::max(lp.max_link_utilisation, u);
+    sum += u;
+  }
+  lp.mean_link_utilisation = busy_end.empty() ? 0 : sum / static_cast<double>(busy_end.size());
+  lp.packet_hops = net->TotalStats().packet_hops;
+  lp.events = driver.events_handled();
+  return lp;
+}
+
+SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options,
+                     const TrafficOptions& traffic, const std::vector<double>& loads) {
+  SweepResult r;
+  for (double load : loads) {
+    r.points.push_back(RunLoad(topology, options, traffic, load));
+    const LoadPoint& p = r.points.back();
+    r.peak_accepted = std::max(r.peak_accepted, p.accepted);
+    if (r.saturation_offered == 0 && (p.accepted < 0.95 * p.offered || !p.all_delivered)) {
+      r.saturation_offered = p.offered;
+    }
+  }
+  return r;
+}
+
+std::string SweepResult::Table() const {
+  std::ostringstream os;
+  char line[256];
+  std::snprintf(line, sizeof line, "%9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted",
+                "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
+  os << line;
+  for (const LoadPoint& p : points) {
+    std::snprintf(line, sizeof line, "%9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered,
+                  p.accepted, p.mean_latency_cycles, p.p99_latency_cycles, p.max_link_utilisation,
+                  p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
+    os << line;
+  }
+  std::snprintf(line, sizeof line, "saturation offered %.3f, peak accepted %.3f flits/node/cycle\n",
+                saturation_offered, peak_accepted);
+  os << line;
+  return os.str();
+}
+
+AllToAllResult RunAllToAll(const TopologyOptions& topology, const NetworkOptions& options,
+                           std::uint64_t bytes_per_pair) {
+  auto net = Network::Make(topology, options);
+  SequentialDriver driver(*net);
+  const std::uint32_t n = net->num_nodes();
+  AllToAllResult r;
+  LatencyHistogram latency;
+  driver.OnDeliver([&](DeliveredMessage& m) {
+    ++r.messages;
+    r.completion_ps = std::max(r.completion_ps, m.delivered_ps);
+    latency.Add(m.delivered_ps - m.injected_ps);
+  });
+  for (NodeId i = 0; i < n; ++i) {
+    for (std::uint32_t s = 1; s < n; ++s) driver.Inject({i, (i + s) % n, bytes_per_pair, 0, nullptr});
+  }
+  driver.RunToIdle();
+  r.mean_message_latency_ps = latency.Mean();
+  r.p99_message_latency_ps = latency.Percentile(0.99);
+  r.reconfigurations = net->ReconfigReport();
+  return r;
+}
+
+double ChannelLoadBound(const Network& network, const TrafficOptions& traffic) {
+  const Topology& t = network.topology();
+  const std::uint32_t n = t.num_nodes();
+  const std::uint32_t ports = t.num_ports();
+  std::vector<double> load(static_cast<std::size_t>(n) * ports, 0.0);
+  auto add = [&](NodeId src, NodeId dst, double w) {
+    NodeId at = src;
+    for (std::uint32_t guard = 0; at != dst; ++guard) {
+      MOEFAB_CHECK(guard <= n, "route from " << src << " to " << dst << " loops");
+      const PortId p = network.RoutePort(at, dst, src);
+      load[static_cast<std::size_t>(at) * ports + p] += w;
+      at = t.Out(at, p).dst;
+    }
+  };
+  SplitMix64 unused(0);
+  for (NodeId s = 0; s < n; ++s) {
+    switch (traffic.pattern) {
+      case TrafficPattern::kUniform:
+        for (NodeId d = 0; d < n; ++d) add(s, d, 1.0 / n);
+        break;
+      case TrafficPattern::kHotspot:
+        for (NodeId d = 0; d < n; ++d) add(s, d, (1.0 - traffic.hotspot_fraction) / n);
+        add(s, traffic.hotspot_node, traffic.hotspot_fraction);
+        break;
+      case TrafficPattern::kNearestNeighbor: {
+        std::uint32_t present = 0;
+        for (PortId p = 0; p < ports; ++p) present += t.HasLink(s, p);
+        for (PortId p = 0; p < ports; ++p) {
+          if (t.HasLink(s, p)) add(s, t.Out(s, p).dst, 1.0 / present);
+        }
+        break;
+      }
+      default: add(s, PatternDestination(t, traffic, s, unused), 1.0);
+    }
+  }
+  const double min_bw = static_cast<double>(t.MinBandwidthMbytesPerS());
+  double gamma = 0;
+  for (NodeId a = 0; a < n; ++a) {
+    for (PortId p = 0; p < ports; ++p) {
+      const OutLink& l = t.Out(a, p);
+      if (!l.present) continue;
+      const double capacity = static_cast<double>(l.bandwidth_mbytes_per_s) / min_bw;  // flits/cycle
+      gamma = std::max(gamma, load[static_cast<std::size_t>(a) * ports + p] / capacity);
+    }
+  }
+  return gamma > 0 ? 1.0 / gamma : HUGE_VAL;
+}
+
+}  // namespace moefab::fabric
