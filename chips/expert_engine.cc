@@ -178,6 +178,23 @@ std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const Expert
   return std::make_unique<ModelExpertEngine>(std::move(w), config, pipeline);
 }
 
+PipelineModel MeasurePipelineOf(ExpertEngine& engine) {
+  const EngineConfig& config = engine.config();
+  const std::string key = config.ToString();
+  const std::vector<std::int8_t> x(config.shape.d_model, 1);
+  std::vector<CompletedJob> done;
+  const std::uint64_t t0 = engine.now_cycle();
+  engine.Submit(0, x, 0, t0);
+  engine.Submit(1, x, 0, t0);
+  while (done.size() < 2) engine.AdvanceTo(engine.now_cycle() + 1024, done);
+  MOEFAB_CHECK(done[0].start_cycle == t0, "MeasurePipeline: job 0 not accepted at arrival");
+  const PipelineModel p{Cycles(done[0].done_cycle - done[0].start_cycle),
+                        Cycles(done[1].start_cycle - done[0].start_cycle)};
+  MOEFAB_CHECK(done[1].done_cycle - done[1].start_cycle == p.latency.value,
+               "MeasurePipeline(" << key << "): latency differs between jobs");
+  return p;
+}
+
 PipelineModel MeasurePipeline(const EngineConfig& config) {
   static std::mutex mu;
   static std::map<std::string, PipelineModel> cache;  // by EngineConfig::ToString()
@@ -193,17 +210,7 @@ PipelineModel MeasurePipeline(const EngineConfig& config) {
   }
   auto weights = std::make_shared<const ExpertWeights>(DummyWeights(config));
   std::unique_ptr<ExpertEngine> engine = MakeRtlExpertEngine(weights, config);
-  const std::vector<std::int8_t> x(config.shape.d_model, 1);
-  std::vector<CompletedJob> done;
-  const std::uint64_t t0 = engine->now_cycle();
-  engine->Submit(0, x, 0, t0);
-  engine->Submit(1, x, 0, t0);
-  while (done.size() < 2) engine->AdvanceTo(engine->now_cycle() + 1024, done);
-  MOEFAB_CHECK(done[0].start_cycle == t0, "MeasurePipeline: job 0 not accepted at arrival");
-  const PipelineModel p{Cycles(done[0].done_cycle - done[0].start_cycle),
-                        Cycles(done[1].start_cycle - done[0].start_cycle)};
-  MOEFAB_CHECK(done[1].done_cycle - done[1].start_cycle == p.latency.value,
-               "MeasurePipeline(" << key << "): latency differs between jobs");
+  const PipelineModel p = MeasurePipelineOf(*engine);
   const std::lock_guard<std::mutex> lock(mu);
   cache.emplace(key, p);
   return p;

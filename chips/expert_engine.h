@@ -101,6 +101,8 @@ std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const Expert
 /// job alone, then two jobs arriving together. Cached per config (thread-safe). ConfigError
 /// when there is no RTL build for the config.
 PipelineModel MeasurePipeline(const EngineConfig& config);
+/// The same measurement on a given engine that has run no job yet (e.g. an on-demand build).
+PipelineModel MeasurePipelineOf(ExpertEngine& fresh_engine);
 
 /// The configurations with a linked Verilated build, in MOEFAB_RTL_BUILDS order.
 std::vector<EngineConfig> AvailableRtlBuilds();
