@@ -471,19 +471,27 @@ void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
   const std::uint32_t injection = num_ports_ * num_vcs_;
   std::uint64_t touched = 0;
   for (std::uint32_t i = 0; i < h.count; ++i) {
+    PacketHeader ph = h;
+    ph.index = i;
+    ph.offset = static_cast<std::uint64_t>(i) * options_.mtu_bytes;
+    ph.payload_bytes = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(options_.mtu_bytes, h.message_bytes - ph.offset));
+    ph.flits = PacketFlits(ph.payload_bytes);
+    ph.tail_ps = ctx.Now();
+    std::shared_ptr<const Payload> data = (i + 1 == h.count) ? std::move(e.data) : e.data;
+    const auto [o, vc] = RouteHeader(s, ph);
+    if (CanSendNow(s, o, vc, ph.flits, ctx.Now())) {
+      Send(s, o, injection, vc, ph, std::move(data), e.data_offset, ctx);
+      continue;
+    }
     const std::uint32_t slot = NewSlot(s);
     detail::Slot& p = s.slots[slot];
-    p.h = h;
-    p.h.index = i;
-    p.h.offset = static_cast<std::uint64_t>(i) * options_.mtu_bytes;
-    p.h.payload_bytes = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(options_.mtu_bytes, h.message_bytes - p.h.offset));
-    p.h.flits = PacketFlits(p.h.payload_bytes);
-    p.h.tail_ps = ctx.Now();
-    p.data = (i + 1 == h.count) ? std::move(e.data) : e.data;
+    p.h = ph;
+    p.data = std::move(data);
     p.data_offset = e.data_offset;
     p.input = injection;
-    Route(s, slot);
+    p.out = o;
+    p.out_vc = vc;
     touched |= std::uint64_t{1} << s.slots[slot].out;
     Enqueue(s, slot, ctx);
   }
@@ -505,21 +513,37 @@ void Network::OnPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
     ReturnCredit(s, e.port, e.vc, flits, ctx.Now(), ctx);
     return;
   }
+  const auto [o, vc] = RouteHeader(s, e.packet);
+  if (CanSendNow(s, o, vc, flits, ctx.Now())) {
+    Send(s, o, in, vc, e.packet, std::move(e.data), e.data_offset, ctx);
+    return;
+  }
   const std::uint32_t slot = NewSlot(s);
   detail::Slot& p = s.slots[slot];
   p.h = e.packet;
   p.data = std::move(e.data);
   p.data_offset = e.data_offset;
   p.input = in;
-  Route(s, slot);
-  const PortId o = p.out;
+  p.out = o;
+  p.out_vc = vc;
   Enqueue(s, slot, ctx);
   TryOutput(s, o, ctx);
 }
 
 void Network::Route(NodeState& s, std::uint32_t slot) {
   detail::Slot& p = s.slots[slot];
-  PacketHeader& h = p.h;
+  const auto [port, vc] = RouteHeader(s, p.h);
+  p.out = port;
+  p.out_vc = vc;
+}
+
+bool Network::CanSendNow(const NodeState& s, PortId o, std::uint32_t vc, std::uint32_t flits, Tick now) const {
+  const detail::Output& out = s.out[o];
+  return out.waiting == 0 && !out.draining && out.busy_until_ps <= now &&
+         s.credits[o * num_vcs_ + vc] >= flits;
+}
+
+std::pair<PortId, std::uint32_t> Network::RouteHeader(NodeState& s, PacketHeader& h) {
   const Epoch& ep = epochs_[s.epoch];
   const Topology& t = *ep.topology;
   PortId port = 0;
@@ -572,8 +596,7 @@ void Network::Route(NodeState& s, std::uint32_t slot) {
     vc = num_vcs_ - 1;
     ++s.stats.vc_overflows;
   }
-  p.out = port;
-  p.out_vc = vc;
+  return {port, vc};
 }
 
 void Network::Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx) {
@@ -651,48 +674,50 @@ void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, NetContext& ctx)
     s.tail[q] = kNil;
     s.mask[o * mask_words_ + i / 64] &= ~(std::uint64_t{1} << (i % 64));
   }
+  --s.out[o].waiting;
+  std::shared_ptr<const Payload> data = std::move(p.data);
+  s.free_slots.push_back(slot);  // p stays valid: Send allocates no slot
+  --s.held;
+  Send(s, o, i, p.out_vc, p.h, std::move(data), p.data_offset, ctx);
+}
+
+void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc, const PacketHeader& h,
+                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, NetContext& ctx) {
   detail::Output& out = s.out[o];
-  --out.waiting;
   out.rr = i + 1 == num_inputs_ ? 0 : i + 1;
   const Tick now = ctx.Now();
   const OutLink& l = epochs_[s.epoch].topology->Out(s.id, o);
   MOEFAB_CHECK(l.present, "packet routed to absent link " << Topology::PortName(s.id, o));
-  const std::uint32_t flits = p.h.flits;
+  const std::uint32_t flits = h.flits;
   const Tick ser_ps = out.linear ? flits * out.flit_ps
                                  : SerializationPs(static_cast<std::uint64_t>(flits) * options_.flit_bytes,
                                                    l.bandwidth_mbytes_per_s);
-  const Tick tail_out = std::max(now + ser_ps, p.h.tail_ps);
+  const Tick tail_out = std::max(now + ser_ps, h.tail_ps);
   out.busy_until_ps = tail_out;
   out.progress_ps = now;
   ++out.packets;
   out.flits += flits;
-  out.bytes += options_.header_bytes + p.h.payload_bytes;
+  out.bytes += options_.header_bytes + h.payload_bytes;
   out.busy_ps += tail_out - now;
-  s.credits[o * num_vcs_ + p.out_vc] -= flits;
+  s.credits[o * num_vcs_ + out_vc] -= flits;
   ++s.stats.packet_hops;
 
   NetEvent e;
   e.kind = NetEventKind::kPacket;
   e.node = l.dst;
   e.port = l.dst_port;
-  e.vc = p.out_vc;
-  e.packet = p.h;
+  e.vc = out_vc;
+  e.packet = h;
   ++e.packet.hops;
   e.packet.tail_ps = tail_out + l.latency_ps;
-  if (p.h.dst == l.dst || options_.flow_control == FlowControl::kStoreAndForward) {
+  if (h.dst == l.dst || options_.flow_control == FlowControl::kStoreAndForward) {
     e.tick = tail_out + l.latency_ps + options_.router_delay_ps;
   } else {
     e.tick = now + out.flit_ps + l.latency_ps + options_.router_delay_ps;
   }
-  e.data = std::move(p.data);
-  e.data_offset = p.data_offset;
-  const std::uint32_t input = p.input;
-  p.data.reset();
-  s.free_slots.push_back(slot);
-  --s.held;
-  if (input != num_ports_ * num_vcs_) {
-    ReturnCredit(s, input / num_vcs_, input % num_vcs_, flits, tail_out, ctx);
-  }
+  e.data = std::move(data);
+  e.data_offset = data_offset;
+  if (i != num_ports_ * num_vcs_) ReturnCredit(s, i / num_vcs_, i % num_vcs_, flits, tail_out, ctx);
   Emit(s, std::move(e), ctx);
   if (out.waiting > 0 && !out.free_pending) {
     out.free_pending = true;

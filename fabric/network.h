@@ -308,9 +308,15 @@ class Network {
 
   std::uint32_t NewSlot(NodeState& s);
   void Route(NodeState& s, std::uint32_t slot);
+  /// Chooses (output port, VC) for a packet at node s; updates its DOR state.
+  std::pair<PortId, std::uint32_t> RouteHeader(NodeState& s, PacketHeader& h);
+  /// The fast path: an idle output with credits and nobody waiting sends at once.
+  bool CanSendNow(const NodeState& s, PortId out, std::uint32_t vc, std::uint32_t flits, Tick now) const;
   void Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx);
   void TryOutput(NodeState& s, PortId out, NetContext& ctx);
   void Transmit(NodeState& s, PortId out, std::uint32_t input, NetContext& ctx);
+  void Send(NodeState& s, PortId out, std::uint32_t input, std::uint32_t out_vc, const PacketHeader& h,
+            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, NetContext& ctx);
   void DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx);
   void ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
                     Tick at_ps, NetContext& ctx);
