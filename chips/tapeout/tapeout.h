@@ -21,9 +21,11 @@
 
 namespace moefab::chips::tapeout {
 
-/// Largest hardwired expert (3*D*I weights) built by default: 2880x2880 (gpt-oss-120b) with
-/// 24.9M weights takes ~4 min and ~12 GB (chips/tapeout/README.md has the measurements).
-inline constexpr std::uint64_t kDefaultMaxHardwiredWeights = 3ull * 1024 * 2048;
+/// Largest hardwired expert (3*D*I weights) built by default: 3 x 4096 x 4096 = 50.3M weights.
+/// Measured (chips/tapeout/README.md): 2880x2880 (gpt-oss-120b, 24.9M weights) takes ~80 CPU
+/// seconds and 2.2 GB peak; time and memory grow about linearly, so the limit is ~3 CPU
+/// minutes and ~4.5 GB per build. Covers DeepSeek-V3 (7168x2048, 44M) and gpt-oss experts.
+inline constexpr std::uint64_t kDefaultMaxHardwiredWeights = 3ull * 4096 * 4096;
 
 struct BuildOptions {
   std::string cache_dir;                 // empty: DefaultCacheDir() ($HOME/.cache/moefab/rtl)
@@ -45,6 +47,7 @@ struct EngineBuild {
   double request_seconds = 0;    // wall time of this request (generation + lookup + build)
   double verilator_seconds = 0;  // of the build that made the folder
   double cxx_seconds = 0;        // of the build that made the folder (compile + link)
+  double cpu_seconds = 0;        // user + system CPU of that build (all processes)
   std::uint64_t peak_rss_bytes = 0;  // largest process of that build (verilator or g++)
   std::uint64_t rom_bits = 0;    // hardwired: constant bits emitted (weights, exps, channels)
 };

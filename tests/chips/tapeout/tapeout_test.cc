@@ -211,9 +211,10 @@ TEST(Tapeout, SizeLimitNamesShapeLimitAndRom) {
     EXPECT_NE(m.find("weight_style: ROM"), std::string::npos) << m;
   }
   EXPECT_THROW(Tapeout({{"a", w}}, c, o), ConfigError);
-  // The default limit accepts the demo shape and refuses gpt-oss-120b's experts.
+  // The default limit accepts the demo's and gpt-oss-120b's experts, refuses 8192 x 8192.
   EXPECT_NO_THROW(CheckHardwiredSize(ExpertShape{64, 128}, kDefaultMaxHardwiredWeights, "x"));
-  EXPECT_THROW(CheckHardwiredSize(ExpertShape{2880, 2880}, kDefaultMaxHardwiredWeights, "x"),
+  EXPECT_NO_THROW(CheckHardwiredSize(ExpertShape{2880, 2880}, kDefaultMaxHardwiredWeights, "x"));
+  EXPECT_THROW(CheckHardwiredSize(ExpertShape{8192, 8192}, kDefaultMaxHardwiredWeights, "x"),
                ConfigError);
 }
 
