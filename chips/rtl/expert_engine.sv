@@ -186,13 +186,13 @@ module expert_engine #(
   // the format, computed once per element (shift-and-add), and the mux that picks one by code.
   // INT4 needs x*{1..8} and their negatives; INT3 x*{1..4}; MXFP4 the magnitudes
   // x*{1,2,3,4,6,8,12} and a sign.
-  function automatic logic signed [15:0] pick(
-      input logic [3:0] c, input logic signed [15:0] p1, p2, p3, p4, p5, p6, p7, p8, p12,
+  function automatic logic signed [31:0] pick(
+      input logic [3:0] c, input logic signed [31:0] p1, p2, p3, p4, p5, p6, p7, p8, p12,
       n1, n2, n3, n4, n5, n6, n7, n8);
-    logic signed [15:0] mag;
+    logic signed [31:0] mag;
     if (FORMAT == 2) begin
       case (c[2:0])
-        3'd0: mag = 16'sd0;
+        3'd0: mag = 32'sd0;
         3'd1: mag = p1;
         3'd2: mag = p2;
         3'd3: mag = p3;
@@ -204,7 +204,7 @@ module expert_engine #(
       pick = c[3] ? -mag : mag;
     end else if (FORMAT == 1) begin
       case (c[2:0])
-        3'd0: pick = 16'sd0;
+        3'd0: pick = 32'sd0;
         3'd1: pick = p1;
         3'd2: pick = p2;
         3'd3: pick = p3;
@@ -215,7 +215,7 @@ module expert_engine #(
       endcase
     end else begin
       case (c)
-        4'd0: pick = 16'sd0;
+        4'd0: pick = 32'sd0;
         4'd1: pick = p1;
         4'd2: pick = p2;
         4'd3: pick = p3;
@@ -301,8 +301,8 @@ module expert_engine #(
   function automatic logic [63:0] dot2(input logic [XW-1:0] xw, input logic [GW-1:0] gw, uw,
                                        input logic [SW-1:0] gs, us);
     logic [3:0] cg, cu;
-    logic signed [15:0] xl, pg, pu;
-    logic signed [15:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
+    logic signed [31:0] xl, pg, pu;
+    logic signed [31:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
     logic signed [31:0] sg, su, cg_sum, cu_sum;
     cg_sum = 32'sd0;
     cu_sum = 32'sd0;
@@ -310,12 +310,18 @@ module expert_engine #(
       sg = 32'sd0;
       su = 32'sd0;
       for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
-        xl = 16'($signed(xw[8*l +: 8]));
+        xl = 32'($signed(xw[8*l +: 8]));
         cg = 4'(gw[WB*l +: WB]);
         cu = 4'(uw[WB*l +: WB]);
-        if (DATAPATH == 0) begin
-          pg = 16'(wval(cg) * xl);
-          pu = 16'(wval(cu) * xl);
+        if (DATAPATH == 0 && FORMAT == 0) begin
+          pg = 32'($signed(gw[4*l +: 4])) * xl;
+          pu = 32'($signed(uw[4*l +: 4])) * xl;
+        end else if (DATAPATH == 0 && FORMAT == 1) begin
+          pg = 32'($signed(gw[3*l +: 3])) * xl;
+          pu = 32'($signed(uw[3*l +: 3])) * xl;
+        end else if (DATAPATH == 0) begin
+          pg = 32'(wval(cg)) * xl;
+          pu = 32'(wval(cu)) * xl;
         end else begin
           p2 = xl <<< 1;
           p3 = p2 + xl;
@@ -336,8 +342,8 @@ module expert_engine #(
           pg = pick(cg, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
           pu = pick(cu, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
         end
-        sg = sg + 32'(pg);
-        su = su + 32'(pu);
+        sg = sg + pg;
+        su = su + pu;
       end
       if (MX && LANES >= 32) begin
         cg_sum = cg_sum + mx_align(sg, gs[5*s +: 5]);
@@ -353,17 +359,21 @@ module expert_engine #(
   function automatic logic [31:0] dot1(input logic [XW-1:0] mw, input logic [GW-1:0] dw,
                                        input logic [SW-1:0] ds);
     logic [3:0] cd;
-    logic signed [15:0] ml, pd;
-    logic signed [15:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
+    logic signed [31:0] ml, pd;
+    logic signed [31:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
     logic signed [31:0] sd, cd_sum;
     cd_sum = 32'sd0;
     for (int s = 0; s < NSEG; s++) begin
       sd = 32'sd0;
       for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
-        ml = 16'($signed(mw[8*l +: 8]));
+        ml = 32'($signed(mw[8*l +: 8]));
         cd = 4'(dw[WB*l +: WB]);
-        if (DATAPATH == 0) begin
-          pd = 16'(wval(cd) * ml);
+        if (DATAPATH == 0 && FORMAT == 0) begin
+          pd = 32'($signed(dw[4*l +: 4])) * ml;
+        end else if (DATAPATH == 0 && FORMAT == 1) begin
+          pd = 32'($signed(dw[3*l +: 3])) * ml;
+        end else if (DATAPATH == 0) begin
+          pd = 32'(wval(cd)) * ml;
         end else begin
           p2 = ml <<< 1;
           p3 = p2 + ml;
@@ -383,48 +393,13 @@ module expert_engine #(
           n8 = -p8;
           pd = pick(cd, ml, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
         end
-        sd = sd + 32'(pd);
+        sd = sd + pd;
       end
       if (MX && LANES >= 32) cd_sum = cd_sum + mx_align(sd, ds[5*s +: 5]);
       else cd_sum = cd_sum + sd;
     end
     dot1 = cd_sum;
   endfunction
-
-  // ---------------------------------------------------------------- stage A MACs (comb)
-  // Operand isolation: each MAC array and requant unit only switches in the cycles that use
-  // it (this is also what keeps the Verilated model cheap when a stage is idle).
-  logic signed [31:0] acc_g_next, acc_u_next, pb_g_next, pb_u_next, cg_sum, cu_sum;
-  logic [SW-1:0] a_gs, a_us;
-  logic a_row_end, a_blk_end;
-  always_comb begin : stage_a_mac
-    a_row_end = a_grp == 32'(DG - 1);
-    a_blk_end = a_row_end || a_bpos == 32'(GPB - 1);
-    acc_g_next = acc_g;
-    acc_u_next = acc_u;
-    pb_g_next = pb_g;
-    pb_u_next = pb_u;
-    cg_sum = 32'sd0;
-    cu_sum = 32'sd0;
-    a_gs = '0;
-    a_us = '0;
-    if (a_mac) begin
-      if (MX) begin
-        a_gs = xg_rom[a_waddr];
-        a_us = xu_rom[a_waddr];
-      end
-      {cu_sum, cg_sum} = dot2(x_mem[a_grp], wg_rom[a_waddr], wu_rom[a_waddr], a_gs, a_us);
-      if (MX && LANES < 32) begin
-        // A 32-column block spans GPB words: sum it, then align it once.
-        pb_g_next = (a_bpos == 32'd0 ? 32'sd0 : pb_g) + cg_sum;
-        pb_u_next = (a_bpos == 32'd0 ? 32'sd0 : pb_u) + cu_sum;
-        cg_sum = a_blk_end ? mx_align(pb_g_next, a_gs[4:0]) : 32'sd0;
-        cu_sum = a_blk_end ? mx_align(pb_u_next, a_us[4:0]) : 32'sd0;
-      end
-      acc_g_next = (a_grp == 32'd0 ? 32'sd0 : acc_g) + cg_sum;
-      acc_u_next = (a_grp == 32'd0 ? 32'sd0 : acc_u) + cu_sum;
-    end
-  end
 
   // ---------------------------------------------------------------- stage A requant (comb)
   logic [7:0] r1_gq, r1_uq, r2_m;
@@ -470,28 +445,6 @@ module expert_engine #(
     end
   end
 
-  // ---------------------------------------------------------------- stage B MACs (comb)
-  logic signed [31:0] acc_d_next, pb_d_next, cd_sum;
-  logic [SW-1:0] b_ds;
-  logic b_row_end, b_blk_end;
-  always_comb begin : stage_b_mac
-    b_row_end = b_grp == 32'(IG - 1);
-    b_blk_end = b_row_end || b_bpos == 32'(GPB - 1);
-    acc_d_next = acc_d;
-    pb_d_next = pb_d;
-    cd_sum = 32'sd0;
-    b_ds = '0;
-    if (b_mac) begin
-      if (MX) b_ds = xd_rom[b_waddr];
-      cd_sum = dot1(m_mem[{b_grp[30:0], b_bank}], wd_rom[b_waddr], b_ds);
-      if (MX && LANES < 32) begin
-        pb_d_next = (b_bpos == 32'd0 ? 32'sd0 : pb_d) + cd_sum;
-        cd_sum = b_blk_end ? mx_align(pb_d_next, b_ds[4:0]) : 32'sd0;
-      end
-      acc_d_next = (b_grp == 32'd0 ? 32'sd0 : acc_d) + cd_sum;
-    end
-  end
-
   // ---------------------------------------------------------------- stage B requant (comb)
   logic [15:0] y_q;
   always_comb begin : stage_b_requant
@@ -506,7 +459,16 @@ module expert_engine #(
   end
 
   // ---------------------------------------------------------------- sequential
+  // The MAC arrays are evaluated inside the clocked block, only in the cycles their stage is
+  // busy (operand isolation; it also keeps the Verilated model free of per-cycle work in idle
+  // units and lets Verilator keep the lane temporaries in registers).
   always_ff @(posedge clk) begin
+    logic signed [31:0] acc_g_next, acc_u_next, pb_g_next, pb_u_next, cg_sum, cu_sum;
+    logic signed [31:0] acc_d_next, pb_d_next, cd_sum;
+    logic [SW-1:0] a_gs, a_us, b_ds;
+    logic a_row_end, a_blk_end, b_row_end, b_blk_end;
+    logic [XW-1:0] ms;
+    logic [YW-1:0] ys;
     if (!rst_n) begin
       gap <= 32'd0;
       in_busy <= 1'b0;
@@ -571,6 +533,26 @@ module expert_engine #(
       // ---- stage A MACs
       r1_valid <= 1'b0;
       if (a_mac) begin
+        a_row_end = a_grp == 32'(DG - 1);
+        a_blk_end = a_row_end || a_bpos == 32'(GPB - 1);
+        a_gs = '0;
+        a_us = '0;
+        if (MX) begin
+          a_gs = xg_rom[a_waddr];
+          a_us = xu_rom[a_waddr];
+        end
+        {cu_sum, cg_sum} = dot2(x_mem[a_grp], wg_rom[a_waddr], wu_rom[a_waddr], a_gs, a_us);
+        pb_g_next = 32'sd0;
+        pb_u_next = 32'sd0;
+        if (MX && LANES < 32) begin
+          // A 32-column block spans GPB words: sum it, then align it once.
+          pb_g_next = (a_bpos == 32'd0 ? 32'sd0 : pb_g) + cg_sum;
+          pb_u_next = (a_bpos == 32'd0 ? 32'sd0 : pb_u) + cu_sum;
+          cg_sum = a_blk_end ? mx_align(pb_g_next, a_gs[4:0]) : 32'sd0;
+          cu_sum = a_blk_end ? mx_align(pb_u_next, a_us[4:0]) : 32'sd0;
+        end
+        acc_g_next = (a_grp == 32'd0 ? 32'sd0 : acc_g) + cg_sum;
+        acc_u_next = (a_grp == 32'd0 ? 32'sd0 : acc_u) + cu_sum;
         acc_g <= acc_g_next;
         acc_u <= acc_u_next;
         if (MX && LANES < 32) begin
@@ -635,7 +617,6 @@ module expert_engine #(
 
       // ---- requant 2 -> m bank; the job's last m starts stage B
       if (r2_valid) begin
-        logic [XW-1:0] ms;
         ms = m_stage;
         ms[8*r2_mlane +: 8] = r2_m;
         m_stage <= ms;
@@ -645,6 +626,17 @@ module expert_engine #(
       // ---- stage B MACs
       y_valid <= 1'b0;
       if (b_mac) begin
+        b_row_end = b_grp == 32'(IG - 1);
+        b_blk_end = b_row_end || b_bpos == 32'(GPB - 1);
+        b_ds = '0;
+        if (MX) b_ds = xd_rom[b_waddr];
+        cd_sum = dot1(m_mem[{b_grp[30:0], b_bank}], wd_rom[b_waddr], b_ds);
+        pb_d_next = 32'sd0;
+        if (MX && LANES < 32) begin
+          pb_d_next = (b_bpos == 32'd0 ? 32'sd0 : pb_d) + cd_sum;
+          cd_sum = b_blk_end ? mx_align(pb_d_next, b_ds[4:0]) : 32'sd0;
+        end
+        acc_d_next = (b_grp == 32'd0 ? 32'sd0 : acc_d) + cd_sum;
         acc_d <= acc_d_next;
         if (MX && LANES < 32) pb_d <= pb_d_next;
         b_waddr <= b_waddr + 32'd1;
@@ -676,7 +668,6 @@ module expert_engine #(
       // ---- stage B requant -> y group -> output beat
       out_v <= 1'b0;
       if (y_valid) begin
-        logic [YW-1:0] ys;
         ys = y_stage;
         ys[16*y_lane +: 16] = y_q;
         y_stage <= ys;
