@@ -1,7 +1,9 @@
 // moefab_tapeout_probe: builds one hardwired (or on-demand ROM) engine of synthetic weights
-// and prints the build's time and peak memory, then runs a few jobs through it. Used to
+// and prints the build's time and peak memory, then runs a few jobs through it and checks
+// them against the golden datapath. Used to
 // measure the hardwired size limit (chips/tapeout/README.md).
 //   moefab_tapeout_probe D I LANES int4|int3|mxfp4 mac|psel [hardwired|rom] [cache_dir] [-O2]
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -12,6 +14,7 @@
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
 #include "chips/tapeout/tapeout.h"
+#include "runtime/core/rng.h"
 
 int main(int argc, char** argv) {
   using namespace moefab::chips;
@@ -46,7 +49,35 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(b.peak_rss_bytes >> 20),
                 static_cast<unsigned long long>(b.rom_bits),
                 double(std::filesystem::file_size(b.sv_path)) / 1e6, b.dir.c_str());
-    return 0;
+    // Load it and check a few jobs against the golden datapath (bits) and the closed form
+    // (cycles); prints the simulation speed.
+    auto engine = tapeout::LoadEngine(b, w);
+    moefab::SplitMix64 rng(9);
+    const std::uint32_t d = c.shape.d_model;
+    const int jobs = 4;
+    std::vector<std::vector<std::int8_t>> xs(jobs, std::vector<std::int8_t>(d));
+    for (auto& x : xs) {
+      for (auto& v : x) v = static_cast<std::int8_t>(rng.Uniform(-127, 127));
+    }
+    for (int k = 0; k < jobs; ++k) engine->Submit(k, xs[k], static_cast<std::uint8_t>(k), 10);
+    std::vector<CompletedJob> done;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::uint64_t h = 1000; done.size() < jobs; h *= 2) engine->AdvanceTo(h, done);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    int bad = 0;
+    for (const CompletedJob& j : done) {
+      std::vector<std::int16_t> y(d);
+      GoldenExpertScalar(*w, xs[j.job_id], static_cast<std::uint8_t>(j.job_id), y);
+      bad += y != j.y;
+    }
+    const PipelineModel pm = ClosedFormPipeline(c);
+    std::printf("  ran %d jobs: %d mismatches vs golden; latency %llu (closed form %llu); "
+                "%.0f RTL cycles/s\n",
+                jobs, bad,
+                static_cast<unsigned long long>(done[0].done_cycle - done[0].start_cycle),
+                static_cast<unsigned long long>(pm.latency.value),
+                double(engine->rtl_cycles_simulated()) / s);
+    return bad == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
