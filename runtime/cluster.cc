@@ -1,7 +1,9 @@
 #include "runtime/cluster.h"
 
 #include <algorithm>
+#include <set>
 
+#include "chips/numerics/golden_expert.h"
 #include "router/combine.h"
 #include "router/gate.h"
 #include "runtime/core/error.h"
@@ -20,9 +22,10 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdl
       engine_(engine),
       log_(std::move(log)),
       torus_(fabric::Torus::Make(options.torus_dims)),
-      data_(options.model, options.workload.input_seed),
+      data_(options),
+      rtl_(options.build_cache, log_),
       nodes_(options.num_nodes()),
-      expert_jobs_(static_cast<size_t>(options.model.num_layers) * options.model.num_experts, 0) {
+      expert_jobs_(static_cast<size_t>(options.model.num_layers) * options.model.experts_per_layer(), 0) {
   const auto attention = AttentionNodes(options);
   for (NodeId n = 0; n < options.num_nodes(); ++n) {
     if (!engine_.Owns(n)) continue;
@@ -36,18 +39,19 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdl
       for (uint32_t t = idx; t < options.workload.num_tokens;
            t += static_cast<uint32_t>(attention.size()))
         node.attention->pending.push_back(t);
-    } else {
-      node.expert = std::make_unique<ExpertChip>();
-      node.expert->clock = sku.clock;
-      for (const auto& [layer, expert] : options.placement.SlotsOn(n)) {
-        auto weights = data_.Expert(layer, expert);
-        node.expert->slots[{layer, expert}] =
-            options.fidelity == Fidelity::kRtl
-                ? chips::MakeRtlExpertEngine(std::move(weights), sku.mac_lanes)
-                : chips::MakeGoldenExpertEngine(std::move(weights), sku.mac_lanes);
-      }
-      log_->debug("node {}: expert chip {} with {} slots", n, sku.name, node.expert->slots.size());
+      continue;
     }
+    std::vector<ExpertChipModel::SlotSpec> slots;
+    for (const auto& [layer, expert] : options.placement.SlotsOn(n))
+      slots.push_back({layer, expert, data_.Expert(layer, expert)});
+    const chips::EngineConfig config = EngineConfigOf(options.model, sku);
+    // The pipeline model is a measurement of the RTL (cached per configuration), never typed in.
+    const chips::PipelineModel pipeline = rtl_.Pipeline(config);
+    log_->debug("node {}: expert chip {} with {} slots, {}: latency {} cycles, II {} cycles", n,
+                sku.name, slots.size(), config.ToString(), pipeline.latency.value,
+                pipeline.initiation_interval.value);
+    node.expert = std::make_unique<ExpertChipModel>(n, sku, options, std::move(slots), config,
+                                                    pipeline, rtl_);
   }
 }
 
@@ -78,7 +82,9 @@ void Cluster::Handle(Event& e, Engine& engine) {
   switch (e.kind) {
     case EventKind::kPacketAtRouter: OnPacketAtRouter(e); break;
     case EventKind::kDeliver: OnDeliver(e); break;
-    case EventKind::kJobDone: OnJobDone(e); break;
+    case EventKind::kSlotDone: nodes_[e.node].expert->OnSlotDone(e, *this); break;
+    case EventKind::kEgressDone: nodes_[e.node].expert->OnEgressDone(e, *this); break;
+    case EventKind::kSlotReady: nodes_[e.node].expert->OnSlotReady(e, *this); break;
     case EventKind::kAttentionDone: OnAttentionDone(e); break;
     case EventKind::kCombineDone: OnCombineDone(e); break;
     case EventKind::kTokenStart: OnTokenStart(e); break;
@@ -116,15 +122,14 @@ void Cluster::OnDeliver(Event& e) {
   Node& node = nodes_[e.node];
   if (e.packet == PacketType::kExpertJob) {
     MOEFAB_CHECK(node.expert, "expert job delivered to non-expert node " << e.node);
-    job_totals_.dispatch_network_ps += engine_.now() - e.injected;
-    node.expert->ingress.push_back(
-        ExpertJob{e.token, e.layer, e.expert, e.src, engine_.now(), std::move(e.payload)});
-    if (!node.expert->busy) StartNextJob(e.node, *node.expert);
+    dispatch_network_ps_ += engine_.now() - e.injected;
+    ++expert_jobs_[static_cast<size_t>(e.layer) * options_.model.experts_per_layer() + e.expert];
+    node.expert->OnDeliver(e, *this);
     return;
   }
   MOEFAB_CHECK(e.packet == PacketType::kExpertResult && node.attention,
                "unexpected packet delivered to node " << e.node);
-  job_totals_.return_network_ps += engine_.now() - e.injected;
+  return_network_ps_ += engine_.now() - e.injected;
   AttentionChip& chip = *node.attention;
   auto it = chip.tokens.find(e.token);
   MOEFAB_CHECK(it != chip.tokens.end(), "result for unknown token " << e.token);
@@ -135,7 +140,8 @@ void Cluster::OnDeliver(Event& e) {
   MOEFAB_CHECK(pos != t.selection.experts.end(), "result from an expert not selected");
   auto& slot = t.outputs[static_cast<size_t>(pos - t.selection.experts.begin())];
   MOEFAB_CHECK(slot.empty(), "duplicate result from expert " << e.expert);
-  slot = std::move(e.payload);
+  slot = UnpackResult(e.payload);
+  MOEFAB_CHECK(slot.size() == options_.model.d_model, "result of " << slot.size() << " elements");
   if (++t.received < t.selection.experts.size()) return;
   t.breakdown.expert_phase_ps += engine_.now() - t.phase_start_ps;
   const Tick end = OccupyCore(chip, t, options_.SkuOf(e.node).combine_ps);
@@ -147,52 +153,6 @@ void Cluster::OnDeliver(Event& e) {
   done.token = t.id;
   done.layer = t.layer;
   engine_.Schedule(std::move(done));
-}
-
-void Cluster::StartNextJob(NodeId node, ExpertChip& chip) {
-  if (chip.ingress.empty()) {
-    chip.busy = false;
-    return;
-  }
-  ExpertJob job = std::move(chip.ingress.front());
-  chip.ingress.pop_front();
-  auto it = chip.slots.find({job.layer, job.expert});
-  MOEFAB_CHECK(it != chip.slots.end(), "node " << node << " holds no slot for layer " << job.layer
-                                               << " expert " << job.expert);
-  Event done;
-  done.payload.resize(options_.model.d_model);
-  const Cycles cycles = it->second->Run(job.x, done.payload);
-  const Tick compute = chip.clock.ToTicks(cycles);
-  chip.busy = true;
-  chip.busy_ps += compute;
-  job_totals_.queue_ps += engine_.now() - job.arrived_ps;
-  job_totals_.compute_ps += compute;
-  job_totals_.rtl_cycles += cycles.value;
-  done.tick = engine_.now() + compute;
-  done.kind = EventKind::kJobDone;
-  done.origin = done.node = node;
-  done.token = job.token;
-  done.layer = job.layer;
-  done.expert = job.expert;
-  done.dst = job.home;
-  engine_.Schedule(std::move(done));
-}
-
-void Cluster::OnJobDone(Event& e) {
-  ExpertChip& chip = *nodes_[e.node].expert;
-  ++chip.jobs;
-  ++job_totals_.jobs;
-  ++expert_jobs_[static_cast<size_t>(e.layer) * options_.model.num_experts + e.expert];
-  Event result;
-  result.packet = PacketType::kExpertResult;
-  result.src = e.node;
-  result.dst = e.dst;
-  result.token = e.token;
-  result.layer = e.layer;
-  result.expert = e.expert;
-  result.payload = std::move(e.payload);
-  Send(std::move(result));
-  StartNextJob(e.node, chip);
 }
 
 Tick Cluster::OccupyCore(AttentionChip& chip, TokenState& token, Tick service_ps) {
@@ -231,22 +191,23 @@ void Cluster::OnTokenStart(Event& e) {
 void Cluster::OnAttentionDone(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   TokenState& t = chip.tokens.at(e.token);
-  const auto logits = router::GateLogits(data_.Gate(t.layer), t.h);
-  t.selection =
-      router::SoftmaxTopKRenormalised(logits, options_.model.top_k, options_.model.gate_logit_scale);
+  // Dispatch: int8 activations with a per-token power-of-two scale, the router rule, shared
+  // experts (see ModelData::Plan).
+  auto plan = data_.Plan(t.layer, t.h);
+  t.selection = std::move(plan.combine);
   t.outputs.assign(t.selection.experts.size(), {});
   t.received = 0;
   t.phase_start_ps = engine_.now();
   const auto hops = [this](NodeId a, NodeId b) { return torus_.HopCount(a, b); };
-  for (uint32_t expert : t.selection.experts) {
+  for (auto& j : plan.jobs) {
     Event job;
     job.packet = PacketType::kExpertJob;
     job.src = e.node;
-    job.dst = router::ChooseNearestReplica(options_.placement.Replicas(t.layer, expert), e.node, hops);
+    job.dst = router::ChooseNearestReplica(options_.placement.Replicas(t.layer, j.expert), e.node, hops);
     job.token = t.id;
     job.layer = t.layer;
-    job.expert = expert;
-    job.payload = t.h;  // the bytes the expert engine will see
+    job.expert = j.expert;
+    job.payload = PackJob(j.x, j.exponent);  // the bytes the expert engine will see
     Send(std::move(job));
   }
 }
@@ -255,7 +216,7 @@ void Cluster::OnCombineDone(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   auto it = chip.tokens.find(e.token);
   TokenState& t = it->second;
-  std::vector<std::span<const int8_t>> views(t.outputs.begin(), t.outputs.end());
+  std::vector<std::span<const int16_t>> views(t.outputs.begin(), t.outputs.end());
   router::CombineResidual(t.h, t.selection, views);
   if (++t.layer < options_.model.num_layers) {
     BeginLayer(e.node, chip, t);
@@ -278,7 +239,8 @@ RankReport Cluster::Report() const {
   RankReport r;
   r.tokens = finished_;
   r.expert_jobs = expert_jobs_;
-  r.job_totals = job_totals_;
+  r.job_totals.dispatch_network_ps = dispatch_network_ps_;
+  r.job_totals.return_network_ps = return_network_ps_;
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     if (!engine_.Owns(n)) continue;
     const Node& node = nodes_[n];
@@ -295,11 +257,25 @@ RankReport Cluster::Report() const {
       c.busy_ps = node.attention->busy_ps;
       MOEFAB_CHECK(node.attention->tokens.empty(), "tokens left in flight at node " << n);
     } else {
-      c.busy_ps = node.expert->busy_ps;
-      c.jobs = node.expert->jobs;
-      c.slots = static_cast<uint32_t>(node.expert->slots.size());
-      for (const auto& [key, eng] : node.expert->slots) r.rtl_cycles_simulated += eng->rtl_cycles_simulated();
-      MOEFAB_CHECK(node.expert->ingress.empty() && !node.expert->busy, "jobs left at node " << n);
+      const ExpertChipStats& s = node.expert->stats();
+      MOEFAB_CHECK(node.expert->idle(), "jobs left at node " << n);
+      c.busy_ps = s.busy_ps;
+      c.jobs = s.jobs;
+      c.slots = node.expert->num_slots();
+      c.slot_active_ps = s.slot_active_ps;
+      c.max_ingress = s.max_ingress;
+      JobTotals t;
+      t.jobs = s.jobs;
+      t.blocked_ps = s.blocked_ps;
+      t.ingress_wait_ps = s.ingress_wait_ps;
+      t.compute_ps = s.compute_ps;
+      t.egress_wait_ps = s.egress_wait_ps;
+      t.chip_cycles = s.rtl_cycles;
+      t.sampled_checks = s.sampled_checks;
+      t.sampled_mismatches = s.sampled_mismatches;
+      r.job_totals += t;
+      r.rtl_cycles_simulated += node.expert->rtl_cycles_simulated();
+      r.job_spans.insert(r.job_spans.end(), s.spans.begin(), s.spans.end());
     }
     r.chips.push_back(c);
   }

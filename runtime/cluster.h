@@ -9,11 +9,11 @@
 // - router at every node: dimension-order routing, per-hop router delay, store-and-forward
 //   links with output queueing (fabric/link.h). Packets carry the real activation bytes.
 // - attention chip: one core, FIFO, that runs attention (timing model: fixed time per token
-//   per layer), the gate (functional: int8 gate weights, softmax top-k) and the combine
-//   (functional: fixed-point weighted sum + residual). Holds the tokens' hidden states.
-// - expert chip: one slot (engine) per (layer, expert) placed on it, one ingress FIFO, one job
-//   at a time. The job's output and cycle count come from the Verilated RTL (or the golden
-//   datapath with the closed-form cycles in ANALYTIC mode). An idle chip costs nothing.
+//   per layer), the dispatch quantisation and the gate (functional: int8 activations with a
+//   per-token exponent, int8 gate weights, softmax top-k) and the combine (functional:
+//   fixed-point weighted sum of int16 expert outputs + residual). Holds the tokens' int16
+//   hidden states.
+// - expert chip: see expert_chip.h (slots behind an ingress queue and an egress arbiter).
 #pragma once
 
 #include <deque>
@@ -26,13 +26,15 @@
 #include "fabric/torus.h"
 #include "router/topk.h"
 #include "runtime/engine.h"
+#include "runtime/expert_chip.h"
 #include "runtime/model_data.h"
 #include "runtime/options.h"
 #include "runtime/report.h"
+#include "runtime/rtl_engines.h"
 
 namespace moefab {
 
-class Cluster final : public EventHandler {
+class Cluster final : public EventHandler, private ChipActions {
  public:
   /// Builds the owned nodes. `engine` decides ownership; both are borrowed and outlive this.
   Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdlog::logger> log);
@@ -45,7 +47,7 @@ class Cluster final : public EventHandler {
   /// Tokens finished on this rank so far.
   [[nodiscard]] uint64_t tokens_done() const { return tokens_done_; }
 
-  /// Home attention node of a token and the tokens' per-home concurrency (pure functions).
+  /// The attention chips in node order; token t is homed on AttentionNodes()[t % count].
   static std::vector<NodeId> AttentionNodes(const RunOptions& options);
 
  private:
@@ -53,9 +55,9 @@ class Cluster final : public EventHandler {
     uint32_t id = 0;                  // token id
     Tick start_ps = 0;                // entered its home chip
     uint32_t layer = 0;               // current MoE layer
-    std::vector<int8_t> h;            // hidden state (int8, d_model)
+    std::vector<int16_t> h;           // hidden state (int16 at the residual scale)
     router::Selection selection;      // experts of the current layer
-    std::vector<std::vector<int8_t>> outputs;  // per selected expert: its output vector
+    std::vector<std::vector<int16_t>> outputs;  // per selected expert: its output vector
     uint32_t received = 0;            // outputs received for the current layer
     Tick phase_start_ps = 0;          // tick the current phase began (ps)
     TokenBreakdown breakdown;         // where its time went
@@ -63,51 +65,41 @@ class Cluster final : public EventHandler {
   struct AttentionChip {
     Tick core_free_ps = 0;            // the core is busy until this tick
     Tick busy_ps = 0;                 // total core service time
-    std::vector<uint32_t> pending;    // tokens homed here not started yet (front = next)
+    std::vector<uint32_t> pending;    // tokens homed here, in start order
     size_t next_pending = 0;          // index of the next token to start
     std::map<uint32_t, TokenState> tokens;  // in flight, by id
-  };
-  struct ExpertJob {
-    uint32_t token = 0, layer = 0, expert = 0;
-    NodeId home = 0;                  // where the result goes
-    Tick arrived_ps = 0;              // delivered into the ingress queue
-    std::vector<int8_t> x;            // activation bytes as received
-  };
-  struct ExpertChip {
-    ClockDomain clock;                // chip clock
-    std::map<std::pair<uint32_t, uint32_t>, std::unique_ptr<chips::ExpertEngine>> slots;
-    std::deque<ExpertJob> ingress;    // FIFO of jobs waiting
-    bool busy = false;                // a job is running
-    Tick busy_ps = 0;                 // total compute time
-    uint64_t jobs = 0;                // jobs completed
   };
   struct Node {
     std::vector<fabric::LinkState> links;  // per output port (owned by this node)
     std::unique_ptr<AttentionChip> attention;
-    std::unique_ptr<ExpertChip> expert;
+    std::unique_ptr<ExpertChipModel> expert;
   };
+
+  // ChipActions, for the expert chips of this rank.
+  void Schedule(Event e) override { engine_.Schedule(std::move(e)); }
+  void Send(Event packet) override;   // inject a packet at the router of packet.src, now
+  [[nodiscard]] Tick now() const override { return engine_.now(); }
 
   void OnPacketAtRouter(Event& e);
   void OnDeliver(Event& e);
-  void OnJobDone(Event& e);
   void OnAttentionDone(Event& e);
   void OnCombineDone(Event& e);
   void OnTokenStart(Event& e);
-  void StartNextJob(NodeId node, ExpertChip& chip);
-  // Occupies the attention core of `node` for `service` ps from now (FIFO); returns the end.
+  // Occupies the attention core of a chip for `service` ps from now (FIFO); returns the end.
   Tick OccupyCore(AttentionChip& chip, TokenState& token, Tick service_ps);
   void BeginLayer(NodeId node, AttentionChip& chip, TokenState& token);
-  void Send(Event packet);            // inject a packet at the router of packet.src, now
 
   const RunOptions& options_;         // borrowed
   Engine& engine_;                    // borrowed
   std::shared_ptr<spdlog::logger> log_;
   fabric::Torus torus_;
   ModelData data_;
+  RtlEngines rtl_;                    // this rank's Verilated engine factory
   std::vector<Node> nodes_;           // indexed by node id; only owned nodes are populated
   std::vector<TokenRecord> finished_; // tokens finished on this rank
   std::vector<uint64_t> expert_jobs_; // per (layer * E + expert): jobs run on chips of this rank
-  JobTotals job_totals_;              // summed over jobs run on this rank
+  Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric
+  Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
   uint64_t tokens_done_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/config_loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -78,10 +79,54 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   if (m.top_k() < 1 || m.top_k() > m.num_experts())
     p.Add("model.top_k", m.top_k(),
           "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
-  if (m.router() != pb::ROUTER_RULE_UNSPECIFIED && m.router() != pb::SOFTMAX_TOPK_RENORM)
-    p.Add("model.router", pb::RouterRule_Name(m.router()), "expected SOFTMAX_TOPK_RENORM");
-  if (m.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED && m.weight_format() != pb::INT4)
-    p.Add("model.weight_format", pb::WeightFormat_Name(m.weight_format()), "expected INT4");
+  switch (m.router()) {
+    case pb::ROUTER_RULE_UNSPECIFIED:
+    case pb::SOFTMAX_TOPK_RENORM: out.router.rule = router::Rule::kSoftmaxTopKRenorm; break;
+    case pb::SOFTMAX_TOPK: out.router.rule = router::Rule::kSoftmaxTopK; break;
+    case pb::SIGMOID_GROUP_TOPK: out.router.rule = router::Rule::kSigmoidGroupTopK; break;
+    case pb::TOPK_SOFTMAX: out.router.rule = router::Rule::kTopKSoftmax; break;
+    case pb::TOP1_SIGMOID_INPUT: out.router.rule = router::Rule::kTop1SigmoidInput; break;
+    default: p.Add("model.router", m.router(), "expected a RouterRule of configs/moefab.proto");
+  }
+  out.router.top_k = m.top_k();
+  out.router.num_groups = m.num_groups() ? m.num_groups() : 1;
+  out.router.topk_groups = m.topk_groups() ? m.topk_groups() : 1;
+  out.router.routed_scaling = m.routed_scaling() != 0 ? m.routed_scaling() : 1.0;
+  out.num_shared_experts = m.num_shared_experts();
+  if (m.top_k() >= 1 && m.top_k() <= m.num_experts()) {
+    try {
+      router::ValidateRouterParams(out.router, m.num_experts());
+    } catch (const ConfigError& e) {
+      p.Add("model.router", pb::RouterRule_Name(m.router()), e.what());
+    }
+  }
+  switch (m.weight_format()) {
+    case pb::WEIGHT_FORMAT_UNSPECIFIED:
+    case pb::INT4: out.format = chips::WeightFormat::kInt4; break;
+    case pb::INT3: out.format = chips::WeightFormat::kInt3; break;
+    case pb::MXFP4: out.format = chips::WeightFormat::kMxfp4; break;
+    default: p.Add("model.weight_format", m.weight_format(), "expected INT4, INT3 or MXFP4");
+  }
+  switch (m.activation()) {
+    case pb::ACTIVATION_UNSPECIFIED:
+    case pb::SWIGLU: out.activation = chips::Activation::kSwiGlu; break;
+    case pb::SWIGLU_CLAMPED: out.activation = chips::Activation::kSwiGluClamped; break;
+    default: p.Add("model.activation", m.activation(), "expected SWIGLU or SWIGLU_CLAMPED");
+  }
+  out.safetensors = m.weights().safetensors();
+  out.tensor_prefix = m.weights().tensor_prefix();
+  switch (m.weights().layout()) {
+    case pb::WEIGHT_LAYOUT_UNSPECIFIED: out.layout = ModelOptions::Layout::kNone; break;
+    case pb::FLOAT_NAMED: out.layout = ModelOptions::Layout::kFloatNamed; break;
+    case pb::GPT_OSS_MXFP4: out.layout = ModelOptions::Layout::kGptOssMxfp4; break;
+    default: p.Add("model.weights.layout", m.weights().layout(), "expected FLOAT_NAMED or GPT_OSS_MXFP4");
+  }
+  if (!out.safetensors.empty() && out.layout == ModelOptions::Layout::kNone)
+    p.Add("model.weights.layout", "WEIGHT_LAYOUT_UNSPECIFIED",
+          "expected FLOAT_NAMED or GPT_OSS_MXFP4 with model.weights.safetensors");
+  if (out.layout == ModelOptions::Layout::kGptOssMxfp4 && out.format != chips::WeightFormat::kMxfp4)
+    p.Add("model.weight_format", chips::WeightFormatName(out.format),
+          "expected MXFP4 with model.weights.layout GPT_OSS_MXFP4 (native MXFP4 blocks)");
   if (m.gate_logit_scale() < 0)
     p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0 (0 = default 1/256)");
   out.num_layers = m.num_layers();
@@ -120,6 +165,17 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.attention_ps = Tick{s.attention_ns() ? s.attention_ns() : 200u} * kPsPerNs;
     o.gate_ps = Tick{s.gate_ns() ? s.gate_ns() : 20u} * kPsPerNs;
     o.combine_ps = Tick{s.combine_ns() ? s.combine_ns() : 10u} * kPsPerNs;
+    o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect
+                                                    : chips::Datapath::kMac;
+    o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired
+                                                       : chips::WeightStyle::kRom;
+    o.ingress_queue_jobs = s.ingress_queue_jobs() ? s.ingress_queue_jobs() : 16;
+    o.egress_buffer_results = s.egress_buffer_results() ? s.egress_buffer_results() : 8;
+    o.egress_bandwidth_mbytes_per_s =
+        s.egress_bandwidth_mbytes_per_s() ? s.egress_bandwidth_mbytes_per_s() : 100000;
+    if (s.transistors_per_mm2() < 0)
+      p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0 (0 = default 1.4e8)");
+    o.transistors_per_mm2 = s.transistors_per_mm2() > 0 ? s.transistors_per_mm2() : 1.4e8;
     out.skus.push_back(o);
   }
 }
@@ -188,12 +244,12 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     if (c.placement().entries_size() > 0)
       p.Add("placement.entries", c.placement().entries_size(),
             "expected no entries unless placement.strategy is EXPLICIT");
-    out.placement = router::RoundRobinPlacement(m.num_layers, m.num_experts, expert_nodes);
+    out.placement = router::RoundRobinPlacement(m.num_layers, m.experts_per_layer(), expert_nodes);
   } else {
     router::Placement pl;
     pl.num_layers = m.num_layers;
-    pl.num_experts = m.num_experts;
-    pl.replicas.resize(static_cast<size_t>(m.num_layers) * m.num_experts);
+    pl.num_experts = m.experts_per_layer();
+    pl.replicas.resize(static_cast<size_t>(m.num_layers) * m.experts_per_layer());
     for (int i = 0; i < c.placement().entries_size(); ++i) {
       const auto& e = c.placement().entries(i);
       const std::string f = "placement.entries[" + std::to_string(i) + "]";
@@ -201,11 +257,11 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
         p.Add(f + ".layer", e.layer(), "expected < model.num_layers (" + std::to_string(m.num_layers) + ")");
         continue;
       }
-      if (e.expert() >= m.num_experts) {
-        p.Add(f + ".expert", e.expert(), "expected < model.num_experts (" + std::to_string(m.num_experts) + ")");
+      if (e.expert() >= m.experts_per_layer()) {
+        p.Add(f + ".expert", e.expert(), "expected < model.num_experts + num_shared_experts (" + std::to_string(m.experts_per_layer()) + ")");
         continue;
       }
-      auto& reps = pl.replicas[static_cast<size_t>(e.layer()) * m.num_experts + e.expert()];
+      auto& reps = pl.replicas[static_cast<size_t>(e.layer()) * m.experts_per_layer() + e.expert()];
       if (!reps.empty()) p.Add(f, "(layer " + std::to_string(e.layer()) + ", expert " + std::to_string(e.expert()) + ")", "expected each (layer, expert) once");
       for (int j = 0; j < e.nodes_size(); ++j) {
         const NodeId n = e.nodes(j);
@@ -227,8 +283,10 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     }
     out.placement = std::move(pl);
   }
-  // Weight capacity: int4 weights of gate, up and down matrices per expert slot.
-  const uint64_t bits_per_expert = 3ULL * m.d_model * m.expert_width * 4ULL;
+  // Weight capacity: the gate, up and down matrices of each expert slot in the model's format
+  // (MXFP4 counts its shared exponents: 4.25 bits per weight).
+  const auto bits_per_expert = static_cast<uint64_t>(
+      std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(m.format)));
   for (NodeId n : expert_nodes) {
     const uint64_t cap = out.SkuOf(n).weight_capacity_bits;
     const uint64_t held = out.placement.SlotsOn(n).size() * bits_per_expert;
@@ -250,32 +308,23 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   switch (s.fidelity()) {
     case pb::FIDELITY_UNSPECIFIED:
     case pb::RTL: out.fidelity = Fidelity::kRtl; break;
+    case pb::SAMPLED: out.fidelity = Fidelity::kSampled; break;
     case pb::ANALYTIC: out.fidelity = Fidelity::kAnalytic; break;
-    default: p.Add("simulation.fidelity", s.fidelity(), "expected RTL or ANALYTIC");
+    default: p.Add("simulation.fidelity", s.fidelity(), "expected RTL, SAMPLED or ANALYTIC");
   }
+  out.sample_every = s.sample_every() ? s.sample_every() : 16;
+  out.quant_error_samples = s.quant_error_samples() ? s.quant_error_samples() : 64;
+  out.build_cache = s.build_cache();
+  out.report.csv = c.report().csv();
+  out.report.html = c.report().html();
+  out.report.trace = c.report().trace();
+  out.report.trace_max_tokens = c.report().trace_max_tokens() ? c.report().trace_max_tokens() : 64;
   out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin
                                                                : RankMapping::kBlock;
   out.golden_check = !s.skip_golden_check();
   out.progress_seconds = s.progress_seconds() ? s.progress_seconds() : 5;
-  if (out.fidelity == Fidelity::kRtl && p.empty()) {
-    std::set<std::string> missing;
-    const auto builds = chips::AvailableRtlBuilds();
-    for (const auto& sku : out.skus) {
-      if (sku.kind != ChipKind::kExpert) continue;
-      const std::string shape = std::to_string(out.model.d_model) + "x" +
-                                std::to_string(out.model.expert_width) + "x" +
-                                std::to_string(sku.mac_lanes);
-      if (std::find(builds.begin(), builds.end(), shape) == builds.end()) missing.insert(shape);
-    }
-    for (const auto& shape : missing) {
-      std::string known;
-      for (const auto& b : builds) known += (known.empty() ? "" : ", ") + b;
-      p.Add("simulation.fidelity", "RTL",
-            "no Verilated expert engine is built for d_model x expert_width x mac_lanes = " +
-                shape + " (built: " + known +
-                "); add the shape to the CMake list MOEFAB_RTL_SHAPES or use fidelity ANALYTIC");
-    }
-  }
+  // RTL and SAMPLED use a linked-in Verilated build when one matches, otherwise they build
+  // the engine on demand (runtime/rtl_engines.h).
 }
 
 RunOptions Convert(const pb::Config& c, const std::string& name) {

@@ -15,10 +15,12 @@ namespace moefab {
 enum class EventKind : uint8_t {
   kPacketAtRouter = 0,  // a packet's tail reached the router of `node`
   kDeliver = 1,         // the router of `node` hands a packet to its chip
-  kJobDone = 2,         // the expert chip at `node` finished its current job
-  kAttentionDone = 3,   // attention + gate of (token, layer) finished on the attention core
-  kCombineDone = 4,     // combine + residual of (token, layer) finished
-  kTokenStart = 5,      // a token enters its home attention chip
+  kSlotDone = 2,        // an expert slot of the chip at `node` finished job `job`
+  kEgressDone = 3,      // a result left the egress port of the chip at `node`
+  kSlotReady = 4,       // an expert slot can start its next job
+  kAttentionDone = 5,   // attention + gate of (token, layer) finished on the attention core
+  kCombineDone = 6,     // combine + residual of (token, layer) finished
+  kTokenStart = 7,      // a token enters its home attention chip
 };
 
 enum class PacketType : uint8_t {
@@ -39,6 +41,7 @@ struct Event {
   uint32_t token = 0;                 // token id
   uint32_t layer = 0;                 // MoE layer
   uint32_t expert = 0;                // expert id within the layer
+  uint64_t job = 0;                   // chip-local job id (slot and egress events)
   PacketType packet = PacketType::kNone;  // packet events only
   NodeId src = 0;                     // packet source node
   NodeId dst = 0;                     // packet destination node
@@ -62,6 +65,7 @@ inline void SerializeEvent(const Event& e, ByteWriter& w) {
   w.Put(e.token);
   w.Put(e.layer);
   w.Put(e.expert);
+  w.Put(e.job);
   w.Put(e.packet);
   w.Put(e.src);
   w.Put(e.dst);
@@ -79,6 +83,7 @@ inline Event DeserializeEvent(ByteReader& r) {
   e.token = r.Get<uint32_t>();
   e.layer = r.Get<uint32_t>();
   e.expert = r.Get<uint32_t>();
+  e.job = r.Get<uint64_t>();
   e.packet = r.Get<PacketType>();
   e.src = r.Get<NodeId>();
   e.dst = r.Get<NodeId>();

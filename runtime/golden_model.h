@@ -13,7 +13,7 @@
 namespace moefab {
 
 /// Final hidden state of `token` after all MoE layers.
-std::vector<int8_t> GoldenForward(ModelData& data, uint32_t token);
+std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token);
 
 /// This rank's part of the golden check: how many of `tokens` were checked and differ.
 struct GoldenTally {

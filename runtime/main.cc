@@ -5,23 +5,31 @@
 // 3 golden mismatch.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "runtime/core/error.h"
+#include "runtime/commands.h"
 #include "runtime/run.h"
 
 namespace {
 
 const char kUsage[] =
-    "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin] [--verbose]\n"
+    "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin]\n"
+    "                  [--report csv,html,trace|all] [--verbose]\n"
+    "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
+
     "       moefab help | version\n"
     "\n"
     "  run      simulate the cluster of CONFIG (a text-format protobuf file, schema\n"
     "           configs/moefab.proto; default: the embedded configs/tiny.textproto) and\n"
     "           write DIR/results.json. Run it alone or under `mpirun -np N`.\n"
+    "  tapeout  build the hardwired (weights-as-constants) expert engines of CONFIG's\n"
+    "           HARDWIRED chip kinds; cached by content hash (DIR/tapeout.json).\n"
+
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
 void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
@@ -50,6 +58,18 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
       if (args.rank_mapping != "block" && args.rank_mapping != "round-robin")
         throw moefab::ConfigError("command line: --rank-mapping=" + args.rank_mapping +
                                   ": expected block or round-robin");
+    } else if (s == "--report") {
+      std::string list = value(s);
+      size_t pos = 0;
+      while (pos <= list.size()) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string item = list.substr(pos, comma - pos);
+        if (item != "csv" && item != "html" && item != "trace" && item != "all")
+          throw moefab::ConfigError("command line: --report " + list + ": '" + item +
+                                    "' is not one of csv, html, trace, all");
+        args.reports.push_back(item);
+        pos = comma + 1;
+      }
     } else if (s == "--verbose" || s == "-v") {
       args.verbose = true;
     } else if (!s.empty() && s[0] == '-') {
@@ -66,6 +86,34 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
   return args;
 }
 
+// Parses the options of the single-process commands; throws ConfigError naming the argument.
+moefab::CommandArgs ParseCommand(const std::vector<std::string>& a, bool config_required) {
+  moefab::CommandArgs args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string& s = a[i];
+    auto value = [&](const std::string& flag) {
+      if (i + 1 >= a.size()) throw moefab::ConfigError("command line: " + flag + " needs a value");
+      return a[++i];
+    };
+    if (s == "--out" || s == "-o") {
+      args.out_dir = value(s);
+    } else if (s == "--cache") {
+      args.cache_dir = value(s);
+    } else if (s == "--set") {
+      args.sets.push_back(value(s));
+    } else if (!s.empty() && s[0] == '-') {
+      throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
+    } else if (args.config_path.empty()) {
+      args.config_path = s;
+    } else {
+      args.extra.push_back(s);
+    }
+  }
+  if (config_required && args.config_path.empty())
+    throw moefab::ConfigError("command line: CONFIG is required (a text-format config file)");
+  return args;
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.empty() || a[0] == "help" || a[0] == "--help" || a[0] == "-h") {
@@ -75,6 +123,16 @@ int Main(int argc, char** argv) {
   if (a[0] == "version" || a[0] == "--version") {
     if (rank0() == 0) std::puts("moefab 0.1.0");
     return moefab::kExitOk;
+  }
+  if (a[0] == "tapeout") {
+    if (rank0() != 0) return moefab::kExitOk;  // single-process commands: rank 0 does the work
+    try {
+      const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()}, true);
+      return moefab::TapeoutCommand(args);
+    } catch (const moefab::ConfigError& e) {
+      std::fprintf(stderr, "moefab: error: %s\n", e.what());
+      return moefab::kExitBadInput;
+    }
   }
   if (a[0] != "run") {
     if (rank0() == 0) std::fprintf(stderr, "moefab: error: unknown command '%s'\n%s", a[0].c_str(), kUsage);

@@ -1,6 +1,7 @@
-// The functional model's constants: synthetic expert and gate weights (from the model's
-// weight seed) and the tokens' input hidden states (from the workload's input seed). Weights
-// are generated on first use and cached, so a rank only builds the experts it hosts.
+// The functional model's constants and the routing step: expert weights (synthetic from the
+// model's weight seed, or read from a safetensors file), gate weights, the tokens' input
+// hidden states (from the workload's input seed) and the gate + top-k of one layer. Weights
+// are built on first use and cached, so a rank only builds the experts it hosts.
 #pragma once
 
 #include <map>
@@ -8,22 +9,41 @@
 #include <utility>
 #include <vector>
 
-#include "chips/expert_weights.h"
+#include "chips/numerics/expert_weights.h"
+#include "chips/numerics/golden_expert.h"
 #include "router/gate.h"
+#include "router/topk.h"
 #include "runtime/options.h"
 
 namespace moefab {
 
 class ModelData {
  public:
-  ModelData(const ModelOptions& model, uint64_t input_seed);
+  explicit ModelData(const RunOptions& options);
+  ~ModelData();
 
   /// Weights of (layer, expert): identical on every rank.
   std::shared_ptr<const chips::ExpertWeights> Expert(uint32_t layer, uint32_t expert);
+  /// The golden datapath of (layer, expert), prepared once (fast kernels).
+  std::shared_ptr<const chips::PreparedExpert> Golden(uint32_t layer, uint32_t expert);
   /// Gate weights of a layer.
   const router::GateWeights& Gate(uint32_t layer);
-  /// The input hidden state of a token (int8, d_model elements).
-  [[nodiscard]] std::vector<int8_t> InputHidden(uint32_t token) const;
+  /// The input hidden state of a token: int16 at the residual scale 2^-8, real values ~N(0, 1).
+  [[nodiscard]] std::vector<int16_t> InputHidden(uint32_t token) const;
+  /// One layer's dispatch for a token with hidden state h: the gate and router rule on the
+  /// dispatch-quantised activations, the shared experts, and what each expert receives.
+  struct DispatchPlan {
+    struct Job {
+      uint32_t expert = 0;       // expert id (shared experts follow the routed ones)
+      std::vector<int8_t> x;     // the activation bytes it receives
+      uint8_t exponent = 0;      // their per-token exponent
+    };
+    std::vector<Job> jobs;       // ascending expert id
+    router::Selection combine;   // the same experts with their combine weights (Q1.15)
+  };
+  DispatchPlan Plan(uint32_t layer, std::span<const int16_t> h);
+  /// The router's choice alone (experts ascending, routed weights), without shared experts.
+  router::Routing Route(uint32_t layer, std::span<const int8_t> x, uint8_t exponent);
   [[nodiscard]] const ModelOptions& model() const { return model_; }
 
  private:
@@ -31,6 +51,7 @@ class ModelData {
   uint64_t input_seed_;  // workload input seed
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer
+  std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::PreparedExpert>> golden_;
 };
 
 }  // namespace moefab

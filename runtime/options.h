@@ -6,14 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "chips/expert_engine.h"
 #include "fabric/link.h"
+#include "router/rules.h"
 #include "router/placement.h"
 #include "runtime/core/types.h"
 
 namespace moefab {
 
 enum class ChipKind { kAttention, kExpert };
-enum class Fidelity { kRtl, kAnalytic };
+enum class Fidelity { kRtl, kSampled, kAnalytic };
 enum class RankMapping { kBlock, kRoundRobin };
 
 struct ModelOptions {
@@ -24,7 +26,15 @@ struct ModelOptions {
   uint32_t num_experts = 0;    // routed experts per layer
   uint32_t top_k = 0;          // experts per token per layer
   uint64_t weight_seed = 0;    // seed of synthetic expert and gate weights
-  double gate_logit_scale = 0; // real value of one gate-logit LSB
+  double gate_logit_scale = 0; // real value of one gate-logit LSB (at dispatch exponent 0)
+  chips::WeightFormat format = chips::WeightFormat::kInt4;
+  chips::Activation activation = chips::Activation::kSwiGlu;
+  std::string safetensors;     // weight file; empty = synthetic from weight_seed
+  enum class Layout { kNone, kFloatNamed, kGptOssMxfp4 } layout = Layout::kNone;
+  std::string tensor_prefix;   // prepended to tensor names
+  router::RouterParams router; // rule, k, groups, scaling (selection bias: none for synthetic)
+  uint32_t num_shared_experts = 0;  // always selected, weight 1; expert ids E .. E+S-1
+  [[nodiscard]] uint32_t experts_per_layer() const { return num_experts + num_shared_experts; }
 };
 
 struct SkuOptions {
@@ -36,12 +46,25 @@ struct SkuOptions {
   Tick attention_ps = 0;       // attention: per token per layer
   Tick gate_ps = 0;            // attention: gate + top-k per token per layer
   Tick combine_ps = 0;         // attention: combine + residual per token per layer
+  chips::Datapath datapath = chips::Datapath::kMac;         // expert
+  chips::WeightStyle weight_style = chips::WeightStyle::kRom;  // expert
+  uint32_t ingress_queue_jobs = 16;      // expert: 0 = unlimited
+  uint32_t egress_buffer_results = 8;    // expert: 0 = unlimited
+  uint64_t egress_bandwidth_mbytes_per_s = 100000;  // expert: result egress port
+  double transistors_per_mm2 = 1.4e8;    // area model density
 };
 
 struct WorkloadOptions {
   uint32_t num_tokens = 0;     // decode tokens, each through all layers
   uint32_t concurrency = 1;    // closed loop: tokens in flight at once (whole cluster)
   uint64_t input_seed = 0;     // seed of the input hidden states
+};
+
+struct ReportOptions {
+  bool csv = false;              // tokens/links/chips/experts.csv
+  bool html = false;             // report.html
+  bool trace = false;            // trace.json (Chrome/Perfetto)
+  uint32_t trace_max_tokens = 64;  // tokens whose jobs are traced
 };
 
 struct RunOptions {
@@ -59,9 +82,24 @@ struct RunOptions {
   RankMapping rank_mapping = RankMapping::kBlock;
   bool golden_check = true;             // compare every token with the golden model
   uint32_t progress_seconds = 5;        // wall-clock interval of rank 0's progress lines
+  uint32_t sample_every = 16;           // SAMPLED: every Nth job of a chip also in RTL
+  uint32_t quant_error_samples = 64;    // float-reference inputs per measured expert
+  std::string build_cache;              // on-demand Verilator builds ("" = default)
+  ReportOptions report;                 // extra outputs
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }
 };
+
+/// The engine configuration of an expert chip kind for a model.
+inline chips::EngineConfig EngineConfigOf(const ModelOptions& m, const SkuOptions& sku) {
+  chips::EngineConfig c;
+  c.shape = chips::ExpertShape{m.d_model, m.expert_width};
+  c.format = m.format;
+  c.lanes = sku.mac_lanes;
+  c.datapath = sku.datapath;
+  c.style = sku.weight_style;
+  return c;
+}
 
 }  // namespace moefab

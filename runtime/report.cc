@@ -1,6 +1,7 @@
 #include "runtime/report.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace moefab {
 
@@ -24,6 +25,7 @@ Bytes SerializeReport(const RankReport& r) {
   w.Put(r.job_totals);
   w.Put(r.events);
   w.Put(r.rtl_cycles_simulated);
+  w.PutVector(r.job_spans);
   return out;
 }
 
@@ -37,7 +39,7 @@ RankReport DeserializeReport(const Bytes& b) {
     t.start_ps = in.Get<Tick>();
     t.end_ps = in.Get<Tick>();
     t.breakdown = in.Get<TokenBreakdown>();
-    t.final_h = in.GetVector<int8_t>();
+    t.final_h = in.GetVector<int16_t>();
   }
   r.links.resize(in.Get<uint64_t>());
   for (auto& l : r.links) l = in.Get<LinkRecord>();
@@ -47,6 +49,7 @@ RankReport DeserializeReport(const Bytes& b) {
   r.job_totals = in.Get<JobTotals>();
   r.events = in.Get<uint64_t>();
   r.rtl_cycles_simulated = in.Get<uint64_t>();
+  r.job_spans = in.GetVector<JobSpan>();
   MOEFAB_CHECK(in.done(), "trailing bytes in a rank report");
   return r;
 }
@@ -59,15 +62,14 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     m.chips.insert(m.chips.end(), p.chips.begin(), p.chips.end());
     if (m.expert_jobs.size() < p.expert_jobs.size()) m.expert_jobs.resize(p.expert_jobs.size(), 0);
     for (size_t i = 0; i < p.expert_jobs.size(); ++i) m.expert_jobs[i] += p.expert_jobs[i];
-    m.job_totals.jobs += p.job_totals.jobs;
-    m.job_totals.dispatch_network_ps += p.job_totals.dispatch_network_ps;
-    m.job_totals.queue_ps += p.job_totals.queue_ps;
-    m.job_totals.compute_ps += p.job_totals.compute_ps;
-    m.job_totals.return_network_ps += p.job_totals.return_network_ps;
-    m.job_totals.rtl_cycles += p.job_totals.rtl_cycles;
+    m.job_totals += p.job_totals;
     m.events += p.events;
     m.rtl_cycles_simulated += p.rtl_cycles_simulated;
+    m.job_spans.insert(m.job_spans.end(), p.job_spans.begin(), p.job_spans.end());
   }
+  std::sort(m.job_spans.begin(), m.job_spans.end(), [](const JobSpan& a, const JobSpan& b) {
+    return std::tie(a.start_ps, a.node, a.slot) < std::tie(b.start_ps, b.node, b.slot);
+  });
   std::sort(m.tokens.begin(), m.tokens.end(),
             [](const TokenRecord& a, const TokenRecord& b) { return a.id < b.id; });
   std::sort(m.links.begin(), m.links.end(),

@@ -25,7 +25,7 @@ struct TokenRecord {
   Tick start_ps = 0;           // entered its home chip
   Tick end_ps = 0;             // left the last layer
   TokenBreakdown breakdown;
-  std::vector<int8_t> final_h; // final hidden state
+  std::vector<int16_t> final_h; // final hidden state (int16, residual scale)
 };
 
 struct LinkRecord {
@@ -41,19 +41,48 @@ struct LinkRecord {
 struct ChipRecord {
   NodeId node = 0;             // torus node
   uint32_t sku = 0;            // index into RunOptions::skus
-  Tick busy_ps = 0;            // time the chip's engine/core was busy
-  uint64_t jobs = 0;           // expert jobs (expert chips) or core services (attention)
+  Tick busy_ps = 0;            // attention: core service time; expert: time with a job in a slot
+  uint64_t jobs = 0;           // expert jobs completed (expert chips)
   uint32_t slots = 0;          // expert slots held (expert chips)
+  Tick slot_active_ps = 0;     // expert: sum over jobs of start -> done (pipelines overlap)
+  uint64_t max_ingress = 0;    // expert: peak ingress queue occupancy (jobs)
 };
 
 /// Sums over expert jobs: the parts of the expert phase seen from the jobs.
 struct JobTotals {
-  uint64_t jobs = 0;           // jobs completed
-  Tick dispatch_network_ps = 0;// home -> expert chip, in the fabric
-  Tick queue_ps = 0;           // waiting in the chip's ingress FIFO
-  Tick compute_ps = 0;         // running in the engine
-  Tick return_network_ps = 0;  // expert chip -> home, in the fabric
-  uint64_t rtl_cycles = 0;     // chip cycles of the jobs (from the RTL or its closed form)
+  uint64_t jobs = 0;             // jobs completed
+  Tick dispatch_network_ps = 0;  // home -> expert chip, in the fabric
+  Tick blocked_ps = 0;           // held at the ejection port while the ingress queue was full
+  Tick ingress_wait_ps = 0;      // in the chip's ingress queue, waiting for its slot / a buffer
+  Tick compute_ps = 0;           // in the slot's pipeline: first input beat -> last output beat
+  Tick egress_wait_ps = 0;       // finished -> left the chip's egress port
+  Tick return_network_ps = 0;    // expert chip -> home, in the fabric
+  uint64_t chip_cycles = 0;      // chip cycles of the jobs (pipeline latency each)
+  uint64_t sampled_checks = 0;   // SAMPLED: jobs also run in RTL
+  uint64_t sampled_mismatches = 0;  // SAMPLED: of those, differing in bits or cycles
+
+  JobTotals& operator+=(const JobTotals& o) {
+    jobs += o.jobs;
+    dispatch_network_ps += o.dispatch_network_ps;
+    blocked_ps += o.blocked_ps;
+    ingress_wait_ps += o.ingress_wait_ps;
+    compute_ps += o.compute_ps;
+    egress_wait_ps += o.egress_wait_ps;
+    return_network_ps += o.return_network_ps;
+    chip_cycles += o.chip_cycles;
+    sampled_checks += o.sampled_checks;
+    sampled_mismatches += o.sampled_mismatches;
+    return *this;
+  }
+};
+
+/// One expert job's time in its slot (for the Chrome/Perfetto trace of traced tokens).
+struct JobSpan {
+  NodeId node = 0;             // expert chip
+  uint32_t slot = 0;           // slot index on the chip
+  uint32_t token = 0, layer = 0, expert = 0;
+  Tick start_ps = 0;           // first input beat
+  Tick done_ps = 0;            // last output beat
 };
 
 struct RankReport {
@@ -64,6 +93,7 @@ struct RankReport {
   JobTotals job_totals;
   uint64_t events = 0;                // events handled
   uint64_t rtl_cycles_simulated = 0;  // cycles evaluated in Verilator, incl. weight loading
+  std::vector<JobSpan> job_spans;     // traced tokens only (report.trace)
 };
 
 Bytes SerializeReport(const RankReport& r);

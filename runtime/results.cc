@@ -44,8 +44,17 @@ LatencySummary Summarise(const RankReport& merged) {
   return s;
 }
 
+const char* FidelityName(Fidelity f) {
+  switch (f) {
+    case Fidelity::kRtl: return "RTL";
+    case Fidelity::kSampled: return "SAMPLED";
+    case Fidelity::kAnalytic: return "ANALYTIC";
+  }
+  return "?";
+}
+
 std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCheck& golden,
-                        const HostInfo& host) {
+                        const QuantErrorSummary& quant, const HostInfo& host) {
   const LatencySummary s = Summarise(m);
   const double span = static_cast<double>(std::max<Tick>(s.makespan_ps, 1));
   JsonWriter j;
@@ -61,7 +70,8 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("num_experts", o.model.num_experts)
       .Field("top_k", o.model.top_k)
       .EndObject();
-  j.Field("fidelity", o.fidelity == Fidelity::kRtl ? "RTL" : "ANALYTIC");
+  j.Field("fidelity", FidelityName(o.fidelity));
+  j.Field("weight_format", chips::WeightFormatName(o.model.format));
   j.Field("tokens", static_cast<uint64_t>(m.tokens.size()));
   j.Key("latency_ns").BeginObject()
       .Field("p50", s.p50_ns).Field("p90", s.p90_ns).Field("p99", s.p99_ns)
@@ -86,13 +96,16 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("attention_core_queue", Ns(b.core_queue_ps) / n)
       .EndObject();
   const double jobs = static_cast<double>(std::max<uint64_t>(m.job_totals.jobs, 1));
+  const JobTotals& jt = m.job_totals;
   j.Key("expert_jobs_mean_ns").BeginObject()
-      .Field("jobs", m.job_totals.jobs)
-      .Field("dispatch_network", Ns(m.job_totals.dispatch_network_ps) / jobs)
-      .Field("ingress_queue", Ns(m.job_totals.queue_ps) / jobs)
-      .Field("compute", Ns(m.job_totals.compute_ps) / jobs)
-      .Field("return_network", Ns(m.job_totals.return_network_ps) / jobs)
-      .Field("chip_cycles_per_job", static_cast<double>(m.job_totals.rtl_cycles) / jobs)
+      .Field("jobs", jt.jobs)
+      .Field("dispatch_network", Ns(jt.dispatch_network_ps) / jobs)
+      .Field("held_at_ejection", Ns(jt.blocked_ps) / jobs)
+      .Field("ingress_queue", Ns(jt.ingress_wait_ps) / jobs)
+      .Field("compute", Ns(jt.compute_ps) / jobs)
+      .Field("egress", Ns(jt.egress_wait_ps) / jobs)
+      .Field("return_network", Ns(jt.return_network_ps) / jobs)
+      .Field("chip_cycles_per_job", static_cast<double>(jt.chip_cycles) / jobs)
       .EndObject();
   j.Key("links").BeginArray();
   for (const auto& l : m.links) {
@@ -112,14 +125,16 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
         .Field("kind", sku.kind == ChipKind::kAttention ? "attention" : "expert")
         .Field("busy_fraction", static_cast<double>(c.busy_ps) / span)
         .Field("jobs", c.jobs).Field("slots", c.slots)
+        .Field("mean_active_slots", static_cast<double>(c.slot_active_ps) / span)
+        .Field("max_ingress_jobs", c.max_ingress)
         .EndObject();
   }
   j.EndArray();
   j.Key("expert_jobs").BeginArray();
   for (uint32_t layer = 0; layer < o.model.num_layers; ++layer) {
     j.BeginArray();
-    for (uint32_t e = 0; e < o.model.num_experts; ++e)
-      j.Uint(m.expert_jobs[static_cast<size_t>(layer) * o.model.num_experts + e]);
+    for (uint32_t e = 0; e < o.model.experts_per_layer(); ++e)
+      j.Uint(m.expert_jobs[static_cast<size_t>(layer) * o.model.experts_per_layer() + e]);
     j.EndArray();
   }
   j.EndArray();
@@ -128,7 +143,22 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("tokens_checked", golden.tokens_checked)
       .Field("tokens_mismatched", golden.tokens_mismatched)
       .Field("first_mismatch_token", golden.first_mismatch)
+      .Field("sampled_rtl_checks", jt.sampled_checks)
+      .Field("sampled_rtl_mismatches", jt.sampled_mismatches)
       .EndObject();
+  j.Key("quantisation_error").BeginObject()
+      .Field("format", chips::WeightFormatName(o.model.format))
+      .Field("experts_measured", quant.experts)
+      .Field("samples_per_expert", quant.samples_per_expert);
+  if (quant.experts > 0) {
+    j.Field("cosine_min", quant.cosine_min)
+        .Field("cosine_mean", quant.cosine_mean)
+        .Field("max_abs_error", quant.max_abs)
+        .Field("rms_error", quant.rms);
+  } else {
+    j.Field("note", "no float reference for these weights");
+  }
+  j.EndObject();
   j.Key("simulation").BeginObject()
       .Field("events", m.events)
       .Field("rtl_cycles_simulated", m.rtl_cycles_simulated)

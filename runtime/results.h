@@ -17,6 +17,15 @@ struct GoldenCheck {
   int64_t first_mismatch = -1;   // token id of the first mismatch, -1 if none
 };
 
+/// Quantisation error of the model's format against the float reference, over a few experts.
+struct QuantErrorSummary {
+  uint32_t experts = 0;             // experts measured (0: no float reference available)
+  uint32_t samples_per_expert = 0;  // random inputs per expert
+  double cosine_min = 0, cosine_mean = 0;  // cosine similarity of y with the float reference
+  double max_abs = 0;               // max abs error (real units)
+  double rms = 0;                   // RMS error (real units), mean over experts
+};
+
 struct HostInfo {
   uint32_t ranks = 1;            // MPI ranks
   double wall_seconds = 0;       // whole run (build + simulate + check), rank 0
@@ -35,8 +44,11 @@ struct LatencySummary {
 
 LatencySummary Summarise(const RankReport& merged);
 
+const char* FidelityName(Fidelity f);
+
 std::string ResultsJson(const RunOptions& options, const RankReport& merged,
-                        const GoldenCheck& golden, const HostInfo& host);
+                        const GoldenCheck& golden, const QuantErrorSummary& quant,
+                        const HostInfo& host);
 
 /// Writes `text` to `dir/name` through a temporary file and a rename, so a reader never sees
 /// a half-written file. Creates `dir` if needed. Throws std::runtime_error on I/O failure.

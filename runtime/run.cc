@@ -8,6 +8,10 @@
 #include "runtime/core/error.h"
 #include "runtime/logging.h"
 #include "runtime/mpi_transport.h"
+#include "runtime/reports/csv_writer.h"
+#include "runtime/reports/html_report.h"
+#include "runtime/reports/run_data.h"
+#include "runtime/reports/trace_writer.h"
 #include "runtime/results.h"
 #include "runtime/simulate.h"
 
@@ -23,10 +27,48 @@ std::string Load(const RunArgs& args, RunOptions& options) {
                   : LoadConfigFile(args.config_path);
     if (args.rank_mapping == "block") options.rank_mapping = RankMapping::kBlock;
     if (args.rank_mapping == "round-robin") options.rank_mapping = RankMapping::kRoundRobin;
+    for (const auto& r : args.reports) {
+      if (r == "csv" || r == "all") options.report.csv = true;
+      if (r == "html" || r == "all") options.report.html = true;
+      if (r == "trace" || r == "all") options.report.trace = true;
+    }
   } catch (const ConfigError& e) {
     return e.what();
   }
   return {};
+}
+
+// Trace events: one span per traced token and one per job of those tokens in its slot.
+std::vector<TraceEvent> TraceEventsOf(const RankReport& merged, uint32_t max_tokens) {
+  std::vector<TraceEvent> events;
+  for (auto& e : TokenTraceEvents(merged)) {
+    if (events.size() >= max_tokens) break;
+    events.push_back(std::move(e));
+  }
+  for (const auto& j : merged.job_spans) {
+    TraceEvent e;
+    e.name = "L" + std::to_string(j.layer) + " E" + std::to_string(j.expert);
+    e.category = "expert";
+    e.track = "chip " + std::to_string(j.node) + " slot " + std::to_string(j.slot);
+    e.start_ps = j.start_ps;
+    e.duration_ps = j.done_ps - j.start_ps;
+    e.args = {{"token", std::to_string(j.token)}};
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+void WriteExtraReports(const std::string& dir, const RunOptions& o, const SimulationOutcome& out,
+                       spdlog::logger& log) {
+  if (!o.report.csv && !o.report.html && !o.report.trace) return;
+  const ReportInput input = MakeReportInput(
+      o, out.merged, out.golden, out.quant, out.host,
+      o.report.trace ? TraceEventsOf(out.merged, o.report.trace_max_tokens) : std::vector<TraceEvent>{});
+  if (o.report.csv) WriteCsvReports(dir, input);
+  if (o.report.html) WriteHtmlReport(dir, input);
+  if (o.report.trace) WriteChromeTrace(dir, input);
+  log.info("wrote{}{}{} in {}", o.report.csv ? " tokens/links/chips/experts.csv" : "",
+           o.report.html ? " report.html" : "", o.report.trace ? " trace.json" : "", dir);
 }
 
 }  // namespace
@@ -59,14 +101,14 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
               options.config_path, options.model.name, options.model.num_layers,
               options.model.d_model, options.model.num_experts, options.model.expert_width,
               options.model.top_k, options.num_nodes(),
-              options.fidelity == Fidelity::kRtl ? "RTL" : "ANALYTIC");
+              FidelityName(options.fidelity));
 
   SimulationOutcome out = Simulate(options, transport, log);
   if (rank == 0) {
     out.host.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    WriteFileAtomically(args.out_dir, "results.json",
-                        ResultsJson(options, out.merged, out.golden, out.host));
+    WriteFileAtomically(args.out_dir, "results.json", ResultsJson(options, out));
+    WriteExtraReports(args.out_dir, options, out, *log);
     const LatencySummary s = Summarise(out.merged);
     log->info("tokens {} | latency p50 {:.1f} ns, p99 {:.1f} ns | throughput {:.0f} tokens/s (simulated)",
               out.merged.tokens.size(), s.p50_ns, s.p99_ns, s.throughput_tokens_per_s);
@@ -81,6 +123,14 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
     if (rank == 0) log->error("golden mismatch: first differing token {}", out.golden.first_mismatch);
     code = kExitGoldenMismatch;
   }
+  // SAMPLED: any job whose RTL run differed from the golden datapath fails the run.
+  if (rank == 0 && out.merged.job_totals.sampled_mismatches > 0) {
+    log->error("SAMPLED: {} of {} jobs run again in RTL differed from the golden datapath",
+               out.merged.job_totals.sampled_mismatches, out.merged.job_totals.sampled_checks);
+    code = kExitGoldenMismatch;
+  }
+  // Every rank returns the same code.
+  code = static_cast<int>(transport.AllreduceMax(static_cast<Tick>(code)));
   spdlog::shutdown();
   return code;
 }

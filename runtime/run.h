@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 namespace moefab {
 
@@ -13,6 +14,7 @@ struct RunArgs {
   std::string out_dir;       // where results.json goes
   std::string rank_mapping;  // "", "block" or "round-robin": overrides the config
   bool verbose = false;      // debug logging on rank 0's console
+  std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs
 };
 
 /// Exit codes of moefab.

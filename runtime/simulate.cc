@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "chips/numerics/float_reference.h"
 #include "runtime/cluster.h"
+#include "runtime/core/rng.h"
 #include "runtime/core/error.h"
 #include "runtime/golden_model.h"
 
@@ -41,7 +43,36 @@ GoldenCheck CheckTokens(const RunOptions& options, const RankReport& mine, Trans
   return golden;
 }
 
+// The format's cost: a few experts of layer 0 against their float reference.
+QuantErrorSummary MeasureQuantisation(const RunOptions& options) {
+  QuantErrorSummary q;
+  ModelData data(options);
+  q.samples_per_expert = options.quant_error_samples;
+  const uint32_t experts = std::min<uint32_t>(options.model.num_experts, 4);
+  double cos_sum = 0, rms_sum = 0;
+  q.cosine_min = 1;
+  for (uint32_t e = 0; e < experts; ++e) {
+    const auto w = data.Expert(0, e);
+    if (!w->reference) return QuantErrorSummary{0, q.samples_per_expert, 0, 0, 0, 0};
+    const auto err = chips::MeasureQuantError(*w, q.samples_per_expert, MixSeed(17, e));
+    ++q.experts;
+    q.cosine_min = std::min(q.cosine_min, err.cosine);
+    cos_sum += err.cosine;
+    q.max_abs = std::max(q.max_abs, err.max_abs);
+    rms_sum += err.rms;
+  }
+  if (q.experts > 0) {
+    q.cosine_mean = cos_sum / q.experts;
+    q.rms = rms_sum / q.experts;
+  }
+  return q;
+}
+
 }  // namespace
+
+std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out) {
+  return ResultsJson(options, out.merged, out.golden, out.quant, out.host);
+}
 
 SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
                            std::shared_ptr<spdlog::logger> log) {
@@ -78,9 +109,10 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   out.golden = CheckTokens(options, mine, transport);
 
   const uint64_t sent = transport.AllreduceSum(stats.events_sent);
-  const Tick max_sim_wall_ns = kTickMax - transport.AllreduceMin(kTickMax - sim_wall_ns);
+  const Tick max_sim_wall_ns = transport.AllreduceMax(sim_wall_ns);
   auto parts = transport.GatherToRoot(SerializeReport(mine));
   if (rank == 0) {
+    out.quant = MeasureQuantisation(options);
     std::vector<RankReport> reports;
     for (const auto& p : parts) reports.push_back(DeserializeReport(p));
     out.merged = MergeReports(std::move(reports));

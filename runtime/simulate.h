@@ -17,8 +17,12 @@ namespace moefab {
 struct SimulationOutcome {
   RankReport merged;   // rank 0 only: every rank's statistics merged
   GoldenCheck golden;  // all ranks
+  QuantErrorSummary quant;  // rank 0
   HostInfo host;       // rank 0: wall-clock and engine figures (wall_seconds is left 0)
 };
+
+/// results.json text of an outcome (rank 0).
+std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out);
 
 /// Collective over `transport`. Every rank must pass equal options.
 SimulationOutcome Simulate(const RunOptions& options, Transport& transport,

@@ -19,6 +19,8 @@ class Transport {
   [[nodiscard]] virtual RankId size() const = 0;
   /// Global minimum over all ranks (collective).
   virtual Tick AllreduceMin(Tick local) = 0;
+  /// Global maximum over all ranks (collective).
+  Tick AllreduceMax(Tick local) { return kTickMax - AllreduceMin(kTickMax - local); }
   /// Global sum over all ranks (collective).
   virtual uint64_t AllreduceSum(uint64_t local) = 0;
   /// outgoing[r] is sent to rank r; returns incoming[r] received from rank r (collective).

@@ -23,7 +23,7 @@ int WorldRank() {
 }
 
 std::string SimulatedJson(const RunOptions& o, const SimulationOutcome& out) {
-  std::string s = ResultsJson(o, out.merged, out.golden, out.host);
+  std::string s = ResultsJson(o, out);
   return s.substr(0, s.find("\"host\""));
 }
 

@@ -37,7 +37,7 @@ TEST(EngineTest, HandlesEventsInKeyOrder) {
   // Scheduled out of order; same tick ties break on kind, then origin, then sequence.
   engine.Schedule(MakeEvent(10, EventKind::kTokenStart, 2, 2, 1));
   engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 1, 1, 2));
-  engine.Schedule(MakeEvent(5, EventKind::kJobDone, 0, 0, 3));
+  engine.Schedule(MakeEvent(5, EventKind::kSlotDone, 0, 0, 3));
   engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 0, 0, 4));
   engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 0, 0, 5));
   Recorder r;

@@ -24,7 +24,7 @@ TokenRecord Token(uint32_t id, Tick start, Tick end) {
   t.id = id;
   t.start_ps = start;
   t.end_ps = end;
-  t.final_h = {static_cast<int8_t>(id), -1};
+  t.final_h = {static_cast<int16_t>(id), -1};
   return t;
 }
 
@@ -58,7 +58,7 @@ TEST(ResultsTest, ReportsSurviveSerialisationAndMergeInIdOrder) {
   EXPECT_EQ(merged.tokens[0].id, 0u);
   EXPECT_EQ(merged.tokens[1].id, 1u);
   EXPECT_EQ(merged.tokens[2].id, 3u);
-  EXPECT_EQ(merged.tokens[2].final_h, (std::vector<int8_t>{3, -1}));
+  EXPECT_EQ(merged.tokens[2].final_h, (std::vector<int16_t>{3, -1}));
   ASSERT_EQ(merged.links.size(), 2u);
   EXPECT_EQ(merged.links[0].index, 2u);
   EXPECT_EQ(merged.links[0].max_queue_delay_ps, 3u);

@@ -1,0 +1,21 @@
+// The moefab subcommands other than `run` (run.h). Each returns the process exit code and
+// throws ConfigError for bad input (main turns it into exit code 2).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace moefab {
+
+struct CommandArgs {
+  std::string config_path;             // CONFIG
+  std::string out_dir;                 // --out
+  std::string cache_dir;               // --cache (tapeout, area)
+  std::vector<std::string> sets;       // --set field=v1,v2 (sweep)
+  std::vector<std::string> extra;      // command-specific positional arguments
+};
+
+int TapeoutCommand(const CommandArgs& args);
+
+
+}  // namespace moefab
