@@ -16,6 +16,7 @@ struct CommandArgs {
 };
 
 int TapeoutCommand(const CommandArgs& args);
+int AreaCommand(const CommandArgs& args);
 
 
 }  // namespace moefab

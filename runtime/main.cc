@@ -21,6 +21,7 @@ const char kUsage[] =
     "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin]\n"
     "                  [--report csv,html,trace|all] [--verbose]\n"
     "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
+    "       moefab area CONFIG [--out DIR]\n"
 
     "       moefab help | version\n"
     "\n"
@@ -29,6 +30,8 @@ const char kUsage[] =
     "           write DIR/results.json. Run it alone or under `mpirun -np N`.\n"
     "  tapeout  build the hardwired (weights-as-constants) expert engines of CONFIG's\n"
     "           HARDWIRED chip kinds; cached by content hash (DIR/tapeout.json).\n"
+    "  area     synthesize slices of the expert engines with yosys and extrapolate the\n"
+    "           transistors and die area of the whole model (DIR/area.txt).\n"
 
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
@@ -124,11 +127,11 @@ int Main(int argc, char** argv) {
     if (rank0() == 0) std::puts("moefab 0.1.0");
     return moefab::kExitOk;
   }
-  if (a[0] == "tapeout") {
+  if (a[0] == "tapeout" || a[0] == "area") {
     if (rank0() != 0) return moefab::kExitOk;  // single-process commands: rank 0 does the work
     try {
       const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()}, true);
-      return moefab::TapeoutCommand(args);
+      return a[0] == "tapeout" ? moefab::TapeoutCommand(args) : moefab::AreaCommand(args);
     } catch (const moefab::ConfigError& e) {
       std::fprintf(stderr, "moefab: error: %s\n", e.what());
       return moefab::kExitBadInput;

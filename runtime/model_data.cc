@@ -19,17 +19,40 @@ constexpr uint64_t kInputStream = 3;
 ModelData::ModelData(const RunOptions& options)
     : model_(options.model), input_seed_(options.workload.input_seed) {
   if (!model_.safetensors.empty())
-    throw ConfigError(model_.safetensors + ": reading weights from safetensors is not wired into runs yet");
+    file_ = std::make_unique<chips::SafetensorsFile>(chips::SafetensorsFile::Open(model_.safetensors));
 }
+
+namespace {
+std::string LayerPrefix(const ModelOptions& m, uint32_t layer) {
+  return m.tensor_prefix + std::to_string(layer) + ".";
+}
+}  // namespace
 
 ModelData::~ModelData() = default;
 
 std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, uint32_t expert) {
   auto& slot = experts_[{layer, expert}];
-  if (!slot) {
+  if (slot) return slot;
+  const chips::ExpertShape shape{model_.d_model, model_.expert_width};
+  if (!file_) {
     slot = std::make_shared<const chips::ExpertWeights>(chips::MakeSyntheticExpertWeights(
-        chips::ExpertShape{model_.d_model, model_.expert_width}, model_.format, model_.activation,
+        shape, model_.format, model_.activation,
         MixSeed(model_.weight_seed, kExpertStream, layer, expert)));
+  } else if (model_.layout == ModelOptions::Layout::kGptOssMxfp4) {
+    // Native MXFP4 blocks and exponents, as gpt-oss ships them.
+    slot = std::make_shared<const chips::ExpertWeights>(chips::LoadGptOssExpert(
+        *file_, LayerPrefix(model_, layer) + "mlp.experts.", expert, shape));
+  } else {
+    const std::string p = LayerPrefix(model_, layer) + "experts." + std::to_string(expert) + ".";
+    chips::FloatExpertTensors names;
+    names.w_gate = p + "gate_proj.weight";
+    names.w_up = p + "up_proj.weight";
+    names.w_down = p + "down_proj.weight";
+    if (file_->Find(p + "gate_proj.bias")) names.b_gate = p + "gate_proj.bias";
+    if (file_->Find(p + "up_proj.bias")) names.b_up = p + "up_proj.bias";
+    if (file_->Find(p + "down_proj.bias")) names.b_down = p + "down_proj.bias";
+    slot = std::make_shared<const chips::ExpertWeights>(chips::LoadQuantizedExpert(
+        *file_, names, shape, model_.format, model_.activation));
   }
   return slot;
 }
@@ -43,9 +66,27 @@ std::shared_ptr<const chips::PreparedExpert> ModelData::Golden(uint32_t layer, u
 const router::GateWeights& ModelData::Gate(uint32_t layer) {
   auto it = gates_.find(layer);
   if (it == gates_.end()) {
-    auto gate = router::MakeSyntheticGateWeights(model_.num_experts, model_.d_model,
-                                                 MixSeed(model_.weight_seed, kGateStream, layer));
-    gate.scale = model_.gate_logit_scale;
+    router::GateWeights gate;
+    if (!file_) {
+      gate = router::MakeSyntheticGateWeights(model_.num_experts, model_.d_model,
+                                              MixSeed(model_.weight_seed, kGateStream, layer));
+      gate.scale = model_.gate_logit_scale;
+    } else {
+      // Float router weights [E][D] (and gpt-oss's router bias), quantised to int8.
+      const bool gpt_oss = model_.layout == ModelOptions::Layout::kGptOssMxfp4;
+      const std::string name =
+          LayerPrefix(model_, layer) + (gpt_oss ? "mlp.router.weight" : "gate.weight");
+      const auto& info = file_->Get(name);
+      file_->CheckShape(info, {model_.num_experts, model_.d_model}, "router weight");
+      std::vector<double> bias;
+      const std::string bias_name = LayerPrefix(model_, layer) + (gpt_oss ? "mlp.router.bias" : "gate.bias");
+      if (file_->Find(bias_name)) {
+        file_->CheckShape(file_->Get(bias_name), {model_.num_experts}, "router bias");
+        for (float b : file_->ReadFloat(bias_name)) bias.push_back(b);
+      }
+      gate = router::QuantizeGate(file_->ReadFloat(name), model_.num_experts, model_.d_model,
+                                  1.0 / 256, std::move(bias));
+    }
     it = gates_.emplace(layer, std::move(gate)).first;
   }
   return it->second;

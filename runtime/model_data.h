@@ -11,6 +11,7 @@
 
 #include "chips/numerics/expert_weights.h"
 #include "chips/numerics/golden_expert.h"
+#include "chips/numerics/safetensors.h"
 #include "router/gate.h"
 #include "router/topk.h"
 #include "runtime/options.h"
@@ -48,6 +49,7 @@ class ModelData {
 
  private:
   ModelOptions model_;   // copy of the model options
+  std::unique_ptr<chips::SafetensorsFile> file_;  // weight file, if the model names one
   uint64_t input_seed_;  // workload input seed
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer

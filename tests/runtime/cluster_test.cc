@@ -1,11 +1,16 @@
 // The whole cluster on one rank (loopback transport): golden equality, closed-form zero-load
 // latency, conservation of jobs and bytes, RTL versus ANALYTIC timing, and repeatability.
+#include <filesystem>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "chips/expert_engine.h"
 #include "chips/numerics/golden_expert.h"
+#include "chips/numerics/quantize.h"
+#include "chips/numerics/safetensors.h"
+#include "runtime/core/error.h"
+#include "runtime/core/rng.h"
 #include "fabric/link.h"
 #include "fabric/torus.h"
 #include "router/topk.h"
@@ -216,6 +221,58 @@ TEST(ClusterTest, BackPressureHoldsJobsInTheNetworkAndLosesNothing) {
   for (const auto& c : out.merged.chips) EXPECT_LE(c.max_ingress, 1u);
   const auto unbounded = RunOnce(Tiny());
   EXPECT_GE(Summarise(out.merged).mean_ns, Summarise(unbounded.merged).mean_ns);
+}
+
+}  // namespace
+}  // namespace moefab
+
+namespace moefab {
+namespace {
+
+// Real weights: a safetensors file with float experts and gates (FLOAT_NAMED layout), read,
+// quantised to INT4, run on the RTL and checked against the golden model.
+TEST(ClusterWeightsTest, RunsFromASafetensorsFile) {
+  const auto path = std::filesystem::temp_directory_path() / "moefab_cluster_weights.safetensors";
+  std::vector<chips::TensorToWrite> tensors;
+  const chips::ExpertShape shape{64, 128};
+  SplitMix64 rng(3);
+  for (uint32_t layer = 0; layer < 2; ++layer) {
+    const std::string p = "model.layers." + std::to_string(layer) + ".";
+    std::vector<float> gate(4 * 64);
+    for (auto& v : gate) v = static_cast<float>(rng.UniformDouble() - 0.5);
+    tensors.push_back(chips::F32Tensor(p + "gate.weight", {4, 64}, gate));
+    for (uint32_t e = 0; e < 4; ++e) {
+      const auto f = chips::MakeSyntheticFloatExpert(shape, chips::Activation::kSwiGlu, 100 + layer * 4 + e);
+      const std::string q = p + "experts." + std::to_string(e) + ".";
+      tensors.push_back(chips::F32Tensor(q + "gate_proj.weight", {128, 64}, f.w_gate));
+      tensors.push_back(chips::F32Tensor(q + "up_proj.weight", {128, 64}, f.w_up));
+      tensors.push_back(chips::F32Tensor(q + "down_proj.weight", {64, 128}, f.w_down));
+    }
+  }
+  chips::WriteSafetensors(path.string(), tensors);
+  RunOptions o = LoadConfigText(R"(
+    model { num_layers: 2 d_model: 64 expert_width: 128 num_experts: 4 top_k: 2
+            weights { safetensors: ")" + path.string() + R"(" layout: FLOAT_NAMED tensor_prefix: "model.layers." } }
+    skus { name: "a" kind: ATTENTION }
+    skus { name: "e" kind: EXPERT }
+    fabric { torus { dims: [3] } }
+    chips { sku: "a" } chips { sku: "e" } chips { sku: "e" }
+    workload { num_tokens: 12 concurrency: 4 })",
+                                "weights");
+  const auto out = RunOnce(o);
+  EXPECT_TRUE(out.golden.match);
+  EXPECT_EQ(out.golden.tokens_checked, 12u);
+  EXPECT_GT(out.quant.experts, 0u) << "float reference comes from the file";
+  EXPECT_GT(out.quant.cosine_min, 0.9);
+  // A missing tensor is bad input naming the file and the tensor.
+  o.model.tensor_prefix = "nope.";
+  try {
+    RunOnce(o);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.0."), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
 }
 
 }  // namespace
