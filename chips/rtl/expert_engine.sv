@@ -85,6 +85,11 @@ module expert_engine #(
   localparam bit MX = FORMAT == 2;
   localparam int SEGL = (MX && LANES > 32) ? 32 : LANES;  // lanes per block segment
   localparam int NSEG = LANES / SEGL;                 // block segments per word
+  // The MAC arrays are described chunk by chunk (CH lanes each) so that wide lane counts
+  // Verilate into a compact loop over chunks around unrolled lanes (see nch_rt).
+  localparam int CH = (LANES <= 64) ? LANES : ((LANES % 64 == 0) ? 64 : SEGL);
+  localparam int NCH = LANES / CH;                    // chunks per word
+  localparam int NSC = CH / SEGL;                     // block segments per chunk
   localparam int GPB = (MX && LANES < 32) ? 32 / LANES : 1;  // words per block
   localparam int SW = 5 * NSEG;                       // alignment-shift word width
   localparam int NXG = MX ? NGU : 1;                  // shift ROM sizes (1 when unused)
@@ -293,6 +298,18 @@ module expert_engine #(
   assign out_data = out_reg;
 
   // ---------------------------------------------------------------- MAC arrays
+  // Simulation speed only: Verilator unrolls every loop with a constant bound, which for wide
+  // lane counts (> 64) makes huge C++ that compiles for tens of minutes. Under Verilator the
+  // chunk loop's bound is a register it cannot fold (always NCH after reset), so the chunk
+  // loop stays a C++ loop around the unrolled lanes of one chunk. Synthesis sees NCH.
+`ifdef VERILATOR
+  logic [31:0] nch_rt;  // == NCH after reset
+  always_ff @(posedge clk) nch_rt <= 32'(NCH);
+`define EE_NCH_BOUND ((NCH == 1) ? 1 : int'(nch_rt))
+`else
+`define EE_NCH_BOUND NCH
+`endif
+
   // Products of one input element with the lane's weight code, for both datapaths. The
   // product-select table (p*, n*) is built once per element and shared by gate and up.
   // dot2: gate and up words against one x word; dot1: one down word against one m word. Each
@@ -300,57 +317,64 @@ module expert_engine #(
   // LANES >= 32 the sum of its aligned 32-lane blocks (LANES < 32: the raw block partial sum).
   function automatic logic [63:0] dot2(input logic [XW-1:0] xw, input logic [GW-1:0] gw, uw,
                                        input logic [SW-1:0] gs, us);
+    logic [8*CH-1:0] xc;
+    logic [WB*CH-1:0] gc, uc;
     logic [3:0] cg, cu;
     logic signed [31:0] xl, pg, pu;
     logic signed [31:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
     logic signed [31:0] sg, su, cg_sum, cu_sum;
     cg_sum = 32'sd0;
     cu_sum = 32'sd0;
-    for (int s = 0; s < NSEG; s++) begin
-      sg = 32'sd0;
-      su = 32'sd0;
-      for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
-        xl = 32'($signed(xw[8*l +: 8]));
-        cg = 4'(gw[WB*l +: WB]);
-        cu = 4'(uw[WB*l +: WB]);
-        if (DATAPATH == 0 && FORMAT == 0) begin
-          pg = 32'($signed(gw[4*l +: 4])) * xl;
-          pu = 32'($signed(uw[4*l +: 4])) * xl;
-        end else if (DATAPATH == 0 && FORMAT == 1) begin
-          pg = 32'($signed(gw[3*l +: 3])) * xl;
-          pu = 32'($signed(uw[3*l +: 3])) * xl;
-        end else if (DATAPATH == 0) begin
-          pg = 32'(wval(cg)) * xl;
-          pu = 32'(wval(cu)) * xl;
-        end else begin
-          p2 = xl <<< 1;
-          p3 = p2 + xl;
-          p4 = xl <<< 2;
-          p5 = p4 + xl;
-          p6 = p3 <<< 1;
-          p8 = xl <<< 3;
-          p7 = p8 - xl;
-          p12 = p6 <<< 1;
-          n1 = -xl;
-          n2 = -p2;
-          n3 = -p3;
-          n4 = -p4;
-          n5 = -p5;
-          n6 = -p6;
-          n7 = -p7;
-          n8 = -p8;
-          pg = pick(cg, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
-          pu = pick(cu, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
+    for (int c = 0; c < `EE_NCH_BOUND; c++) begin
+      xc = xw[8*CH*c +: 8*CH];
+      gc = gw[WB*CH*c +: WB*CH];
+      uc = uw[WB*CH*c +: WB*CH];
+      for (int s = 0; s < NSC; s++) begin
+        sg = 32'sd0;
+        su = 32'sd0;
+        for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
+          xl = 32'($signed(xc[8*l +: 8]));
+          cg = 4'(gc[WB*l +: WB]);
+          cu = 4'(uc[WB*l +: WB]);
+          if (DATAPATH == 0 && FORMAT == 0) begin
+            pg = 32'($signed(gc[4*l +: 4])) * xl;
+            pu = 32'($signed(uc[4*l +: 4])) * xl;
+          end else if (DATAPATH == 0 && FORMAT == 1) begin
+            pg = 32'($signed(gc[3*l +: 3])) * xl;
+            pu = 32'($signed(uc[3*l +: 3])) * xl;
+          end else if (DATAPATH == 0) begin
+            pg = 32'(wval(cg)) * xl;
+            pu = 32'(wval(cu)) * xl;
+          end else begin
+            p2 = xl <<< 1;
+            p3 = p2 + xl;
+            p4 = xl <<< 2;
+            p5 = p4 + xl;
+            p6 = p3 <<< 1;
+            p8 = xl <<< 3;
+            p7 = p8 - xl;
+            p12 = p6 <<< 1;
+            n1 = -xl;
+            n2 = -p2;
+            n3 = -p3;
+            n4 = -p4;
+            n5 = -p5;
+            n6 = -p6;
+            n7 = -p7;
+            n8 = -p8;
+            pg = pick(cg, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
+            pu = pick(cu, xl, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
+          end
+          sg = sg + pg;
+          su = su + pu;
         end
-        sg = sg + pg;
-        su = su + pu;
-      end
-      if (MX && LANES >= 32) begin
-        cg_sum = cg_sum + mx_align(sg, gs[5*s +: 5]);
-        cu_sum = cu_sum + mx_align(su, us[5*s +: 5]);
-      end else begin
-        cg_sum = cg_sum + sg;
-        cu_sum = cu_sum + su;
+        if (MX && LANES >= 32) begin
+          cg_sum = cg_sum + mx_align(sg, gs[5*(c*NSC + s) +: 5]);
+          cu_sum = cu_sum + mx_align(su, us[5*(c*NSC + s) +: 5]);
+        end else begin
+          cg_sum = cg_sum + sg;
+          cu_sum = cu_sum + su;
+        end
       end
     end
     dot2 = {cu_sum, cg_sum};
@@ -358,48 +382,55 @@ module expert_engine #(
 
   function automatic logic [31:0] dot1(input logic [XW-1:0] mw, input logic [GW-1:0] dw,
                                        input logic [SW-1:0] ds);
+    logic [8*CH-1:0] mc;
+    logic [WB*CH-1:0] dc;
     logic [3:0] cd;
     logic signed [31:0] ml, pd;
     logic signed [31:0] p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8;
     logic signed [31:0] sd, cd_sum;
     cd_sum = 32'sd0;
-    for (int s = 0; s < NSEG; s++) begin
-      sd = 32'sd0;
-      for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
-        ml = 32'($signed(mw[8*l +: 8]));
-        cd = 4'(dw[WB*l +: WB]);
-        if (DATAPATH == 0 && FORMAT == 0) begin
-          pd = 32'($signed(dw[4*l +: 4])) * ml;
-        end else if (DATAPATH == 0 && FORMAT == 1) begin
-          pd = 32'($signed(dw[3*l +: 3])) * ml;
-        end else if (DATAPATH == 0) begin
-          pd = 32'(wval(cd)) * ml;
-        end else begin
-          p2 = ml <<< 1;
-          p3 = p2 + ml;
-          p4 = ml <<< 2;
-          p5 = p4 + ml;
-          p6 = p3 <<< 1;
-          p8 = ml <<< 3;
-          p7 = p8 - ml;
-          p12 = p6 <<< 1;
-          n1 = -ml;
-          n2 = -p2;
-          n3 = -p3;
-          n4 = -p4;
-          n5 = -p5;
-          n6 = -p6;
-          n7 = -p7;
-          n8 = -p8;
-          pd = pick(cd, ml, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
+    for (int c = 0; c < `EE_NCH_BOUND; c++) begin
+      mc = mw[8*CH*c +: 8*CH];
+      dc = dw[WB*CH*c +: WB*CH];
+      for (int s = 0; s < NSC; s++) begin
+        sd = 32'sd0;
+        for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
+          ml = 32'($signed(mc[8*l +: 8]));
+          cd = 4'(dc[WB*l +: WB]);
+          if (DATAPATH == 0 && FORMAT == 0) begin
+            pd = 32'($signed(dc[4*l +: 4])) * ml;
+          end else if (DATAPATH == 0 && FORMAT == 1) begin
+            pd = 32'($signed(dc[3*l +: 3])) * ml;
+          end else if (DATAPATH == 0) begin
+            pd = 32'(wval(cd)) * ml;
+          end else begin
+            p2 = ml <<< 1;
+            p3 = p2 + ml;
+            p4 = ml <<< 2;
+            p5 = p4 + ml;
+            p6 = p3 <<< 1;
+            p8 = ml <<< 3;
+            p7 = p8 - ml;
+            p12 = p6 <<< 1;
+            n1 = -ml;
+            n2 = -p2;
+            n3 = -p3;
+            n4 = -p4;
+            n5 = -p5;
+            n6 = -p6;
+            n7 = -p7;
+            n8 = -p8;
+            pd = pick(cd, ml, p2, p3, p4, p5, p6, p7, p8, p12, n1, n2, n3, n4, n5, n6, n7, n8);
+          end
+          sd = sd + pd;
         end
-        sd = sd + pd;
+        if (MX && LANES >= 32) cd_sum = cd_sum + mx_align(sd, ds[5*(c*NSC + s) +: 5]);
+        else cd_sum = cd_sum + sd;
       end
-      if (MX && LANES >= 32) cd_sum = cd_sum + mx_align(sd, ds[5*s +: 5]);
-      else cd_sum = cd_sum + sd;
     end
     dot1 = cd_sum;
   endfunction
+
 
   // ---------------------------------------------------------------- stage A requant (comb)
   logic [7:0] r1_gq, r1_uq, r2_m;
