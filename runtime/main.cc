@@ -19,7 +19,7 @@ namespace {
 
 const char kUsage[] =
     "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin]\n"
-    "                  [--report csv,html,trace|all] [--verbose]\n"
+    "                  [--report csv,html,trace|all] [--transport mpi|ucx] [--verbose]\n"
     "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
     "       moefab area CONFIG [--out DIR]\n"
 
@@ -61,6 +61,11 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
       if (args.rank_mapping != "block" && args.rank_mapping != "round-robin")
         throw moefab::ConfigError("command line: --rank-mapping=" + args.rank_mapping +
                                   ": expected block or round-robin");
+    } else if (s == "--transport") {
+      args.transport = value(s);
+      if (args.transport != "mpi" && args.transport != "ucx")
+        throw moefab::ConfigError("command line: --transport " + args.transport +
+                                  ": expected mpi or ucx");
     } else if (s == "--report") {
       std::string list = value(s);
       size_t pos = 0;

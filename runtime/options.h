@@ -86,6 +86,7 @@ struct RunOptions {
   uint32_t quant_error_samples = 64;    // float-reference inputs per measured expert
   std::string build_cache;              // on-demand Verilator builds ("" = default)
   ReportOptions report;                 // extra outputs
+  std::string transport = "mpi";        // cross-rank exchange: "mpi" or "ucx"
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }

@@ -8,6 +8,7 @@
 #include "runtime/core/error.h"
 #include "runtime/logging.h"
 #include "runtime/mpi_transport.h"
+#include "runtime/ucx_transport.h"
 #include "runtime/reports/csv_writer.h"
 #include "runtime/reports/html_report.h"
 #include "runtime/reports/run_data.h"
@@ -103,7 +104,11 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
               options.model.top_k, options.num_nodes(),
               FidelityName(options.fidelity));
 
-  SimulationOutcome out = Simulate(options, transport, log);
+  if (!args.transport.empty()) options.transport = args.transport;
+  // The run's transport (MPI by default; the loading above always talks MPI).
+  const std::unique_ptr<Transport> exchange = MakeTransport(options.transport, comm);
+  SimulationOutcome out = Simulate(options, *exchange, log);
+  out.host.transport = options.transport;
   if (rank == 0) {
     out.host.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

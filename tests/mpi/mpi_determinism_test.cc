@@ -11,6 +11,7 @@
 #include "runtime/logging.h"
 #include "runtime/loopback_transport.h"
 #include "runtime/mpi_transport.h"
+#include "runtime/ucx_transport.h"
 #include "runtime/simulate.h"
 
 namespace moefab {
@@ -39,9 +40,11 @@ void ExpectRankInvariant(const std::string& config, Fidelity fidelity) {
     EXPECT_TRUE(ref.golden.match) << config;
     reference = SimulatedJson(o, ref);
   }
+  for (const char* kind : {"mpi", "ucx"})
   for (RankMapping mapping : {RankMapping::kBlock, RankMapping::kRoundRobin}) {
     o.rank_mapping = mapping;
-    MpiTransport world(MPI_COMM_WORLD);
+    const auto world_ptr = MakeTransport(kind, MPI_COMM_WORLD);
+    Transport& world = *world_ptr;
     const auto out = Simulate(o, world, Logger("runtime"));
     EXPECT_TRUE(out.golden.match) << config;
     EXPECT_EQ(out.golden.tokens_checked, o.workload.num_tokens);
@@ -49,7 +52,7 @@ void ExpectRankInvariant(const std::string& config, Fidelity fidelity) {
     if (WorldRank() == 0) {
       const std::string got = SimulatedJson(o, out);
       same = got == reference;
-      EXPECT_EQ(got, reference) << config << " mapping "
+      EXPECT_EQ(got, reference) << config << " transport " << kind << " mapping "
                                 << (mapping == RankMapping::kBlock ? "block" : "round-robin")
                                 << " on " << world.size() << " ranks";
     }
