@@ -2,7 +2,7 @@
 // of two small slices per design point (ROM / HARDWIRED x MAC / product-select, at the
 // model's format and each expert chip kind's lanes), extrapolated to one engine per expert of
 // the whole model and printed next to Taalas HC1 (~53B transistors for 8B weights, ~6.5 per
-// weight). Writes DIR/area.txt.
+// weight; FormatAreaReport prints the reference). Writes DIR/area.txt.
 #include <cstdio>
 #include <set>
 
@@ -34,9 +34,6 @@ int AreaCommand(const CommandArgs& args) {
   }
   if (done.empty())
     throw ConfigError(o.config_path + ": skus: no EXPERT chip kind; expected at least one for moefab area");
-  text +=
-      "reference: Taalas HC1 hardwires Llama 3.1 8B in ~53B transistors (~6.5 per weight, "
-      "3/6-bit weights, TSMC 6 nm, 815 mm^2; press figures, shared/reference/moe-models.md)\n";
   std::fputs(text.c_str(), stdout);
   if (!args.out_dir.empty()) WriteFileAtomically(args.out_dir, "area.txt", text);
   return 0;
