@@ -89,7 +89,8 @@ module expert_engine #(
   // Verilate into a compact loop over chunks around unrolled lanes (see nch_rt).
   localparam int CH = (LANES <= 64) ? LANES : ((LANES % 64 == 0) ? 64 : SEGL);
   localparam int NCH = LANES / CH;                    // chunks per word
-  localparam int NSC = CH / SEGL;                     // block segments per chunk
+  localparam int SEGC = (MX && LANES > 32) ? 32 : CH;  // lanes per segment within a chunk
+  localparam int NSC = CH / SEGC;                     // block segments per chunk
   localparam int GPB = (MX && LANES < 32) ? 32 / LANES : 1;  // words per block
   localparam int SW = 5 * NSEG;                       // alignment-shift word width
   localparam int NXG = MX ? NGU : 1;                  // shift ROM sizes (1 when unused)
@@ -332,7 +333,7 @@ module expert_engine #(
       for (int s = 0; s < NSC; s++) begin
         sg = 32'sd0;
         su = 32'sd0;
-        for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
+        for (int l = s * SEGC; l < (s + 1) * SEGC; l++) begin
           xl = 32'($signed(xc[8*l +: 8]));
           cg = 4'(gc[WB*l +: WB]);
           cu = 4'(uc[WB*l +: WB]);
@@ -394,7 +395,7 @@ module expert_engine #(
       dc = dw[WB*CH*c +: WB*CH];
       for (int s = 0; s < NSC; s++) begin
         sd = 32'sd0;
-        for (int l = s * SEGL; l < (s + 1) * SEGL; l++) begin
+        for (int l = s * SEGC; l < (s + 1) * SEGC; l++) begin
           ml = 32'($signed(mc[8*l +: 8]));
           cd = 4'(dc[WB*l +: WB]);
           if (DATAPATH == 0 && FORMAT == 0) begin
