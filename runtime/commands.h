@@ -17,6 +17,7 @@ struct CommandArgs {
 
 int TapeoutCommand(const CommandArgs& args);
 int AreaCommand(const CommandArgs& args);
+int FabricBenchCommand(const CommandArgs& args);
 
 
 }  // namespace moefab

@@ -183,15 +183,29 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
 void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
   std::map<std::string, uint32_t> by_name;
   for (uint32_t i = 0; i < out.skus.size(); ++i) by_name[out.skus[i].name] = i;
-  if (c.chips_size() == 0) p.Add("chips", "(none)", "expected one entry per torus node");
+  std::string known;
+  for (const auto& [n, idx] : by_name) known += (known.empty() ? "" : ", ") + n;
+  // One SKU name per node, from `chips` or from the compact `chip_groups`.
+  std::vector<std::pair<std::string, std::string>> nodes;  // (field path, sku name)
+  if (c.chips_size() > 0 && c.chip_groups_size() > 0)
+    p.Add("chip_groups", c.chip_groups_size(), "expected either chips or chip_groups, not both");
+  for (int i = 0; i < c.chips_size(); ++i)
+    nodes.emplace_back("chips[" + std::to_string(i) + "].sku", c.chips(i).sku());
+  for (int g = 0; g < c.chip_groups_size(); ++g) {
+    const auto& group = c.chip_groups(g);
+    if (group.count() == 0)
+      p.Add("chip_groups[" + std::to_string(g) + "].count", 0, "expected >= 1");
+    for (uint32_t k = 0; k < group.count() && nodes.size() < (1u << 20); ++k)
+      nodes.emplace_back("chip_groups[" + std::to_string(g) + "].sku", group.sku());
+  }
+  if (nodes.empty()) p.Add("chips", "(none)", "expected one entry per torus node (chips or chip_groups)");
   bool has_attention = false, has_expert = false;
-  for (int i = 0; i < c.chips_size(); ++i) {
-    auto it = by_name.find(c.chips(i).sku());
+  std::set<std::string> reported;
+  for (const auto& [field, name] : nodes) {
+    auto it = by_name.find(name);
     if (it == by_name.end()) {
-      std::string known;
-      for (const auto& [n, idx] : by_name) known += (known.empty() ? "" : ", ") + n;
-      p.Add("chips[" + std::to_string(i) + "].sku", "\"" + c.chips(i).sku() + "\"",
-            "expected the name of a chip kind in skus (" + known + ")");
+      if (reported.insert(field).second)
+        p.Add(field, "\"" + name + "\"", "expected the name of a chip kind in skus (" + known + ")");
       out.node_sku.push_back(0);
       continue;
     }
@@ -199,10 +213,10 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
     has_attention |= out.skus[it->second].kind == ChipKind::kAttention;
     has_expert |= out.skus[it->second].kind == ChipKind::kExpert;
   }
-  if (c.chips_size() > 0 && !has_attention)
-    p.Add("chips", std::to_string(c.chips_size()) + " chips", "expected at least one ATTENTION chip");
-  if (c.chips_size() > 0 && !has_expert)
-    p.Add("chips", std::to_string(c.chips_size()) + " chips", "expected at least one EXPERT chip");
+  if (!nodes.empty() && !has_attention)
+    p.Add("chips", std::to_string(nodes.size()) + " chips", "expected at least one ATTENTION chip");
+  if (!nodes.empty() && !has_expert)
+    p.Add("chips", std::to_string(nodes.size()) + " chips", "expected at least one EXPERT chip");
 }
 
 void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
@@ -221,10 +235,14 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
     nodes *= dims[i];
     out.torus_dims.push_back(dims[i]);
   }
-  if (!dims.empty() && nodes != static_cast<uint64_t>(c.chips_size()))
+  if (!dims.empty() && nodes != out.node_sku.size())
     p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(nodes) + " nodes)",
           "expected the product to equal the number of chips (" +
-              std::to_string(c.chips_size()) + ")");
+              std::to_string(out.node_sku.size()) + ")");
+  if (f.torus().kind() != pb::TOPOLOGY_KIND_UNSPECIFIED && f.torus().kind() != pb::TORUS)
+    p.Add("fabric.torus.kind", pb::TopologyKind_Name(f.torus().kind()),
+          "expected TORUS for moefab run (twisted, mesh and OCS fabrics run in moefab fabric-bench; "
+          "their use in whole runs comes with the credit-based network, issue 4)");
   out.link.router_delay_ps = f.router_delay_ps() ? f.router_delay_ps() : 20000;
   out.link.wire_latency_ps = f.link_latency_ps() ? f.link_latency_ps() : 10000;
   out.link.bandwidth_mbytes_per_s =

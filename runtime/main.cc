@@ -22,6 +22,7 @@ const char kUsage[] =
     "                  [--report csv,html,trace|all] [--transport mpi|ucx] [--verbose]\n"
     "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
     "       moefab area CONFIG [--out DIR]\n"
+    "       moefab fabric-bench CONFIG [--out DIR]\n"
 
     "       moefab help | version\n"
     "\n"
@@ -32,6 +33,8 @@ const char kUsage[] =
     "           HARDWIRED chip kinds; cached by content hash (DIR/tapeout.json).\n"
     "  area     synthesize slices of the expert engines with yosys and extrapolate the\n"
     "           transistors and die area of the whole model (DIR/area.txt).\n"
+    "  fabric-bench  synthetic traffic on CONFIG's fabric alone: latency and throughput\n"
+    "           versus offered load per pattern, saturation, all-to-all (DIR/fabric_bench.csv).\n"
 
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
@@ -132,11 +135,13 @@ int Main(int argc, char** argv) {
     if (rank0() == 0) std::puts("moefab 0.1.0");
     return moefab::kExitOk;
   }
-  if (a[0] == "tapeout" || a[0] == "area") {
+  if (a[0] == "tapeout" || a[0] == "area" || a[0] == "fabric-bench") {
     if (rank0() != 0) return moefab::kExitOk;  // single-process commands: rank 0 does the work
     try {
       const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()}, true);
-      return a[0] == "tapeout" ? moefab::TapeoutCommand(args) : moefab::AreaCommand(args);
+      if (a[0] == "tapeout") return moefab::TapeoutCommand(args);
+      if (a[0] == "area") return moefab::AreaCommand(args);
+      return moefab::FabricBenchCommand(args);
     } catch (const moefab::ConfigError& e) {
       std::fprintf(stderr, "moefab: error: %s\n", e.what());
       return moefab::kExitBadInput;

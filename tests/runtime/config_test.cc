@@ -7,6 +7,7 @@
 
 #include "runtime/config_loader.h"
 #include "runtime/core/error.h"
+#include "runtime/fabric_options.h"
 
 namespace moefab {
 namespace {
@@ -29,6 +30,32 @@ TEST(ConfigTest, EveryExampleConfigLoads) {
     ++count;
   }
   EXPECT_GE(count, 1);
+}
+
+TEST(ConfigTest, EveryFabricBenchConfigLoads) {
+  int count = 0;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "fabric")) {
+    SCOPED_TRACE(entry.path().string());
+    const auto f = LoadFabricModel(entry.path().string());
+    EXPECT_GT(f.num_nodes, 1u);
+    EXPECT_FALSE(f.patterns.empty());
+    ++count;
+  }
+  EXPECT_GE(count, 2);
+}
+
+TEST(ConfigTest, ChipGroupsExpandInNodeOrder) {
+  const RunOptions o = LoadConfigText(R"(
+    model { num_layers: 1 d_model: 64 expert_width: 128 num_experts: 4 top_k: 1 }
+    skus { name: "a" kind: ATTENTION }
+    skus { name: "e" kind: EXPERT }
+    fabric { torus { dims: [5] } }
+    chip_groups { sku: "a" count: 2 }
+    chip_groups { sku: "e" count: 3 }
+    workload { num_tokens: 1 })",
+                                      "groups");
+  EXPECT_EQ(o.node_sku, (std::vector<uint32_t>{0, 0, 1, 1, 1}));
 }
 
 TEST(ConfigTest, EmbeddedDefaultIsTinyTextproto) {

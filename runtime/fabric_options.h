@@ -1,0 +1,30 @@
+// Converts the config's fabric section into the detailed network model's options
+// (fabric/topology.h, fabric/network.h, fabric/traffic.h). Used by `moefab fabric-bench`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fabric/network.h"
+#include "fabric/topology.h"
+#include "fabric/traffic.h"
+
+namespace moefab {
+
+struct FabricModelOptions {
+  fabric::TopologyOptions topology;
+  fabric::NetworkOptions network;
+  fabric::TrafficOptions traffic;                 // fabric-bench: packet size, windows, seed
+  std::vector<fabric::TrafficPattern> patterns;   // fabric-bench: patterns to sweep
+  std::vector<double> loads;                      // fabric-bench: offered flits/node/cycle
+  uint64_t all_to_all_bytes = 2048;               // fabric-bench: per pair; 0 = skip
+  std::string kind_name;                          // "TORUS", "TWISTED_TORUS", ...
+  uint32_t num_nodes = 0;                         // of the topology
+};
+
+/// Reads the config file's fabric section. Throws ConfigError naming the file and field.
+FabricModelOptions LoadFabricModel(const std::string& config_path);
+
+const char* TrafficPatternName(fabric::TrafficPattern p);
+
+}  // namespace moefab
