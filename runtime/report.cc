@@ -5,6 +5,12 @@
 
 namespace moefab {
 
+TokenBreakdown SumBreakdowns(const RankReport& r) {
+  TokenBreakdown sum;
+  for (const auto& t : r.tokens) sum += t.breakdown;
+  return sum;
+}
+
 Bytes SerializeReport(const RankReport& r) {
   Bytes out;
   ByteWriter w(out);

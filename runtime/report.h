@@ -17,6 +17,15 @@ struct TokenBreakdown {
   Tick expert_phase_ps = 0;    // dispatch -> last expert result back (network + expert queue + compute)
   Tick combine_ps = 0;         // combine + residual service
   Tick core_queue_ps = 0;      // waiting for the home attention core
+
+  TokenBreakdown& operator+=(const TokenBreakdown& o) {
+    attention_ps += o.attention_ps;
+    gate_ps += o.gate_ps;
+    expert_phase_ps += o.expert_phase_ps;
+    combine_ps += o.combine_ps;
+    core_queue_ps += o.core_queue_ps;
+    return *this;
+  }
 };
 
 struct TokenRecord {
@@ -95,6 +104,9 @@ struct RankReport {
   uint64_t rtl_cycles_simulated = 0;  // cycles evaluated in Verilator, incl. weight loading
   std::vector<JobSpan> job_spans;     // traced tokens only (report.trace)
 };
+
+/// The breakdowns of all tokens of a report, summed.
+TokenBreakdown SumBreakdowns(const RankReport& r);
 
 Bytes SerializeReport(const RankReport& r);
 RankReport DeserializeReport(const Bytes& b);

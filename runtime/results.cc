@@ -79,14 +79,7 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
   j.Field("throughput_tokens_per_s", s.throughput_tokens_per_s);
   j.Field("makespan_ns", Ns(s.makespan_ps));
   // Mean per-token breakdown; the parts add up to the mean latency.
-  TokenBreakdown b;
-  for (const auto& t : m.tokens) {
-    b.attention_ps += t.breakdown.attention_ps;
-    b.gate_ps += t.breakdown.gate_ps;
-    b.expert_phase_ps += t.breakdown.expert_phase_ps;
-    b.combine_ps += t.breakdown.combine_ps;
-    b.core_queue_ps += t.breakdown.core_queue_ps;
-  }
+  const TokenBreakdown b = SumBreakdowns(m);
   const double n = static_cast<double>(std::max<size_t>(m.tokens.size(), 1));
   j.Key("latency_breakdown_mean_ns").BeginObject()
       .Field("attention", Ns(b.attention_ps) / n)

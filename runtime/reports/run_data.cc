@@ -44,14 +44,7 @@ std::string PortName(fabric::PortId port) {
 }
 
 BreakdownNs MeanBreakdownNs(const RankReport& merged) {
-  TokenBreakdown sum;
-  for (const auto& t : merged.tokens) {
-    sum.attention_ps += t.breakdown.attention_ps;
-    sum.gate_ps += t.breakdown.gate_ps;
-    sum.expert_phase_ps += t.breakdown.expert_phase_ps;
-    sum.combine_ps += t.breakdown.combine_ps;
-    sum.core_queue_ps += t.breakdown.core_queue_ps;
-  }
+  const TokenBreakdown sum = SumBreakdowns(merged);
   // Same arithmetic as results.json: ns of the sum, then divided by the count.
   const double n = static_cast<double>(std::max<size_t>(merged.tokens.size(), 1));
   auto ns = [n](Tick ps) { return static_cast<double>(ps) / 1000.0 / n; };
