@@ -3,16 +3,13 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 namespace moefab {
 
 struct CommandArgs {
   std::string config_path;             // CONFIG
   std::string out_dir;                 // --out
-  std::string cache_dir;               // --cache (tapeout, area)
-  std::vector<std::string> sets;       // --set field=v1,v2 (sweep)
-  std::vector<std::string> extra;      // command-specific positional arguments
+  std::string cache_dir;               // --cache (tapeout)
 };
 
 int TapeoutCommand(const CommandArgs& args);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,81 +47,99 @@ int rank0() {
   return r;
 }
 
-// Parses `run` arguments; throws ConfigError naming the bad argument.
-moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
-  moefab::RunArgs args;
+// Walks a command line: `option(flag, value)` handles a flag (value() takes its argument)
+// and returns false for an unknown one; `positional(arg)` takes the others. Throws
+// ConfigError naming the bad argument.
+void WalkArgs(const std::vector<std::string>& a,
+              const std::function<bool(const std::string&, const std::function<std::string()>&)>& option,
+              const std::function<void(const std::string&)>& positional) {
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string& s = a[i];
-    auto value = [&](const std::string& flag) {
-      if (i + 1 >= a.size()) throw moefab::ConfigError("command line: " + flag + " needs a value");
+    const std::function<std::string()> value = [&] {
+      if (i + 1 >= a.size()) throw moefab::ConfigError("command line: " + s + " needs a value");
       return a[++i];
     };
-    if (s == "--out" || s == "-o") {
-      args.out_dir = value(s);
-    } else if (s.rfind("--out=", 0) == 0) {
-      args.out_dir = s.substr(6);
-    } else if (s == "--rank-mapping") {
-      args.rank_mapping = value(s);
-      if (args.rank_mapping != "block" && args.rank_mapping != "round-robin")
-        throw moefab::ConfigError("command line: --rank-mapping=" + args.rank_mapping +
-                                  ": expected block or round-robin");
-    } else if (s == "--transport") {
-      args.transport = value(s);
-      if (args.transport != "mpi" && args.transport != "ucx")
-        throw moefab::ConfigError("command line: --transport " + args.transport +
-                                  ": expected mpi or ucx");
-    } else if (s == "--report") {
-      std::string list = value(s);
-      size_t pos = 0;
-      while (pos <= list.size()) {
-        const size_t comma = std::min(list.find(',', pos), list.size());
-        const std::string item = list.substr(pos, comma - pos);
-        if (item != "csv" && item != "html" && item != "trace" && item != "all")
-          throw moefab::ConfigError("command line: --report " + list + ": '" + item +
-                                    "' is not one of csv, html, trace, all");
-        args.reports.push_back(item);
-        pos = comma + 1;
-      }
-    } else if (s == "--verbose" || s == "-v") {
-      args.verbose = true;
-    } else if (!s.empty() && s[0] == '-') {
-      throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
-    } else if (args.config_path.empty()) {
-      args.config_path = s;
+    if (!s.empty() && s[0] == '-') {
+      if (!option(s, value))
+        throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
     } else {
-      throw moefab::ConfigError("command line: unexpected argument " + s +
-                                " (one CONFIG file at most)");
+      positional(s);
     }
   }
+}
+
+// Takes the one CONFIG argument.
+std::function<void(const std::string&)> ConfigArg(std::string& config_path) {
+  return [&config_path](const std::string& s) {
+    if (!config_path.empty())
+      throw moefab::ConfigError("command line: unexpected argument " + s +
+                                " (one CONFIG file at most)");
+    config_path = s;
+  };
+}
+
+// Parses `run` arguments.
+moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
+  moefab::RunArgs args;
+  WalkArgs(
+      a,
+      [&](const std::string& s, const std::function<std::string()>& value) {
+        if (s == "--out" || s == "-o") {
+          args.out_dir = value();
+        } else if (s.rfind("--out=", 0) == 0) {
+          args.out_dir = s.substr(6);
+        } else if (s == "--rank-mapping") {
+          args.rank_mapping = value();
+          if (args.rank_mapping != "block" && args.rank_mapping != "round-robin")
+            throw moefab::ConfigError("command line: --rank-mapping=" + args.rank_mapping +
+                                      ": expected block or round-robin");
+        } else if (s == "--transport") {
+          args.transport = value();
+          if (args.transport != "mpi" && args.transport != "ucx")
+            throw moefab::ConfigError("command line: --transport " + args.transport +
+                                      ": expected mpi or ucx");
+        } else if (s == "--report") {
+          const std::string list = value();
+          size_t pos = 0;
+          while (pos <= list.size()) {
+            const size_t comma = std::min(list.find(',', pos), list.size());
+            const std::string item = list.substr(pos, comma - pos);
+            if (item != "csv" && item != "html" && item != "trace" && item != "all")
+              throw moefab::ConfigError("command line: --report " + list + ": '" + item +
+                                        "' is not one of csv, html, trace, all");
+            args.reports.push_back(item);
+            pos = comma + 1;
+          }
+        } else if (s == "--verbose" || s == "-v") {
+          args.verbose = true;
+        } else {
+          return false;
+        }
+        return true;
+      },
+      ConfigArg(args.config_path));
   if (args.out_dir.empty())
     throw moefab::ConfigError("command line: --out DIR is required (where results.json goes)");
   return args;
 }
 
-// Parses the options of the single-process commands; throws ConfigError naming the argument.
-moefab::CommandArgs ParseCommand(const std::vector<std::string>& a, bool config_required) {
+// Parses the arguments of the single-process commands (CONFIG required).
+moefab::CommandArgs ParseCommand(const std::vector<std::string>& a) {
   moefab::CommandArgs args;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const std::string& s = a[i];
-    auto value = [&](const std::string& flag) {
-      if (i + 1 >= a.size()) throw moefab::ConfigError("command line: " + flag + " needs a value");
-      return a[++i];
-    };
-    if (s == "--out" || s == "-o") {
-      args.out_dir = value(s);
-    } else if (s == "--cache") {
-      args.cache_dir = value(s);
-    } else if (s == "--set") {
-      args.sets.push_back(value(s));
-    } else if (!s.empty() && s[0] == '-') {
-      throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
-    } else if (args.config_path.empty()) {
-      args.config_path = s;
-    } else {
-      args.extra.push_back(s);
-    }
-  }
-  if (config_required && args.config_path.empty())
+  WalkArgs(
+      a,
+      [&](const std::string& s, const std::function<std::string()>& value) {
+        if (s == "--out" || s == "-o") {
+          args.out_dir = value();
+        } else if (s == "--cache") {
+          args.cache_dir = value();
+        } else {
+          return false;
+        }
+        return true;
+      },
+      ConfigArg(args.config_path));
+  if (args.config_path.empty())
     throw moefab::ConfigError("command line: CONFIG is required (a text-format config file)");
   return args;
 }
@@ -138,7 +157,7 @@ int Main(int argc, char** argv) {
   if (a[0] == "tapeout" || a[0] == "area" || a[0] == "fabric-bench") {
     if (rank0() != 0) return moefab::kExitOk;  // single-process commands: rank 0 does the work
     try {
-      const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()}, true);
+      const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()});
       if (a[0] == "tapeout") return moefab::TapeoutCommand(args);
       if (a[0] == "area") return moefab::AreaCommand(args);
       return moefab::FabricBenchCommand(args);
