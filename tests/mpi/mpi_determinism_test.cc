@@ -70,28 +70,3 @@ TEST(MpiDeterminismTest, Ring5Rtl) { ExpectRankInvariant("ring5.textproto", Fide
 
 }  // namespace
 }  // namespace moefab
-
-void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
-
-// The LLNL gtest-mpi-listener pattern, reduced: only rank 0 prints; the result is the
-// logical AND over ranks.
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  moefab::CheckContext::Rank() = rank;
-  moefab::SetCheckAbortHook(&AbortAll);
-  moefab::SetUpLogging(moefab::LoggingOptions{rank, "", false});
-  spdlog::set_level(spdlog::level::warn);
-  for (auto name : {"runtime", "chips"}) moefab::Logger(name)->set_level(spdlog::level::warn);
-  if (rank != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  const int local = RUN_ALL_TESTS();
-  int global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return global;
-}

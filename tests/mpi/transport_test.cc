@@ -218,24 +218,3 @@ TEST(UcxTransportTest, CreateAndDestroyRepeatedly) {
 
 }  // namespace
 }  // namespace moefab
-
-void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
-
-// Only rank 0 prints; the result is the logical AND over ranks.
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  moefab::CheckContext::Rank() = rank;
-  moefab::SetCheckAbortHook(&AbortAll);
-  if (rank != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  const int local = RUN_ALL_TESTS();
-  int global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return global;
-}
