@@ -228,7 +228,7 @@ struct ReconfigStats {
   Tick delayed_ps = 0;                // sum of their waits from begin (or arrival) to install
 };
 
-struct NodeState;  // per-node router state, network.cc
+struct NodeState;  // per-node router state, fabric/network_internal.h
 namespace detail {
 struct Output;
 }

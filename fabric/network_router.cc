@@ -1,0 +1,441 @@
+// Network: the packet path. Inject and Handle dispatch, routing (DOR with datelines, tables,
+// minimal adaptive), virtual output queues, round-robin switch allocation, credits, sending
+// and delivery with reassembly.
+#include "fabric/network.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#include "fabric/network_internal.h"
+#include "runtime/core/error.h"
+
+namespace moefab::fabric {
+
+namespace {
+
+std::uint32_t BalanceBit(const PacketHeader& h, std::uint32_t dim) {
+  std::uint64_t z = h.message * 0x9E3779B97F4A7C15ull + h.index * 0xBF58476D1CE4E5B9ull + dim;
+  z ^= z >> 31;
+  z *= 0x94D049BB133111EBull;
+  return static_cast<std::uint32_t>(z >> 63);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Events.
+
+void Network::Emit(NodeState& s, NetEvent&& e, NetContext& ctx) {
+  e.origin = s.id;
+  ctx.Schedule(std::move(e));
+}
+
+MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
+  MOEFAB_CHECK(spec.src < num_nodes() && spec.dst < num_nodes(),
+               "message " << spec.src << " -> " << spec.dst << " outside " << num_nodes() << " nodes");
+  MOEFAB_CHECK(!spec.data || spec.data->size() == spec.bytes,
+               "message data of " << spec.data->size() << " bytes, declared " << spec.bytes);
+  NodeState& s = nodes_[spec.src];
+  const MessageId id = (static_cast<MessageId>(spec.src) << 40) | s.next_message++;
+  NetEvent e;
+  e.tick = ctx.Now() + options_.router_delay_ps;
+  e.kind = NetEventKind::kInject;
+  e.node = spec.src;
+  PacketHeader& h = e.packet;
+  h.message = id;
+  h.tag = spec.tag;
+  h.src = spec.src;
+  h.dst = spec.dst;
+  h.message_bytes = spec.bytes;
+  h.count = static_cast<std::uint32_t>(
+      std::max<std::uint64_t>(1, (spec.bytes + options_.mtu_bytes - 1) / options_.mtu_bytes));
+  h.created_ps = ctx.Now();
+  e.data = spec.data;
+  ++s.stats.messages_injected;
+  s.stats.packets_injected += h.count;
+  Emit(s, std::move(e), ctx);
+  return id;
+}
+
+void Network::Handle(NetEvent& e, NetContext& ctx) {
+  MOEFAB_CHECK(e.node < nodes_.size(), "event for node " << e.node);
+  NodeState& s = nodes_[e.node];
+  switch (e.kind) {
+    case NetEventKind::kCredit:
+    case NetEventKind::kCreditSync: OnCredit(s, e, ctx); break;
+    case NetEventKind::kOutputFree:
+      s.out[e.port].free_pending = false;
+      TryOutput(s, e.port, ctx);
+      break;
+    case NetEventKind::kPacket: OnPacket(s, e, ctx); break;
+    case NetEventKind::kInject: OnInject(s, e, ctx); break;
+    case NetEventKind::kWatchdog: OnWatchdog(s, e, ctx); break;
+    case NetEventKind::kReconfigBegin: OnReconfigBegin(s, e, ctx); break;
+    case NetEventKind::kReconfigDrained: OnReconfigDrained(s, e, ctx); break;
+    case NetEventKind::kReconfigInstall: OnReconfigInstall(s, e, ctx); break;
+  }
+}
+
+std::uint32_t Network::NewSlot(NodeState& s) {
+  ++s.held;
+  if (!s.free_slots.empty()) {
+    const std::uint32_t i = s.free_slots.back();
+    s.free_slots.pop_back();
+    return i;
+  }
+  s.slots.emplace_back();
+  return static_cast<std::uint32_t>(s.slots.size() - 1);
+}
+
+void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
+  const PacketHeader& h = e.packet;
+  if (h.dst == s.id) {
+    // Loopback: the router hands the message straight back to its chip.
+    const Tick now = ctx.Now();
+    for (std::uint32_t i = 0; i < h.count; ++i) s.stats.packet_latency.Add(now - h.created_ps);
+    s.stats.packets_delivered += h.count;
+    ++s.stats.messages_delivered;
+    s.stats.bytes_delivered += h.message_bytes;
+    s.stats.message_latency.Add(now - h.created_ps);
+    DeliveredMessage m{h.message, h.src, h.dst, h.tag, h.message_bytes, h.count, h.created_ps, now, std::move(e.data)};
+    ctx.Deliver(std::move(m));
+    return;
+  }
+  const std::uint32_t injection = num_ports_ * num_vcs_;
+  std::uint64_t touched = 0;
+  for (std::uint32_t i = 0; i < h.count; ++i) {
+    PacketHeader ph = h;
+    ph.index = i;
+    ph.offset = static_cast<std::uint64_t>(i) * options_.mtu_bytes;
+    ph.payload_bytes = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(options_.mtu_bytes, h.message_bytes - ph.offset));
+    ph.flits = PacketFlits(ph.payload_bytes);
+    ph.tail_ps = ctx.Now();
+    std::shared_ptr<const Payload> data = (i + 1 == h.count) ? std::move(e.data) : e.data;
+    const auto [o, vc] = RouteHeader(s, ph);
+    if (CanSendNow(s, o, vc, ph.flits, ctx.Now())) {
+      Send(s, o, injection, vc, ph, std::move(data), e.data_offset, ctx);
+      continue;
+    }
+    const std::uint32_t slot = NewSlot(s);
+    detail::Slot& p = s.slots[slot];
+    p.h = ph;
+    p.data = std::move(data);
+    p.data_offset = e.data_offset;
+    p.input = injection;
+    p.out = o;
+    p.out_vc = vc;
+    touched |= std::uint64_t{1} << s.slots[slot].out;
+    Enqueue(s, slot, ctx);
+  }
+  for (PortId o = 0; o < num_ports_; ++o) {
+    if (touched >> o & 1) TryOutput(s, o, ctx);
+  }
+}
+
+void Network::OnPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
+  const std::uint32_t in = e.port * num_vcs_ + e.vc;
+  const std::uint32_t flits = e.packet.flits;
+  s.occupancy[in] += flits;
+  s.peak[in] = std::max(s.peak[in], s.occupancy[in]);
+  MOEFAB_CHECK(s.occupancy[in] <= buffer_flits_,
+               "buffer overflow at " << Topology::PortName(s.id, e.port) << " vc " << e.vc << ": "
+                                     << s.occupancy[in] << " > " << buffer_flits_ << " flits");
+  if (e.packet.dst == s.id) {
+    DeliverPacket(s, e, ctx);
+    ReturnCredit(s, e.port, e.vc, flits, ctx.Now(), ctx);
+    return;
+  }
+  const auto [o, vc] = RouteHeader(s, e.packet);
+  if (CanSendNow(s, o, vc, flits, ctx.Now())) {
+    Send(s, o, in, vc, e.packet, std::move(e.data), e.data_offset, ctx);
+    return;
+  }
+  const std::uint32_t slot = NewSlot(s);
+  detail::Slot& p = s.slots[slot];
+  p.h = e.packet;
+  p.data = std::move(e.data);
+  p.data_offset = e.data_offset;
+  p.input = in;
+  p.out = o;
+  p.out_vc = vc;
+  Enqueue(s, slot, ctx);
+  TryOutput(s, o, ctx);
+}
+
+void Network::Route(NodeState& s, std::uint32_t slot) {
+  detail::Slot& p = s.slots[slot];
+  const auto [port, vc] = RouteHeader(s, p.h);
+  p.out = port;
+  p.out_vc = vc;
+}
+
+bool Network::CanSendNow(const NodeState& s, PortId o, std::uint32_t vc, std::uint32_t flits, Tick now) const {
+  const detail::Output& out = s.out[o];
+  return out.waiting == 0 && !out.draining && out.busy_until_ps <= now &&
+         s.credits[o * num_vcs_ + vc] >= flits;
+}
+
+std::pair<PortId, std::uint32_t> Network::RouteHeader(NodeState& s, PacketHeader& h) {
+  const Epoch& ep = epochs_[s.epoch];
+  const Topology& t = *ep.topology;
+  PortId port = 0;
+  std::uint32_t vc = 0;
+  if (routing_ == RoutingAlgorithm::kDimensionOrder) {
+    port = DorPort(t, s.id, h.dst, h.src);
+    const auto d = static_cast<std::uint8_t>(port / 2);
+    if (h.dim != d) {
+      h.dim = d;
+      h.crossed = 0;
+      h.dim_vc = (deadlock_ == DeadlockAvoidance::kDateline && !DorCrossesDateline(t, s.id, h.dst, port))
+                     ? static_cast<std::uint8_t>(BalanceBit(h, d))
+                     : 0;
+    }
+    if (deadlock_ == DeadlockAvoidance::kDateline) {
+      const bool dateline = t.Out(s.id, port).dateline;
+      vc = (h.crossed || dateline) ? 1 : h.dim_vc;
+      if (dateline) h.crossed = 1;
+    } else if (deadlock_ == DeadlockAvoidance::kHopCountVcs) {
+      vc = h.hops;
+    }
+  } else {
+    const std::uint32_t mask = ep.table->NextHopMask(s.id, h.dst);
+    MOEFAB_CHECK(mask != 0, "no route from " << s.id << " to " << h.dst);
+    vc = deadlock_ == DeadlockAvoidance::kHopCountVcs ? h.hops : 0;
+    if (vc >= num_vcs_) {
+      vc = num_vcs_ - 1;
+      ++s.stats.vc_overflows;
+    }
+    if (routing_ == RoutingAlgorithm::kMinimalAdaptive && std::popcount(mask) > 1) {
+      std::int64_t best = 0;
+      bool have = false;
+      for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+        const auto o = static_cast<PortId>(std::countr_zero(m));
+        const auto& out = s.out[o];
+        const std::int64_t score = static_cast<std::int64_t>(s.credits[o * num_vcs_ + vc]) -
+                                   static_cast<std::int64_t>(out.waiting) * h.flits -
+                                   (out.draining ? std::int64_t{1} << 40 : 0);
+        if (!have || score > best) {
+          best = score;
+          port = o;
+          have = true;
+        }
+      }
+    } else {
+      port = static_cast<PortId>(std::countr_zero(mask));
+    }
+  }
+  if (vc >= num_vcs_) {
+    vc = num_vcs_ - 1;
+    ++s.stats.vc_overflows;
+  }
+  return {port, vc};
+}
+
+void Network::Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx) {
+  detail::Slot& p = s.slots[slot];
+  const std::size_t q = static_cast<std::size_t>(p.input) * num_ports_ + p.out;
+  p.next = kNil;
+  if (s.tail[q] == kNil) {
+    s.head[q] = slot;
+    s.mask[p.out * mask_words_ + p.input / 64] |= std::uint64_t{1} << (p.input % 64);
+  } else {
+    s.slots[s.tail[q]].next = slot;
+  }
+  s.tail[q] = slot;
+  p.wait_since_ps = ctx.Now();
+  detail::Output& out = s.out[p.out];
+  if (out.waiting++ == 0) out.progress_ps = ctx.Now();
+  out.peak_waiting = std::max(out.peak_waiting, out.waiting);
+  ArmWatchdog(s, ctx);
+}
+
+void Network::TryOutput(NodeState& s, PortId o, NetContext& ctx) {
+  detail::Output& out = s.out[o];
+  if (out.waiting == 0 || out.draining) return;
+  const Tick now = ctx.Now();
+  if (out.busy_until_ps > now) {
+    if (!out.free_pending) {
+      out.free_pending = true;
+      NetEvent f;
+      f.tick = out.busy_until_ps;
+      f.kind = NetEventKind::kOutputFree;
+      f.node = s.id;
+      f.port = o;
+      Emit(s, std::move(f), ctx);
+    }
+    return;
+  }
+  const std::uint64_t* mask = &s.mask[o * mask_words_];
+  const std::uint32_t* credits = &s.credits[o * num_vcs_];
+  auto scan = [&](std::uint32_t from, std::uint32_t to) -> std::uint32_t {
+    for (std::uint32_t w = from / 64; w * 64 < to; ++w) {
+      std::uint64_t bits = mask[w];
+      if (w == from / 64) bits &= ~std::uint64_t{0} << (from % 64);
+      if (to < (w + 1) * 64) bits &= (std::uint64_t{1} << (to % 64)) - 1;
+      while (bits != 0) {
+        const std::uint32_t i = w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits));
+        const detail::Slot& p = s.slots[s.head[static_cast<std::size_t>(i) * num_ports_ + o]];
+        if (credits[p.out_vc] >= p.h.flits) return i;
+        bits &= bits - 1;
+      }
+    }
+    return kNil;
+  };
+  std::uint32_t i = scan(out.rr, num_inputs_);
+  if (i == kNil && out.rr > 0) i = scan(0, out.rr);
+  if (i != kNil) Transmit(s, o, i, ctx);
+  // Otherwise every candidate lacks credits: a kCredit event will call again.
+}
+
+void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, NetContext& ctx) {
+  const std::size_t q = static_cast<std::size_t>(i) * num_ports_ + o;
+  const std::uint32_t slot = s.head[q];
+  detail::Slot& p = s.slots[slot];
+  s.head[q] = p.next;
+  if (s.head[q] == kNil) {
+    s.tail[q] = kNil;
+    s.mask[o * mask_words_ + i / 64] &= ~(std::uint64_t{1} << (i % 64));
+  }
+  --s.out[o].waiting;
+  std::shared_ptr<const Payload> data = std::move(p.data);
+  s.free_slots.push_back(slot);  // p stays valid: Send allocates no slot
+  --s.held;
+  Send(s, o, i, p.out_vc, p.h, std::move(data), p.data_offset, ctx);
+}
+
+void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc, const PacketHeader& h,
+                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, NetContext& ctx) {
+  detail::Output& out = s.out[o];
+  out.rr = i + 1 == num_inputs_ ? 0 : i + 1;
+  const Tick now = ctx.Now();
+  const OutLink& l = epochs_[s.epoch].topology->Out(s.id, o);
+  MOEFAB_CHECK(l.present, "packet routed to absent link " << Topology::PortName(s.id, o));
+  const std::uint32_t flits = h.flits;
+  const Tick ser_ps = out.linear ? flits * out.flit_ps
+                                 : SerializationPs(static_cast<std::uint64_t>(flits) * options_.flit_bytes,
+                                                   l.bandwidth_mbytes_per_s);
+  const Tick tail_out = std::max(now + ser_ps, h.tail_ps);
+  out.busy_until_ps = tail_out;
+  out.progress_ps = now;
+  ++out.packets;
+  out.flits += flits;
+  out.bytes += options_.header_bytes + h.payload_bytes;
+  out.busy_ps += tail_out - now;
+  s.credits[o * num_vcs_ + out_vc] -= flits;
+  ++s.stats.packet_hops;
+
+  NetEvent e;
+  e.kind = NetEventKind::kPacket;
+  e.node = l.dst;
+  e.port = l.dst_port;
+  e.vc = out_vc;
+  e.packet = h;
+  ++e.packet.hops;
+  e.packet.tail_ps = tail_out + l.latency_ps;
+  if (h.dst == l.dst || options_.flow_control == FlowControl::kStoreAndForward) {
+    e.tick = tail_out + l.latency_ps + options_.router_delay_ps;
+  } else {
+    e.tick = now + out.flit_ps + l.latency_ps + options_.router_delay_ps;
+  }
+  e.data = std::move(data);
+  e.data_offset = data_offset;
+  if (i != num_ports_ * num_vcs_) ReturnCredit(s, i / num_vcs_, i % num_vcs_, flits, tail_out, ctx);
+  Emit(s, std::move(e), ctx);
+  if (out.waiting > 0 && !out.free_pending) {
+    out.free_pending = true;
+    NetEvent f;
+    f.tick = tail_out;
+    f.kind = NetEventKind::kOutputFree;
+    f.node = s.id;
+    f.port = o;
+    Emit(s, std::move(f), ctx);
+  }
+}
+
+void Network::ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
+                           Tick at_ps, NetContext& ctx) {
+  s.occupancy[in_port * num_vcs_ + vc] -= flits;
+  const OutLink& l = epochs_[s.epoch].topology->Out(s.id, in_port);
+  if (!l.present) return;  // the port was left unconnected by a rewiring
+  NetEvent c;
+  c.tick = at_ps + l.latency_ps;
+  c.kind = NetEventKind::kCredit;
+  c.node = l.dst;
+  c.port = l.dst_port;
+  c.vc = vc;
+  c.value = flits;
+  c.epoch = s.in_epoch[in_port];
+  Emit(s, std::move(c), ctx);
+}
+
+void Network::OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx) {
+  detail::Output& out = s.out[e.port];
+  if (e.epoch != out.link_epoch) return;  // for a link that a rewiring has replaced
+  std::uint32_t& c = s.credits[e.port * num_vcs_ + e.vc];
+  c = e.kind == NetEventKind::kCreditSync ? e.value : c + e.value;
+  MOEFAB_CHECK(c <= buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc " << e.vc
+                                                 << " exceed the buffer: " << c << " > " << buffer_flits_);
+  TryOutput(s, e.port, ctx);
+}
+
+void Network::DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
+  const PacketHeader& h = e.packet;
+  const Tick now = ctx.Now();
+  ++s.stats.packets_delivered;
+  s.stats.flits_delivered += h.flits;
+  s.stats.packet_latency.Add(now - h.created_ps);
+  auto whole = [&](const std::shared_ptr<const Payload>& d, std::uint64_t off) {
+    return d && off == 0 && d->size() == h.message_bytes;
+  };
+  auto copy_slice = [&](Payload& into) {
+    MOEFAB_CHECK(h.offset >= e.data_offset && h.offset + h.payload_bytes <= e.data_offset + e.data->size(),
+                 "packet data does not cover its payload");
+    std::memcpy(into.data() + h.offset, e.data->data() + (h.offset - e.data_offset), h.payload_bytes);
+  };
+  DeliveredMessage m{h.message, h.src, h.dst, h.tag, h.message_bytes, h.count, h.created_ps, now, nullptr};
+  if (h.count == 1) {
+    if (whole(e.data, e.data_offset)) {
+      m.data = std::move(e.data);
+    } else if (e.data) {
+      auto buf = std::make_shared<Payload>(h.message_bytes);
+      copy_slice(*buf);
+      m.data = std::move(buf);
+    }
+  } else {
+    auto [it, inserted] = s.reassembly.try_emplace(h.message);
+    detail::Reassembly& r = it->second;
+    if (inserted) r.got.assign(h.count, false);
+    MOEFAB_CHECK(h.index < h.count && !r.got[h.index],
+                 "packet " << h.index << " of message " << h.message << " delivered twice at node " << s.id);
+    r.got[h.index] = true;
+    ++r.received;
+    if (e.data) {
+      if (!r.assembled && whole(e.data, e.data_offset) && (!r.whole || r.whole == e.data)) {
+        r.whole = std::move(e.data);
+      } else {
+        if (!r.assembled) {
+          r.assembled = std::make_shared<Payload>(h.message_bytes);
+          if (r.whole) std::memcpy(r.assembled->data(), r.whole->data(), h.message_bytes);
+          r.whole.reset();
+        }
+        copy_slice(*r.assembled);
+      }
+    }
+    if (r.received < h.count) return;
+    if (r.assembled) {
+      m.data = std::move(r.assembled);
+    } else {
+      m.data = std::move(r.whole);
+    }
+    s.reassembly.erase(it);
+  }
+  ++s.stats.messages_delivered;
+  s.stats.bytes_delivered += h.message_bytes;
+  s.stats.message_latency.Add(now - h.created_ps);
+  ctx.Deliver(std::move(m));
+}
+
+}  // namespace moefab::fabric
