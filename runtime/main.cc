@@ -24,6 +24,8 @@ const char kUsage[] =
     "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
     "       moefab area CONFIG [--out DIR]\n"
     "       moefab fabric-bench CONFIG [--out DIR]\n"
+    "       moefab place CONFIG [--out DIR]\n"
+    "       moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B ..] --out DIR [--verbose]\n"
 
     "       moefab help | version\n"
     "\n"
@@ -36,6 +38,12 @@ const char kUsage[] =
     "           transistors and die area of the whole model (DIR/area.txt).\n"
     "  fabric-bench  synthetic traffic on CONFIG's fabric alone: latency and throughput\n"
     "           versus offered load per pattern, saturation, all-to-all (DIR/fabric_bench.csv).\n"
+    "  place    the placement of CONFIG's strategy: chips used, load per chip, slots, expected\n"
+    "           hops and hop-bytes per job; writes DIR/placement.txt (placement strategy FILE).\n"
+    "  sweep    run CONFIG once per point of the grid of --set values (cartesian product, first\n"
+    "           --set slowest; PATH as in configs/moefab.proto, e.g. workload.concurrency,\n"
+    "           simulation.fidelity=ANALYTIC, skus[1].mac_lanes, fabric.torus.dims=4x4x4);\n"
+    "           writes DIR/sweep.csv and DIR/point-NNN/results.json. Alone or under mpirun.\n"
 
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
@@ -123,6 +131,33 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
   return args;
 }
 
+// Parses `sweep` arguments.
+moefab::SweepArgs ParseSweep(const std::vector<std::string>& a) {
+  moefab::SweepArgs args;
+  WalkArgs(
+      a,
+      [&](const std::string& s, const std::function<std::string()>& value) {
+        if (s == "--out" || s == "-o") {
+          args.out_dir = value();
+        } else if (s == "--set") {
+          args.axes.push_back(moefab::ParseSweepSet(value()));
+        } else if (s == "--verbose" || s == "-v") {
+          args.verbose = true;
+        } else {
+          return false;
+        }
+        return true;
+      },
+      ConfigArg(args.config_path));
+  if (args.config_path.empty())
+    throw moefab::ConfigError("command line: CONFIG is required (a text-format config file)");
+  if (args.axes.empty())
+    throw moefab::ConfigError("command line: sweep needs at least one --set PATH=V1,V2");
+  if (args.out_dir.empty())
+    throw moefab::ConfigError("command line: --out DIR is required (where sweep.csv goes)");
+  return args;
+}
+
 // Parses the arguments of the single-process commands (CONFIG required).
 moefab::CommandArgs ParseCommand(const std::vector<std::string>& a) {
   moefab::CommandArgs args;
@@ -154,17 +189,28 @@ int Main(int argc, char** argv) {
     if (rank0() == 0) std::puts("moefab 0.1.0");
     return moefab::kExitOk;
   }
-  if (a[0] == "tapeout" || a[0] == "area" || a[0] == "fabric-bench") {
+  if (a[0] == "tapeout" || a[0] == "area" || a[0] == "fabric-bench" || a[0] == "place") {
     if (rank0() != 0) return moefab::kExitOk;  // single-process commands: rank 0 does the work
     try {
       const moefab::CommandArgs args = ParseCommand({a.begin() + 1, a.end()});
       if (a[0] == "tapeout") return moefab::TapeoutCommand(args);
       if (a[0] == "area") return moefab::AreaCommand(args);
+      if (a[0] == "place") return moefab::PlaceCommand(args);
       return moefab::FabricBenchCommand(args);
     } catch (const moefab::ConfigError& e) {
       std::fprintf(stderr, "moefab: error: %s\n", e.what());
       return moefab::kExitBadInput;
     }
+  }
+  if (a[0] == "sweep") {  // every rank runs every point
+    moefab::SweepArgs args;
+    try {
+      args = ParseSweep({a.begin() + 1, a.end()});
+    } catch (const moefab::ConfigError& e) {
+      if (rank0() == 0) std::fprintf(stderr, "moefab: error: %s\n", e.what());
+      return moefab::kExitBadInput;
+    }
+    return moefab::SweepCommand(args, MPI_COMM_WORLD);
   }
   if (a[0] != "run") {
     if (rank0() == 0) std::fprintf(stderr, "moefab: error: unknown command '%s'\n%s", a[0].c_str(), kUsage);
