@@ -60,6 +60,7 @@ class ByteReader {
     return v;
   }
   [[nodiscard]] bool done() const { return pos_ == in_.size(); }
+  [[nodiscard]] size_t pos() const { return pos_; }  // bytes read so far
 
  private:
   std::span<const std::byte> in_;  // borrowed

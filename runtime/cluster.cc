@@ -17,11 +17,68 @@ std::vector<NodeId> Cluster::AttentionNodes(const RunOptions& options) {
   return out;
 }
 
-Cluster::Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdlog::logger> log)
+namespace {
+
+// Message tags: what the chips need back on delivery, self-contained so that they cross ranks.
+// type 2 bits | layer 12 bits | expert 18 bits | token 32 bits.
+constexpr uint32_t kTagLayerBits = 12, kTagExpertBits = 18;
+
+uint64_t TagOf(const Event& e) {
+  MOEFAB_CHECK(e.layer < (1u << kTagLayerBits) && e.expert < (1u << kTagExpertBits),
+               "layer " << e.layer << " or expert " << e.expert << " too large for a message tag");
+  return (static_cast<uint64_t>(e.packet) << 62) | (static_cast<uint64_t>(e.layer) << 50) |
+         (static_cast<uint64_t>(e.expert) << 32) | e.token;
+}
+
+void FromTag(uint64_t tag, Event& e) {
+  e.packet = static_cast<PacketType>(tag >> 62);
+  e.layer = static_cast<uint32_t>((tag >> 50) & ((1u << kTagLayerBits) - 1));
+  e.expert = static_cast<uint32_t>((tag >> 32) & ((1u << kTagExpertBits) - 1));
+  e.token = static_cast<uint32_t>(tag);
+}
+
+}  // namespace
+
+// The fabric's view of the engine while one event (or one Inject) is handled.
+class Cluster::NetAdapter final : public fabric::NetContext {
+ public:
+  explicit NetAdapter(Engine& engine) : engine_(engine) {}
+  Tick Now() const override { return engine_.now(); }
+  void Schedule(fabric::NetEvent&& n) override {
+    Event e;
+    e.tick = n.tick;
+    e.kind = EventKindOf(n.kind);
+    e.node = n.node;
+    e.origin = n.origin;
+    e.net = std::move(n);
+    engine_.Schedule(std::move(e));
+  }
+  void Deliver(fabric::DeliveredMessage m) override {
+    // The chip sees the message as its own event at the same tick (the fabric's state is
+    // not re-entered from inside Handle).
+    Event e;
+    e.tick = engine_.now();
+    e.kind = EventKind::kDeliver;
+    e.node = e.origin = m.dst;
+    e.src = m.src;
+    e.dst = m.dst;
+    e.injected = m.injected_ps;
+    e.bytes = m.bytes;
+    FromTag(m.tag, e);
+    if (m.data) e.payload = *m.data;
+    engine_.Schedule(std::move(e));
+  }
+
+ private:
+  Engine& engine_;
+};
+
+Cluster::Cluster(const RunOptions& options, Engine& engine, fabric::Network& net,
+                 std::shared_ptr<spdlog::logger> log)
     : options_(options),
       engine_(engine),
       log_(std::move(log)),
-      torus_(fabric::Torus::Make(options.torus_dims)),
+      net_(net),
       data_(options),
       rtl_(options.build_cache, log_),
       nodes_(options.num_nodes()),
@@ -30,7 +87,6 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdl
   for (NodeId n = 0; n < options.num_nodes(); ++n) {
     if (!engine_.Owns(n)) continue;
     Node& node = nodes_[n];
-    node.links.resize(torus_.num_ports());
     const SkuOptions& sku = options.SkuOf(n);
     if (sku.kind == ChipKind::kAttention) {
       node.attention = std::make_unique<AttentionChip>();
@@ -57,6 +113,14 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdl
 
 Cluster::~Cluster() = default;
 
+void Cluster::ScheduleFabricEvents() {
+  NetAdapter ctx(engine_);
+  for (NodeId n = 0; n < options_.num_nodes(); ++n) {
+    if (!engine_.Owns(n)) continue;
+    for (auto& e : net_.InitialEvents(n)) ctx.Schedule(std::move(e));
+  }
+}
+
 void Cluster::ScheduleInitialTokens() {
   const auto attention = AttentionNodes(options_);
   const auto a = static_cast<uint32_t>(attention.size());
@@ -79,8 +143,11 @@ void Cluster::ScheduleInitialTokens() {
 
 void Cluster::Handle(Event& e, Engine& engine) {
   MOEFAB_CHECK(&engine == &engine_, "cluster driven by a foreign engine");
+  if (IsNetEvent(e.kind)) {
+    OnNetEvent(e);
+    return;
+  }
   switch (e.kind) {
-    case EventKind::kPacketAtRouter: OnPacketAtRouter(e); break;
     case EventKind::kDeliver: OnDeliver(e); break;
     case EventKind::kSlotDone: nodes_[e.node].expert->OnSlotDone(e, *this); break;
     case EventKind::kEgressDone: nodes_[e.node].expert->OnEgressDone(e, *this); break;
@@ -88,34 +155,31 @@ void Cluster::Handle(Event& e, Engine& engine) {
     case EventKind::kAttentionDone: OnAttentionDone(e); break;
     case EventKind::kCombineDone: OnCombineDone(e); break;
     case EventKind::kTokenStart: OnTokenStart(e); break;
+    default: MOEFAB_CHECK(false, "unknown event kind " << static_cast<int>(e.kind));
   }
 }
 
 void Cluster::Send(Event packet) {
-  packet.kind = EventKind::kPacketAtRouter;
-  packet.tick = engine_.now();
-  packet.node = packet.origin = packet.src;
-  packet.injected = engine_.now();
-  OnPacketAtRouter(packet);  // the packet enters the router of its source node now
+  fabric::MessageSpec spec;
+  spec.src = packet.src;
+  spec.dst = packet.dst;
+  spec.tag = TagOf(packet);
+  spec.bytes = packet.payload.empty() ? packet.bytes : packet.payload.size();
+  if (!packet.payload.empty())
+    spec.data = std::make_shared<const fabric::Payload>(std::move(packet.payload));
+  NetAdapter ctx(engine_);
+  net_.Inject(spec, ctx);  // the message enters the router of its source node now
 }
 
-void Cluster::OnPacketAtRouter(Event& e) {
-  const NodeId here = e.node;
-  const Tick ready = engine_.now() + options_.link.router_delay_ps;
-  Event next = std::move(e);
-  next.origin = here;
-  if (next.dst == here) {
-    next.kind = EventKind::kDeliver;
-    next.tick = ready;
-  } else {
-    const fabric::PortId port = torus_.RouteDor(here, next.dst);
-    const uint64_t bytes = next.payload.size() + options_.header_bytes;
-    const auto hop = fabric::SendOnLink(nodes_[here].links[port], ready, bytes, options_.link);
-    next.kind = EventKind::kPacketAtRouter;
-    next.tick = hop.arrive_ps;
-    next.node = torus_.Neighbor(here, port);
+void Cluster::OnNetEvent(Event& e) {
+  NetAdapter ctx(engine_);
+  try {
+    net_.Handle(e.net, ctx);
+  } catch (const fabric::StallError& stall) {
+    // A fabric that stops moving is a run error (e.g. too few buffers for the routing), not a
+    // bug: say where and stop every rank.
+    RunFailed(std::string("fabric stall: ") + stall.what());
   }
-  engine_.Schedule(std::move(next));
 }
 
 void Cluster::OnDeliver(Event& e) {
@@ -198,7 +262,7 @@ void Cluster::OnAttentionDone(Event& e) {
   t.outputs.assign(t.selection.experts.size(), {});
   t.received = 0;
   t.phase_start_ps = engine_.now();
-  const auto hops = [this](NodeId a, NodeId b) { return torus_.HopCount(a, b); };
+  const auto hops = [this](NodeId a, NodeId b) { return net_.Hops(a, b); };
   for (auto& j : plan.jobs) {
     Event job;
     job.packet = PacketType::kExpertJob;
@@ -237,6 +301,31 @@ void Cluster::OnCombineDone(Event& e) {
 
 RankReport Cluster::Report() const {
   RankReport r;
+  // Links: the sending side from the rank owning its source, the far-end buffer peak from the
+  // rank owning its destination (MergeReports joins them).
+  const uint32_t ports = net_.topology().num_ports();
+  for (const auto& l : net_.LinkReport()) {
+    const bool src = engine_.Owns(l.src), dst = l.dst != kNoNode && engine_.Owns(l.dst);
+    if (!src && !dst) continue;
+    LinkRecord rec;
+    rec.index = l.src * ports + l.port;
+    rec.from = l.src;
+    rec.to = l.dst;
+    rec.port = l.port;
+    rec.optical = l.link_class == fabric::LinkClass::kOptical;
+    if (src) {
+      rec.bytes = l.bytes;
+      rec.packets = l.packets;
+      rec.busy_ps = l.busy_ps;
+      rec.peak_waiting_packets = l.peak_waiting_packets;
+    }
+    if (dst) rec.peak_buffer_flits = l.peak_buffer_flits;
+    r.links.push_back(rec);
+  }
+  for (const auto& c : net_.ReconfigReport()) {
+    r.reconfigs.push_back(ReconfigRecord{c.begin_ps, c.drained_ps, c.installed_ps, c.affected_links,
+                                         c.delayed_packets, c.delayed_bytes, c.delayed_ps});
+  }
   r.tokens = finished_;
   r.expert_jobs = expert_jobs_;
   r.job_totals.dispatch_network_ps = dispatch_network_ps_;
@@ -244,12 +333,18 @@ RankReport Cluster::Report() const {
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     if (!engine_.Owns(n)) continue;
     const Node& node = nodes_[n];
-    for (fabric::PortId p = 0; p < torus_.num_ports(); ++p) {
-      if (!torus_.HasLink(n, p)) continue;
-      const auto& l = node.links[p];
-      r.links.push_back(LinkRecord{torus_.LinkIndex(n, p), n, torus_.Neighbor(n, p), p, l.bytes,
-                                   l.packets, l.busy_ps, l.max_queue_delay_ps});
-    }
+    const fabric::NodeStats& ns = net_.Stats(n);
+    FabricTotals& f = r.fabric;
+    f.messages += ns.messages_delivered;
+    f.packets += ns.packets_delivered;
+    f.flits += ns.flits_delivered;
+    f.packet_hops += ns.packet_hops;
+    f.vc_overflows += ns.vc_overflows;
+    // Latencies are whole picoseconds, so the sums are exact in a double below 2^53 ps.
+    f.packet_latency_sum_ps += static_cast<uint64_t>(ns.packet_latency.Mean() * static_cast<double>(ns.packet_latency.count()) + 0.5);
+    f.packet_latency_max_ps = std::max(f.packet_latency_max_ps, ns.packet_latency.Max());
+    f.message_latency_sum_ps += static_cast<uint64_t>(ns.message_latency.Mean() * static_cast<double>(ns.message_latency.count()) + 0.5);
+    f.message_latency_max_ps = std::max(f.message_latency_max_ps, ns.message_latency.Max());
     ChipRecord c;
     c.node = n;
     c.sku = options_.node_sku[n];

@@ -6,8 +6,9 @@
 // (Report: this rank's statistics and final hidden states, for rank 0 to merge).
 //
 // Node models:
-// - router at every node: dimension-order routing, per-hop router delay, store-and-forward
-//   links with output queueing (fabric/link.h). Packets carry the real activation bytes.
+// - router at every node: the credit-based network of fabric/network.h (finite buffers,
+//   virtual channels, DOR or table routing, OCS rewiring), driven through a NetContext
+//   adapter; messages carry the real activation bytes (or only their size, timing-only).
 // - attention chip: one core, FIFO, that runs attention (timing model: fixed time per token
 //   per layer), the dispatch quantisation and the gate (functional: int8 activations with a
 //   per-token exponent, int8 gate weights, softmax top-k) and the combine (functional:
@@ -22,8 +23,7 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
-#include "fabric/link.h"
-#include "fabric/torus.h"
+#include "fabric/network.h"
 #include "router/topk.h"
 #include "runtime/engine.h"
 #include "runtime/expert_chip.h"
@@ -36,14 +36,18 @@ namespace moefab {
 
 class Cluster final : public EventHandler, private ChipActions {
  public:
-  /// Builds the owned nodes. `engine` decides ownership; both are borrowed and outlive this.
-  Cluster(const RunOptions& options, Engine& engine, std::shared_ptr<spdlog::logger> log);
+  /// Builds the owned nodes. `engine` decides ownership; `net` is the fabric (the same on
+  /// every rank); all are borrowed and outlive this.
+  Cluster(const RunOptions& options, Engine& engine, fabric::Network& net,
+          std::shared_ptr<spdlog::logger> log);
   ~Cluster() override;
 
   void ScheduleInitialTokens();
   void Handle(Event& e, Engine& engine) override;
   /// This rank's share of the results (tokens homed here, links and chips owned here).
   [[nodiscard]] RankReport Report() const;
+  /// Schedules the fabric's own initial events (rewiring steps) of the owned nodes.
+  void ScheduleFabricEvents();
   /// Tokens finished on this rank so far.
   [[nodiscard]] uint64_t tokens_done() const { return tokens_done_; }
 
@@ -70,17 +74,17 @@ class Cluster final : public EventHandler, private ChipActions {
     std::map<uint32_t, TokenState> tokens;  // in flight, by id
   };
   struct Node {
-    std::vector<fabric::LinkState> links;  // per output port (owned by this node)
     std::unique_ptr<AttentionChip> attention;
     std::unique_ptr<ExpertChipModel> expert;
   };
 
   // ChipActions, for the expert chips of this rank.
   void Schedule(Event e) override { engine_.Schedule(std::move(e)); }
-  void Send(Event packet) override;   // inject a packet at the router of packet.src, now
+  void Send(Event packet) override;   // hand a message to the fabric at packet.src, now
   [[nodiscard]] Tick now() const override { return engine_.now(); }
 
-  void OnPacketAtRouter(Event& e);
+  class NetAdapter;                   // fabric::NetContext over the engine
+  void OnNetEvent(Event& e);
   void OnDeliver(Event& e);
   void OnAttentionDone(Event& e);
   void OnCombineDone(Event& e);
@@ -92,7 +96,7 @@ class Cluster final : public EventHandler, private ChipActions {
   const RunOptions& options_;         // borrowed
   Engine& engine_;                    // borrowed
   std::shared_ptr<spdlog::logger> log_;
-  fabric::Torus torus_;
+  fabric::Network& net_;              // borrowed
   ModelData data_;
   RtlEngines rtl_;                    // this rank's Verilated engine factory
   std::vector<Node> nodes_;           // indexed by node id; only owned nodes are populated

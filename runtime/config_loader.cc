@@ -13,6 +13,7 @@
 #include "chips/expert_engine.h"
 #include "moefab.pb.h"
 #include "runtime/core/error.h"
+#include "runtime/fabric_options.h"
 
 namespace moefab {
 
@@ -226,28 +227,37 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
   }
   const auto& f = c.fabric();
   const auto& dims = f.torus().dims();
-  if (dims.empty() || dims.size() > 3)
+  if (dims.empty() || dims.size() > 3) {
     p.Add("fabric.torus.dims", JoinDims(dims), "expected 1 to 3 axes");
-  uint64_t nodes = 1;
-  for (int i = 0; i < dims.size(); ++i) {
-    if (dims[i] < 1)
-      p.Add("fabric.torus.dims[" + std::to_string(i) + "]", dims[i], "expected >= 1");
-    nodes *= dims[i];
-    out.torus_dims.push_back(dims[i]);
+    return;
   }
-  if (!dims.empty() && nodes != out.node_sku.size())
-    p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(nodes) + " nodes)",
-          "expected the product to equal the number of chips (" +
+  try {
+    out.fabric = FabricModelOf(c, out.config_path);
+  } catch (const ConfigError& e) {
+    // FabricModelOf names the file itself; Problems adds it again.
+    std::string text = e.what();
+    const std::string prefix = out.config_path + ": ";
+    if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
+    p.AddRaw(text);
+    return;
+  }
+  const auto& topo = out.fabric.topology;
+  // The node grid: OCS cube nodes are numbered cube-major, so cubes stack along the last axis.
+  out.torus_dims = topo.kind == fabric::TopologyKind::kOcsCubes ? topo.cube_dims : topo.dims;
+  if (topo.kind == fabric::TopologyKind::kOcsCubes) {
+    while (out.torus_dims.size() < 3) out.torus_dims.push_back(1);
+    out.torus_dims.back() *= topo.num_cubes;
+  }
+  if (out.fabric.num_nodes != out.node_sku.size())
+    p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(out.fabric.num_nodes) + " nodes)",
+          std::string(topo.kind == fabric::TopologyKind::kOcsCubes
+                          ? "expected cubes x nodes per cube to equal the number of chips ("
+                          : "expected the product to equal the number of chips (") +
               std::to_string(out.node_sku.size()) + ")");
-  if (f.torus().kind() != pb::TOPOLOGY_KIND_UNSPECIFIED && f.torus().kind() != pb::TORUS)
-    p.Add("fabric.torus.kind", pb::TopologyKind_Name(f.torus().kind()),
-          "expected TORUS for moefab run (twisted, mesh and OCS fabrics run in moefab fabric-bench; "
-          "their use in whole runs comes with the credit-based network, issue 4)");
-  out.link.router_delay_ps = f.router_delay_ps() ? f.router_delay_ps() : 20000;
-  out.link.wire_latency_ps = f.link_latency_ps() ? f.link_latency_ps() : 10000;
-  out.link.bandwidth_mbytes_per_s =
-      f.link_bandwidth_mbytes_per_s() ? f.link_bandwidth_mbytes_per_s() : 50000;
-  out.header_bytes = f.header_bytes() ? f.header_bytes() : 16;
+  out.link.router_delay_ps = out.fabric.network.router_delay_ps;
+  out.link.wire_latency_ps = topo.link.latency_ps;
+  out.link.bandwidth_mbytes_per_s = topo.link.bandwidth_mbytes_per_s;
+  out.header_bytes = out.fabric.network.header_bytes;
 }
 
 void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {

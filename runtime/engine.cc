@@ -32,8 +32,7 @@ void Engine::Schedule(Event e) {
   MOEFAB_CHECK(e.tick >= window_end_, "cross-rank event at tick " << e.tick << " for node " << e.node
                                           << " falls inside the window ending at " << window_end_
                                           << " (lookahead " << lookahead_ps_ << " ps too large)");
-  ByteWriter w(outbox_[dest]);
-  SerializeEvent(e, w);
+  SerializeEvent(e, outbox_[dest]);
   ++stats_.events_sent;
 }
 
@@ -61,9 +60,9 @@ EngineStats Engine::Run(EventHandler& handler, const std::function<void(Tick)>& 
       auto incoming = transport_.Exchange(outbox_);
       for (auto& b : outbox_) b.clear();
       for (const auto& buf : incoming) {
-        ByteReader r(buf);
-        while (!r.done()) {
-          Event e = DeserializeEvent(r);
+        size_t offset = 0;
+        while (offset < buf.size()) {
+          Event e = DeserializeEvent(buf, offset);
           MOEFAB_CHECK(Owns(e.node), "received an event for node " << e.node << " not owned here");
           queue_.push(std::move(e));
         }

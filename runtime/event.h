@@ -7,21 +7,36 @@
 #include <tuple>
 #include <vector>
 
+#include "fabric/network.h"
 #include "runtime/byte_io.h"
 #include "runtime/core/types.h"
 
 namespace moefab {
 
 enum class EventKind : uint8_t {
-  kPacketAtRouter = 0,  // a packet's tail reached the router of `node`
-  kDeliver = 1,         // the router of `node` hands a packet to its chip
-  kSlotDone = 2,        // an expert slot of the chip at `node` finished job `job`
-  kEgressDone = 3,      // a result left the egress port of the chip at `node`
-  kSlotReady = 4,       // an expert slot can start its next job
-  kAttentionDone = 5,   // attention + gate of (token, layer) finished on the attention core
-  kCombineDone = 6,     // combine + residual of (token, layer) finished
-  kTokenStart = 7,      // a token enters its home attention chip
+  // Fabric events (fabric::NetEventKind, same order): routers, credits, rewiring.
+  kNetCredit = 0,
+  kNetCreditSync = 1,
+  kNetOutputFree = 2,
+  kNetPacket = 3,
+  kNetInject = 4,
+  kNetWatchdog = 5,
+  kNetReconfigBegin = 6,
+  kNetReconfigDrained = 7,
+  kNetReconfigInstall = 8,
+  // Chip events.
+  kDeliver = 9,          // the fabric hands a reassembled message to the chip at `node`
+  kSlotDone = 10,        // an expert slot of the chip at `node` finished job `job`
+  kEgressDone = 11,      // a result left the egress port of the chip at `node`
+  kSlotReady = 12,       // an expert slot can start its next job
+  kAttentionDone = 13,   // attention + gate of (token, layer) finished on the attention core
+  kCombineDone = 14,     // combine + residual of (token, layer) finished
+  kTokenStart = 15,      // a token enters its home attention chip
 };
+
+inline constexpr bool IsNetEvent(EventKind k) { return static_cast<uint8_t>(k) < fabric::kNumNetEventKinds; }
+inline constexpr EventKind EventKindOf(fabric::NetEventKind k) { return static_cast<EventKind>(k); }
+static_assert(static_cast<uint8_t>(EventKind::kDeliver) == fabric::kNumNetEventKinds);
 
 enum class PacketType : uint8_t {
   kNone = 0,
@@ -37,16 +52,18 @@ struct Event {
   uint64_t seq = 0;                   // per-origin creation counter
   // Where it is handled.
   NodeId node = 0;                    // the node whose state the handler touches
-  // What it is about.
+  // What it is about (chip events).
   uint32_t token = 0;                 // token id
   uint32_t layer = 0;                 // MoE layer
   uint32_t expert = 0;                // expert id within the layer
   uint64_t job = 0;                   // chip-local job id (slot and egress events)
-  PacketType packet = PacketType::kNone;  // packet events only
-  NodeId src = 0;                     // packet source node
-  NodeId dst = 0;                     // packet destination node
-  Tick injected = 0;                  // packet: tick it entered the fabric (ps)
-  std::vector<int8_t> payload;        // packet: the real activation bytes
+  PacketType packet = PacketType::kNone;  // messages only
+  NodeId src = 0;                     // message source node
+  NodeId dst = 0;                     // message destination node
+  Tick injected = 0;                  // message: tick it entered the fabric (ps)
+  uint64_t bytes = 0;                 // message: bytes on the wire (payload.size() when it has data)
+  std::vector<int8_t> payload;        // message: the real activation bytes (empty: timing only)
+  fabric::NetEvent net;               // fabric events only
 
   [[nodiscard]] auto Key() const { return std::tie(tick, kind, origin, seq); }
 };
@@ -56,12 +73,19 @@ struct EventLater {
   bool operator()(const Event& a, const Event& b) const { return a.Key() > b.Key(); }
 };
 
-inline void SerializeEvent(const Event& e, ByteWriter& w) {
+/// Cross-rank form: the order key and node, then the fabric event (its own compact form with
+/// only the packet's payload slice) or the chip fields.
+inline void SerializeEvent(const Event& e, Bytes& out) {
+  ByteWriter w(out);
   w.Put(e.tick);
   w.Put(e.kind);
   w.Put(e.origin);
   w.Put(e.seq);
   w.Put(e.node);
+  if (IsNetEvent(e.kind)) {
+    fabric::AppendNetEvent(e.net, out);
+    return;
+  }
   w.Put(e.token);
   w.Put(e.layer);
   w.Put(e.expert);
@@ -70,16 +94,24 @@ inline void SerializeEvent(const Event& e, ByteWriter& w) {
   w.Put(e.src);
   w.Put(e.dst);
   w.Put(e.injected);
+  w.Put(e.bytes);
   w.PutVector(e.payload);
 }
 
-inline Event DeserializeEvent(ByteReader& r) {
+/// Reads one event written by SerializeEvent at `offset` and advances it.
+inline Event DeserializeEvent(const Bytes& in, size_t& offset) {
+  ByteReader r(std::span<const std::byte>(in).subspan(offset));
   Event e;
   e.tick = r.Get<Tick>();
   e.kind = r.Get<EventKind>();
   e.origin = r.Get<NodeId>();
   e.seq = r.Get<uint64_t>();
   e.node = r.Get<NodeId>();
+  if (IsNetEvent(e.kind)) {
+    offset += r.pos();
+    e.net = fabric::ReadNetEvent(in, offset);
+    return e;
+  }
   e.token = r.Get<uint32_t>();
   e.layer = r.Get<uint32_t>();
   e.expert = r.Get<uint32_t>();
@@ -88,7 +120,9 @@ inline Event DeserializeEvent(ByteReader& r) {
   e.src = r.Get<NodeId>();
   e.dst = r.Get<NodeId>();
   e.injected = r.Get<Tick>();
+  e.bytes = r.Get<uint64_t>();
   e.payload = r.GetVector<int8_t>();
+  offset += r.pos();
   return e;
 }
 

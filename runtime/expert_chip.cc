@@ -130,10 +130,13 @@ void ExpertChipModel::TryAdmit(ChipActions& act) {
     for (auto it = ingress_.begin(); it != ingress_.end();) {
       if (!unlimited_results_ && free_result_buffers_ == 0) break;
       Slot& slot = slots_[it->slot];
-      if (cycle >= slot.ready_cycle) {
+      // The slot's engine may already have evaluated this cycle (a completion at this very
+      // edge): the job then enters the pipeline at the next edge.
+      const uint64_t start = std::max(cycle, slot.engine->now_cycle());
+      if (start >= slot.ready_cycle) {
         Job job = std::move(*it);
         it = ingress_.erase(it);
-        Admit(std::move(job), act);
+        Admit(std::move(job), start, act);
         progress = true;
         continue;
       }
@@ -163,9 +166,8 @@ void ExpertChipModel::TryAdmit(ChipActions& act) {
   }
 }
 
-void ExpertChipModel::Admit(Job job, ChipActions& act) {
+void ExpertChipModel::Admit(Job job, uint64_t cycle, ChipActions& act) {
   const Tick now = act.now();
-  const uint64_t cycle = CycleAt(now);
   Slot& slot = slots_[job.slot];
   if (!unlimited_results_) --free_result_buffers_;
   UpdateBusy(now);

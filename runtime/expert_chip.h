@@ -99,7 +99,7 @@ class ExpertChipModel {
   };
 
   void TryAdmit(ChipActions& act);
-  void Admit(Job job, ChipActions& act);
+  void Admit(Job job, uint64_t cycle, ChipActions& act);  // enters the slot's pipeline at `cycle`
   void TryEgress(ChipActions& act);
   void UpdateBusy(Tick now);
   [[nodiscard]] uint64_t CycleAt(Tick t) const;  // first clock edge at or after t

@@ -34,6 +34,10 @@ FabricModelOptions LoadFabricModel(const std::string& path) {
   // The full loader (moefab run) reports parse errors with lines; here a short message does.
   if (!parser.ParseFromString(ss.str(), &c))
     throw ConfigError(path + ": not a valid config (run `moefab run` on it for the details)");
+  return FabricModelOf(c, path);
+}
+
+FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   const auto& f = c.fabric();
   if (!f.has_torus() || f.torus().dims().empty())
     throw ConfigError(path + ": fabric.torus.dims: expected 1 to 3 axes");
@@ -115,8 +119,14 @@ FabricModelOptions LoadFabricModel(const std::string& path) {
   if (b.measure_cycles()) o.traffic.measure_cycles = b.measure_cycles();
   if (b.seed()) o.traffic.seed = b.seed();
   o.all_to_all_bytes = b.all_to_all_bytes() ? b.all_to_all_bytes() : 2048;
-  const auto topology = fabric::Topology::Make(topo);  // validates (ConfigError)
-  o.num_nodes = topology.num_nodes();
+  // Validate the topology and the network options (VCs, buffers, rewiring) here, where the
+  // file name is known.
+  try {
+    const auto network = fabric::Network::Make(topo, n);
+    o.num_nodes = network->num_nodes();
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": fabric: " + e.what());
+  }
   return o;
 }
 

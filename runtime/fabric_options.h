@@ -1,5 +1,6 @@
 // Converts the config's fabric section into the detailed network model's options
-// (fabric/topology.h, fabric/network.h, fabric/traffic.h). Used by `moefab fabric-bench`.
+// (fabric/topology.h, fabric/network.h, fabric/traffic.h). Used by `moefab run` (the cluster's
+// network) and `moefab fabric-bench`.
 #pragma once
 
 #include <string>
@@ -10,6 +11,10 @@
 #include "fabric/traffic.h"
 
 namespace moefab {
+
+namespace config {
+class Config;
+}
 
 struct FabricModelOptions {
   fabric::TopologyOptions topology;
@@ -24,6 +29,9 @@ struct FabricModelOptions {
 
 /// Reads the config file's fabric section. Throws ConfigError naming the file and field.
 FabricModelOptions LoadFabricModel(const std::string& config_path);
+/// The fabric section of a parsed config; `name` is the file named in errors. Validates the
+/// topology (fabric::Topology::Make) and throws ConfigError naming the file and field.
+FabricModelOptions FabricModelOf(const config::Config& c, const std::string& name);
 
 const char* TrafficPatternName(fabric::TrafficPattern p);
 

@@ -11,6 +11,7 @@
 #include "router/rules.h"
 #include "router/placement.h"
 #include "runtime/core/types.h"
+#include "runtime/fabric_options.h"
 
 namespace moefab {
 
@@ -73,8 +74,9 @@ struct RunOptions {
   ModelOptions model;
   std::vector<SkuOptions> skus;
   std::vector<uint32_t> node_sku;       // per torus node: index into skus
-  std::vector<uint32_t> torus_dims;     // nodes per axis
-  fabric::LinkParams link;              // per-hop timing
+  std::vector<uint32_t> torus_dims;     // node grid per axis (OCS cubes: kx, ky, kz * cubes)
+  FabricModelOptions fabric;            // the network model (topology, flow control, buffers)
+  fabric::LinkParams link;              // per-hop timing summary (router, wire, bandwidth)
   uint32_t header_bytes = 0;            // per packet
   router::Placement placement;          // (layer, expert) -> replica nodes
   WorkloadOptions workload;

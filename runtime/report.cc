@@ -32,6 +32,8 @@ Bytes SerializeReport(const RankReport& r) {
   w.Put(r.events);
   w.Put(r.rtl_cycles_simulated);
   w.PutVector(r.job_spans);
+  w.Put(r.fabric);
+  w.PutVector(r.reconfigs);
   return out;
 }
 
@@ -56,6 +58,8 @@ RankReport DeserializeReport(const Bytes& b) {
   r.events = in.Get<uint64_t>();
   r.rtl_cycles_simulated = in.Get<uint64_t>();
   r.job_spans = in.GetVector<JobSpan>();
+  r.fabric = in.Get<FabricTotals>();
+  r.reconfigs = in.GetVector<ReconfigRecord>();
   MOEFAB_CHECK(in.done(), "trailing bytes in a rank report");
   return r;
 }
@@ -72,14 +76,43 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     m.events += p.events;
     m.rtl_cycles_simulated += p.rtl_cycles_simulated;
     m.job_spans.insert(m.job_spans.end(), p.job_spans.begin(), p.job_spans.end());
+    m.fabric += p.fabric;
+    if (m.reconfigs.size() < p.reconfigs.size()) m.reconfigs.resize(p.reconfigs.size());
+    for (size_t i = 0; i < p.reconfigs.size(); ++i) {
+      ReconfigRecord& a = m.reconfigs[i];
+      const ReconfigRecord& b = p.reconfigs[i];
+      a.begin_ps = std::max(a.begin_ps, b.begin_ps);
+      a.drained_ps = std::max(a.drained_ps, b.drained_ps);
+      a.installed_ps = std::max(a.installed_ps, b.installed_ps);
+      a.affected_links += b.affected_links;
+      a.delayed_packets += b.delayed_packets;
+      a.delayed_bytes += b.delayed_bytes;
+      a.delayed_ps += b.delayed_ps;
+    }
   }
   std::sort(m.job_spans.begin(), m.job_spans.end(), [](const JobSpan& a, const JobSpan& b) {
     return std::tie(a.start_ps, a.node, a.slot) < std::tie(b.start_ps, b.node, b.slot);
   });
   std::sort(m.tokens.begin(), m.tokens.end(),
             [](const TokenRecord& a, const TokenRecord& b) { return a.id < b.id; });
+  // A link's sending side and its far end's buffer may be reported by different ranks:
+  // one record per link, counters summed, peaks maximised.
   std::sort(m.links.begin(), m.links.end(),
             [](const LinkRecord& a, const LinkRecord& b) { return a.index < b.index; });
+  std::vector<LinkRecord> links;
+  for (const auto& l : m.links) {
+    if (links.empty() || links.back().index != l.index) {
+      links.push_back(l);
+      continue;
+    }
+    LinkRecord& a = links.back();
+    a.bytes += l.bytes;
+    a.packets += l.packets;
+    a.busy_ps += l.busy_ps;
+    a.peak_waiting_packets = std::max(a.peak_waiting_packets, l.peak_waiting_packets);
+    a.peak_buffer_flits = std::max(a.peak_buffer_flits, l.peak_buffer_flits);
+  }
+  m.links = std::move(links);
   std::sort(m.chips.begin(), m.chips.end(),
             [](const ChipRecord& a, const ChipRecord& b) { return a.node < b.node; });
   return m;

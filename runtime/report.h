@@ -2,6 +2,7 @@
 // (ticks, bytes, counts), so the merged report is identical for any rank count and mapping.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -38,13 +39,48 @@ struct TokenRecord {
 };
 
 struct LinkRecord {
-  uint32_t index = 0;          // fabric::Torus::LinkIndex(node, port)
-  NodeId from = 0, to = 0;     // endpoints
+  uint32_t index = 0;          // dense link index: node * ports + port
+  NodeId from = 0, to = 0;     // endpoints (current wiring)
   uint32_t port = 0;           // output port at `from`
-  uint64_t bytes = 0;          // bytes sent
+  uint64_t bytes = 0;          // bytes sent (header + payload)
   uint64_t packets = 0;        // packets sent
   Tick busy_ps = 0;            // serialisation time
-  Tick max_queue_delay_ps = 0; // largest output-queue wait
+  uint32_t peak_waiting_packets = 0;  // most packets queued for this output at once
+  uint32_t peak_buffer_flits = 0;     // fullest VC buffer at the far end's input port
+  uint8_t optical = 0;         // 1: an OCS circuit
+};
+
+/// Fabric totals over the run (sums and maxima; exact integers so ranks merge exactly).
+struct FabricTotals {
+  uint64_t messages = 0;               // messages delivered
+  uint64_t packets = 0;                // packets delivered
+  uint64_t packet_hops = 0;            // links traversed by packets
+  uint64_t flits = 0;                  // flits delivered
+  uint64_t packet_latency_sum_ps = 0;  // inject -> packet delivered, summed
+  Tick packet_latency_max_ps = 0;
+  uint64_t message_latency_sum_ps = 0; // inject -> message delivered, summed
+  Tick message_latency_max_ps = 0;
+  uint64_t vc_overflows = 0;           // hop-count VC clamped (fabric/README.md)
+
+  FabricTotals& operator+=(const FabricTotals& o) {
+    messages += o.messages;
+    packets += o.packets;
+    packet_hops += o.packet_hops;
+    flits += o.flits;
+    packet_latency_sum_ps += o.packet_latency_sum_ps;
+    packet_latency_max_ps = std::max(packet_latency_max_ps, o.packet_latency_max_ps);
+    message_latency_sum_ps += o.message_latency_sum_ps;
+    message_latency_max_ps = std::max(message_latency_max_ps, o.message_latency_max_ps);
+    vc_overflows += o.vc_overflows;
+    return *this;
+  }
+};
+
+/// One OCS reconfiguration (counters summed over ranks, ticks maximised).
+struct ReconfigRecord {
+  Tick begin_ps = 0, drained_ps = 0, installed_ps = 0;
+  uint64_t affected_links = 0, delayed_packets = 0, delayed_bytes = 0;
+  Tick delayed_ps = 0;         // summed extra wait of the delayed packets
 };
 
 struct ChipRecord {
@@ -103,6 +139,8 @@ struct RankReport {
   uint64_t events = 0;                // events handled
   uint64_t rtl_cycles_simulated = 0;  // cycles evaluated in Verilator, incl. weight loading
   std::vector<JobSpan> job_spans;     // traced tokens only (report.trace)
+  FabricTotals fabric;                // the network's totals
+  std::vector<ReconfigRecord> reconfigs;  // OCS rewirings, in order
 };
 
 /// The breakdowns of all tokens of a report, summed.

@@ -106,10 +106,42 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
         .Field("from", l.from).Field("to", l.to).Field("port", l.port)
         .Field("bytes", l.bytes).Field("packets", l.packets)
         .Field("utilisation", static_cast<double>(l.busy_ps) / span)
-        .Field("max_queue_delay_ns", Ns(l.max_queue_delay_ps))
+        .Field("peak_waiting_packets", l.peak_waiting_packets)
+        .Field("peak_buffer_flits", l.peak_buffer_flits)
+        .Field("optical", l.optical != 0)
         .EndObject();
   }
   j.EndArray();
+  const FabricTotals& f = m.fabric;
+  const double packets = f.packets ? static_cast<double>(f.packets) : 1.0;
+  const double messages = f.messages ? static_cast<double>(f.messages) : 1.0;
+  const auto& net = o.fabric.network;
+  j.Key("fabric").BeginObject()
+      .Field("topology", o.fabric.kind_name)
+      .Field("flow_control", net.flow_control == fabric::FlowControl::kStoreAndForward
+                                 ? "store_and_forward" : "virtual_cut_through")
+      .Field("flit_bytes", net.flit_bytes).Field("mtu_bytes", net.mtu_bytes)
+      .Field("messages", f.messages).Field("packets", f.packets).Field("flits", f.flits)
+      .Field("packet_hops", f.packet_hops)
+      .Field("mean_hops_per_packet", static_cast<double>(f.packet_hops) / packets)
+      .Field("mean_packet_latency_ns", Ns(f.packet_latency_sum_ps) / packets)
+      .Field("max_packet_latency_ns", Ns(f.packet_latency_max_ps))
+      .Field("mean_message_latency_ns", Ns(f.message_latency_sum_ps) / messages)
+      .Field("max_message_latency_ns", Ns(f.message_latency_max_ps))
+      .Field("vc_overflows", f.vc_overflows);
+  j.Key("reconfigurations").BeginArray();
+  for (const auto& r : m.reconfigs) {
+    j.BeginObject()
+        .Field("begin_ns", Ns(r.begin_ps)).Field("drained_ns", Ns(r.drained_ps))
+        .Field("installed_ns", Ns(r.installed_ps))
+        .Field("links_down_ns", Ns(r.installed_ps - r.begin_ps))
+        .Field("affected_links", r.affected_links)
+        .Field("delayed_packets", r.delayed_packets).Field("delayed_bytes", r.delayed_bytes)
+        .Field("delayed_total_ns", Ns(r.delayed_ps))
+        .EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
   j.Key("chips").BeginArray();
   for (const auto& c : m.chips) {
     const auto& sku = o.skus[c.sku];

@@ -18,16 +18,6 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// Smallest delay with which an event can cross from one rank to another.
-Tick Lookahead(const RunOptions& o, const fabric::Torus& torus, const std::vector<RankId>& owner) {
-  Tick best = kTickMax;
-  for (NodeId n = 0; n < torus.num_nodes(); ++n)
-    for (fabric::PortId p = 0; p < torus.num_ports(); ++p)
-      if (torus.HasLink(n, p) && owner[n] != owner[torus.Neighbor(n, p)])
-        best = std::min(best, fabric::MinHopDelayPs(o.link));
-  return best;
-}
-
 // Each rank checks the tokens it homes against the single-process golden model.
 GoldenCheck CheckTokens(const RunOptions& options, const RankReport& mine, Transport& transport) {
   GoldenCheck golden;
@@ -77,11 +67,14 @@ std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out)
 SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
                            std::shared_ptr<spdlog::logger> log) {
   const RankId rank = transport.rank();
-  const auto torus = fabric::Torus::Make(options.torus_dims);
+  // The fabric, the same on every rank; each rank touches only the state of its own nodes.
+  const auto net = fabric::Network::Make(options.fabric.topology, options.fabric.network);
   auto owner = options.rank_mapping == RankMapping::kBlock
                    ? BlockOwners(options.num_nodes(), transport.size())
                    : RoundRobinOwners(options.num_nodes(), transport.size());
-  const Tick lookahead = Lookahead(options, torus, owner);
+  // Lookahead: the smallest delay of any fabric event crossing ranks (chip events stay on
+  // their node; messages leave a chip only through its own router).
+  const Tick lookahead = net->MinCrossNodeDelayPs(owner);
   if (rank == 0) {
     log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
               options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
@@ -90,7 +83,8 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   }
 
   Engine engine(transport, owner, lookahead, log);
-  Cluster cluster(options, engine, log);
+  Cluster cluster(options, engine, *net, log);
+  cluster.ScheduleFabricEvents();
   cluster.ScheduleInitialTokens();
 
   auto last_progress = Clock::now();

@@ -30,4 +30,12 @@ void CheckFailed(const char* file, int line, const char* cond, const std::string
   std::abort();
 }
 
+void RunFailed(const std::string& msg) {
+  std::fprintf(stderr, "moefab: error [rank %d tick %llu ps]: %s\n", CheckContext::Rank(),
+               static_cast<unsigned long long>(CheckContext::Now()), msg.c_str());
+  std::fflush(stderr);
+  if (g_abort_hook != nullptr) g_abort_hook();
+  std::exit(1);
+}
+
 }  // namespace moefab

@@ -29,6 +29,10 @@ void SetCheckAbortHook(void (*hook)());
 
 [[noreturn]] void CheckFailed(const char* file, int line, const char* cond, const std::string& msg);
 
+/// A run that cannot go on for a reason of the model, not a bug (e.g. a fabric stall): prints
+/// "moefab: error [rank R tick T]: msg", stops every rank (abort hook) and exits with 1.
+[[noreturn]] void RunFailed(const std::string& msg);
+
 }  // namespace moefab
 
 /// Abort loudly (rank, tick, file:line, condition, message) when an invariant breaks.

@@ -53,12 +53,13 @@ std::string LinksCsv(const ReportInput& in) {
   std::string out;
   Row(out, {"index", "from", "to", "port", "direction", "from_x", "from_y", "from_z", "to_x",
             "to_y", "to_z", "bytes", "packets", "busy_ns", "utilisation",
-            "max_queue_delay_ns"});
+            "peak_waiting_packets", "peak_buffer_flits", "optical"});
   for (const auto& l : in.merged.links) {
     const CoordText a = CoordOf(torus, l.from), b = CoordOf(torus, l.to);
     Row(out, {U(l.index), U(l.from), U(l.to), U(l.port), PortName(l.port), a.x, a.y, a.z, b.x,
               b.y, b.z, U(l.bytes), U(l.packets), rf::PsToNs(l.busy_ps),
-              rf::Shortest(LinkUtilisation(l, in.summary)), rf::PsToNs(l.max_queue_delay_ps)});
+              rf::Shortest(LinkUtilisation(l, in.summary)), U(l.peak_waiting_packets),
+              U(l.peak_buffer_flits), U(l.optical)});
   }
   return out;
 }

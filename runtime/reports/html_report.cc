@@ -389,10 +389,11 @@ std::string LinkHeatmap(const ReportInput& in) {
 
   auto link_info = [&](NodeId node, fabric::PortId port, std::string& colour,
                        std::string& tip) {
-    const NodeId to = torus.Neighbor(node, port);
+    const auto it = by_index.find(torus.LinkIndex(node, port));
+    // The far end as wired (twisted and OCS links differ from the grid neighbour).
+    const NodeId to = it != by_index.end() ? it->second->to : torus.Neighbor(node, port);
     tip = "link " + std::to_string(node) + " → " + std::to_string(to) + " (" + PortName(port) +
           ")";
-    const auto it = by_index.find(torus.LinkIndex(node, port));
     if (it == by_index.end() || it->second->bytes == 0) {
       colour = kNoTraffic;
       tip += ": no traffic";
@@ -402,8 +403,8 @@ std::string LinkHeatmap(const ReportInput& in) {
     const double u = LinkUtilisation(l, in.summary);
     colour = Heat((u - scale.lo) / (scale.hi - scale.lo));
     tip += ": utilisation " + Percent(u) + ", " + std::to_string(l.bytes) + " bytes, " +
-           std::to_string(l.packets) + " packets, max queue delay " +
-           rf::HumanNs(static_cast<double>(l.max_queue_delay_ps) / 1000);
+           std::to_string(l.packets) + " packets, peak " + std::to_string(l.peak_waiting_packets) +
+           " packets waiting, peak far-end buffer " + std::to_string(l.peak_buffer_flits) + " flits";
     return true;
   };
 

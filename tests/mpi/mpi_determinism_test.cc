@@ -67,6 +67,14 @@ TEST(MpiDeterminismTest, TinyAnalytic) {
 }
 TEST(MpiDeterminismTest, Cube8Rtl) { ExpectRankInvariant("cube8.textproto", Fidelity::kRtl); }
 TEST(MpiDeterminismTest, Ring5Rtl) { ExpectRankInvariant("ring5.textproto", Fidelity::kRtl); }
+// The credit-based fabric across ranks: OCS rewiring (controller messages cross ranks) and a
+// twisted torus with split messages and small buffers (credits cross ranks).
+TEST(MpiDeterminismTest, Ocs16Analytic) {
+  ExpectRankInvariant("ocs16.textproto", Fidelity::kAnalytic);
+}
+TEST(MpiDeterminismTest, Twisted16Rtl) {
+  ExpectRankInvariant("twisted16.textproto", Fidelity::kRtl);
+}
 
 }  // namespace
 }  // namespace moefab

@@ -45,10 +45,10 @@ TEST(CsvWriterTest, LinksHaveCoordinatesOfBothEndsAndUtilisationOverMakespan) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0],
             "index,from,to,port,direction,from_x,from_y,from_z,to_x,to_y,to_z,bytes,packets,"
-            "busy_ns,utilisation,max_queue_delay_ns");
-  EXPECT_EQ(lines[1], "0,0,1,0,+x,0,0,0,1,0,0,4096,4,1150,0.5,12.345");
-  EXPECT_EQ(lines[2], "6,1,3,2,+y,1,0,0,1,1,0,1024,1,230,0.1,0");
-  EXPECT_EQ(lines[3], "13,3,2,1,-x,1,1,0,0,1,0,0,0,0,0,0");
+            "busy_ns,utilisation,peak_waiting_packets,peak_buffer_flits,optical");
+  EXPECT_EQ(lines[1], "0,0,1,0,+x,0,0,0,1,0,0,4096,4,1150,0.5,3,17,0");
+  EXPECT_EQ(lines[2], "6,1,3,2,+y,1,0,0,1,1,0,1024,1,230,0.1,0,0,0");
+  EXPECT_EQ(lines[3], "13,3,2,1,-x,1,1,0,0,1,0,0,0,0,0,0,0,0");
 }
 
 TEST(CsvWriterTest, ChipsHaveSkuKindAndFractionsOverMakespan) {

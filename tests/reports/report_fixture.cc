@@ -63,7 +63,7 @@ RunFixture SmallRun() {
   };
   // index = node * 4 + port on a 2-D torus.
   f.merged.links = {
-      LinkRecord{0, 0, 1, 0, 4096, 4, 1150000, 12345},  // 0 +x -> 1, 50%
+      LinkRecord{0, 0, 1, 0, 4096, 4, 1150000, 3, 17, 0},  // 0 +x -> 1, 50%
       LinkRecord{6, 1, 3, 2, 1024, 1, 230000, 0},       // 1 +y -> 3, 10%
       LinkRecord{13, 3, 2, 1, 0, 0, 0, 0},              // 3 -x -> 2, idle
   };
@@ -132,7 +132,8 @@ RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t la
       f.merged.links.push_back(LinkRecord{torus.LinkIndex(n, p), n, torus.Neighbor(n, p), p,
                                           packets * 256, packets,
                                           packets ? static_cast<Tick>(u * span_ps) : 0,
-                                          static_cast<Tick>(uniform() * 50000)});
+                                          static_cast<uint32_t>(uniform() * 8),
+                                          static_cast<uint32_t>(uniform() * 64), 0});
     }
     const bool attention = n % 4 == 0;
     f.merged.chips.push_back(ChipRecord{

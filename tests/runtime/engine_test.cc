@@ -36,10 +36,10 @@ TEST(EngineTest, HandlesEventsInKeyOrder) {
   Engine engine(t, std::vector<RankId>(3, 0), kTickMax, Logger("runtime"));
   // Scheduled out of order; same tick ties break on kind, then origin, then sequence.
   engine.Schedule(MakeEvent(10, EventKind::kTokenStart, 2, 2, 1));
-  engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 1, 1, 2));
+  engine.Schedule(MakeEvent(10, EventKind::kDeliver, 1, 1, 2));
   engine.Schedule(MakeEvent(5, EventKind::kSlotDone, 0, 0, 3));
-  engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 0, 0, 4));
-  engine.Schedule(MakeEvent(10, EventKind::kPacketAtRouter, 0, 0, 5));
+  engine.Schedule(MakeEvent(10, EventKind::kDeliver, 0, 0, 4));
+  engine.Schedule(MakeEvent(10, EventKind::kDeliver, 0, 0, 5));
   Recorder r;
   const auto stats = engine.Run(r);
   ASSERT_EQ(r.seen.size(), 5u);

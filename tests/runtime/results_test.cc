@@ -61,7 +61,7 @@ TEST(ResultsTest, ReportsSurviveSerialisationAndMergeInIdOrder) {
   EXPECT_EQ(merged.tokens[2].final_h, (std::vector<int16_t>{3, -1}));
   ASSERT_EQ(merged.links.size(), 2u);
   EXPECT_EQ(merged.links[0].index, 2u);
-  EXPECT_EQ(merged.links[0].max_queue_delay_ps, 3u);
+  EXPECT_EQ(merged.links[0].peak_waiting_packets, 3u);
   EXPECT_EQ(merged.expert_jobs, (std::vector<uint64_t>{1, 4, 3}));
   EXPECT_EQ(merged.events, 12u);
 }
