@@ -1,94 +1,218 @@
 #include "fabric/driver.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
 #include <utility>
 
 #include "runtime/core/error.h"
 
 namespace moefab::fabric {
 
+namespace {
+bool TickAfter(const auto& x, const auto& y) { return x.tick > y.tick; }  // min-heap order
+}  // namespace
+
 SequentialDriver::SequentialDriver(Network& network)
     : network_(network), lookahead_ps_(network.MinCrossNodeDelayPs()), next_seq_(network.num_nodes(), 0) {
   MOEFAB_CHECK(network.num_nodes() < (1u << 24), "driver keys hold 2^24 nodes");
+  node_bits_ = std::max(1u, static_cast<unsigned>(std::bit_width(network.num_nodes() - 1u)));
+  hash_.assign(std::size_t{1} << (64 - hash_shift_), TickRef{0, kNone});
   for (NodeId n = 0; n < network.num_nodes(); ++n) {
     for (NetEvent& e : network.InitialEvents(n)) Schedule(std::move(e));
   }
 }
 
-void SequentialDriver::Schedule(NetEvent&& e) {
+void SequentialDriver::FailSchedule(const NetEvent& e) const {
   MOEFAB_CHECK(e.tick >= now_, "event at " << e.tick << " scheduled in the past (now " << now_ << ")");
-  const std::uint64_t seq = next_seq_[e.origin]++;
-  MOEFAB_CHECK(seq < (std::uint64_t{1} << 36), "driver sequence overflow at node " << e.origin);
-  e.seq = seq;
+  MOEFAB_CHECK(e.node < next_seq_.size() && e.origin < next_seq_.size(),
+               "event from node " << e.origin << " to node " << e.node << " of " << next_seq_.size());
+  MOEFAB_CHECK(static_cast<unsigned>(e.kind) < 16, "event kind " << static_cast<int>(e.kind));
   // The PDES contract: an event for another node is at least one lookahead ahead.
-  MOEFAB_CHECK(e.node == e.origin || e.tick >= now_ + lookahead_ps_,
-               "event kind " << static_cast<int>(e.kind) << " from node " << e.origin << " to node "
-                             << e.node << " at " << e.tick << " is closer than the lookahead "
-                             << lookahead_ps_ << " ps to now " << now_);
+  MOEFAB_CHECK(false, "event kind " << static_cast<int>(e.kind) << " from node " << e.origin << " to node "
+                                    << e.node << " at " << e.tick << " is closer than the lookahead "
+                                    << lookahead_ps_ << " ps to now " << now_);
+  std::abort();
+}
+
+void SequentialDriver::Schedule(NetEvent&& e) {
+  if (e.tick < now_ || e.origin >= next_seq_.size() || e.node >= next_seq_.size() ||
+      static_cast<unsigned>(e.kind) >= 16 || (e.node != e.origin && e.tick < now_ + lookahead_ps_)) [[unlikely]] {
+    FailSchedule(e);
+  }
+  e.seq = next_seq_[e.origin]++;
   std::uint32_t slot;
-  if (!free_.empty()) {
+  if (!free_.empty()) [[likely]] {
     slot = free_.back();
     free_.pop_back();
   } else {
     if (slab_size_ % kChunk == 0) chunks_.push_back(std::make_unique<NetEvent[]>(kChunk));
     slot = slab_size_++;
   }
-  NetEvent& s = Slot(slot);
-  s = std::move(e);
-  const std::uint64_t rest =
-      (static_cast<std::uint64_t>(s.kind) << 60) | (static_cast<std::uint64_t>(s.origin) << 36) | seq;
-  Push(Key{(static_cast<Order>(s.tick) << 64) | rest, slot});
+  const Tick tick = e.tick;
+  const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, slot};
+  NetEvent& to = Slot(slot);
+  if (e.data == nullptr && static_cast<unsigned>(e.kind) < static_cast<unsigned>(NetEventKind::kPacket)) {
+    // Credits and output wake-ups carry no packet: copy the fields their handlers read (the
+    // slot's packet header keeps an earlier event's values, unread for these kinds).
+    to.tick = e.tick;
+    to.kind = e.kind;
+    to.node = e.node;
+    to.origin = e.origin;
+    to.seq = e.seq;
+    to.port = e.port;
+    to.vc = e.vc;
+    to.value = e.value;
+    to.epoch = e.epoch;
+  } else {
+    to = std::move(e);
+  }
+  // Ticks never lie before cur_tick_ (it is <= now_), so this is the current or a future tick.
+  if (tick == cur_tick_) {
+    InsertCurrent(entry);
+  } else {
+    buckets_[BucketFor(tick)].push_back(entry);
+  }
+  if (++pending_ > peak_pending_) peak_pending_ = pending_;
 }
 
 void SequentialDriver::Deliver(DeliveredMessage m) {
   if (on_deliver_) on_deliver_(m);
 }
 
-void SequentialDriver::Push(Key k) {
-  std::size_t i = heap_.size();
-  heap_.push_back(k);
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / 4;
-    if (!(k.order < heap_[parent].order)) break;
-    heap_[i] = heap_[parent];
-    i = parent;
+void SequentialDriver::InsertCurrent(Entry e) {
+  // After every queued event of a key <= e.key: same (kind, origin) means an earlier seq.
+  if (cur_pos_ == cur_.size() || cur_.back().key <= e.key) {
+    cur_.push_back(e);
+    return;
   }
-  heap_[i] = k;
-  peak_pending_ = std::max(peak_pending_, heap_.size());
+  const auto at = std::upper_bound(cur_.begin() + static_cast<std::ptrdiff_t>(cur_pos_), cur_.end(), e.key,
+                                   [](std::uint32_t k, const Entry& x) { return k < x.key; });
+  cur_.insert(at, e);
 }
 
-SequentialDriver::Key SequentialDriver::Pop() {
-  const Key top = heap_[0];
-  const Key last = heap_.back();
-  heap_.pop_back();
-  const std::size_t n = heap_.size();
-  if (n == 0) return top;
-  std::size_t i = 0;
-  for (;;) {
-    const std::size_t c = 4 * i + 1;
-    if (c >= n) break;
-    std::size_t best = c;
-    if (c + 4 <= n) {
-      // Branch-free minimum of four children.
-      const std::size_t b01 = heap_[c + 1].order < heap_[c].order ? c + 1 : c;
-      const std::size_t b23 = heap_[c + 3].order < heap_[c + 2].order ? c + 3 : c + 2;
-      best = heap_[b23].order < heap_[b01].order ? b23 : b01;
-    } else {
-      for (std::size_t j = c + 1; j < n; ++j) {
-        if (heap_[j].order < heap_[best].order) best = j;
-      }
+inline std::uint32_t SequentialDriver::BucketFor(Tick tick) {
+  const std::size_t mask = hash_.size() - 1;
+  for (std::size_t i = HashIndex(tick);; i = (i + 1) & mask) {
+    const TickRef& h = hash_[i];
+    if (h.bucket == kNone) return OpenBucket(tick, i);
+    if (h.tick == tick) return h.bucket;
+  }
+}
+
+std::uint32_t SequentialDriver::OpenBucket(Tick tick, std::size_t hash_at) {
+  std::uint32_t b;
+  if (!free_buckets_.empty()) {
+    b = free_buckets_.back();
+    free_buckets_.pop_back();
+  } else {
+    b = static_cast<std::uint32_t>(buckets_.size());
+    buckets_.emplace_back();
+  }
+  hash_[hash_at] = TickRef{tick, b};
+  if (++hash_used_ * 2 > hash_.size()) HashGrow();
+  ticks_.push_back(TickRef{tick, b});
+  std::push_heap(ticks_.begin(), ticks_.end(), TickAfter<TickRef, TickRef>);
+  return b;
+}
+
+void SequentialDriver::HashGrow() {
+  std::vector<TickRef> old(hash_.size() * 2, TickRef{0, kNone});
+  old.swap(hash_);
+  --hash_shift_;
+  const std::size_t mask = hash_.size() - 1;
+  for (const TickRef& h : old) {
+    if (h.bucket == kNone) continue;
+    std::size_t i = HashIndex(h.tick);
+    while (hash_[i].bucket != kNone) i = (i + 1) & mask;
+    hash_[i] = h;
+  }
+}
+
+void SequentialDriver::HashErase(Tick tick) {
+  const std::size_t mask = hash_.size() - 1;
+  std::size_t i = HashIndex(tick);
+  while (hash_[i].bucket == kNone || hash_[i].tick != tick) i = (i + 1) & mask;
+  // Backward-shift deletion keeps every probe chain unbroken.
+  for (std::size_t j = (i + 1) & mask; hash_[j].bucket != kNone; j = (j + 1) & mask) {
+    const std::size_t home = HashIndex(hash_[j].tick);
+    if (((j - home) & mask) >= ((j - i) & mask)) {  // home not in (i, j]: j may fill the hole
+      hash_[i] = hash_[j];
+      i = j;
     }
-    if (!(heap_[best].order < last.order)) break;
-    heap_[i] = heap_[best];
-    i = best;
   }
-  heap_[i] = last;
-  return top;
+  hash_[i].bucket = kNone;
+  --hash_used_;
 }
 
-void SequentialDriver::HandleTop() {
-  const Key k = Pop();
-  now_ = static_cast<Tick>(k.order >> 64);
+void SequentialDriver::NextTick() {
+  std::pop_heap(ticks_.begin(), ticks_.end(), TickAfter<TickRef, TickRef>);
+  const TickRef next = ticks_.back();
+  ticks_.pop_back();
+  HashErase(next.tick);
+  cur_.clear();
+  cur_pos_ = 0;
+  cur_.swap(buckets_[next.bucket]);  // the bucket keeps cur_'s old capacity
+  free_buckets_.push_back(next.bucket);
+  cur_tick_ = next.tick;
+  SortCurrent();
+}
+
+void SequentialDriver::SortCurrent() {
+  const std::size_t n = cur_.size();
+  if (n <= 16) {
+    // Stable insertion sort.
+    for (std::size_t i = 1; i < n; ++i) {
+      const Entry x = cur_[i];
+      std::size_t j = i;
+      while (j > 0 && cur_[j - 1].key > x.key) {
+        cur_[j] = cur_[j - 1];
+        --j;
+      }
+      cur_[j] = x;
+    }
+    return;
+  }
+  // Stable LSD radix sort on the 4 + node_bits_ key bits: 2 passes of at most 14-bit digits
+  // (one histogram sweep for both), or std::stable_sort for wider keys.
+  const unsigned bits = 4 + node_bits_;
+  if (bits > 28 || n < (std::size_t{1} << (bits / 2))) {
+    std::stable_sort(cur_.begin(), cur_.end(), [](const Entry& x, const Entry& y) { return x.key < y.key; });
+    return;
+  }
+  const unsigned lo_bits = bits / 2;
+  const std::uint32_t lo_mask = (1u << lo_bits) - 1;
+  const std::uint32_t hi_size = 1u << (bits - lo_bits);
+  radix_count_.assign(static_cast<std::size_t>(lo_mask + 1) + hi_size, 0);
+  std::uint32_t* lo = radix_count_.data();
+  std::uint32_t* hi = lo + lo_mask + 1;
+  for (const Entry& x : cur_) {
+    ++lo[x.key & lo_mask];
+    ++hi[x.key >> lo_bits];
+  }
+  auto starts = [](std::uint32_t* count, std::uint32_t size) {  // counts -> first positions
+    std::uint32_t sum = 0;
+    for (std::uint32_t d = 0; d < size; ++d) {
+      const std::uint32_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+  };
+  starts(lo, lo_mask + 1);
+  starts(hi, hi_size);
+  sort_tmp_.resize(n);
+  Entry* from = cur_.data();
+  Entry* to = sort_tmp_.data();
+  for (std::size_t i = 0; i < n; ++i) to[lo[from[i].key & lo_mask]++] = from[i];
+  for (std::size_t i = 0; i < n; ++i) from[hi[to[i].key >> lo_bits]++] = to[i];
+}
+
+inline void SequentialDriver::HandleNext() {
+  const Entry k = cur_[cur_pos_++];
+  // The event after this one was written long ago: start loading it now.
+  if (cur_pos_ < cur_.size()) __builtin_prefetch(&Slot(cur_[cur_pos_].slot));
+  --pending_;
+  now_ = cur_tick_;
   ++events_;
   NetEvent& e = Slot(k.slot);  // stable while the handler schedules more
   network_.Handle(e, *this);
@@ -97,12 +221,23 @@ void SequentialDriver::HandleTop() {
 }
 
 void SequentialDriver::RunUntil(Tick end_ps) {
-  while (!heap_.empty() && static_cast<Tick>(heap_[0].order >> 64) < end_ps) HandleTop();
+  while (pending_ != 0) {
+    if (cur_pos_ == cur_.size()) {
+      if (ticks_.front().tick >= end_ps) break;
+      NextTick();
+    } else if (cur_tick_ >= end_ps) {
+      break;
+    }
+    HandleNext();
+  }
   now_ = std::max(now_, end_ps);
 }
 
 Tick SequentialDriver::RunToIdle() {
-  while (!heap_.empty()) HandleTop();
+  while (pending_ != 0) {
+    if (cur_pos_ == cur_.size()) NextTick();
+    HandleNext();
+  }
   return now_;
 }
 

@@ -1,9 +1,18 @@
 // SequentialDriver: a single-process event loop that drives a Network, for tests, synthetic
 // traffic and benchmarks. It implements NetContext with its own event queue ordered by the
 // same key as the runtime's engine: (tick, kind, origin node, per-origin sequence number), so a
-// run repeats bit for bit. The queue is a 4-ary min-heap of packed 128-bit keys (branch-free
-// child selection); events sit in a chunked slab with stable addresses and are handled in
-// place.
+// run repeats bit for bit.
+//
+// The queue is a bucket queue by tick (a fabric run schedules many events at few distinct
+// ticks): a binary min-heap of the distinct future ticks, an open-addressing hash from tick to
+// its bucket, and per bucket the events in the order they were scheduled, each as a 32-bit
+// (kind, origin) key and a slab slot. Events of one origin are scheduled in sequence order, so
+// a stable sort of a bucket by (kind, origin), done once when its tick comes up (LSD radix, or
+// insertion sort when small), gives the full (kind, origin, seq) order. An event scheduled for
+// the tick being handled is inserted after every queued event with a key not above its own.
+// Events sit in a chunked slab with stable addresses and are handled in place (credits and
+// output wake-ups copy only their own fields: their handlers never read a packet); buckets, slab
+// slots and hash entries are recycled, so a long run allocates nothing per event.
 // Not the runtime's engine: no ranks, no windows; it owns every node.
 #pragma once
 
@@ -36,34 +45,61 @@ class SequentialDriver final : public NetContext {
   MessageId Inject(const MessageSpec& spec) { return network_.Inject(spec, *this); }
 
   std::uint64_t events_handled() const { return events_; }
-  std::size_t events_pending() const { return heap_.size(); }
+  std::size_t events_pending() const { return pending_; }
   /// Largest number of events queued at once (memory check).
   std::size_t peak_events_pending() const { return peak_pending_; }
 
  private:
-  __extension__ typedef unsigned __int128 Order;  // tick << 64 | kind:4 origin:24 seq:36
-  struct Key {
-    Order order;         // the event order key, packed
-    std::uint32_t slot;  // index into slab_
+  struct Entry {
+    std::uint32_t key;   // kind << node_bits_ | origin: the order within a tick (stable)
+    std::uint32_t slot;  // index into the slab
+  };
+  struct TickRef {
+    Tick tick;
+    std::uint32_t bucket;  // index into buckets_; kNone: an empty hash entry
   };
   static constexpr std::uint32_t kChunk = 4096;  // events per slab chunk
+  static constexpr std::uint32_t kNone = ~0u;
 
-  void Push(Key k);
-  Key Pop();
-  void HandleTop();
+  void HandleNext();                     // the next event of cur_ (cur_pos_ < cur_.size())
+  void NextTick();                       // the earliest future bucket becomes cur_, sorted
+  void SortCurrent();                    // stable sort of cur_ by key
+  void InsertCurrent(Entry e);           // an event for cur_tick_ while it is being handled
+  std::uint32_t BucketFor(Tick tick);    // finds or opens the bucket of a future tick
+  std::uint32_t OpenBucket(Tick tick, std::size_t hash_at);
+  void HashErase(Tick tick);
+  void HashGrow();
+  std::size_t HashIndex(Tick tick) const {
+    return static_cast<std::size_t>((tick * 0x9E3779B97F4A7C15ull) >> hash_shift_);
+  }
   NetEvent& Slot(std::uint32_t i) { return chunks_[i / kChunk][i % kChunk]; }
+  [[noreturn]] void FailSchedule(const NetEvent& e) const;
 
   Network& network_;                           // borrowed
   Tick lookahead_ps_;                          // checked for every cross-node event
   Tick now_ = 0;                               // tick of the event being handled
-  std::vector<Key> heap_;                      // 4-ary min-heap
-  std::vector<std::unique_ptr<NetEvent[]>> chunks_;  // the slab: stable event storage
+  unsigned node_bits_ = 1;                     // bits of an origin node id in a key
+  // The queue.
+  Tick cur_tick_ = 0;                          // tick of cur_ (<= now_ except inside RunUntil)
+  std::vector<Entry> cur_;                     // events at cur_tick_, sorted from cur_pos_ on
+  std::size_t cur_pos_ = 0;                    // next entry of cur_ to handle
+  std::vector<Entry> sort_tmp_;                // radix sort scratch
+  std::vector<std::uint32_t> radix_count_;     // radix sort histograms
+  std::vector<TickRef> ticks_;                 // min-heap of the future ticks with a bucket
+  std::vector<std::vector<Entry>> buckets_;    // per future tick, in scheduling order
+  std::vector<std::uint32_t> free_buckets_;    // recycled (they keep their capacity)
+  std::vector<TickRef> hash_;                  // tick -> bucket, linear probing
+  unsigned hash_shift_ = 64 - 6;               // 64 - log2(hash_.size())
+  std::size_t hash_used_ = 0;                  // occupied hash entries
+  std::size_t pending_ = 0;                    // events queued
+  // The slab.
+  std::vector<std::unique_ptr<NetEvent[]>> chunks_;  // stable event storage
   std::uint32_t slab_size_ = 0;                // slots ever used
   std::vector<std::uint32_t> free_;            // free slots
   std::vector<std::uint64_t> next_seq_;        // per origin node
   std::function<void(DeliveredMessage&)> on_deliver_;
   std::uint64_t events_ = 0;                   // handled
-  std::size_t peak_pending_ = 0;               // largest heap size
+  std::size_t peak_pending_ = 0;               // most events queued at once
 };
 
 }  // namespace moefab::fabric

@@ -25,7 +25,13 @@ constexpr std::uint32_t kMaxVcs = 32;
 }  // namespace
 
 void Network::CacheLinkTiming(detail::Output& out, const OutLink& l) const {
-  if (!l.present) return;
+  out.present = l.present;
+  out.dateline = l.dateline;
+  out.dst = l.dst;
+  out.dst_port = l.dst_port;
+  out.latency_ps = l.latency_ps;
+  out.bandwidth_mbytes_per_s = l.bandwidth_mbytes_per_s;
+  if (!l.present) return;  // keeps the last link's timing (statistics only)
   out.flit_ps = SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s);
   out.linear = static_cast<std::uint64_t>(options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
 }
@@ -243,10 +249,20 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
   for (const Epoch& e : epochs_) min_cross_ps_ = std::min(min_cross_ps_, e.topology->MinLinkLatencyPs());
   if (!o.reconfigurations.empty()) min_cross_ps_ = std::min(min_cross_ps_, o.control_latency_ps);
 
+  if (routing_ == RoutingAlgorithm::kDimensionOrder) {
+    dor_dims_ = t0.num_dims();
+    for (std::uint32_t d = 0; d < dor_dims_; ++d) {
+      dor_k_[d] = t0.dims()[d];
+      dor_wraps_[d] = t0.Wraps(d);
+    }
+  }
+
   // Per-node state.
   num_ports_ = t0.num_ports();
   num_inputs_ = num_ports_ * num_vcs_ + 1;
   mask_words_ = (num_inputs_ + 63) / 64;
+  input_port_.resize(num_inputs_);
+  for (std::uint32_t i = 0; i < num_inputs_; ++i) input_port_[i] = static_cast<PortId>(i / num_vcs_);
   nodes_.resize(t0.num_nodes());
   for (NodeId n = 0; n < t0.num_nodes(); ++n) {
     NodeState& s = nodes_[n];

@@ -312,12 +312,13 @@ class Network {
   std::pair<PortId, std::uint32_t> RouteHeader(NodeState& s, PacketHeader& h);
   /// The fast path: an idle output with credits and nobody waiting sends at once.
   bool CanSendNow(const NodeState& s, PortId out, std::uint32_t vc, std::uint32_t flits, Tick now) const;
-  void Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx);
-  void TryOutput(NodeState& s, PortId out, NetContext& ctx);
-  void Transmit(NodeState& s, PortId out, std::uint32_t input, NetContext& ctx);
+  void Enqueue(NodeState& s, std::uint32_t slot, Tick now, NetContext& ctx);
+  void TryOutput(NodeState& s, PortId out, Tick now, NetContext& ctx);
+  void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, NetContext& ctx);
+  void Transmit(NodeState& s, PortId out, std::uint32_t input, Tick now, NetContext& ctx);
   void Send(NodeState& s, PortId out, std::uint32_t input, std::uint32_t out_vc, const PacketHeader& h,
-            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, NetContext& ctx);
-  void DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx);
+            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, NetContext& ctx);
+  void DeliverPacket(NodeState& s, NetEvent& e, Tick now, NetContext& ctx);
   void ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
                     Tick at_ps, NetContext& ctx);
   void ArmWatchdog(NodeState& s, NetContext& ctx);
@@ -333,6 +334,11 @@ class Network {
   std::uint32_t num_ports_ = 0;        // per node
   std::uint32_t num_inputs_ = 0;       // num_ports * num_vcs + 1 (the injection queue)
   std::uint32_t mask_words_ = 1;       // 64-bit words per output's input mask
+  std::vector<PortId> input_port_;     // per input (in_port * num_vcs + vc): its port
+  // Dimension-order routing on epoch 0's shape (DOR topologies are never rewired).
+  std::uint32_t dor_dims_ = 0;         // dimensions
+  std::uint32_t dor_k_[kMaxTorusDims] = {};     // nodes per dimension
+  bool dor_wraps_[kMaxTorusDims] = {};          // the dimension has wrap links
   Tick min_cross_ps_ = 0;              // lookahead
   std::vector<Epoch> epochs_;          // wiring 0, then one per reconfiguration
   std::vector<NodeState> nodes_;       // by node id

@@ -9,6 +9,20 @@
 
 #include "fabric/link.h"
 #include "fabric/network.h"
+#include "runtime/core/error.h"
+
+// MOEFAB_CHECK for the per-hop handlers: the message is built in a cold lambda of its own, so
+// the handler keeps a small stack frame and few saved registers on the path that passes.
+#define MOEFAB_HOT_CHECK(cond, msg)                                                    \
+  do {                                                                                 \
+    if (!(cond)) [[unlikely]] {                                                        \
+      [&]() __attribute__((noinline, cold)) {                                          \
+        std::ostringstream moefab_check_os_;                                           \
+        moefab_check_os_ << msg;                                                       \
+        ::moefab::CheckFailed(__FILE__, __LINE__, #cond, moefab_check_os_.str());      \
+      }();                                                                             \
+    }                                                                                  \
+  } while (0)
 
 namespace moefab::fabric {
 
@@ -36,8 +50,16 @@ struct Output {
   std::uint32_t link_epoch = 0;  // wiring epoch in which the current link was installed
   bool free_pending = false;     // a kOutputFree event is scheduled
   bool draining = false;         // a reconfiguration holds this output
-  Tick flit_ps = 0;              // serialization of one flit on the current link
+  // The current link of this port (a copy of the wiring's OutLink, refreshed on rewiring). The
+  // same port's input buffer is fed by the reverse link, so credits go back over it too.
+  bool present = false;          // a link is installed
+  bool dateline = false;         // the link is a wrap link (DOR datelines)
   bool linear = false;           // n flits take exactly n * flit_ps (bandwidth divides evenly)
+  PortId dst_port = 0;           // input port at the far end
+  NodeId dst = kNoNode;          // far end
+  Tick latency_ps = 0;           // wire latency
+  Tick flit_ps = 0;              // serialization of one flit
+  std::uint64_t bandwidth_mbytes_per_s = 0;
   // Statistics.
   std::uint64_t packets = 0;
   std::uint64_t flits = 0;

@@ -75,6 +75,7 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
   }
   s.epoch = i + 1;
   const Topology& t = *epochs_[s.epoch].topology;
+  for (PortId p = 0; p < num_ports_; ++p) CacheLinkTiming(s.out[p], t.Out(s.id, p));
   for (PortId p : affected) {
     detail::Output& out = s.out[p];
     out.draining = false;
@@ -83,7 +84,6 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
     s.in_epoch[p] = s.epoch;
     for (std::uint32_t v = 0; v < num_vcs_; ++v) s.credits[p * num_vcs_ + v] = 0;
     const OutLink& l = t.Out(s.id, p);
-    CacheLinkTiming(out, l);
     if (!l.present) continue;
     // Tell the new upstream how much room this input buffer has (old packets may remain).
     for (std::uint32_t v = 0; v < num_vcs_; ++v) {
@@ -112,10 +112,10 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
   for (std::uint32_t x : waiting) {
     const Tick since = s.slots[x].wait_since_ps;
     Route(s, x);
-    Enqueue(s, x, ctx);
+    Enqueue(s, x, now, ctx);
     s.slots[x].wait_since_ps = since;
   }
-  for (PortId o = 0; o < num_ports_; ++o) TryOutput(s, o, ctx);
+  for (PortId o = 0; o < num_ports_; ++o) TryOutput(s, o, now, ctx);
 }
 
 }  // namespace moefab::fabric

@@ -33,9 +33,9 @@ void Network::Emit(NodeState& s, NetEvent&& e, NetContext& ctx) {
 }
 
 MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
-  MOEFAB_CHECK(spec.src < num_nodes() && spec.dst < num_nodes(),
+  MOEFAB_HOT_CHECK(spec.src < num_nodes() && spec.dst < num_nodes(),
                "message " << spec.src << " -> " << spec.dst << " outside " << num_nodes() << " nodes");
-  MOEFAB_CHECK(!spec.data || spec.data->size() == spec.bytes,
+  MOEFAB_HOT_CHECK(!spec.data || spec.data->size() == spec.bytes,
                "message data of " << spec.data->size() << " bytes, declared " << spec.bytes);
   NodeState& s = nodes_[spec.src];
   const MessageId id = (static_cast<MessageId>(spec.src) << 40) | s.next_message++;
@@ -60,14 +60,14 @@ MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
 }
 
 void Network::Handle(NetEvent& e, NetContext& ctx) {
-  MOEFAB_CHECK(e.node < nodes_.size(), "event for node " << e.node);
+  MOEFAB_HOT_CHECK(e.node < nodes_.size(), "event for node " << e.node);
   NodeState& s = nodes_[e.node];
   switch (e.kind) {
     case NetEventKind::kCredit:
     case NetEventKind::kCreditSync: OnCredit(s, e, ctx); break;
     case NetEventKind::kOutputFree:
       s.out[e.port].free_pending = false;
-      TryOutput(s, e.port, ctx);
+      TryOutput(s, e.port, ctx.Now(), ctx);
       break;
     case NetEventKind::kPacket: OnPacket(s, e, ctx); break;
     case NetEventKind::kInject: OnInject(s, e, ctx); break;
@@ -91,9 +91,9 @@ std::uint32_t Network::NewSlot(NodeState& s) {
 
 void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
   const PacketHeader& h = e.packet;
+  const Tick now = ctx.Now();
   if (h.dst == s.id) {
     // Loopback: the router hands the message straight back to its chip.
-    const Tick now = ctx.Now();
     for (std::uint32_t i = 0; i < h.count; ++i) s.stats.packet_latency.Add(now - h.created_ps);
     s.stats.packets_delivered += h.count;
     ++s.stats.messages_delivered;
@@ -112,11 +112,11 @@ void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
     ph.payload_bytes = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(options_.mtu_bytes, h.message_bytes - ph.offset));
     ph.flits = PacketFlits(ph.payload_bytes);
-    ph.tail_ps = ctx.Now();
+    ph.tail_ps = now;
     std::shared_ptr<const Payload> data = (i + 1 == h.count) ? std::move(e.data) : e.data;
     const auto [o, vc] = RouteHeader(s, ph);
-    if (CanSendNow(s, o, vc, ph.flits, ctx.Now())) {
-      Send(s, o, injection, vc, ph, std::move(data), e.data_offset, ctx);
+    if (CanSendNow(s, o, vc, ph.flits, now)) {
+      Send(s, o, injection, vc, ph, std::move(data), e.data_offset, now, ctx);
       continue;
     }
     const std::uint32_t slot = NewSlot(s);
@@ -127,30 +127,32 @@ void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
     p.input = injection;
     p.out = o;
     p.out_vc = vc;
-    touched |= std::uint64_t{1} << s.slots[slot].out;
-    Enqueue(s, slot, ctx);
+    touched |= std::uint64_t{1} << o;
+    Enqueue(s, slot, now, ctx);
   }
   for (PortId o = 0; o < num_ports_; ++o) {
-    if (touched >> o & 1) TryOutput(s, o, ctx);
+    if (touched >> o & 1) TryOutput(s, o, now, ctx);
   }
 }
 
 void Network::OnPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
+  const Tick now = ctx.Now();
   const std::uint32_t in = e.port * num_vcs_ + e.vc;
   const std::uint32_t flits = e.packet.flits;
-  s.occupancy[in] += flits;
-  s.peak[in] = std::max(s.peak[in], s.occupancy[in]);
-  MOEFAB_CHECK(s.occupancy[in] <= buffer_flits_,
+  std::uint32_t& occupancy = s.occupancy[in];
+  occupancy += flits;
+  if (occupancy > s.peak[in]) s.peak[in] = occupancy;
+  MOEFAB_HOT_CHECK(occupancy <= buffer_flits_,
                "buffer overflow at " << Topology::PortName(s.id, e.port) << " vc " << e.vc << ": "
-                                     << s.occupancy[in] << " > " << buffer_flits_ << " flits");
+                                     << occupancy << " > " << buffer_flits_ << " flits");
   if (e.packet.dst == s.id) {
-    DeliverPacket(s, e, ctx);
-    ReturnCredit(s, e.port, e.vc, flits, ctx.Now(), ctx);
+    DeliverPacket(s, e, now, ctx);
+    ReturnCredit(s, e.port, e.vc, flits, now, ctx);
     return;
   }
   const auto [o, vc] = RouteHeader(s, e.packet);
-  if (CanSendNow(s, o, vc, flits, ctx.Now())) {
-    Send(s, o, in, vc, e.packet, std::move(e.data), e.data_offset, ctx);
+  if (CanSendNow(s, o, vc, flits, now)) {
+    Send(s, o, in, vc, e.packet, std::move(e.data), e.data_offset, now, ctx);
     return;
   }
   const std::uint32_t slot = NewSlot(s);
@@ -161,8 +163,8 @@ void Network::OnPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
   p.input = in;
   p.out = o;
   p.out_vc = vc;
-  Enqueue(s, slot, ctx);
-  TryOutput(s, o, ctx);
+  Enqueue(s, slot, now, ctx);
+  TryOutput(s, o, now, ctx);
 }
 
 void Network::Route(NodeState& s, std::uint32_t slot) {
@@ -179,30 +181,44 @@ bool Network::CanSendNow(const NodeState& s, PortId o, std::uint32_t vc, std::ui
 }
 
 std::pair<PortId, std::uint32_t> Network::RouteHeader(NodeState& s, PacketHeader& h) {
-  const Epoch& ep = epochs_[s.epoch];
-  const Topology& t = *ep.topology;
   PortId port = 0;
   std::uint32_t vc = 0;
   if (routing_ == RoutingAlgorithm::kDimensionOrder) {
-    port = DorPort(t, s.id, h.dst, h.src);
-    const auto d = static_cast<std::uint8_t>(port / 2);
+    // DorPort and DorCrossesDateline (fabric/routing.h) on the shape cached at construction.
+    const Topology& t = *epochs_[0].topology;  // DOR topologies are never rewired
+    const auto& a = t.Coord(s.id);
+    const auto& b = t.Coord(h.dst);
+    std::uint32_t d = 0;
+    while (d < dor_dims_ && a[d] == b[d]) ++d;
+    MOEFAB_HOT_CHECK(d < dor_dims_, "DOR found no port from " << s.id << " to " << h.dst);
+    bool plus;
+    if (!dor_wraps_[d]) {
+      plus = a[d] < b[d];
+    } else {
+      const std::uint32_t k = dor_k_[d];
+      const std::uint32_t fwd = b[d] >= a[d] ? b[d] - a[d] : b[d] + k - a[d];
+      plus = fwd != k - fwd ? fwd < k - fwd : t.Coord(h.src)[d] % 2 == 0;
+    }
+    port = static_cast<PortId>(2 * d + (plus ? 0 : 1));
     if (h.dim != d) {
-      h.dim = d;
+      h.dim = static_cast<std::uint8_t>(d);
       h.crossed = 0;
-      h.dim_vc = (deadlock_ == DeadlockAvoidance::kDateline && !DorCrossesDateline(t, s.id, h.dst, port))
+      const bool crosses = dor_wraps_[d] && (plus ? b[d] < a[d] : b[d] > a[d]);
+      h.dim_vc = (deadlock_ == DeadlockAvoidance::kDateline && !crosses)
                      ? static_cast<std::uint8_t>(BalanceBit(h, d))
                      : 0;
     }
     if (deadlock_ == DeadlockAvoidance::kDateline) {
-      const bool dateline = t.Out(s.id, port).dateline;
+      const bool dateline = s.out[port].dateline;
       vc = (h.crossed || dateline) ? 1 : h.dim_vc;
       if (dateline) h.crossed = 1;
     } else if (deadlock_ == DeadlockAvoidance::kHopCountVcs) {
       vc = h.hops;
     }
   } else {
+    const Epoch& ep = epochs_[s.epoch];
     const std::uint32_t mask = ep.table->NextHopMask(s.id, h.dst);
-    MOEFAB_CHECK(mask != 0, "no route from " << s.id << " to " << h.dst);
+    MOEFAB_HOT_CHECK(mask != 0, "no route from " << s.id << " to " << h.dst);
     vc = deadlock_ == DeadlockAvoidance::kHopCountVcs ? h.hops : 0;
     if (vc >= num_vcs_) {
       vc = num_vcs_ - 1;
@@ -234,7 +250,7 @@ std::pair<PortId, std::uint32_t> Network::RouteHeader(NodeState& s, PacketHeader
   return {port, vc};
 }
 
-void Network::Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx) {
+void Network::Enqueue(NodeState& s, std::uint32_t slot, Tick now, NetContext& ctx) {
   detail::Slot& p = s.slots[slot];
   const std::size_t q = static_cast<std::size_t>(p.input) * num_ports_ + p.out;
   p.next = kNil;
@@ -245,27 +261,28 @@ void Network::Enqueue(NodeState& s, std::uint32_t slot, NetContext& ctx) {
     s.slots[s.tail[q]].next = slot;
   }
   s.tail[q] = slot;
-  p.wait_since_ps = ctx.Now();
+  p.wait_since_ps = now;
   detail::Output& out = s.out[p.out];
-  if (out.waiting++ == 0) out.progress_ps = ctx.Now();
+  if (out.waiting++ == 0) out.progress_ps = now;
   out.peak_waiting = std::max(out.peak_waiting, out.waiting);
-  ArmWatchdog(s, ctx);
+  if (options_.watchdog_ps != 0 && !s.watchdog_pending) ArmWatchdog(s, ctx);
 }
 
-void Network::TryOutput(NodeState& s, PortId o, NetContext& ctx) {
+void Network::ScheduleOutputFree(NodeState& s, PortId o, Tick at_ps, NetContext& ctx) {
+  s.out[o].free_pending = true;
+  NetEvent f;
+  f.tick = at_ps;
+  f.kind = NetEventKind::kOutputFree;
+  f.node = s.id;
+  f.port = o;
+  Emit(s, std::move(f), ctx);
+}
+
+void Network::TryOutput(NodeState& s, PortId o, Tick now, NetContext& ctx) {
   detail::Output& out = s.out[o];
   if (out.waiting == 0 || out.draining) return;
-  const Tick now = ctx.Now();
   if (out.busy_until_ps > now) {
-    if (!out.free_pending) {
-      out.free_pending = true;
-      NetEvent f;
-      f.tick = out.busy_until_ps;
-      f.kind = NetEventKind::kOutputFree;
-      f.node = s.id;
-      f.port = o;
-      Emit(s, std::move(f), ctx);
-    }
+    if (!out.free_pending) ScheduleOutputFree(s, o, out.busy_until_ps, ctx);
     return;
   }
   const std::uint64_t* mask = &s.mask[o * mask_words_];
@@ -286,11 +303,11 @@ void Network::TryOutput(NodeState& s, PortId o, NetContext& ctx) {
   };
   std::uint32_t i = scan(out.rr, num_inputs_);
   if (i == kNil && out.rr > 0) i = scan(0, out.rr);
-  if (i != kNil) Transmit(s, o, i, ctx);
+  if (i != kNil) Transmit(s, o, i, now, ctx);
   // Otherwise every candidate lacks credits: a kCredit event will call again.
 }
 
-void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, NetContext& ctx) {
+void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, Tick now, NetContext& ctx) {
   const std::size_t q = static_cast<std::size_t>(i) * num_ports_ + o;
   const std::uint32_t slot = s.head[q];
   detail::Slot& p = s.slots[slot];
@@ -303,20 +320,18 @@ void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, NetContext& ctx)
   std::shared_ptr<const Payload> data = std::move(p.data);
   s.free_slots.push_back(slot);  // p stays valid: Send allocates no slot
   --s.held;
-  Send(s, o, i, p.out_vc, p.h, std::move(data), p.data_offset, ctx);
+  Send(s, o, i, p.out_vc, p.h, std::move(data), p.data_offset, now, ctx);
 }
 
 void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc, const PacketHeader& h,
-                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, NetContext& ctx) {
+                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, NetContext& ctx) {
   detail::Output& out = s.out[o];
   out.rr = i + 1 == num_inputs_ ? 0 : i + 1;
-  const Tick now = ctx.Now();
-  const OutLink& l = epochs_[s.epoch].topology->Out(s.id, o);
-  MOEFAB_CHECK(l.present, "packet routed to absent link " << Topology::PortName(s.id, o));
+  MOEFAB_HOT_CHECK(out.present, "packet routed to absent link " << Topology::PortName(s.id, o));
   const std::uint32_t flits = h.flits;
   const Tick ser_ps = out.linear ? flits * out.flit_ps
                                  : SerializationPs(static_cast<std::uint64_t>(flits) * options_.flit_bytes,
-                                                   l.bandwidth_mbytes_per_s);
+                                                   out.bandwidth_mbytes_per_s);
   const Tick tail_out = std::max(now + ser_ps, h.tail_ps);
   out.busy_until_ps = tail_out;
   out.progress_ps = now;
@@ -327,48 +342,47 @@ void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc
   s.credits[o * num_vcs_ + out_vc] -= flits;
   ++s.stats.packet_hops;
 
-  NetEvent e;
-  e.kind = NetEventKind::kPacket;
-  e.node = l.dst;
-  e.port = l.dst_port;
-  e.vc = out_vc;
-  e.packet = h;
+  // The buffer the packet leaves frees its space when the tail has left (not for the source
+  // queue): the credit is scheduled before the packet, as it always was (order key).
+  if (i != num_ports_ * num_vcs_) {
+    const PortId in_port = input_port_[i];  // i / num_vcs_, without a division per hop
+    ReturnCredit(s, in_port, i - in_port * num_vcs_, flits, tail_out, ctx);
+  }
+
+  const Tick ready_ps = (h.dst == out.dst || options_.flow_control == FlowControl::kStoreAndForward)
+                            ? tail_out + out.latency_ps + options_.router_delay_ps
+                            : now + out.flit_ps + out.latency_ps + options_.router_delay_ps;
+  NetEvent e{.tick = ready_ps,
+             .kind = NetEventKind::kPacket,
+             .node = out.dst,
+             .origin = s.id,
+             .port = out.dst_port,
+             .vc = out_vc,
+             .packet = h,
+             .data = std::move(data),
+             .data_offset = data_offset};
   ++e.packet.hops;
-  e.packet.tail_ps = tail_out + l.latency_ps;
-  if (h.dst == l.dst || options_.flow_control == FlowControl::kStoreAndForward) {
-    e.tick = tail_out + l.latency_ps + options_.router_delay_ps;
-  } else {
-    e.tick = now + out.flit_ps + l.latency_ps + options_.router_delay_ps;
-  }
-  e.data = std::move(data);
-  e.data_offset = data_offset;
-  if (i != num_ports_ * num_vcs_) ReturnCredit(s, i / num_vcs_, i % num_vcs_, flits, tail_out, ctx);
-  Emit(s, std::move(e), ctx);
-  if (out.waiting > 0 && !out.free_pending) {
-    out.free_pending = true;
-    NetEvent f;
-    f.tick = tail_out;
-    f.kind = NetEventKind::kOutputFree;
-    f.node = s.id;
-    f.port = o;
-    Emit(s, std::move(f), ctx);
-  }
+  e.packet.tail_ps = tail_out + out.latency_ps;
+  ctx.Schedule(std::move(e));
+  if (out.waiting > 0 && !out.free_pending) ScheduleOutputFree(s, o, tail_out, ctx);
 }
 
 void Network::ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
                            Tick at_ps, NetContext& ctx) {
   s.occupancy[in_port * num_vcs_ + vc] -= flits;
-  const OutLink& l = epochs_[s.epoch].topology->Out(s.id, in_port);
-  if (!l.present) return;  // the port was left unconnected by a rewiring
-  NetEvent c;
-  c.tick = at_ps + l.latency_ps;
-  c.kind = NetEventKind::kCredit;
-  c.node = l.dst;
-  c.port = l.dst_port;
-  c.vc = vc;
-  c.value = flits;
-  c.epoch = s.in_epoch[in_port];
-  Emit(s, std::move(c), ctx);
+  const detail::Output& back = s.out[in_port];  // the link on this port leads back upstream
+  if (!back.present) return;  // the port was left unconnected by a rewiring
+  ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps,
+                        .kind = NetEventKind::kCredit,
+                        .node = back.dst,
+                        .origin = s.id,
+                        .port = back.dst_port,
+                        .vc = vc,
+                        .value = flits,
+                        .epoch = s.in_epoch[in_port],
+                        .packet = {},
+                        .data = nullptr,
+                        .data_offset = 0});
 }
 
 void Network::OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx) {
@@ -376,14 +390,13 @@ void Network::OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx) {
   if (e.epoch != out.link_epoch) return;  // for a link that a rewiring has replaced
   std::uint32_t& c = s.credits[e.port * num_vcs_ + e.vc];
   c = e.kind == NetEventKind::kCreditSync ? e.value : c + e.value;
-  MOEFAB_CHECK(c <= buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc " << e.vc
+  MOEFAB_HOT_CHECK(c <= buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc " << e.vc
                                                  << " exceed the buffer: " << c << " > " << buffer_flits_);
-  TryOutput(s, e.port, ctx);
+  if (out.waiting != 0) TryOutput(s, e.port, ctx.Now(), ctx);
 }
 
-void Network::DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
+void Network::DeliverPacket(NodeState& s, NetEvent& e, Tick now, NetContext& ctx) {
   const PacketHeader& h = e.packet;
-  const Tick now = ctx.Now();
   ++s.stats.packets_delivered;
   s.stats.flits_delivered += h.flits;
   s.stats.packet_latency.Add(now - h.created_ps);
@@ -391,7 +404,7 @@ void Network::DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
     return d && off == 0 && d->size() == h.message_bytes;
   };
   auto copy_slice = [&](Payload& into) {
-    MOEFAB_CHECK(h.offset >= e.data_offset && h.offset + h.payload_bytes <= e.data_offset + e.data->size(),
+    MOEFAB_HOT_CHECK(h.offset >= e.data_offset && h.offset + h.payload_bytes <= e.data_offset + e.data->size(),
                  "packet data does not cover its payload");
     std::memcpy(into.data() + h.offset, e.data->data() + (h.offset - e.data_offset), h.payload_bytes);
   };
@@ -408,7 +421,7 @@ void Network::DeliverPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
     auto [it, inserted] = s.reassembly.try_emplace(h.message);
     detail::Reassembly& r = it->second;
     if (inserted) r.got.assign(h.count, false);
-    MOEFAB_CHECK(h.index < h.count && !r.got[h.index],
+    MOEFAB_HOT_CHECK(h.index < h.count && !r.got[h.index],
                  "packet " << h.index << " of message " << h.message << " delivered twice at node " << s.id);
     r.got[h.index] = true;
     ++r.received;
