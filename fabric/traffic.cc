@@ -81,8 +81,11 @@ Tick CyclePs(const Network& network) {
   return best;
 }
 
-LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options,
-                  const TrafficOptions& traffic, double offered) {
+namespace {
+
+// RunLoad with the pattern's channel loads computed once per sweep (null: here).
+LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& options,
+                      const TrafficOptions& traffic, double offered, const ChannelLoads* pattern_loads) {
   auto net = Network::Make(topology, options);
   SequentialDriver driver(*net);
   const Topology& t = net->topology();
@@ -123,17 +126,29 @@ LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options
       latency.Add(m.delivered_ps - m.injected_ps);
     }
   });
-  std::vector<Tick> busy_warm, busy_end;
-  auto snapshot = [&](std::vector<Tick>& into, Tick at) {
+  // Per link (src * ports + port): busy time and flits carried, at the window's two ends.
+  const std::uint32_t ports = t.num_ports();
+  struct Snapshot {
+    std::vector<Tick> busy;
+    std::vector<std::uint64_t> flits;
+    bool taken = false;
+  };
+  Snapshot warm, end;
+  auto snapshot = [&](Snapshot& into, Tick at) {
     driver.RunUntil(at);
-    into.clear();
-    for (const LinkStats& l : net->LinkReport()) into.push_back(l.busy_ps);
+    into.busy.assign(static_cast<std::size_t>(n) * ports, 0);
+    into.flits.assign(static_cast<std::size_t>(n) * ports, 0);
+    for (const LinkStats& l : net->LinkReport()) {
+      into.busy[static_cast<std::size_t>(l.src) * ports + l.port] = l.busy_ps;
+      into.flits[static_cast<std::size_t>(l.src) * ports + l.port] = l.flits;
+    }
+    into.taken = true;
   };
   while (!inject.empty()) {
     const auto [at, src] = inject.top();
     if (at >= limit_ps || (at >= end_ps && lp.delivered_measured == lp.measured_packets)) break;
-    if (busy_warm.empty() && at >= warm_ps) snapshot(busy_warm, warm_ps);
-    if (busy_end.empty() && at >= end_ps) snapshot(busy_end, end_ps);
+    if (!warm.taken && at >= warm_ps) snapshot(warm, warm_ps);
+    if (!end.taken && at >= end_ps) snapshot(end, end_ps);
     inject.pop();
     driver.RunUntil(at);
     MessageSpec m;
@@ -145,35 +160,69 @@ LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options
     driver.Inject(m);
     inject.push({at + gap(rng[src]) * cycle, src});
   }
-  if (busy_warm.empty()) snapshot(busy_warm, warm_ps);
-  if (busy_end.empty()) snapshot(busy_end, end_ps);
+  if (!warm.taken) snapshot(warm, warm_ps);
+  if (!end.taken) snapshot(end, end_ps);
   // Drain: stop injecting, run until the measured packets are in or the limit passes.
   while (lp.delivered_measured < lp.measured_packets && driver.events_pending() > 0 &&
          driver.Now() < limit_ps) {
     driver.RunUntil(std::min(limit_ps, driver.Now() + 1000 * cycle));
   }
   lp.all_delivered = lp.delivered_measured == lp.measured_packets;
-  lp.accepted = static_cast<double>(window_flits) / (static_cast<double>(n) * static_cast<double>(traffic.measure_cycles));
+  const double window_cycles = static_cast<double>(traffic.measure_cycles);
+  lp.mean_accepted = static_cast<double>(window_flits) / (static_cast<double>(n) * window_cycles);
   lp.mean_latency_cycles = latency.Mean() / static_cast<double>(cycle);
   lp.p99_latency_cycles = static_cast<double>(latency.Percentile(0.99)) / static_cast<double>(cycle);
   const double window_ps = static_cast<double>(traffic.measure_cycles * cycle);
   double sum = 0;
-  for (std::size_t i = 0; i < busy_end.size() && i < busy_warm.size(); ++i) {
-    const double u = static_cast<double>(busy_end[i] - busy_warm[i]) / window_ps;
-    lp.max_link_utilisation = std::max(lp.max_link_utilisation, u);
-    sum += u;
+  std::size_t present = 0;
+  for (NodeId a = 0; a < n; ++a) {
+    for (PortId port = 0; port < ports; ++port) {
+      if (!t.HasLink(a, port)) continue;
+      const std::size_t i = static_cast<std::size_t>(a) * ports + port;
+      const double u = static_cast<double>(end.busy[i] - warm.busy[i]) / window_ps;
+      lp.max_link_utilisation = std::max(lp.max_link_utilisation, u);
+      sum += u;
+      ++present;
+    }
   }
-  lp.mean_link_utilisation = busy_end.empty() ? 0 : sum / static_cast<double>(busy_end.size());
+  lp.mean_link_utilisation = present == 0 ? 0 : sum / static_cast<double>(present);
+  // Accepted throughput of the pattern, measured at its bottleneck channels (those of the
+  // largest load per unit of capacity under the network's deterministic routes): the flits
+  // they carried in the window per cycle, divided by their load per flit/node/cycle injected,
+  // is the injection rate the pattern was served at. Below saturation it equals the offered
+  // load; past saturation it cannot exceed the channel-load bound, whatever the other flows
+  // (loopback traffic, flows that avoid the bottleneck) still deliver.
+  const ChannelLoads loads = pattern_loads ? *pattern_loads : PatternChannelLoads(*net, traffic);
+  double gamma = 0;
+  for (std::size_t i = 0; i < loads.load.size(); ++i) {
+    if (loads.capacity[i] > 0) gamma = std::max(gamma, loads.load[i] / loads.capacity[i]);
+  }
+  double served = 0;
+  std::size_t bottlenecks = 0;
+  for (std::size_t i = 0; gamma > 0 && i < loads.load.size(); ++i) {
+    if (loads.capacity[i] <= 0 || loads.load[i] / loads.capacity[i] < gamma * (1 - 1e-9)) continue;
+    served += static_cast<double>(end.flits[i] - warm.flits[i]) / window_cycles / loads.load[i];
+    ++bottlenecks;
+  }
+  lp.accepted = bottlenecks == 0 ? lp.mean_accepted : std::min(offered, served / static_cast<double>(bottlenecks));
   lp.packet_hops = net->TotalStats().packet_hops;
   lp.events = driver.events_handled();
   return lp;
 }
 
+}  // namespace
+
+LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options,
+                  const TrafficOptions& traffic, double offered) {
+  return RunLoadWith(topology, options, traffic, offered, nullptr);
+}
+
 SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options,
-                     const TrafficOptions& traffic, const std::vector<double>& loads) {
+                     const TrafficOptions& traffic, const std::vector<double>& offered_loads) {
   SweepResult r;
-  for (double load : loads) {
-    r.points.push_back(RunLoad(topology, options, traffic, load));
+  const ChannelLoads loads = PatternChannelLoads(*Network::Make(topology, options), traffic);
+  for (double load : offered_loads) {
+    r.points.push_back(RunLoadWith(topology, options, traffic, load, &loads));
     const LoadPoint& p = r.points.back();
     r.peak_accepted = std::max(r.peak_accepted, p.accepted);
     if (r.saturation_offered == 0 && (p.accepted < 0.95 * p.offered || !p.all_delivered)) {
@@ -186,13 +235,13 @@ SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& opti
 std::string SweepResult::Table() const {
   std::ostringstream os;
   char line[256];
-  std::snprintf(line, sizeof line, "%9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted",
-                "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
+  std::snprintf(line, sizeof line, "%9s %9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted",
+                "mean_acc", "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
   os << line;
   for (const LoadPoint& p : points) {
-    std::snprintf(line, sizeof line, "%9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered,
-                  p.accepted, p.mean_latency_cycles, p.p99_latency_cycles, p.max_link_utilisation,
-                  p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
+    std::snprintf(line, sizeof line, "%9.3f %9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered,
+                  p.accepted, p.mean_accepted, p.mean_latency_cycles, p.p99_latency_cycles,
+                  p.max_link_utilisation, p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
     os << line;
   }
   std::snprintf(line, sizeof line, "saturation offered %.3f, peak accepted %.3f flits/node/cycle\n",
@@ -223,17 +272,23 @@ AllToAllResult RunAllToAll(const TopologyOptions& topology, const NetworkOptions
   return r;
 }
 
-double ChannelLoadBound(const Network& network, const TrafficOptions& traffic) {
+ChannelLoads PatternChannelLoads(const Network& network, const TrafficOptions& traffic) {
   const Topology& t = network.topology();
   const std::uint32_t n = t.num_nodes();
   const std::uint32_t ports = t.num_ports();
-  std::vector<double> load(static_cast<std::size_t>(n) * ports, 0.0);
+  if (traffic.pattern == TrafficPattern::kHotspot && traffic.hotspot_node >= n) {
+    throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) +
+                      ": expected a node < " + std::to_string(n));
+  }
+  ChannelLoads c;
+  c.load.assign(static_cast<std::size_t>(n) * ports, 0.0);
+  c.capacity.assign(static_cast<std::size_t>(n) * ports, 0.0);
   auto add = [&](NodeId src, NodeId dst, double w) {
     NodeId at = src;
     for (std::uint32_t guard = 0; at != dst; ++guard) {
       MOEFAB_CHECK(guard <= n, "route from " << src << " to " << dst << " loops");
       const PortId p = network.RoutePort(at, dst, src);
-      load[static_cast<std::size_t>(at) * ports + p] += w;
+      c.load[static_cast<std::size_t>(at) * ports + p] += w;
       at = t.Out(at, p).dst;
     }
   };
@@ -259,14 +314,20 @@ double ChannelLoadBound(const Network& network, const TrafficOptions& traffic) {
     }
   }
   const double min_bw = static_cast<double>(t.MinBandwidthMbytesPerS());
-  double gamma = 0;
   for (NodeId a = 0; a < n; ++a) {
     for (PortId p = 0; p < ports; ++p) {
       const OutLink& l = t.Out(a, p);
-      if (!l.present) continue;
-      const double capacity = static_cast<double>(l.bandwidth_mbytes_per_s) / min_bw;  // flits/cycle
-      gamma = std::max(gamma, load[static_cast<std::size_t>(a) * ports + p] / capacity);
+      if (l.present) c.capacity[static_cast<std::size_t>(a) * ports + p] = static_cast<double>(l.bandwidth_mbytes_per_s) / min_bw;
     }
+  }
+  return c;
+}
+
+double ChannelLoadBound(const Network& network, const TrafficOptions& traffic) {
+  const ChannelLoads c = PatternChannelLoads(network, traffic);
+  double gamma = 0;
+  for (std::size_t i = 0; i < c.load.size(); ++i) {
+    if (c.capacity[i] > 0) gamma = std::max(gamma, c.load[i] / c.capacity[i]);
   }
   return gamma > 0 ? 1.0 / gamma : HUGE_VAL;
 }

@@ -43,7 +43,14 @@ NodeId PatternDestination(const Topology& topology, const TrafficOptions& traffi
 
 struct LoadPoint {
   double offered = 0;               // flits / node / cycle
-  double accepted = 0;              // flits delivered in the window / node / cycle
+  double accepted = 0;              // accepted throughput of the pattern, flits / node / cycle:
+                                    // the injection rate its bottleneck channels served in the
+                                    // window (see ChannelLoads); = offered below saturation,
+                                    // <= the channel-load bound past it
+  double mean_accepted = 0;         // flits delivered in the window / node / cycle, over all
+                                    // nodes: past saturation it also counts loopback traffic
+                                    // and flows that avoid the bottleneck, so for transpose or
+                                    // hotspot it can exceed the channel-load bound
   double mean_latency_cycles = 0;   // measured packets
   double p99_latency_cycles = 0;
   double max_link_utilisation = 0;  // busy fraction of the busiest link in the window
@@ -66,7 +73,8 @@ struct SweepResult {
   std::vector<LoadPoint> points;
   double saturation_offered = 0;  // first offered load with accepted < 0.95 offered or
                                   // measured packets not drained; 0 if none saturated
-  double peak_accepted = 0;       // largest accepted throughput seen
+  double peak_accepted = 0;       // largest accepted throughput seen (LoadPoint::accepted):
+                                  // the saturation throughput, <= the channel-load bound
   std::string Table() const;      // one row per point
 };
 
@@ -86,9 +94,19 @@ struct AllToAllResult {
 AllToAllResult RunAllToAll(const TopologyOptions& topology, const NetworkOptions& options,
                            std::uint64_t bytes_per_pair);
 
+/// Load of a pattern on every link (index node * ports + port) per flit/node/cycle injected,
+/// following the network's deterministic route (DOR, or the lowest productive port under
+/// tables) in epoch 0, and each link's capacity in flits per cycle (0: no link). Traffic a
+/// node sends to itself loads no link.
+struct ChannelLoads {
+  std::vector<double> load;
+  std::vector<double> capacity;
+};
+ChannelLoads PatternChannelLoads(const Network& network, const TrafficOptions& traffic);
+
 /// Channel-load bound: 1 / (largest load on any link per flit/node/cycle injected), with each
-/// link's capacity in flits per cycle. Follows the network's deterministic route (DOR, or the
-/// lowest productive port under tables). Uniform on an even k-ary n-cube torus: 8 / k.
+/// link's capacity in flits per cycle (PatternChannelLoads). Uniform on an even k-ary n-cube
+/// torus: 8 / k. Hotspot: the hotspot's most loaded incoming link (ejection is unbounded).
 double ChannelLoadBound(const Network& network, const TrafficOptions& traffic);
 
 }  // namespace moefab::fabric
