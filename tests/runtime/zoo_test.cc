@@ -153,8 +153,8 @@ TEST(ZooTest, ExpertChipsHoldTheModelAndTheTorusHoldsTheChips) {
     const double per_expert = 3.0 * x.d_model * x.width * bpw;
     const double model_bits = static_cast<double>(x.layers) * (x.experts + x.shared) * per_expert;
     EXPECT_GE(static_cast<double>(capacity) * static_cast<double>(expert_chips), model_bits);
-    // Per chip: the placement's slots spread evenly (round-robin within one, load-balanced
-    // packing by slot count) must fit one chip's capacity.
+    // Per chip: an even share of the placement's slots must fit one chip (round-robin spreads
+    // them within one; load-balanced packing is limited by the capacity in the loader).
     const uint64_t slots = uint64_t{x.layers} * (x.experts + x.shared + c.placement().extra_replicas_per_layer());
     const uint64_t per_chip = (slots + expert_chips - 1) / expert_chips;
     EXPECT_LE(static_cast<double>(per_chip) * per_expert, static_cast<double>(capacity))
