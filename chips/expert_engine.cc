@@ -46,7 +46,10 @@ class ModelExpertEngine final : public ExpertEngine {
  public:
   ModelExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& c,
                     PipelineModel p)
-      : weights_(std::move(w)), prepared_(PrepareGolden(*weights_)), config_(c), pipeline_(p) {}
+      : weights_(std::move(w)),
+        prepared_(weights_ ? PrepareGolden(*weights_) : nullptr),
+        config_(c),
+        pipeline_(p) {}
 
   const EngineConfig& config() const override { return config_; }
   std::uint64_t now_cycle() const override { return now_; }
@@ -54,9 +57,10 @@ class ModelExpertEngine final : public ExpertEngine {
 
   void Submit(std::uint64_t job_id, std::span<const std::int8_t> x, std::uint8_t e,
               std::uint64_t arrival_cycle) override {
-    MOEFAB_CHECK(x.size() == config_.shape.d_model,
-                 "ModelExpertEngine: job " << job_id << " x has " << x.size()
-                                           << " elements, expected " << config_.shape.d_model);
+    // Timing-only engines (no weights) take jobs without bytes and return empty results.
+    const std::size_t expected = prepared_ ? config_.shape.d_model : 0;
+    MOEFAB_CHECK(x.size() == expected, "ModelExpertEngine: job " << job_id << " x has " << x.size()
+                                                                 << " elements, expected " << expected);
     MOEFAB_CHECK(e <= kMaxDispatchExponent,
                  "ModelExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
     MOEFAB_CHECK(arrival_cycle >= now_ && arrival_cycle >= last_arrival_,
@@ -68,9 +72,11 @@ class ModelExpertEngine final : public ExpertEngine {
     if (any_started_) start = std::max(start, last_start_ + pipeline_.initiation_interval.value);
     any_started_ = true;
     last_start_ = start;
-    CompletedJob job{job_id, start, start + pipeline_.latency.value,
-                     std::vector<std::int16_t>(config_.shape.d_model)};
-    GoldenExpert(*prepared_, x, e, job.y);
+    CompletedJob job{job_id, start, start + pipeline_.latency.value, {}};
+    if (prepared_) {
+      job.y.resize(config_.shape.d_model);
+      GoldenExpert(*prepared_, x, e, job.y);
+    }
     queue_.push_back(std::move(job));
   }
 
@@ -176,6 +182,18 @@ std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const Expert
     throw ConfigError(os.str());
   }
   return std::make_unique<ModelExpertEngine>(std::move(w), config, pipeline);
+}
+
+std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config,
+                                                     PipelineModel pipeline) {
+  if (pipeline.latency.value == 0 || pipeline.initiation_interval.value == 0) {
+    std::ostringstream os;
+    os << "MakeTimingExpertEngine(" << config.ToString() << "): pipeline latency="
+       << pipeline.latency.value << " initiation_interval=" << pipeline.initiation_interval.value
+       << ": expected both >= 1";
+    throw ConfigError(os.str());
+  }
+  return std::make_unique<ModelExpertEngine>(nullptr, config, pipeline);
 }
 
 PipelineModel MeasurePipelineOf(ExpertEngine& engine) {

@@ -97,6 +97,11 @@ std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const Expert
                                                     const EngineConfig& config,
                                                     PipelineModel pipeline);
 
+/// Timing-only engine (full-size models without weights): `pipeline` timing, jobs carry no
+/// activation bytes and complete with an empty y. Throws ConfigError on a zero latency or II.
+std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config,
+                                                     PipelineModel pipeline);
+
 /// Latency and II of a configuration, measured by running its RTL build (dummy weights): one
 /// job alone, then two jobs arriving together. Cached per config (thread-safe). ConfigError
 /// when there is no RTL build for the config.

@@ -1,12 +1,14 @@
 #include "runtime/cluster.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "chips/numerics/golden_expert.h"
 #include "router/combine.h"
 #include "router/gate.h"
 #include "runtime/core/error.h"
+#include "runtime/core/rng.h"
 
 namespace moefab {
 
@@ -90,6 +92,8 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, fabric::Network& net
     const SkuOptions& sku = options.SkuOf(n);
     if (sku.kind == ChipKind::kAttention) {
       node.attention = std::make_unique<AttentionChip>();
+      node.attention->chooser = std::make_unique<router::ReplicaChooser>(
+          options.replica_policy, n, [this](NodeId a, NodeId b) { return net_.Hops(a, b); });
       const auto idx = static_cast<uint32_t>(
           std::find(attention.begin(), attention.end(), n) - attention.begin());
       for (uint32_t t = idx; t < options.workload.num_tokens;
@@ -99,10 +103,14 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, fabric::Network& net
     }
     std::vector<ExpertChipModel::SlotSpec> slots;
     for (const auto& [layer, expert] : options.placement.SlotsOn(n))
-      slots.push_back({layer, expert, data_.Expert(layer, expert)});
+      slots.push_back({layer, expert, options.timing_only ? nullptr : data_.Expert(layer, expert)});
     const chips::EngineConfig config = EngineConfigOf(options.model, sku);
-    // The pipeline model is a measurement of the RTL (cached per configuration), never typed in.
-    const chips::PipelineModel pipeline = rtl_.Pipeline(config);
+    // The pipeline model is a measurement of the RTL (cached per configuration), never typed in;
+    // timing-only runs of design points not linked in take the closed form, which the chip
+    // tests prove equal to the RTL's measurement on every linked-in design point.
+    const chips::PipelineModel pipeline = options.timing_only && !IsPrebuilt(config)
+                                              ? chips::ClosedFormPipeline(config)
+                                              : rtl_.Pipeline(config);
     log_->debug("node {}: expert chip {} with {} slots, {}: latency {} cycles, II {} cycles", n,
                 sku.name, slots.size(), config.ToString(), pipeline.latency.value,
                 pipeline.initiation_interval.value);
@@ -124,6 +132,25 @@ void Cluster::ScheduleFabricEvents() {
 void Cluster::ScheduleInitialTokens() {
   const auto attention = AttentionNodes(options_);
   const auto a = static_cast<uint32_t>(attention.size());
+  if (options_.workload.arrival == Arrival::kPoisson) {
+    // Open loop: one Poisson process for the whole cluster (the same draws on every rank);
+    // token t arrives at its home attention chip t mod A.
+    SplitMix64 rng(MixSeed(options_.workload.input_seed, 0xA881u));
+    const double mean_ps = 1e12 / options_.workload.rate_tokens_per_s;
+    double t_ps = 0;
+    for (uint32_t t = 0; t < options_.workload.num_tokens; ++t) {
+      t_ps += -std::log(1.0 - rng.UniformDouble()) * mean_ps;
+      const NodeId n = attention[t % a];
+      if (!engine_.Owns(n)) continue;
+      Event e;
+      e.tick = static_cast<Tick>(std::llround(t_ps));
+      e.kind = EventKind::kTokenStart;
+      e.origin = e.node = n;
+      e.token = t;
+      engine_.Schedule(std::move(e));
+    }
+    return;
+  }
   for (uint32_t i = 0; i < a; ++i) {
     const NodeId n = attention[i];
     if (!engine_.Owns(n)) continue;
@@ -202,18 +229,25 @@ void Cluster::OnDeliver(Event& e) {
                                                       << " at layer " << t.layer);
   const auto pos = std::find(t.selection.experts.begin(), t.selection.experts.end(), e.expert);
   MOEFAB_CHECK(pos != t.selection.experts.end(), "result from an expert not selected");
-  auto& slot = t.outputs[static_cast<size_t>(pos - t.selection.experts.begin())];
-  MOEFAB_CHECK(slot.empty(), "duplicate result from expert " << e.expert);
-  slot = UnpackResult(e.payload);
-  MOEFAB_CHECK(slot.size() == options_.model.d_model, "result of " << slot.size() << " elements");
+  chip.chooser->Completed(e.src);
+  if (!options_.timing_only) {
+    auto& slot = t.outputs[static_cast<size_t>(pos - t.selection.experts.begin())];
+    MOEFAB_CHECK(slot.empty(), "duplicate result from expert " << e.expert);
+    slot = UnpackResult(e.payload);
+    MOEFAB_CHECK(slot.size() == options_.model.d_model, "result of " << slot.size() << " elements");
+  }
   if (++t.received < t.selection.experts.size()) return;
+  StartCombine(e.node, chip, t);
+}
+
+void Cluster::StartCombine(NodeId node, AttentionChip& chip, TokenState& t) {
   t.breakdown.expert_phase_ps += engine_.now() - t.phase_start_ps;
-  const Tick end = OccupyCore(chip, t, options_.SkuOf(e.node).combine_ps);
-  t.breakdown.combine_ps += options_.SkuOf(e.node).combine_ps;
+  const Tick end = OccupyCore(chip, t, options_.SkuOf(node).combine_ps);
+  t.breakdown.combine_ps += options_.SkuOf(node).combine_ps;
   Event done;
   done.tick = end;
   done.kind = EventKind::kCombineDone;
-  done.origin = done.node = e.node;
+  done.origin = done.node = node;
   done.token = t.id;
   done.layer = t.layer;
   engine_.Schedule(std::move(done));
@@ -229,8 +263,9 @@ Tick Cluster::OccupyCore(AttentionChip& chip, TokenState& token, Tick service_ps
 
 void Cluster::BeginLayer(NodeId node, AttentionChip& chip, TokenState& t) {
   const SkuOptions& sku = options_.SkuOf(node);
-  const Tick end = OccupyCore(chip, t, sku.attention_ps + sku.gate_ps);
-  t.breakdown.attention_ps += sku.attention_ps;
+  const Tick attention = AttentionPs(sku, t, chip.flops);
+  const Tick end = OccupyCore(chip, t, attention + sku.gate_ps);
+  t.breakdown.attention_ps += attention;
   t.breakdown.gate_ps += sku.gate_ps;
   Event done;
   done.tick = end;
@@ -245,8 +280,16 @@ void Cluster::OnTokenStart(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   TokenState t;
   t.id = e.token;
+  t.index_at_home = e.token / static_cast<uint32_t>(AttentionNodes(options_).size());
   t.start_ps = engine_.now();
-  t.h = data_.InputHidden(e.token);
+  const auto& w = options_.workload;
+  t.context = w.context_length;
+  if (w.context_length_spread > 0) {
+    SplitMix64 rng(MixSeed(w.input_seed, 0xC0u, e.token));
+    t.context = w.context_length - w.context_length_spread +
+                static_cast<uint32_t>(rng.Next() % (2 * uint64_t{w.context_length_spread} + 1));
+  }
+  if (!options_.timing_only) t.h = data_.InputHidden(e.token);
   auto [it, inserted] = chip.tokens.emplace(e.token, std::move(t));
   MOEFAB_CHECK(inserted, "token " << e.token << " started twice");
   BeginLayer(e.node, chip, it->second);
@@ -255,41 +298,105 @@ void Cluster::OnTokenStart(Event& e) {
 void Cluster::OnAttentionDone(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   TokenState& t = chip.tokens.at(e.token);
-  // Dispatch: int8 activations with a per-token power-of-two scale, the router rule, shared
-  // experts (see ModelData::Plan).
-  auto plan = data_.Plan(t.layer, t.h);
+  // Dispatch: int8 activations with a per-token power-of-two scale, the router rule (or the
+  // routing table), shared experts (see ModelData::Plan), then the capacity limit.
+  auto plan = data_.Plan(t.id, t.layer, t.h);
+  if (!options_.routing.write_trace.empty()) {
+    const auto& sel = plan.combine;
+    const uint32_t k = options_.model.top_k;
+    for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.experts[i]);
+    for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.weights_q15[i]);
+  }
+  ApplyCapacity(chip, t, plan);
   t.selection = std::move(plan.combine);
   t.outputs.assign(t.selection.experts.size(), {});
   t.received = 0;
   t.phase_start_ps = engine_.now();
-  const auto hops = [this](NodeId a, NodeId b) { return net_.Hops(a, b); };
+  if (plan.jobs.empty()) {  // every routed job dropped and no shared expert
+    StartCombine(e.node, chip, t);
+    return;
+  }
+  const uint32_t experts = options_.model.experts_per_layer();
   for (auto& j : plan.jobs) {
     Event job;
     job.packet = PacketType::kExpertJob;
     job.src = e.node;
-    job.dst = router::ChooseNearestReplica(options_.placement.Replicas(t.layer, j.expert), e.node, hops);
+    job.dst = chip.chooser->Choose(t.layer * experts + j.expert,
+                                   options_.placement.Replicas(t.layer, j.expert));
     job.token = t.id;
     job.layer = t.layer;
     job.expert = j.expert;
-    job.payload = PackJob(j.x, j.exponent);  // the bytes the expert engine will see
+    job.bytes = uint64_t{options_.model.d_model} + 1;  // x and its exponent
+    if (!options_.timing_only) job.payload = PackJob(j.x, j.exponent);  // the bytes the engine sees
     Send(std::move(job));
   }
+}
+
+void Cluster::ApplyCapacity(AttentionChip& chip, TokenState& t, ModelData::DispatchPlan& plan) {
+  const auto& w = options_.workload;
+  if (w.capacity_factor <= 0) return;
+  const auto& m = options_.model;
+  // Per home chip, per window of W of its tokens, per layer: at most ceil(f * W * k / E) jobs
+  // for each routed expert (GShard-style capacity, counted where the tokens are).
+  const auto cap = static_cast<uint32_t>(std::ceil(w.capacity_factor * w.capacity_window_tokens * m.top_k /
+                                                   static_cast<double>(m.num_experts)));
+  auto& used = chip.capacity_used[{t.index_at_home / w.capacity_window_tokens, t.layer}];
+  if (used.empty()) used.assign(m.num_experts, 0);
+  std::vector<uint32_t> dropped;
+  for (const auto& j : plan.jobs) {
+    if (j.expert >= m.num_experts) continue;  // shared experts have no capacity limit
+    if (used[j.expert] >= cap) {
+      dropped.push_back(j.expert);
+      t.dropped.push_back(t.layer * m.num_experts + j.expert);
+    } else {
+      ++used[j.expert];
+    }
+  }
+  jobs_dropped_ += dropped.size();
+  ModelData::Drop(plan, dropped, m.num_experts);
+}
+
+Tick Cluster::AttentionPs(const SkuOptions& sku, const TokenState& t, uint64_t& flops) const {
+  const auto& m = options_.model;
+  // Decode of one token at one layer: Q, K, V, O projections, then Q.K and A.V over the
+  // context; the KV cache is read once from memory. Dense-FFN layers (before the first MoE
+  // layer) run here too: 3 matrices of d_model x width.
+  const uint64_t q = uint64_t{m.num_heads} * m.head_dim, kv = uint64_t{m.num_kv_heads} * m.head_dim;
+  const uint64_t proj = 2 * (uint64_t{m.d_model} * q * 2 + uint64_t{m.d_model} * kv * 2);
+  const uint64_t attn_flops = proj + 4 * uint64_t{t.context} * q;
+  const uint64_t attn_bytes = uint64_t{t.context} * m.kv_bytes_per_token_layer;
+  uint64_t total_flops = attn_flops;
+  uint64_t dense_flops = 0;
+  if (t.layer == 0 && m.num_dense_layers > 0) {
+    dense_flops = uint64_t{m.num_dense_layers} * (attn_flops + 2 * 3 * uint64_t{m.d_model} * m.dense_ffn_width);
+    total_flops += dense_flops;
+  }
+  flops += total_flops;
+  if (sku.compute_tflops <= 0 && sku.memory_gbytes_per_s <= 0)
+    return sku.attention_ps * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
+  const double compute_s = sku.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku.compute_tflops * 1e12) : 0;
+  const uint64_t bytes = attn_bytes * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
+  const double memory_s = sku.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku.memory_gbytes_per_s * 1e9) : 0;
+  return static_cast<Tick>(std::llround(std::max(compute_s, memory_s) * 1e12));
 }
 
 void Cluster::OnCombineDone(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   auto it = chip.tokens.find(e.token);
   TokenState& t = it->second;
-  std::vector<std::span<const int16_t>> views(t.outputs.begin(), t.outputs.end());
-  router::CombineResidual(t.h, t.selection, views);
+  if (!options_.timing_only) {
+    std::vector<std::span<const int16_t>> views(t.outputs.begin(), t.outputs.end());
+    router::CombineResidual(t.h, t.selection, views);
+  }
   if (++t.layer < options_.model.num_layers) {
     BeginLayer(e.node, chip, t);
     return;
   }
-  finished_.push_back(TokenRecord{t.id, e.node, t.start_ps, engine_.now(), t.breakdown, std::move(t.h)});
+  finished_.push_back(TokenRecord{t.id, e.node, t.start_ps, engine_.now(), t.breakdown,
+                                  std::move(t.h), std::move(t.dropped), std::move(t.routed)});
   chip.tokens.erase(it);
   ++tokens_done_;
-  if (chip.next_pending < chip.pending.size()) {
+  if (options_.workload.arrival == Arrival::kClosedLoop && chip.next_pending < chip.pending.size()) {
     Event start;
     start.tick = engine_.now();
     start.kind = EventKind::kTokenStart;
@@ -330,6 +437,7 @@ RankReport Cluster::Report() const {
   r.expert_jobs = expert_jobs_;
   r.job_totals.dispatch_network_ps = dispatch_network_ps_;
   r.job_totals.return_network_ps = return_network_ps_;
+  r.jobs_dropped = jobs_dropped_;
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     if (!engine_.Owns(n)) continue;
     const Node& node = nodes_[n];
@@ -350,6 +458,7 @@ RankReport Cluster::Report() const {
     c.sku = options_.node_sku[n];
     if (node.attention) {
       c.busy_ps = node.attention->busy_ps;
+      r.attention_flops += node.attention->flops;
       MOEFAB_CHECK(node.attention->tokens.empty(), "tokens left in flight at node " << n);
     } else {
       const ExpertChipStats& s = node.expert->stats();

@@ -24,6 +24,7 @@
 
 #include "chips/expert_engine.h"
 #include "fabric/network.h"
+#include "router/replica_choice.h"
 #include "router/topk.h"
 #include "runtime/engine.h"
 #include "runtime/expert_chip.h"
@@ -57,7 +58,9 @@ class Cluster final : public EventHandler, private ChipActions {
  private:
   struct TokenState {
     uint32_t id = 0;                  // token id
-    Tick start_ps = 0;                // entered its home chip
+    uint32_t index_at_home = 0;       // position among its home chip's tokens (capacity windows)
+    uint32_t context = 0;             // context length of this decode step (attention timing)
+    Tick start_ps = 0;                // entered its home chip (arrival)
     uint32_t layer = 0;               // current MoE layer
     std::vector<int16_t> h;           // hidden state (int16 at the residual scale)
     router::Selection selection;      // experts of the current layer
@@ -65,13 +68,19 @@ class Cluster final : public EventHandler, private ChipActions {
     uint32_t received = 0;            // outputs received for the current layer
     Tick phase_start_ps = 0;          // tick the current phase began (ps)
     TokenBreakdown breakdown;         // where its time went
+    std::vector<uint32_t> dropped;    // capacity overflow: layer * E + expert
+    std::vector<uint32_t> routed;     // write_trace: per layer k experts, k weights
   };
   struct AttentionChip {
     Tick core_free_ps = 0;            // the core is busy until this tick
     Tick busy_ps = 0;                 // total core service time
     std::vector<uint32_t> pending;    // tokens homed here, in start order
-    size_t next_pending = 0;          // index of the next token to start
+    size_t next_pending = 0;          // index of the next token to start (closed loop)
     std::map<uint32_t, TokenState> tokens;  // in flight, by id
+    std::unique_ptr<router::ReplicaChooser> chooser;  // which replica each job goes to
+    // Capacity: jobs sent per (window, layer) and expert, from this home.
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> capacity_used;
+    uint64_t flops = 0;               // attention and dense-layer FLOPs run (energy)
   };
   struct Node {
     std::unique_ptr<AttentionChip> attention;
@@ -89,6 +98,12 @@ class Cluster final : public EventHandler, private ChipActions {
   void OnAttentionDone(Event& e);
   void OnCombineDone(Event& e);
   void OnTokenStart(Event& e);
+  // Attention (+ dense layers before the first MoE layer) time of a token on this chip.
+  Tick AttentionPs(const SkuOptions& sku, const TokenState& t, uint64_t& flops) const;
+  // Capacity decisions of one layer's plan at the token's home (DROP policy).
+  void ApplyCapacity(AttentionChip& chip, TokenState& t, ModelData::DispatchPlan& plan);
+  // All of a layer's jobs are back (or none was sent): combine on the core.
+  void StartCombine(NodeId node, AttentionChip& chip, TokenState& t);
   // Occupies the attention core of a chip for `service` ps from now (FIFO); returns the end.
   Tick OccupyCore(AttentionChip& chip, TokenState& token, Tick service_ps);
   void BeginLayer(NodeId node, AttentionChip& chip, TokenState& token);
@@ -104,6 +119,7 @@ class Cluster final : public EventHandler, private ChipActions {
   std::vector<uint64_t> expert_jobs_; // per (layer * E + expert): jobs run on chips of this rank
   Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric
   Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
+  uint64_t jobs_dropped_ = 0;         // capacity overflow (DROP)
   uint64_t tokens_done_ = 0;
 };
 

@@ -13,13 +13,16 @@
 #include "chips/expert_engine.h"
 #include "moefab.pb.h"
 #include "runtime/core/error.h"
+#include "runtime/config_internal.h"
 #include "runtime/fabric_options.h"
+#include "runtime/hf_config.h"
 
 namespace moefab {
 
 namespace {
 
 namespace pb = ::moefab::config;
+using config_detail::Problems;
 
 // Collects parse errors as "file:line:col: message" (1-based, as editors count).
 class ParseErrors : public google::protobuf::io::ErrorCollector {
@@ -39,30 +42,6 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
  private:
   std::string file_;               // name used in messages
   std::vector<std::string> lines_; // one per error
-};
-
-// Accumulates validation errors; Throw() raises one ConfigError with all of them.
-class Problems {
- public:
-  explicit Problems(std::string file) : file_(std::move(file)) {}
-  template <typename V>
-  void Add(const std::string& field, const V& value, const std::string& expected) {
-    std::ostringstream os;
-    os << file_ << ": " << field << "=" << value << ": " << expected;
-    lines_.push_back(os.str());
-  }
-  void AddRaw(const std::string& text) { lines_.push_back(file_ + ": " + text); }
-  bool empty() const { return lines_.empty(); }
-  void ThrowIfAny() const {
-    if (lines_.empty()) return;
-    std::string all;
-    for (const auto& l : lines_) all += (all.empty() ? "" : "\n") + l;
-    throw ConfigError(all);
-  }
-
- private:
-  std::string file_;
-  std::vector<std::string> lines_;
 };
 
 std::string JoinDims(const google::protobuf::RepeatedField<uint32_t>& dims) {
@@ -137,6 +116,18 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   out.top_k = m.top_k();
   out.weight_seed = m.weight_seed();
   out.gate_logit_scale = m.gate_logit_scale() > 0 ? m.gate_logit_scale() : 1.0 / 256.0;
+  // Attention and dense layers: timing only (the attention chip's timing model).
+  out.num_dense_layers = m.num_dense_layers();
+  out.dense_ffn_width = m.dense_ffn_width() ? m.dense_ffn_width() : 4 * m.d_model();
+  out.num_heads = m.num_heads() ? m.num_heads() : std::max(1u, m.d_model() / 128);
+  out.num_kv_heads = m.num_kv_heads() ? m.num_kv_heads() : out.num_heads;
+  out.head_dim = m.head_dim() ? m.head_dim() : 128;
+  out.kv_bytes_per_token_layer = m.kv_bytes_per_token_layer()
+                                     ? m.kv_bytes_per_token_layer()
+                                     : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
+  if (out.num_shared_experts + out.num_experts >= (1u << 18))
+    p.Add("model.num_experts", m.num_experts(), "expected fewer than 262144 experts per layer");
+  if (out.num_layers >= (1u << 12)) p.Add("model.num_layers", m.num_layers(), "expected < 4096");
 }
 
 void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
@@ -177,6 +168,13 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     if (s.transistors_per_mm2() < 0)
       p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0 (0 = default 1.4e8)");
     o.transistors_per_mm2 = s.transistors_per_mm2() > 0 ? s.transistors_per_mm2() : 1.4e8;
+    if (s.compute_tflops() < 0) p.Add(f + ".compute_tflops", s.compute_tflops(), "expected >= 0");
+    if (s.memory_gbytes_per_s() < 0)
+      p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
+    if (s.static_power_w() < 0) p.Add(f + ".static_power_w", s.static_power_w(), "expected >= 0");
+    o.compute_tflops = s.compute_tflops();
+    o.memory_gbytes_per_s = s.memory_gbytes_per_s();
+    o.static_power_w = s.static_power_w();
     out.skus.push_back(o);
   }
 }
@@ -260,116 +258,27 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
   out.header_bytes = out.fabric.network.header_bytes;
 }
 
-void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
-  const auto& m = out.model;
-  std::vector<NodeId> expert_nodes;
-  for (NodeId n = 0; n < out.node_sku.size(); ++n)
-    if (out.skus.size() > out.node_sku[n] && out.SkuOf(n).kind == ChipKind::kExpert)
-      expert_nodes.push_back(n);
-  if (expert_nodes.empty() || m.num_layers == 0 || m.num_experts == 0) return;
-  const auto strategy = c.placement().strategy();
-  if (strategy == pb::PLACEMENT_STRATEGY_UNSPECIFIED || strategy == pb::ROUND_ROBIN) {
-    if (c.placement().entries_size() > 0)
-      p.Add("placement.entries", c.placement().entries_size(),
-            "expected no entries unless placement.strategy is EXPLICIT");
-    out.placement = router::RoundRobinPlacement(m.num_layers, m.experts_per_layer(), expert_nodes);
-  } else {
-    router::Placement pl;
-    pl.num_layers = m.num_layers;
-    pl.num_experts = m.experts_per_layer();
-    pl.replicas.resize(static_cast<size_t>(m.num_layers) * m.experts_per_layer());
-    for (int i = 0; i < c.placement().entries_size(); ++i) {
-      const auto& e = c.placement().entries(i);
-      const std::string f = "placement.entries[" + std::to_string(i) + "]";
-      if (e.layer() >= m.num_layers) {
-        p.Add(f + ".layer", e.layer(), "expected < model.num_layers (" + std::to_string(m.num_layers) + ")");
-        continue;
-      }
-      if (e.expert() >= m.experts_per_layer()) {
-        p.Add(f + ".expert", e.expert(), "expected < model.num_experts + num_shared_experts (" + std::to_string(m.experts_per_layer()) + ")");
-        continue;
-      }
-      auto& reps = pl.replicas[static_cast<size_t>(e.layer()) * m.experts_per_layer() + e.expert()];
-      if (!reps.empty()) p.Add(f, "(layer " + std::to_string(e.layer()) + ", expert " + std::to_string(e.expert()) + ")", "expected each (layer, expert) once");
-      for (int j = 0; j < e.nodes_size(); ++j) {
-        const NodeId n = e.nodes(j);
-        const std::string fn = f + ".nodes[" + std::to_string(j) + "]";
-        if (n >= out.node_sku.size())
-          p.Add(fn, n, "expected a chip that exists (0.." + std::to_string(out.node_sku.size() - 1) + ")");
-        else if (out.SkuOf(n).kind != ChipKind::kExpert)
-          p.Add(fn, n, "expected an EXPERT chip (chip " + std::to_string(n) + " is " + out.SkuOf(n).name + ")");
-        else
-          reps.push_back(n);
-      }
-    }
-    if (p.empty()) {
-      try {
-        router::ValidatePlacement(pl, expert_nodes);
-      } catch (const ConfigError& e) {
-        p.AddRaw(std::string("placement: ") + e.what());
-      }
-    }
-    out.placement = std::move(pl);
-  }
-  // Weight capacity: the gate, up and down matrices of each expert slot in the model's format
-  // (MXFP4 counts its shared exponents: 4.25 bits per weight).
-  const auto bits_per_expert = static_cast<uint64_t>(
-      std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(m.format)));
-  for (NodeId n : expert_nodes) {
-    const uint64_t cap = out.SkuOf(n).weight_capacity_bits;
-    const uint64_t held = out.placement.SlotsOn(n).size() * bits_per_expert;
-    if (cap > 0 && held > cap)
-      p.AddRaw("chip " + std::to_string(n) + " (sku " + out.SkuOf(n).name + "): placement puts " +
-               std::to_string(out.placement.SlotsOn(n).size()) + " experts = " +
-               std::to_string(held) + " weight bits on it; expected <= weight_capacity_bits (" +
-               std::to_string(cap) + ")");
-  }
-}
-
-void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
-  const auto& w = c.workload();
-  if (w.num_tokens() < 1) p.Add("workload.num_tokens", w.num_tokens(), "expected >= 1");
-  out.workload.num_tokens = w.num_tokens();
-  out.workload.concurrency = w.concurrency() ? w.concurrency() : 1;
-  out.workload.input_seed = w.input_seed();
-  const auto& s = c.simulation();
-  switch (s.fidelity()) {
-    case pb::FIDELITY_UNSPECIFIED:
-    case pb::RTL: out.fidelity = Fidelity::kRtl; break;
-    case pb::SAMPLED: out.fidelity = Fidelity::kSampled; break;
-    case pb::ANALYTIC: out.fidelity = Fidelity::kAnalytic; break;
-    default: p.Add("simulation.fidelity", s.fidelity(), "expected RTL, SAMPLED or ANALYTIC");
-  }
-  out.sample_every = s.sample_every() ? s.sample_every() : 16;
-  out.quant_error_samples = s.quant_error_samples() ? s.quant_error_samples() : 64;
-  out.build_cache = s.build_cache();
-  out.transport = s.transport().empty() ? "mpi" : s.transport();
-  if (out.transport != "mpi" && out.transport != "ucx")
-    p.Add("simulation.transport", "\"" + out.transport + "\"", "expected \"mpi\" or \"ucx\"");
-  out.report.csv = c.report().csv();
-  out.report.html = c.report().html();
-  out.report.trace = c.report().trace();
-  out.report.trace_max_tokens = c.report().trace_max_tokens() ? c.report().trace_max_tokens() : 64;
-  out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin
-                                                               : RankMapping::kBlock;
-  out.golden_check = !s.skip_golden_check();
-  out.progress_seconds = s.progress_seconds() ? s.progress_seconds() : 5;
-  // RTL and SAMPLED use a linked-in Verilated build when one matches, otherwise they build
-  // the engine on demand (runtime/rtl_engines.h).
-}
-
-RunOptions Convert(const pb::Config& c, const std::string& name) {
+RunOptions Convert(const pb::Config& in, const std::string& name) {
   Problems p(name);
   RunOptions out;
   out.config_path = name;
+  pb::Config c = in;
+  // A Hugging Face config.json fills the model fields the config leaves at 0.
+  if (!c.model().hf_config().empty()) {
+    try {
+      ApplyHfConfig(config_detail::RelativeToConfig(name, c.model().hf_config()), *c.mutable_model());
+    } catch (const ConfigError& e) {
+      p.AddRaw(std::string("model.hf_config: ") + e.what());
+    }
+  }
   if (!c.has_model()) p.Add("model", "(missing)", "expected a model section");
   if (!c.has_workload()) p.Add("workload", "(missing)", "expected a workload section");
   ConvertModel(c.model(), p, out.model);
   ConvertSkus(c, p, out);
   ConvertChips(c, p, out);
   ConvertFabric(c, p, out);
-  if (p.empty()) ConvertPlacement(c, p, out);
-  ConvertRest(c, p, out);
+  config_detail::ConvertRest(c, p, out);
+  if (p.empty()) config_detail::ConvertPlacement(c, p, out);
   p.ThrowIfAny();
   google::protobuf::TextFormat::Printer printer;
   printer.PrintToString(c, &out.config_echo);

@@ -48,15 +48,16 @@ ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOp
       engine_config_(engine_config),
       pipeline_(pipeline),
       free_result_buffers_(sku.egress_buffer_results),
-      unlimited_results_(sku.egress_buffer_results == 0) {
+      unlimited_results_(sku.egress_buffer_results == 0),
+      timing_only_(options.timing_only) {
   for (auto& spec : slots) {
     Slot s;
     s.layer = spec.layer;
     s.expert = spec.expert;
     s.weights = std::move(spec.weights);
-    s.engine = fidelity_ == Fidelity::kRtl
-                   ? MakeRtl(s)
-                   : chips::MakeModelExpertEngine(s.weights, engine_config_, pipeline_);
+    s.engine = options.timing_only          ? chips::MakeTimingExpertEngine(engine_config_, pipeline_)
+               : fidelity_ == Fidelity::kRtl ? MakeRtl(s)
+                                             : chips::MakeModelExpertEngine(s.weights, engine_config_, pipeline_);
     slot_of_[{s.layer, s.expert}] = static_cast<uint32_t>(slots_.size());
     slots_.push_back(std::move(s));
   }
@@ -98,7 +99,7 @@ void ExpertChipModel::OnDeliver(Event& e, ChipActions& act) {
   auto it = slot_of_.find({e.layer, e.expert});
   MOEFAB_CHECK(it != slot_of_.end(), "node " << node_ << " holds no slot for layer " << e.layer
                                              << " expert " << e.expert);
-  MOEFAB_CHECK(!e.payload.empty(), "empty expert job");
+  MOEFAB_CHECK(!e.payload.empty() || timing_only_, "empty expert job");
   Job job;
   job.id = next_job_id_++;
   job.slot = it->second;
@@ -107,9 +108,11 @@ void ExpertChipModel::OnDeliver(Event& e, ChipActions& act) {
   job.expert = e.expert;
   job.home = e.src;
   job.delivered_ps = act.now();
-  job.e = static_cast<uint8_t>(e.payload.back());
-  job.x.assign(e.payload.begin(), e.payload.end() - 1);
-  MOEFAB_CHECK(job.x.size() == engine_config_.shape.d_model,
+  if (!timing_only_) {
+    job.e = static_cast<uint8_t>(e.payload.back());
+    job.x.assign(e.payload.begin(), e.payload.end() - 1);
+  }
+  MOEFAB_CHECK(timing_only_ || job.x.size() == engine_config_.shape.d_model,
                "expert job of " << job.x.size() << " bytes for d_model " << engine_config_.shape.d_model);
   if (sku_.ingress_queue_jobs == 0 || ingress_.size() < sku_.ingress_queue_jobs) {
     job.queued_ps = act.now();
@@ -243,7 +246,7 @@ void ExpertChipModel::TryEgress(ChipActions& act) {
   if (egress_busy_ || egress_queue_.empty()) return;
   const Tick now = act.now();
   const auto& [id, y] = egress_queue_.front();
-  const uint64_t bytes = y.size() * 2;
+  const uint64_t bytes = uint64_t{2} * engine_config_.shape.d_model;  // int16 per element
   const Tick start = std::max(now, egress_free_ps_);
   egress_free_ps_ = start + fabric::SerializationPs(bytes, sku_.egress_bandwidth_mbytes_per_s);
   egress_busy_ = true;
@@ -269,7 +272,8 @@ void ExpertChipModel::OnEgressDone(Event& e, ChipActions& act) {
   result.token = job.token;
   result.layer = job.layer;
   result.expert = job.expert;
-  result.payload = PackResult(egress_queue_.front().second);
+  result.payload = PackResult(egress_queue_.front().second);  // empty when timing-only
+  result.bytes = uint64_t{2} * engine_config_.shape.d_model;
   egress_queue_.pop_front();
   leaving_.erase(it);
   egress_busy_ = false;

@@ -12,8 +12,10 @@
 
 namespace moefab {
 
-/// Final hidden state of `token` after all MoE layers.
-std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token);
+/// Final hidden state of `token` after all MoE layers; `dropped` = the run's capacity
+/// overflow decisions for this token (layer * num_experts + expert).
+std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token,
+                                   std::span<const uint32_t> dropped = {});
 
 /// This rank's part of the golden check: how many of `tokens` were checked and differ.
 struct GoldenTally {

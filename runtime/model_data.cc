@@ -1,5 +1,7 @@
 #include "runtime/model_data.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "chips/numerics/golden_expert.h"
@@ -17,7 +19,7 @@ constexpr uint64_t kInputStream = 3;
 }  // namespace
 
 ModelData::ModelData(const RunOptions& options)
-    : model_(options.model), input_seed_(options.workload.input_seed) {
+    : model_(options.model), input_seed_(options.workload.input_seed), table_(options.routing.table) {
   if (!model_.safetensors.empty())
     file_ = std::make_unique<chips::SafetensorsFile>(chips::SafetensorsFile::Open(model_.safetensors));
 }
@@ -109,22 +111,31 @@ router::Routing ModelData::Route(uint32_t layer, std::span<const int8_t> x, uint
   return router::Route(router::RealLogits(Gate(layer), x, exponent), model_.router);
 }
 
-ModelData::DispatchPlan ModelData::Plan(uint32_t layer, std::span<const int16_t> h) {
+ModelData::DispatchPlan ModelData::Plan(uint32_t token, uint32_t layer, std::span<const int16_t> h) {
   DispatchPlan plan;
   std::vector<int8_t> x(h.size());
-  const uint8_t e = chips::DispatchExponent(h);
-  chips::QuantizeForDispatch(h, e, x);
-  const router::Routing routing = Route(layer, x, e);
+  const uint8_t e = h.empty() ? 0 : chips::DispatchExponent(h);
+  if (!h.empty()) chips::QuantizeForDispatch(h, e, x);
+  router::Routing routing;
+  if (table_) {
+    routing.selection = table_->At(token, layer);
+    routing.weight_on_input = model_.router.rule == router::Rule::kTop1SigmoidInput;
+  } else {
+    MOEFAB_CHECK(!h.empty(), "gate routing needs the hidden state (token " << token << ")");
+    routing = Route(layer, x, e);
+  }
   plan.combine = routing.selection;
   for (size_t i = 0; i < routing.selection.experts.size(); ++i) {
     DispatchPlan::Job job{routing.selection.experts[i], x, e};
     if (routing.weight_on_input) {
       // Llama 4: the gate weight scales the expert's input; its output is combined with 1.0.
-      std::vector<int16_t> scaled(h.size());
-      for (size_t j = 0; j < h.size(); ++j)
-        scaled[j] = SatInt16(RoundShift(int64_t{h[j]} * routing.selection.weights_q15[i], 15));
-      job.exponent = chips::DispatchExponent(scaled);
-      chips::QuantizeForDispatch(scaled, job.exponent, job.x);
+      if (!h.empty()) {
+        std::vector<int16_t> scaled(h.size());
+        for (size_t j = 0; j < h.size(); ++j)
+          scaled[j] = SatInt16(RoundShift(int64_t{h[j]} * routing.selection.weights_q15[i], 15));
+        job.exponent = chips::DispatchExponent(scaled);
+        chips::QuantizeForDispatch(scaled, job.exponent, job.x);
+      }
       plan.combine.weights_q15[i] = router::kQ15One;
     }
     plan.jobs.push_back(std::move(job));
@@ -136,6 +147,39 @@ ModelData::DispatchPlan ModelData::Plan(uint32_t layer, std::span<const int16_t>
     plan.combine.weights_q15.push_back(router::kQ15One);
   }
   return plan;
+}
+
+void ModelData::Drop(DispatchPlan& plan, std::span<const uint32_t> dropped, uint32_t num_routed) {
+  if (dropped.empty()) return;
+  uint64_t total = 0, kept = 0;
+  for (size_t i = 0; i < plan.combine.experts.size(); ++i) {
+    if (plan.combine.experts[i] >= num_routed) continue;
+    total += plan.combine.weights_q15[i];
+    if (!std::binary_search(dropped.begin(), dropped.end(), plan.combine.experts[i]))
+      kept += plan.combine.weights_q15[i];
+  }
+  DispatchPlan out;
+  uint64_t given = 0;
+  size_t last_routed = SIZE_MAX;
+  for (size_t i = 0; i < plan.combine.experts.size(); ++i) {
+    const uint32_t ex = plan.combine.experts[i];
+    const bool routed = ex < num_routed;
+    if (routed && std::binary_search(dropped.begin(), dropped.end(), ex)) continue;
+    uint32_t w = plan.combine.weights_q15[i];
+    if (routed) {
+      w = kept == 0 ? 0 : static_cast<uint32_t>((uint64_t{w} * total + kept / 2) / kept);
+      given += w;
+      last_routed = out.combine.experts.size();
+    }
+    out.jobs.push_back(std::move(plan.jobs[i]));
+    out.combine.experts.push_back(ex);
+    out.combine.weights_q15.push_back(w);
+  }
+  // Rounding: the last kept routed expert takes the remainder so the sum is unchanged.
+  if (last_routed != SIZE_MAX)
+    out.combine.weights_q15[last_routed] =
+        static_cast<uint32_t>(out.combine.weights_q15[last_routed] + total - given);
+  plan = std::move(out);
 }
 
 }  // namespace moefab

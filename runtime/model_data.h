@@ -13,6 +13,7 @@
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/safetensors.h"
 #include "router/gate.h"
+#include "router/routing_trace.h"
 #include "router/topk.h"
 #include "runtime/options.h"
 
@@ -42,7 +43,14 @@ class ModelData {
     std::vector<Job> jobs;       // ascending expert id
     router::Selection combine;   // the same experts with their combine weights (Q1.15)
   };
-  DispatchPlan Plan(uint32_t layer, std::span<const int16_t> h);
+  /// With a routing table (SYNTHETIC / TRACE source) the experts and weights of (token, layer)
+  /// come from it; otherwise from the gate on h. Timing-only runs pass an empty h: the jobs
+  /// then carry no activation bytes.
+  DispatchPlan Plan(uint32_t token, uint32_t layer, std::span<const int16_t> h);
+  /// Capacity overflow (DROP): removes the routed experts in `dropped` (ascending) from the
+  /// plan and renormalises the remaining routed weights to their former sum (Q1.15, rounded,
+  /// the last one takes the remainder). Shared experts are never dropped.
+  static void Drop(DispatchPlan& plan, std::span<const uint32_t> dropped, uint32_t num_routed);
   /// The router's choice alone (experts ascending, routed weights), without shared experts.
   router::Routing Route(uint32_t layer, std::span<const int8_t> x, uint8_t exponent);
   [[nodiscard]] const ModelOptions& model() const { return model_; }
@@ -51,6 +59,7 @@ class ModelData {
   ModelOptions model_;   // copy of the model options
   std::unique_ptr<chips::SafetensorsFile> file_;  // weight file, if the model names one
   uint64_t input_seed_;  // workload input seed
+  std::shared_ptr<const router::RoutingTrace> table_;  // SYNTHETIC / TRACE routing, or null
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::PreparedExpert>> golden_;

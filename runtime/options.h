@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "fabric/link.h"
 #include "router/rules.h"
 #include "router/placement.h"
+#include "router/replica_choice.h"
+#include "router/routing_trace.h"
 #include "runtime/core/types.h"
 #include "runtime/fabric_options.h"
 
@@ -35,6 +38,12 @@ struct ModelOptions {
   std::string tensor_prefix;   // prepended to tensor names
   router::RouterParams router; // rule, k, groups, scaling (selection bias: none for synthetic)
   uint32_t num_shared_experts = 0;  // always selected, weight 1; expert ids E .. E+S-1
+  uint32_t num_dense_layers = 0;    // dense-FFN layers (run on the attention chips; timing only)
+  uint32_t dense_ffn_width = 0;     // their FFN width (elements)
+  uint32_t num_heads = 0;           // attention query heads (attention timing model)
+  uint32_t num_kv_heads = 0;        // key/value heads
+  uint32_t head_dim = 0;            // elements per head
+  uint64_t kv_bytes_per_token_layer = 0;  // KV cache bytes per context token per layer
   [[nodiscard]] uint32_t experts_per_layer() const { return num_experts + num_shared_experts; }
 };
 
@@ -53,12 +62,45 @@ struct SkuOptions {
   uint32_t egress_buffer_results = 8;    // expert: 0 = unlimited
   uint64_t egress_bandwidth_mbytes_per_s = 100000;  // expert: result egress port
   double transistors_per_mm2 = 1.4e8;    // area model density
+  double compute_tflops = 0;             // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
+  double memory_gbytes_per_s = 0;        // attention: KV-cache memory bandwidth (GB/s)
+  double static_power_w = 0;             // static power of one chip (W)
 };
+
+enum class Arrival { kClosedLoop, kPoisson };
+enum class Overflow { kDrop };
+enum class RoutingSource { kGate, kSynthetic, kTrace };
 
 struct WorkloadOptions {
   uint32_t num_tokens = 0;     // decode tokens, each through all layers
   uint32_t concurrency = 1;    // closed loop: tokens in flight at once (whole cluster)
-  uint64_t input_seed = 0;     // seed of the input hidden states
+  uint64_t input_seed = 0;     // seed of the input hidden states (and of Poisson arrivals)
+  Arrival arrival = Arrival::kClosedLoop;
+  double rate_tokens_per_s = 0;      // Poisson: mean arrival rate (tokens per simulated second)
+  uint32_t context_length = 4096;    // context tokens per decode step (attention timing)
+  uint32_t context_length_spread = 0;  // per token uniformly in [length - spread, length + spread]
+  double capacity_factor = 0;        // jobs per expert per layer per window <= ceil(f * W * k / E); 0 = off
+  Overflow overflow = Overflow::kDrop;
+  uint32_t capacity_window_tokens = 0;  // W: consecutive tokens of one home chip per window
+};
+
+struct RoutingOptions {
+  RoutingSource source = RoutingSource::kGate;
+  std::string trace;           // TRACE: file read
+  std::string write_trace;     // any source: write the routing used here ("" = no)
+  router::SyntheticRoutingParams synthetic;  // SYNTHETIC: generator parameters
+  /// SYNTHETIC / TRACE: the routing of every (token, layer), generated or read once by the
+  /// loader (identical on every rank).
+  std::shared_ptr<const router::RoutingTrace> table;
+};
+
+/// Energy model parameters (pJ); defaults are assumptions stated in configs/moefab.proto.
+struct EnergyOptions {
+  double mac_pj_int4 = 0.05;
+  double mac_pj_int3 = 0.04;
+  double mac_pj_mxfp4 = 0.06;
+  double link_pj_per_bit_hop = 1.0;
+  double attention_pj_per_flop = 0.3;
 };
 
 struct ReportOptions {
@@ -79,7 +121,14 @@ struct RunOptions {
   fabric::LinkParams link;              // per-hop timing summary (router, wire, bandwidth)
   uint32_t header_bytes = 0;            // per packet
   router::Placement placement;          // (layer, expert) -> replica nodes
+  router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
+  std::string placement_strategy = "ROUND_ROBIN";  // as configured (reports)
+  std::vector<double> expected_load;    // per (layer, expert) flat: routing statistics used by placement
   WorkloadOptions workload;
+  RoutingOptions routing;
+  EnergyOptions energy;
+  bool timing_only = false;             // no weights and no hidden states: ANALYTIC with a
+                                        // SYNTHETIC or TRACE routing source and no weight file
   Fidelity fidelity = Fidelity::kRtl;
   RankMapping rank_mapping = RankMapping::kBlock;
   bool golden_check = true;             // compare every token with the golden model

@@ -22,6 +22,8 @@ Bytes SerializeReport(const RankReport& r) {
     w.Put(t.end_ps);
     w.Put(t.breakdown);
     w.PutVector(t.final_h);
+    w.PutVector(t.dropped);
+    w.PutVector(t.routed);
   }
   w.Put<uint64_t>(r.links.size());
   for (const auto& l : r.links) w.Put(l);
@@ -33,6 +35,8 @@ Bytes SerializeReport(const RankReport& r) {
   w.Put(r.rtl_cycles_simulated);
   w.PutVector(r.job_spans);
   w.Put(r.fabric);
+  w.Put(r.attention_flops);
+  w.Put(r.jobs_dropped);
   w.PutVector(r.reconfigs);
   return out;
 }
@@ -48,6 +52,8 @@ RankReport DeserializeReport(const Bytes& b) {
     t.end_ps = in.Get<Tick>();
     t.breakdown = in.Get<TokenBreakdown>();
     t.final_h = in.GetVector<int16_t>();
+    t.dropped = in.GetVector<uint32_t>();
+    t.routed = in.GetVector<uint32_t>();
   }
   r.links.resize(in.Get<uint64_t>());
   for (auto& l : r.links) l = in.Get<LinkRecord>();
@@ -59,6 +65,8 @@ RankReport DeserializeReport(const Bytes& b) {
   r.rtl_cycles_simulated = in.Get<uint64_t>();
   r.job_spans = in.GetVector<JobSpan>();
   r.fabric = in.Get<FabricTotals>();
+  r.attention_flops = in.Get<uint64_t>();
+  r.jobs_dropped = in.Get<uint64_t>();
   r.reconfigs = in.GetVector<ReconfigRecord>();
   MOEFAB_CHECK(in.done(), "trailing bytes in a rank report");
   return r;
@@ -77,6 +85,8 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     m.rtl_cycles_simulated += p.rtl_cycles_simulated;
     m.job_spans.insert(m.job_spans.end(), p.job_spans.begin(), p.job_spans.end());
     m.fabric += p.fabric;
+    m.attention_flops += p.attention_flops;
+    m.jobs_dropped += p.jobs_dropped;
     if (m.reconfigs.size() < p.reconfigs.size()) m.reconfigs.resize(p.reconfigs.size());
     for (size_t i = 0; i < p.reconfigs.size(); ++i) {
       ReconfigRecord& a = m.reconfigs[i];

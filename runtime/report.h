@@ -35,7 +35,9 @@ struct TokenRecord {
   Tick start_ps = 0;           // entered its home chip
   Tick end_ps = 0;             // left the last layer
   TokenBreakdown breakdown;
-  std::vector<int16_t> final_h; // final hidden state (int16, residual scale)
+  std::vector<int16_t> final_h; // final hidden state (int16, residual scale); empty timing-only
+  std::vector<uint32_t> dropped;  // capacity overflow: layer * num_experts + expert, ascending
+  std::vector<uint32_t> routed;   // routing.write_trace: per layer k experts then k Q1.15 weights
 };
 
 struct LinkRecord {
@@ -140,6 +142,8 @@ struct RankReport {
   uint64_t rtl_cycles_simulated = 0;  // cycles evaluated in Verilator, incl. weight loading
   std::vector<JobSpan> job_spans;     // traced tokens only (report.trace)
   FabricTotals fabric;                // the network's totals
+  uint64_t attention_flops = 0;       // attention + dense-layer FLOPs on the attention chips
+  uint64_t jobs_dropped = 0;          // routed jobs dropped by the capacity limit
   std::vector<ReconfigRecord> reconfigs;  // OCS rewirings, in order
 };
 

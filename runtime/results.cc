@@ -1,5 +1,7 @@
 #include "runtime/results.h"
 
+#include "runtime/energy.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -69,6 +71,8 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("expert_width", o.model.expert_width)
       .Field("num_experts", o.model.num_experts)
       .Field("top_k", o.model.top_k)
+      .Field("num_shared_experts", o.model.num_shared_experts)
+      .Field("num_dense_layers", o.model.num_dense_layers)
       .EndObject();
   j.Field("fidelity", FidelityName(o.fidelity));
   j.Field("weight_format", chips::WeightFormatName(o.model.format));
@@ -181,9 +185,47 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
         .Field("max_abs_error", quant.max_abs)
         .Field("rms_error", quant.rms);
   } else {
-    j.Field("note", "no float reference for these weights");
+    j.Field("note", o.timing_only ? "timing-only run: no weights"
+                                  : "no float reference for these weights");
   }
   j.EndObject();
+  const auto& w = o.workload;
+  j.Key("workload").BeginObject()
+      .Field("arrival", w.arrival == Arrival::kPoisson ? "poisson" : "closed_loop")
+      .Field("concurrency", w.concurrency)
+      .Field("rate_tokens_per_s", w.rate_tokens_per_s)
+      .Field("context_length", w.context_length)
+      .Field("context_length_spread", w.context_length_spread)
+      .Field("capacity_factor", w.capacity_factor)
+      .Field("capacity_window_tokens", w.capacity_window_tokens)
+      .Field("overflow", "drop")
+      .Field("jobs_dropped", m.jobs_dropped)
+      .EndObject();
+  const char* sources[] = {"gate", "synthetic", "trace"};
+  const char* policies[] = {"nearest", "least_loaded", "round_robin"};
+  j.Key("routing").BeginObject()
+      .Field("source", sources[static_cast<int>(o.routing.source)])
+      .Field("timing_only", o.timing_only)
+      .Field("placement_strategy", o.placement_strategy)
+      .Field("replica_policy", policies[static_cast<int>(o.replica_policy)])
+      .EndObject();
+  const EnergyReport en = ComputeEnergy(o, m, s.makespan_ps);
+  j.Key("energy").BeginObject()
+      .Field("joules_per_token", en.per_token_j)
+      .Field("total_j", en.total_j)
+      .Field("expert_mac_j", en.mac_j)
+      .Field("link_j", en.link_j)
+      .Field("attention_j", en.attention_j)
+      .Field("static_j", en.static_j)
+      .Field("expert_macs", en.macs)
+      .Field("link_bit_hops", en.link_bit_hops)
+      .Field("attention_flops", en.attention_flops)
+      .Field("mac_pj", o.model.format == chips::WeightFormat::kInt3    ? o.energy.mac_pj_int3
+                       : o.model.format == chips::WeightFormat::kMxfp4 ? o.energy.mac_pj_mxfp4
+                                                                       : o.energy.mac_pj_int4)
+      .Field("link_pj_per_bit_hop", o.energy.link_pj_per_bit_hop)
+      .Field("attention_pj_per_flop", o.energy.attention_pj_per_flop)
+      .EndObject();
   j.Key("simulation").BeginObject()
       .Field("events", m.events)
       .Field("rtl_cycles_simulated", m.rtl_cycles_simulated)
@@ -200,6 +242,7 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("windows", host.windows)
       .Field("events_sent_cross_rank", host.events_sent)
       .Field("lookahead_ns", Ns(host.lookahead_ps))
+      .Field("peak_rss_mbytes", host.peak_rss_mbytes)
       .EndObject();
   j.EndObject();
   return j.str();

@@ -34,6 +34,7 @@ struct HostInfo {
   uint64_t events_sent = 0;      // events that crossed ranks
   Tick lookahead_ps = 0;         // window length; 0 = unbounded
   std::string transport = "mpi";
+  double peak_rss_mbytes = 0;    // largest resident set of any rank (MB)
 };
 
 struct LatencySummary {

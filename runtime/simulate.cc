@@ -1,5 +1,7 @@
 #include "runtime/simulate.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 
 #include "chips/numerics/float_reference.h"
@@ -38,6 +40,8 @@ QuantErrorSummary MeasureQuantisation(const RunOptions& options) {
   QuantErrorSummary q;
   ModelData data(options);
   q.samples_per_expert = options.quant_error_samples;
+  // Timing-only runs have no weights (the format's cost is measured on weighted runs).
+  if (options.timing_only) return q;
   const uint32_t experts = std::min<uint32_t>(options.model.num_experts, 4);
   double cos_sum = 0, rms_sum = 0;
   q.cosine_min = 1;
@@ -56,6 +60,26 @@ QuantErrorSummary MeasureQuantisation(const RunOptions& options) {
     q.rms = rms_sum / q.experts;
   }
   return q;
+}
+
+// routing.write_trace: the routing every token used (before capacity drops), as a trace file
+// that a TRACE run can read.
+void WriteRoutingUsed(const RunOptions& o, const RankReport& merged) {
+  router::RoutingTrace trace;
+  const auto& m = o.model;
+  trace.num_tokens = static_cast<uint32_t>(merged.tokens.size());
+  trace.num_layers = m.num_layers;
+  trace.num_experts = m.num_experts;
+  trace.top_k = m.top_k;
+  for (const auto& t : merged.tokens) {
+    MOEFAB_CHECK(t.routed.size() == 2ull * m.num_layers * m.top_k, "token " << t.id << " routing not recorded");
+    for (uint32_t l = 0; l < m.num_layers; ++l) {
+      const uint32_t* r = t.routed.data() + 2ull * l * m.top_k;
+      trace.experts.insert(trace.experts.end(), r, r + m.top_k);
+      trace.weights_q15.insert(trace.weights_q15.end(), r + m.top_k, r + 2 * m.top_k);
+    }
+  }
+  router::WriteRoutingTrace(o.routing.write_trace, trace);
 }
 
 }  // namespace
@@ -103,6 +127,9 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   out.golden = CheckTokens(options, mine, transport);
 
   const uint64_t sent = transport.AllreduceSum(stats.events_sent);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const Tick max_rss_kb = transport.AllreduceMax(static_cast<Tick>(usage.ru_maxrss));
   const Tick max_sim_wall_ns = transport.AllreduceMax(sim_wall_ns);
   auto parts = transport.GatherToRoot(SerializeReport(mine));
   if (rank == 0) {
@@ -118,6 +145,8 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
     out.host.windows = stats.windows;
     out.host.events_sent = sent;
     out.host.lookahead_ps = lookahead == kTickMax ? 0 : lookahead;
+    out.host.peak_rss_mbytes = static_cast<double>(max_rss_kb) / 1024.0;
+    if (!options.routing.write_trace.empty()) WriteRoutingUsed(options, out.merged);
   }
   return out;
 }
