@@ -8,7 +8,8 @@
 // the nearest replica on the torus (fabric::Torus::HopCount over fabric.torus.dims), and
 // expected hop-bytes per job, a job being its dispatch (d_model int8 activations + 1 exponent
 // byte) plus its result (d_model int16 values): 3 x d_model + 1 bytes, headers not counted.
-// Expert load is uniform: 1 per (layer, expert), shared experts included.
+// Expert load: the loader's expected load per (layer, expert) (RunOptions::expected_load, from
+// the routing statistics), or uniform 1 per pair when it has none.
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -30,7 +31,9 @@ int PlaceCommand(const CommandArgs& args) {
     (o.SkuOf(n).kind == ChipKind::kExpert ? experts : attention).push_back(n);
   const fabric::Torus torus = fabric::Torus::Make(o.torus_dims);
   const router::HopFn hops = [&torus](NodeId a, NodeId b) { return torus.HopCount(a, b); };
-  const router::ExpertLoad load(o.placement.replicas.size(), 1.0);
+  const bool measured = o.expected_load.size() == o.placement.replicas.size();
+  const router::ExpertLoad load =
+      measured ? router::ExpertLoad(o.expected_load) : router::ExpertLoad(o.placement.replicas.size(), 1.0);
   const uint64_t bytes_per_job = 3ull * o.model.d_model + 1;
   const router::PlacementMetrics m =
       router::MeasurePlacement(o.placement, load, experts, attention, hops, bytes_per_job);
@@ -48,7 +51,8 @@ int PlaceCommand(const CommandArgs& args) {
        << "expert chips used   " << m.chips_used << " of " << experts.size() << "\n"
        << "slots per chip      max " << m.max_slots << "\n"
        << "load per chip       max " << m.max_load << ", mean " << m.mean_load
-       << " (uniform load: 1 per (layer, expert))\n"
+       << (measured ? " (jobs per token summed over layers: the loader's expected load)\n"
+                    : " (uniform load: 1 per (layer, expert))\n")
        << "expected hops       " << m.expected_hops
        << " per routed job (attention chip -> nearest replica)\n"
        << "expected hop-bytes  " << m.expected_hop_bytes << " per routed job (" << bytes_per_job
