@@ -49,7 +49,8 @@ ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOp
       pipeline_(pipeline),
       free_result_buffers_(sku.egress_buffer_results),
       unlimited_results_(sku.egress_buffer_results == 0),
-      timing_only_(options.timing_only) {
+      timing_only_(options.timing_only),
+      fault_sampled_rtl_(options.fault_sampled_rtl) {
   for (auto& spec : slots) {
     Slot s;
     s.layer = spec.layer;
@@ -216,7 +217,17 @@ void ExpertChipModel::OnSlotDone(Event& e, ChipActions& act) {
   std::vector<int16_t> y = std::move(done[0].y);
   const uint64_t index = stats_.jobs;  // completion order: the every-Nth rule of SAMPLED
   if (fidelity_ == Fidelity::kSampled && sample_every_ > 0 && index % sample_every_ == 0) {
-    if (!slot.checker) slot.checker = MakeRtl(slot);
+    if (!slot.checker) {
+      if (fault_sampled_rtl_) {
+        // Fault injection (tests): the checker's silicon has row 0 of `down` negated.
+        auto bad = std::make_shared<chips::ExpertWeights>(*slot.weights);
+        for (uint32_t c = 0; c < bad->down.cols; ++c)
+          bad->down.q[c] = static_cast<int8_t>(bad->down.q[c] == 0 ? 1 : -bad->down.q[c]);
+        slot.checker = rtl_.Make(bad, engine_config_, "faulty checker");
+      } else {
+        slot.checker = MakeRtl(slot);
+      }
+    }
     const uint64_t start = slot.checker->now_cycle();
     slot.checker->Submit(job.id, job.x, job.e, start);
     std::vector<chips::CompletedJob> check;

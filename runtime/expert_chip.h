@@ -124,6 +124,7 @@ class ExpertChipModel {
   uint32_t free_result_buffers_;     // credits for admission (unlimited if the SKU says 0)
   bool unlimited_results_;           // egress_buffer_results == 0
   bool timing_only_ = false;         // jobs carry no bytes, results are empty
+  bool fault_sampled_rtl_ = false;   // tests: SAMPLED checkers hold wrong weights
   Tick egress_free_ps_ = 0;          // the egress port is busy until this tick
   bool egress_busy_ = false;         // a kEgressDone is pending
   uint64_t next_job_id_ = 0;         // chip-local job numbering

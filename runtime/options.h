@@ -138,6 +138,8 @@ struct RunOptions {
   std::string build_cache;              // on-demand Verilator builds ("" = default)
   ReportOptions report;                 // extra outputs
   std::string transport = "mpi";        // cross-rank exchange: "mpi" or "ucx"
+  bool fault_sampled_rtl = false;       // tests only: SAMPLED checkers get one wrong row of
+                                        // weights (a silicon defect the check must catch)
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }

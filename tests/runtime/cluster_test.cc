@@ -89,6 +89,19 @@ TEST(ClusterTest, RtlSampledAndAnalyticGiveIdenticalResults) {
   }
 }
 
+// SAMPLED must catch a defect: checkers whose silicon differs from the golden datapath (one
+// row of weights negated) report mismatches on the sampled jobs; the run itself stays golden.
+TEST(ClusterTest, SampledCatchesAFaultyChip) {
+  RunOptions o = Tiny();
+  o.fidelity = Fidelity::kSampled;
+  o.sample_every = 4;
+  o.fault_sampled_rtl = true;
+  const auto out = RunOnce(o);
+  EXPECT_TRUE(out.golden.match);
+  EXPECT_GT(out.merged.job_totals.sampled_checks, 0u);
+  EXPECT_EQ(out.merged.job_totals.sampled_mismatches, out.merged.job_totals.sampled_checks);
+}
+
 TEST(ClusterTest, RepeatsBitForBit) {
   const RunOptions o = Tiny();
   EXPECT_EQ(SimulatedJson(o, RunOnce(o)), SimulatedJson(o, RunOnce(o)));
