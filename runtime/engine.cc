@@ -32,16 +32,18 @@ void Engine::Schedule(Event e) {
   MOEFAB_CHECK(e.tick >= window_end_, "cross-rank event at tick " << e.tick << " for node " << e.node
                                           << " falls inside the window ending at " << window_end_
                                           << " (lookahead " << lookahead_ps_ << " ps too large)");
+  outbox_min_ = std::min(outbox_min_, e.tick);
   SerializeEvent(e, outbox_[dest]);
   ++stats_.events_sent;
 }
 
 EngineStats Engine::Run(EventHandler& handler, const std::function<void(Tick)>& progress) {
   const auto wall_start = std::chrono::steady_clock::now();
-  while (true) {
-    const Tick local_next = queue_.empty() ? kTickMax : queue_.top().tick;
-    const Tick start = transport_.AllreduceMin(local_next);
-    if (start == kTickMax) break;
+  const bool parallel = transport_.size() > 1;
+  // The first window's start needs one agreement; after that every exchange carries each
+  // rank's next event time (including the events it sends), so one collective per window.
+  Tick start = transport_.AllreduceMin(queue_.empty() ? kTickMax : queue_.top().tick);
+  while (start != kTickMax) {
     window_end_ = (lookahead_ps_ == kTickMax || start > kTickMax - lookahead_ps_)
                       ? kTickMax
                       : start + lookahead_ps_;
@@ -56,19 +58,25 @@ EngineStats Engine::Run(EventHandler& handler, const std::function<void(Tick)>& 
       handler.Handle(e, *this);
       ++stats_.events;
     }
-    if (transport_.size() > 1) {
-      auto incoming = transport_.Exchange(outbox_);
-      for (auto& b : outbox_) b.clear();
-      for (const auto& buf : incoming) {
-        size_t offset = 0;
-        while (offset < buf.size()) {
-          Event e = DeserializeEvent(buf, offset);
-          MOEFAB_CHECK(Owns(e.node), "received an event for node " << e.node << " not owned here");
-          queue_.push(std::move(e));
-        }
+    if (progress) progress(start);
+    Tick local_next = queue_.empty() ? kTickMax : queue_.top().tick;
+    if (!parallel) {
+      start = local_next;
+      continue;
+    }
+    local_next = std::min(local_next, outbox_min_);
+    auto incoming = transport_.ExchangeAndMin(outbox_, local_next, start);
+    for (auto& b : outbox_) b.clear();
+    outbox_min_ = kTickMax;
+    for (const auto& buf : incoming) {
+      size_t offset = 0;
+      while (offset < buf.size()) {
+        Event e = DeserializeEvent(buf, offset);
+        MOEFAB_CHECK(Owns(e.node), "received an event for node " << e.node << " not owned here");
+        MOEFAB_CHECK(e.tick >= start, "received an event at " << e.tick << " before the next window " << start);
+        queue_.push(std::move(e));
       }
     }
-    if (progress) progress(start);
   }
   stats_.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -2,8 +2,9 @@
 //
 // Each rank owns a set of torus nodes and holds the events of those nodes in one priority
 // queue ordered by the event key (see event.h). Loop: agree on the global next event time T
-// (allreduce min); every rank runs its events with tick in [T, T + lookahead); the events
-// that crossed to other ranks are exchanged; repeat until no rank has an event. The lookahead
+// (one allreduce at the start, then carried by each exchange); every rank runs its events with
+// tick in [T, T + lookahead); the events that crossed to other ranks are exchanged together
+// with every rank's next event time; repeat until no rank has an event. The lookahead
 // is the smallest delay with which an event on one rank can cause an event on another (router
 // delay + wire latency of the cross-rank links), so no event can arrive in a rank's past.
 // Idle spans are skipped, not stepped. With one rank (or no cross-rank link) the lookahead is
@@ -68,6 +69,7 @@ class Engine {
   std::priority_queue<Event, std::vector<Event>, EventLater> queue_;  // this rank's events
   std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
   std::vector<Bytes> outbox_;       // per destination rank: serialised events of this window
+  Tick outbox_min_ = kTickMax;      // earliest event in the outboxes
   Tick now_ = 0;                    // tick of the event being handled
   Tick window_end_ = 0;             // events at or after this tick wait for the next window
   EngineStats stats_;

@@ -1,5 +1,6 @@
 #include "runtime/mpi_transport.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "runtime/core/error.h"
@@ -46,6 +47,43 @@ std::vector<Bytes> MpiTransport::Exchange(const std::vector<Bytes>& outgoing) {
   }
   Check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm_),
         "MPI_Alltoall");
+  return Alltoallv(outgoing, send_counts, recv_counts);
+}
+
+std::vector<Bytes> MpiTransport::ExchangeAndMin(const std::vector<Bytes>& outgoing, Tick local_min,
+                                                Tick& global_min) {
+  MOEFAB_CHECK(outgoing.size() == size_, "Exchange needs one buffer per rank");
+  // One MPI_Alltoall carries, to every rank: the bytes for it, this rank's minimum and this
+  // rank's total bytes; the MPI_Alltoallv runs only when some rank sends something (every
+  // rank sees every total, so all take the same branch).
+  uint64_t total = 0;
+  for (const auto& b : outgoing) total += b.size();
+  std::vector<unsigned long long> send(3 * size_), recv(3 * size_);
+  for (RankId r = 0; r < size_; ++r) {
+    MOEFAB_CHECK(outgoing[r].size() < (1ULL << 31), "exchange buffer too large");
+    send[3 * r] = outgoing[r].size();
+    send[3 * r + 1] = local_min;
+    send[3 * r + 2] = total;
+  }
+  Check(MPI_Alltoall(send.data(), 3, MPI_UNSIGNED_LONG_LONG, recv.data(), 3,
+                     MPI_UNSIGNED_LONG_LONG, comm_),
+        "MPI_Alltoall");
+  global_min = kTickMax;
+  uint64_t all = 0;
+  std::vector<int> send_counts(size_), recv_counts(size_);
+  for (RankId r = 0; r < size_; ++r) {
+    global_min = std::min<Tick>(global_min, recv[3 * r + 1]);
+    all += recv[3 * r + 2];
+    send_counts[r] = static_cast<int>(send[3 * r]);
+    recv_counts[r] = static_cast<int>(recv[3 * r]);
+  }
+  if (all == 0) return std::vector<Bytes>(size_);
+  return Alltoallv(outgoing, send_counts, recv_counts);
+}
+
+std::vector<Bytes> MpiTransport::Alltoallv(const std::vector<Bytes>& outgoing,
+                                           const std::vector<int>& send_counts,
+                                           const std::vector<int>& recv_counts) {
   const auto send_displs = Displacements(send_counts);
   const auto recv_displs = Displacements(recv_counts);
   Bytes send_buf;
