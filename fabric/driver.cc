@@ -14,7 +14,10 @@ bool TickAfter(const auto& x, const auto& y) { return x.tick > y.tick; }  // min
 }  // namespace
 
 SequentialDriver::SequentialDriver(Network& network)
-    : network_(network), lookahead_ps_(network.MinCrossNodeDelayPs()), next_seq_(network.num_nodes(), 0) {
+    : network_(network),
+      lookahead_ps_(network.MinCrossNodeDelayPs()),
+      num_nodes_(network.num_nodes()),
+      next_seq_(network.num_nodes(), 0) {
   MOEFAB_CHECK(network.num_nodes() < (1u << 24), "driver keys hold 2^24 nodes");
   node_bits_ = std::max(1u, static_cast<unsigned>(std::bit_width(network.num_nodes() - 1u)));
   hash_.assign(std::size_t{1} << (64 - hash_shift_), TickRef{0, kNone});
@@ -35,45 +38,18 @@ void SequentialDriver::FailSchedule(const NetEvent& e) const {
   std::abort();
 }
 
-void SequentialDriver::Schedule(NetEvent&& e) {
-  if (e.tick < now_ || e.origin >= next_seq_.size() || e.node >= next_seq_.size() ||
-      static_cast<unsigned>(e.kind) >= 16 || (e.node != e.origin && e.tick < now_ + lookahead_ps_)) [[unlikely]] {
-    FailSchedule(e);
-  }
-  e.seq = next_seq_[e.origin]++;
-  std::uint32_t slot;
-  if (!free_.empty()) [[likely]] {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    if (slab_size_ % kChunk == 0) chunks_.push_back(std::make_unique<NetEvent[]>(kChunk));
-    slot = slab_size_++;
-  }
-  const Tick tick = e.tick;
-  const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, slot};
-  NetEvent& to = Slot(slot);
-  if (e.data == nullptr && static_cast<unsigned>(e.kind) < static_cast<unsigned>(NetEventKind::kPacket)) {
-    // Credits and output wake-ups carry no packet: copy the fields their handlers read (the
-    // slot's packet header keeps an earlier event's values, unread for these kinds).
-    to.tick = e.tick;
-    to.kind = e.kind;
-    to.node = e.node;
-    to.origin = e.origin;
-    to.seq = e.seq;
-    to.port = e.port;
-    to.vc = e.vc;
-    to.value = e.value;
-    to.epoch = e.epoch;
-  } else {
-    to = std::move(e);
-  }
-  // Ticks never lie before cur_tick_ (it is <= now_), so this is the current or a future tick.
-  if (tick == cur_tick_) {
-    InsertCurrent(entry);
-  } else {
-    buckets_[BucketFor(tick)].push_back(entry);
-  }
-  if (++pending_ > peak_pending_) peak_pending_ = pending_;
+void SequentialDriver::FailPush(Tick tick, NetEventKind kind, NodeId node, NodeId origin) const {
+  NetEvent e;
+  e.tick = tick;
+  e.kind = kind;
+  e.node = node;
+  e.origin = origin;
+  FailSchedule(e);
+}
+
+std::uint32_t SequentialDriver::NewSlab() {
+  if (slab_size_ % kChunk == 0) chunks_.push_back(std::make_unique<NetEvent[]>(kChunk));
+  return slab_size_++;
 }
 
 void SequentialDriver::Deliver(DeliveredMessage m) {
@@ -89,15 +65,6 @@ void SequentialDriver::InsertCurrent(Entry e) {
   const auto at = std::upper_bound(cur_.begin() + static_cast<std::ptrdiff_t>(cur_pos_), cur_.end(), e.key,
                                    [](std::uint32_t k, const Entry& x) { return k < x.key; });
   cur_.insert(at, e);
-}
-
-inline std::uint32_t SequentialDriver::BucketFor(Tick tick) {
-  const std::size_t mask = hash_.size() - 1;
-  for (std::size_t i = HashIndex(tick);; i = (i + 1) & mask) {
-    const TickRef& h = hash_[i];
-    if (h.bucket == kNone) return OpenBucket(tick, i);
-    if (h.tick == tick) return h.bucket;
-  }
 }
 
 std::uint32_t SequentialDriver::OpenBucket(Tick tick, std::size_t hash_at) {

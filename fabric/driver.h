@@ -31,7 +31,7 @@ class SequentialDriver final : public NetContext {
   explicit SequentialDriver(Network& network);
 
   Tick Now() const override { return now_; }
-  void Schedule(NetEvent&& e) override;
+  inline void Schedule(NetEvent&& e) override;  // below: inlined into the router's handlers
   void Deliver(DeliveredMessage m) override;
 
   /// Called for every delivered message (at its delivery tick).
@@ -43,6 +43,16 @@ class SequentialDriver final : public NetContext {
   Tick RunToIdle();
   /// Injects at Now() (call RunUntil(t) first to inject at t).
   MessageId Inject(const MessageSpec& spec) { return network_.Inject(spec, *this); }
+
+  /// Fast paths for the router's handlers (Network's template instantiation for this driver):
+  /// the event is written into its slab slot in place, with the same checks and order key as
+  /// Schedule. Signal: a credit, credit sync or output wake-up (no packet). Packet: a kPacket
+  /// with its header and data.
+  inline void ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
+                             std::uint32_t vc, std::uint32_t value, std::uint32_t epoch);
+  inline void SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
+                             const PacketHeader& h, std::shared_ptr<const Payload>&& data,
+                             std::uint64_t data_offset);
 
   std::uint64_t events_handled() const { return events_; }
   std::size_t events_pending() const { return pending_; }
@@ -69,14 +79,19 @@ class SequentialDriver final : public NetContext {
   std::uint32_t OpenBucket(Tick tick, std::size_t hash_at);
   void HashErase(Tick tick);
   void HashGrow();
+  std::uint32_t NewSlab();               // a never used slab slot (adds a chunk when full)
   std::size_t HashIndex(Tick tick) const {
     return static_cast<std::size_t>((tick * 0x9E3779B97F4A7C15ull) >> hash_shift_);
   }
   NetEvent& Slot(std::uint32_t i) { return chunks_[i / kChunk][i % kChunk]; }
   [[noreturn]] void FailSchedule(const NetEvent& e) const;
+  [[noreturn]] void FailPush(Tick tick, NetEventKind kind, NodeId node, NodeId origin) const;
+  /// Checks, assigns seq, takes a slab slot and queues it; returns the slot to fill.
+  inline NetEvent& Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin);
 
   Network& network_;                           // borrowed
   Tick lookahead_ps_;                          // checked for every cross-node event
+  NodeId num_nodes_;                           // of the network
   Tick now_ = 0;                               // tick of the event being handled
   unsigned node_bits_ = 1;                     // bits of an origin node id in a key
   // The queue.
@@ -101,5 +116,106 @@ class SequentialDriver final : public NetContext {
   std::uint64_t events_ = 0;                   // handled
   std::size_t peak_pending_ = 0;               // most events queued at once
 };
+
+inline void SequentialDriver::Schedule(NetEvent&& e) {
+  if (e.tick < now_ || e.origin >= next_seq_.size() || e.node >= next_seq_.size() ||
+      static_cast<unsigned>(e.kind) >= 16 || (e.node != e.origin && e.tick < now_ + lookahead_ps_)) [[unlikely]] {
+    FailSchedule(e);
+  }
+  e.seq = next_seq_[e.origin]++;
+  std::uint32_t slot;
+  if (!free_.empty()) [[likely]] {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    if (slab_size_ % kChunk == 0) chunks_.push_back(std::make_unique<NetEvent[]>(kChunk));
+    slot = slab_size_++;
+  }
+  const Tick tick = e.tick;
+  const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, slot};
+  NetEvent& to = Slot(slot);
+  if (e.data == nullptr && static_cast<unsigned>(e.kind) < static_cast<unsigned>(NetEventKind::kPacket)) {
+    // Credits and output wake-ups carry no packet: copy the fields their handlers read (the
+    // slot's packet header keeps an earlier event's values, unread for these kinds).
+    to.tick = e.tick;
+    to.kind = e.kind;
+    to.node = e.node;
+    to.origin = e.origin;
+    to.seq = e.seq;
+    to.port = e.port;
+    to.vc = e.vc;
+    to.value = e.value;
+    to.epoch = e.epoch;
+  } else {
+    to = std::move(e);
+  }
+  // Ticks never lie before cur_tick_ (it is <= now_), so this is the current or a future tick.
+  if (tick == cur_tick_) {
+    InsertCurrent(entry);
+  } else {
+    buckets_[BucketFor(tick)].push_back(entry);
+  }
+  if (++pending_ > peak_pending_) peak_pending_ = pending_;
+}
+
+inline std::uint32_t SequentialDriver::BucketFor(Tick tick) {
+  const std::size_t mask = hash_.size() - 1;
+  for (std::size_t i = HashIndex(tick);; i = (i + 1) & mask) {
+    const TickRef& h = hash_[i];
+    if (h.bucket == kNone) return OpenBucket(tick, i);
+    if (h.tick == tick) return h.bucket;
+  }
+}
+
+inline NetEvent& SequentialDriver::Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin) {
+  if (tick < now_ || std::max(node, origin) >= num_nodes_ || (node != origin && tick < now_ + lookahead_ps_))
+      [[unlikely]] {
+    FailPush(tick, kind, node, origin);
+  }
+  std::uint32_t slot;
+  if (!free_.empty()) [[likely]] {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = NewSlab();
+  }
+  NetEvent& to = Slot(slot);
+  to.tick = tick;
+  to.kind = kind;
+  to.node = node;
+  to.origin = origin;
+  to.seq = next_seq_[origin]++;
+  const Entry entry{(static_cast<std::uint32_t>(kind) << node_bits_) | origin, slot};
+  if (tick == cur_tick_) [[unlikely]] {
+    InsertCurrent(entry);
+  } else {
+    buckets_[BucketFor(tick)].push_back(entry);
+  }
+  if (++pending_ > peak_pending_) peak_pending_ = pending_;
+  return to;
+}
+
+inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
+                                             std::uint32_t vc, std::uint32_t value, std::uint32_t epoch) {
+  NetEvent& to = Push(tick, kind, node, origin);
+  // The slot's packet header keeps an earlier event's values, unread for these kinds.
+  to.port = port;
+  to.vc = vc;
+  to.value = value;
+  to.epoch = epoch;
+}
+
+inline void SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
+                                             const PacketHeader& h, std::shared_ptr<const Payload>&& data,
+                                             std::uint64_t data_offset) {
+  NetEvent& to = Push(tick, NetEventKind::kPacket, node, origin);
+  to.port = port;
+  to.vc = vc;
+  to.value = 0;
+  to.epoch = 0;
+  to.packet = h;
+  to.data = std::move(data);  // the slot's data was reset when its last event was handled
+  to.data_offset = data_offset;
+}
 
 }  // namespace moefab::fabric

@@ -228,6 +228,7 @@ struct ReconfigStats {
   Tick delayed_ps = 0;                // sum of their waits from begin (or arrival) to install
 };
 
+class SequentialDriver;  // fabric/driver.h
 struct NodeState;  // per-node router state, fabric/network_internal.h
 namespace detail {
 struct Output;
@@ -269,6 +270,9 @@ class Network {
   MessageId Inject(const MessageSpec& spec, NetContext& ctx);
   /// Handles one event of node e.node at ctx.Now() == e.tick. May throw StallError.
   void Handle(NetEvent& e, NetContext& ctx);
+  /// The same for the sequential driver (its queue inlined into the handlers).
+  MessageId Inject(const MessageSpec& spec, SequentialDriver& ctx);
+  void Handle(NetEvent& e, SequentialDriver& ctx);
 
   /// PDES lookahead: the smallest delay of any event scheduled on another node (smallest wire
   /// latency over all wirings; the OCS control latency when reconfigurations are set).
@@ -298,9 +302,13 @@ class Network {
 
   Network(const TopologyOptions& topology, const NetworkOptions& options);
 
-  void OnInject(NodeState& s, NetEvent& e, NetContext& ctx);
-  void OnPacket(NodeState& s, NetEvent& e, NetContext& ctx);
-  void OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx);
+  // The packet path is a template on the context: instantiated for NetContext (the runtime,
+  // tests) and for SequentialDriver (final: its Schedule inlines into the handlers).
+  template <class Ctx> MessageId InjectT(const MessageSpec& spec, Ctx& ctx);
+  template <class Ctx> void HandleT(NetEvent& e, Ctx& ctx);
+  template <class Ctx> void OnInject(NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx> void OnPacket(NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx> void OnCredit(NodeState& s, const NetEvent& e, Ctx& ctx);
   void OnWatchdog(NodeState& s, const NetEvent& e, NetContext& ctx);
   void OnReconfigBegin(NodeState& s, const NetEvent& e, NetContext& ctx);
   void OnReconfigDrained(NodeState& s, const NetEvent& e, NetContext& ctx);
@@ -312,17 +320,18 @@ class Network {
   std::pair<PortId, std::uint32_t> RouteHeader(NodeState& s, PacketHeader& h);
   /// The fast path: an idle output with credits and nobody waiting sends at once.
   bool CanSendNow(const NodeState& s, PortId out, std::uint32_t vc, std::uint32_t flits, Tick now) const;
-  void Enqueue(NodeState& s, std::uint32_t slot, Tick now, NetContext& ctx);
-  void TryOutput(NodeState& s, PortId out, Tick now, NetContext& ctx);
-  void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, NetContext& ctx);
-  void Transmit(NodeState& s, PortId out, std::uint32_t input, Tick now, NetContext& ctx);
+  template <class Ctx> void Enqueue(NodeState& s, std::uint32_t slot, Tick now, Ctx& ctx);
+  template <class Ctx> void TryOutput(NodeState& s, PortId out, Tick now, Ctx& ctx);
+  template <class Ctx> void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, Ctx& ctx);
+  template <class Ctx> void Transmit(NodeState& s, PortId out, std::uint32_t input, Tick now, Ctx& ctx);
+  template <class Ctx>
   void Send(NodeState& s, PortId out, std::uint32_t input, std::uint32_t out_vc, const PacketHeader& h,
-            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, NetContext& ctx);
-  void DeliverPacket(NodeState& s, NetEvent& e, Tick now, NetContext& ctx);
-  void ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
-                    Tick at_ps, NetContext& ctx);
+            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, Ctx& ctx);
+  template <class Ctx> void DeliverPacket(NodeState& s, NetEvent& e, Tick now, Ctx& ctx);
+  template <class Ctx>
+  void ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits, Tick at_ps, Ctx& ctx);
   void ArmWatchdog(NodeState& s, NetContext& ctx);
-  void Emit(NodeState& s, NetEvent&& e, NetContext& ctx);
+  template <class Ctx> void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
   std::string BlockedCycle(NodeId node, PortId out) const;
   void CacheLinkTiming(detail::Output& out, const OutLink& link) const;
 

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
+#include "fabric/driver.h"
 #include "fabric/network_internal.h"
 #include "runtime/core/error.h"
 
@@ -27,12 +29,14 @@ std::uint32_t BalanceBit(const PacketHeader& h, std::uint32_t dim) {
 // ---------------------------------------------------------------------------------------------
 // Events.
 
-void Network::Emit(NodeState& s, NetEvent&& e, NetContext& ctx) {
+template <class Ctx>
+void Network::Emit(NodeState& s, NetEvent&& e, Ctx& ctx) {
   e.origin = s.id;
   ctx.Schedule(std::move(e));
 }
 
-MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
+template <class Ctx>
+MessageId Network::InjectT(const MessageSpec& spec, Ctx& ctx) {
   MOEFAB_HOT_CHECK(spec.src < num_nodes() && spec.dst < num_nodes(),
                "message " << spec.src << " -> " << spec.dst << " outside " << num_nodes() << " nodes");
   MOEFAB_HOT_CHECK(!spec.data || spec.data->size() == spec.bytes,
@@ -59,7 +63,8 @@ MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
   return id;
 }
 
-void Network::Handle(NetEvent& e, NetContext& ctx) {
+template <class Ctx>
+void Network::HandleT(NetEvent& e, Ctx& ctx) {
   MOEFAB_HOT_CHECK(e.node < nodes_.size(), "event for node " << e.node);
   NodeState& s = nodes_[e.node];
   switch (e.kind) {
@@ -89,7 +94,8 @@ std::uint32_t Network::NewSlot(NodeState& s) {
   return static_cast<std::uint32_t>(s.slots.size() - 1);
 }
 
-void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
+template <class Ctx>
+void Network::OnInject(NodeState& s, NetEvent& e, Ctx& ctx) {
   const PacketHeader& h = e.packet;
   const Tick now = ctx.Now();
   if (h.dst == s.id) {
@@ -135,7 +141,8 @@ void Network::OnInject(NodeState& s, NetEvent& e, NetContext& ctx) {
   }
 }
 
-void Network::OnPacket(NodeState& s, NetEvent& e, NetContext& ctx) {
+template <class Ctx>
+void Network::OnPacket(NodeState& s, NetEvent& e, Ctx& ctx) {
   const Tick now = ctx.Now();
   const std::uint32_t in = e.port * num_vcs_ + e.vc;
   const std::uint32_t flits = e.packet.flits;
@@ -250,7 +257,8 @@ std::pair<PortId, std::uint32_t> Network::RouteHeader(NodeState& s, PacketHeader
   return {port, vc};
 }
 
-void Network::Enqueue(NodeState& s, std::uint32_t slot, Tick now, NetContext& ctx) {
+template <class Ctx>
+void Network::Enqueue(NodeState& s, std::uint32_t slot, Tick now, Ctx& ctx) {
   detail::Slot& p = s.slots[slot];
   const std::size_t q = static_cast<std::size_t>(p.input) * num_ports_ + p.out;
   p.next = kNil;
@@ -268,17 +276,23 @@ void Network::Enqueue(NodeState& s, std::uint32_t slot, Tick now, NetContext& ct
   if (options_.watchdog_ps != 0 && !s.watchdog_pending) ArmWatchdog(s, ctx);
 }
 
-void Network::ScheduleOutputFree(NodeState& s, PortId o, Tick at_ps, NetContext& ctx) {
+template <class Ctx>
+void Network::ScheduleOutputFree(NodeState& s, PortId o, Tick at_ps, Ctx& ctx) {
   s.out[o].free_pending = true;
-  NetEvent f;
-  f.tick = at_ps;
-  f.kind = NetEventKind::kOutputFree;
-  f.node = s.id;
-  f.port = o;
-  Emit(s, std::move(f), ctx);
+  if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
+    ctx.ScheduleSignal(at_ps, NetEventKind::kOutputFree, s.id, s.id, o, 0, 0, 0);
+  } else {
+    NetEvent f;
+    f.tick = at_ps;
+    f.kind = NetEventKind::kOutputFree;
+    f.node = s.id;
+    f.port = o;
+    Emit(s, std::move(f), ctx);
+  }
 }
 
-void Network::TryOutput(NodeState& s, PortId o, Tick now, NetContext& ctx) {
+template <class Ctx>
+void Network::TryOutput(NodeState& s, PortId o, Tick now, Ctx& ctx) {
   detail::Output& out = s.out[o];
   if (out.waiting == 0 || out.draining) return;
   if (out.busy_until_ps > now) {
@@ -307,7 +321,8 @@ void Network::TryOutput(NodeState& s, PortId o, Tick now, NetContext& ctx) {
   // Otherwise every candidate lacks credits: a kCredit event will call again.
 }
 
-void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, Tick now, NetContext& ctx) {
+template <class Ctx>
+void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, Tick now, Ctx& ctx) {
   const std::size_t q = static_cast<std::size_t>(i) * num_ports_ + o;
   const std::uint32_t slot = s.head[q];
   detail::Slot& p = s.slots[slot];
@@ -323,8 +338,9 @@ void Network::Transmit(NodeState& s, PortId o, std::uint32_t i, Tick now, NetCon
   Send(s, o, i, p.out_vc, p.h, std::move(data), p.data_offset, now, ctx);
 }
 
+template <class Ctx>
 void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc, const PacketHeader& h,
-                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, NetContext& ctx) {
+                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, Ctx& ctx) {
   detail::Output& out = s.out[o];
   out.rr = i + 1 == num_inputs_ ? 0 : i + 1;
   MOEFAB_HOT_CHECK(out.present, "packet routed to absent link " << Topology::PortName(s.id, o));
@@ -352,40 +368,51 @@ void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc
   const Tick ready_ps = (h.dst == out.dst || options_.flow_control == FlowControl::kStoreAndForward)
                             ? tail_out + out.latency_ps + options_.router_delay_ps
                             : now + out.flit_ps + out.latency_ps + options_.router_delay_ps;
-  NetEvent e{.tick = ready_ps,
-             .kind = NetEventKind::kPacket,
-             .node = out.dst,
-             .origin = s.id,
-             .port = out.dst_port,
-             .vc = out_vc,
-             .packet = h,
-             .data = std::move(data),
-             .data_offset = data_offset};
-  ++e.packet.hops;
-  e.packet.tail_ps = tail_out + out.latency_ps;
-  ctx.Schedule(std::move(e));
+  PacketHeader next = h;
+  ++next.hops;
+  next.tail_ps = tail_out + out.latency_ps;
+  if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
+    ctx.SchedulePacket(ready_ps, out.dst, s.id, out.dst_port, out_vc, next, std::move(data), data_offset);
+  } else {
+    ctx.Schedule(NetEvent{.tick = ready_ps,
+                          .kind = NetEventKind::kPacket,
+                          .node = out.dst,
+                          .origin = s.id,
+                          .port = out.dst_port,
+                          .vc = out_vc,
+                          .packet = next,
+                          .data = std::move(data),
+                          .data_offset = data_offset});
+  }
   if (out.waiting > 0 && !out.free_pending) ScheduleOutputFree(s, o, tail_out, ctx);
 }
 
+template <class Ctx>
 void Network::ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
-                           Tick at_ps, NetContext& ctx) {
+                           Tick at_ps, Ctx& ctx) {
   s.occupancy[in_port * num_vcs_ + vc] -= flits;
   const detail::Output& back = s.out[in_port];  // the link on this port leads back upstream
   if (!back.present) return;  // the port was left unconnected by a rewiring
-  ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps,
-                        .kind = NetEventKind::kCredit,
-                        .node = back.dst,
-                        .origin = s.id,
-                        .port = back.dst_port,
-                        .vc = vc,
-                        .value = flits,
-                        .epoch = s.in_epoch[in_port],
-                        .packet = {},
-                        .data = nullptr,
-                        .data_offset = 0});
+  if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
+    ctx.ScheduleSignal(at_ps + back.latency_ps, NetEventKind::kCredit, back.dst, s.id, back.dst_port, vc, flits,
+                       s.in_epoch[in_port]);
+  } else {
+    ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps,
+                          .kind = NetEventKind::kCredit,
+                          .node = back.dst,
+                          .origin = s.id,
+                          .port = back.dst_port,
+                          .vc = vc,
+                          .value = flits,
+                          .epoch = s.in_epoch[in_port],
+                          .packet = {},
+                          .data = nullptr,
+                          .data_offset = 0});
+  }
 }
 
-void Network::OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx) {
+template <class Ctx>
+void Network::OnCredit(NodeState& s, const NetEvent& e, Ctx& ctx) {
   detail::Output& out = s.out[e.port];
   if (e.epoch != out.link_epoch) return;  // for a link that a rewiring has replaced
   std::uint32_t& c = s.credits[e.port * num_vcs_ + e.vc];
@@ -395,7 +422,8 @@ void Network::OnCredit(NodeState& s, const NetEvent& e, NetContext& ctx) {
   if (out.waiting != 0) TryOutput(s, e.port, ctx.Now(), ctx);
 }
 
-void Network::DeliverPacket(NodeState& s, NetEvent& e, Tick now, NetContext& ctx) {
+template <class Ctx>
+void Network::DeliverPacket(NodeState& s, NetEvent& e, Tick now, Ctx& ctx) {
   const PacketHeader& h = e.packet;
   ++s.stats.packets_delivered;
   s.stats.flits_delivered += h.flits;
@@ -450,5 +478,18 @@ void Network::DeliverPacket(NodeState& s, NetEvent& e, Tick now, NetContext& ctx
   s.stats.message_latency.Add(now - h.created_ps);
   ctx.Deliver(std::move(m));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The two contexts.
+
+MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) { return InjectT(spec, ctx); }
+void Network::Handle(NetEvent& e, NetContext& ctx) { HandleT(e, ctx); }
+MessageId Network::Inject(const MessageSpec& spec, SequentialDriver& ctx) { return InjectT(spec, ctx); }
+void Network::Handle(NetEvent& e, SequentialDriver& ctx) { HandleT(e, ctx); }
+
+// Used by the rewiring and watchdog files with the plain context.
+template void Network::Emit<NetContext>(NodeState&, NetEvent&&, NetContext&);
+template void Network::Enqueue<NetContext>(NodeState&, std::uint32_t, Tick, NetContext&);
+template void Network::TryOutput<NetContext>(NodeState&, PortId, Tick, NetContext&);
 
 }  // namespace moefab::fabric
