@@ -16,8 +16,7 @@ bool TickAfter(const auto& x, const auto& y) { return x.tick > y.tick; }  // min
 SequentialDriver::SequentialDriver(Network& network)
     : network_(network),
       lookahead_ps_(network.MinCrossNodeDelayPs()),
-      num_nodes_(network.num_nodes()),
-      next_seq_(network.num_nodes(), 0) {
+      num_nodes_(network.num_nodes()) {
   MOEFAB_CHECK(network.num_nodes() < (1u << 24), "driver keys hold 2^24 nodes");
   node_bits_ = std::max(1u, static_cast<unsigned>(std::bit_width(network.num_nodes() - 1u)));
   hash_.assign(std::size_t{1} << (64 - hash_shift_), TickRef{0, kNone});
@@ -28,8 +27,8 @@ SequentialDriver::SequentialDriver(Network& network)
 
 void SequentialDriver::FailSchedule(const NetEvent& e) const {
   MOEFAB_CHECK(e.tick >= now_, "event at " << e.tick << " scheduled in the past (now " << now_ << ")");
-  MOEFAB_CHECK(e.node < next_seq_.size() && e.origin < next_seq_.size(),
-               "event from node " << e.origin << " to node " << e.node << " of " << next_seq_.size());
+  MOEFAB_CHECK(e.node < num_nodes_ && e.origin < num_nodes_,
+               "event from node " << e.origin << " to node " << e.node << " of " << num_nodes_);
   MOEFAB_CHECK(static_cast<unsigned>(e.kind) < 16, "event kind " << static_cast<int>(e.kind));
   // The PDES contract: an event for another node is at least one lookahead ahead.
   MOEFAB_CHECK(false, "event kind " << static_cast<int>(e.kind) << " from node " << e.origin << " to node "
@@ -176,11 +175,25 @@ void SequentialDriver::SortCurrent() {
 
 inline void SequentialDriver::HandleNext() {
   const Entry k = cur_[cur_pos_++];
-  // The event after this one was written long ago: start loading it now.
-  if (cur_pos_ < cur_.size()) __builtin_prefetch(&Slot(cur_[cur_pos_].slot));
   --pending_;
   now_ = cur_tick_;
   ++events_;
+  if (k.slot & kSignalBit) {
+    // Freed before handling: the handler's own signals reuse the entry while it is hot.
+    const std::uint32_t i = k.slot & ~kSignalBit;
+    const Signal& g = signals_[i];
+    scratch_.tick = cur_tick_;
+    scratch_.kind = g.kind;
+    scratch_.node = g.node;
+    scratch_.origin = g.origin;
+    scratch_.port = g.port;
+    scratch_.vc = g.vc;
+    scratch_.value = g.value;
+    scratch_.epoch = g.epoch;
+    free_signals_.push_back(i);
+    network_.Handle(scratch_, *this);
+    return;
+  }
   NetEvent& e = Slot(k.slot);  // stable while the handler schedules more
   network_.Handle(e, *this);
   e.data.reset();

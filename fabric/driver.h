@@ -68,6 +68,18 @@ class SequentialDriver final : public NetContext {
     Tick tick;
     std::uint32_t bucket;  // index into buckets_; kNone: an empty hash entry
   };
+  // A credit, credit sync or output wake-up: the fields their handlers read (the tick is the
+  // bucket's). Kept apart from the packet slab so that they neither evict nor dirty its lines.
+  struct Signal {
+    NodeId node;
+    NodeId origin;
+    PortId port;
+    std::uint32_t vc;
+    std::uint32_t value;
+    std::uint32_t epoch;
+    NetEventKind kind;
+  };
+  static constexpr std::uint32_t kSignalBit = 1u << 31;  // Entry::slot: an index into signals_
   static constexpr std::uint32_t kChunk = 4096;  // events per slab chunk
   static constexpr std::uint32_t kNone = ~0u;
 
@@ -86,7 +98,9 @@ class SequentialDriver final : public NetContext {
   NetEvent& Slot(std::uint32_t i) { return chunks_[i / kChunk][i % kChunk]; }
   [[noreturn]] void FailSchedule(const NetEvent& e) const;
   [[noreturn]] void FailPush(Tick tick, NetEventKind kind, NodeId node, NodeId origin) const;
-  /// Checks, assigns seq, takes a slab slot and queues it; returns the slot to fill.
+  /// Checks the event and queues `slot` at `tick` with its order key.
+  inline void Queue(Tick tick, NetEventKind kind, NodeId node, NodeId origin, std::uint32_t slot);
+  /// Takes a slab slot and queues it; returns the slot to fill.
   inline NetEvent& Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin);
 
   Network& network_;                           // borrowed
@@ -111,51 +125,20 @@ class SequentialDriver final : public NetContext {
   std::vector<std::unique_ptr<NetEvent[]>> chunks_;  // stable event storage
   std::uint32_t slab_size_ = 0;                // slots ever used
   std::vector<std::uint32_t> free_;            // free slots
-  std::vector<std::uint64_t> next_seq_;        // per origin node
+  std::vector<Signal> signals_;                // signal events (index | kSignalBit in an Entry)
+  std::vector<std::uint32_t> free_signals_;    // free entries of signals_
+  NetEvent scratch_;                           // a signal being handled, as a NetEvent
   std::function<void(DeliveredMessage&)> on_deliver_;
   std::uint64_t events_ = 0;                   // handled
   std::size_t peak_pending_ = 0;               // most events queued at once
 };
 
 inline void SequentialDriver::Schedule(NetEvent&& e) {
-  if (e.tick < now_ || e.origin >= next_seq_.size() || e.node >= next_seq_.size() ||
-      static_cast<unsigned>(e.kind) >= 16 || (e.node != e.origin && e.tick < now_ + lookahead_ps_)) [[unlikely]] {
-    FailSchedule(e);
-  }
-  e.seq = next_seq_[e.origin]++;
-  std::uint32_t slot;
-  if (!free_.empty()) [[likely]] {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    if (slab_size_ % kChunk == 0) chunks_.push_back(std::make_unique<NetEvent[]>(kChunk));
-    slot = slab_size_++;
-  }
-  const Tick tick = e.tick;
-  const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, slot};
-  NetEvent& to = Slot(slot);
   if (e.data == nullptr && static_cast<unsigned>(e.kind) < static_cast<unsigned>(NetEventKind::kPacket)) {
-    // Credits and output wake-ups carry no packet: copy the fields their handlers read (the
-    // slot's packet header keeps an earlier event's values, unread for these kinds).
-    to.tick = e.tick;
-    to.kind = e.kind;
-    to.node = e.node;
-    to.origin = e.origin;
-    to.seq = e.seq;
-    to.port = e.port;
-    to.vc = e.vc;
-    to.value = e.value;
-    to.epoch = e.epoch;
-  } else {
-    to = std::move(e);
+    ScheduleSignal(e.tick, e.kind, e.node, e.origin, e.port, e.vc, e.value, e.epoch);
+    return;
   }
-  // Ticks never lie before cur_tick_ (it is <= now_), so this is the current or a future tick.
-  if (tick == cur_tick_) {
-    InsertCurrent(entry);
-  } else {
-    buckets_[BucketFor(tick)].push_back(entry);
-  }
-  if (++pending_ > peak_pending_) peak_pending_ = pending_;
+  Push(e.tick, e.kind, e.node, e.origin) = std::move(e);
 }
 
 inline std::uint32_t SequentialDriver::BucketFor(Tick tick) {
@@ -167,11 +150,22 @@ inline std::uint32_t SequentialDriver::BucketFor(Tick tick) {
   }
 }
 
-inline NetEvent& SequentialDriver::Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin) {
-  if (tick < now_ || std::max(node, origin) >= num_nodes_ || (node != origin && tick < now_ + lookahead_ps_))
-      [[unlikely]] {
+inline void SequentialDriver::Queue(Tick tick, NetEventKind kind, NodeId node, NodeId origin, std::uint32_t slot) {
+  if (tick < now_ || std::max(node, origin) >= num_nodes_ || static_cast<unsigned>(kind) >= 16 ||
+      (node != origin && tick < now_ + lookahead_ps_)) [[unlikely]] {
     FailPush(tick, kind, node, origin);
   }
+  const Entry entry{(static_cast<std::uint32_t>(kind) << node_bits_) | origin, slot};
+  // Ticks never lie before cur_tick_ (it is <= now_), so this is the current or a future tick.
+  if (tick == cur_tick_) [[unlikely]] {
+    InsertCurrent(entry);
+  } else {
+    buckets_[BucketFor(tick)].push_back(entry);
+  }
+  if (++pending_ > peak_pending_) peak_pending_ = pending_;
+}
+
+inline NetEvent& SequentialDriver::Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin) {
   std::uint32_t slot;
   if (!free_.empty()) [[likely]] {
     slot = free_.back();
@@ -179,30 +173,27 @@ inline NetEvent& SequentialDriver::Push(Tick tick, NetEventKind kind, NodeId nod
   } else {
     slot = NewSlab();
   }
+  Queue(tick, kind, node, origin, slot);
   NetEvent& to = Slot(slot);
   to.tick = tick;
   to.kind = kind;
   to.node = node;
   to.origin = origin;
-  to.seq = next_seq_[origin]++;
-  const Entry entry{(static_cast<std::uint32_t>(kind) << node_bits_) | origin, slot};
-  if (tick == cur_tick_) [[unlikely]] {
-    InsertCurrent(entry);
-  } else {
-    buckets_[BucketFor(tick)].push_back(entry);
-  }
-  if (++pending_ > peak_pending_) peak_pending_ = pending_;
   return to;
 }
 
 inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
                                              std::uint32_t vc, std::uint32_t value, std::uint32_t epoch) {
-  NetEvent& to = Push(tick, kind, node, origin);
-  // The slot's packet header keeps an earlier event's values, unread for these kinds.
-  to.port = port;
-  to.vc = vc;
-  to.value = value;
-  to.epoch = epoch;
+  std::uint32_t i;
+  if (!free_signals_.empty()) [[likely]] {
+    i = free_signals_.back();
+    free_signals_.pop_back();
+  } else {
+    i = static_cast<std::uint32_t>(signals_.size());
+    signals_.emplace_back();
+  }
+  Queue(tick, kind, node, origin, i | kSignalBit);
+  signals_[i] = Signal{node, origin, port, vc, value, epoch, kind};
 }
 
 inline void SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
