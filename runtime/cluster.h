@@ -88,7 +88,7 @@ class Cluster final : public EventHandler, private ChipActions {
   };
 
   // ChipActions, for the expert chips of this rank.
-  void Schedule(Event e) override { engine_.Schedule(std::move(e)); }
+  void Schedule(Event&& e) override { engine_.Schedule(std::move(e)); }
   void Send(Event packet) override;   // hand a message to the fabric at packet.src, now
   [[nodiscard]] Tick now() const override { return engine_.now(); }
 

@@ -17,7 +17,7 @@ Engine::Engine(Transport& transport, std::vector<RankId> owner, Tick lookahead_p
   MOEFAB_CHECK(lookahead_ps_ > 0, "lookahead must be positive");
 }
 
-void Engine::Schedule(Event e) {
+void Engine::Schedule(Event&& e) {
   MOEFAB_CHECK(e.origin < owner_.size() && Owns(e.origin),
                "event created for node " << e.origin << " which this rank does not own");
   MOEFAB_CHECK(e.node < owner_.size(), "event for unknown node " << e.node);
@@ -25,7 +25,7 @@ void Engine::Schedule(Event e) {
   e.seq = next_seq_[e.origin]++;
   const RankId dest = owner_[e.node];
   if (dest == transport_.rank()) {
-    queue_.push(std::move(e));
+    Push(std::move(e));
     return;
   }
   // Conservative synchronisation: a cross-rank event must not land inside the current window.
@@ -37,29 +37,56 @@ void Engine::Schedule(Event e) {
   ++stats_.events_sent;
 }
 
+void Engine::Push(Event&& e) {
+  uint32_t slot;
+  if (free_.empty()) {
+    slot = static_cast<uint32_t>(pool_.size());
+    pool_.push_back(std::move(e));
+  } else {
+    slot = free_.back();
+    free_.pop_back();
+    pool_[slot] = std::move(e);
+  }
+  const Event& in = pool_[slot];
+  MOEFAB_CHECK(in.origin < (1u << 24) && in.seq < (1ull << 32),
+               "event key out of range: origin " << in.origin << " seq " << in.seq);
+  heap_.push(QueueEntry{in.tick,
+                        (uint64_t{static_cast<uint8_t>(in.kind)} << 56) |
+                            (uint64_t{in.origin} << 32) | in.seq,
+                        slot});
+}
+
+uint32_t Engine::PopTop() {
+  const uint32_t slot = heap_.top().slot;
+  heap_.pop();
+  return slot;
+}
+
 EngineStats Engine::Run(EventHandler& handler, const std::function<void(Tick)>& progress) {
   const auto wall_start = std::chrono::steady_clock::now();
   const bool parallel = transport_.size() > 1;
   // The first window's start needs one agreement; after that every exchange carries each
   // rank's next event time (including the events it sends), so one collective per window.
-  Tick start = transport_.AllreduceMin(queue_.empty() ? kTickMax : queue_.top().tick);
+  Tick start = transport_.AllreduceMin(TopTick());
   while (start != kTickMax) {
     window_end_ = (lookahead_ps_ == kTickMax || start > kTickMax - lookahead_ps_)
                       ? kTickMax
                       : start + lookahead_ps_;
     ++stats_.windows;
-    while (!queue_.empty() && queue_.top().tick < window_end_) {
-      // priority_queue::top is const; the event is moved out before pop, which is safe as the
-      // heap never looks at a moved-from element again.
-      Event e = std::move(const_cast<Event&>(queue_.top()));
-      queue_.pop();
+    while (TopTick() < window_end_) {
+      const uint32_t slot = PopTop();
+      Event& e = pool_[slot];  // stays put while the handler schedules more (deque)
       now_ = e.tick;
       CheckContext::Now() = now_;
       handler.Handle(e, *this);
+      // Release what the event held before its slot is reused.
+      e.payload = {};
+      e.net.data.reset();
+      free_.push_back(slot);
       ++stats_.events;
     }
     if (progress) progress(start);
-    Tick local_next = queue_.empty() ? kTickMax : queue_.top().tick;
+    Tick local_next = TopTick();
     if (!parallel) {
       start = local_next;
       continue;
@@ -74,7 +101,7 @@ EngineStats Engine::Run(EventHandler& handler, const std::function<void(Tick)>& 
         Event e = DeserializeEvent(buf, offset);
         MOEFAB_CHECK(Owns(e.node), "received an event for node " << e.node << " not owned here");
         MOEFAB_CHECK(e.tick >= start, "received an event at " << e.tick << " before the next window " << start);
-        queue_.push(std::move(e));
+        Push(std::move(e));
       }
     }
   }

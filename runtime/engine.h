@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <deque>
 #include <queue>
 #include <vector>
 
@@ -49,7 +50,7 @@ class Engine {
 
   /// Schedules an event created by the handler of node `e.origin` (owned by this rank): assigns
   /// its sequence number and queues it here or for the rank that owns `e.node`.
-  void Schedule(Event e);
+  void Schedule(Event&& e);
 
   /// Runs until no events are left anywhere. `progress` is called on every rank after each
   /// window with the current window start (it may log, never change simulated state).
@@ -66,7 +67,26 @@ class Engine {
   std::vector<RankId> owner_;       // node -> rank
   Tick lookahead_ps_;               // window length (ps); kTickMax = unbounded
   std::shared_ptr<spdlog::logger> log_;
-  std::priority_queue<Event, std::vector<Event>, EventLater> queue_;  // this rank's events
+  // This rank's events: the events live in a pool (moved once in, once out); the heap orders
+  // small keys pointing into it (a heap of whole events moved ~300-byte objects per sift).
+  // The order key (tick, kind, origin, seq) packed into two words: kind 8 bits, origin 24
+  // bits, seq 32 bits (both checked on push).
+  struct QueueEntry {
+    Tick tick;
+    uint64_t rest;      // kind << 56 | origin << 32 | seq
+    uint32_t slot;      // index into pool_
+  };
+  struct EntryLater {
+    bool operator()(const QueueEntry& a, const QueueEntry& b) const {
+      return a.tick != b.tick ? a.tick > b.tick : a.rest > b.rest;
+    }
+  };
+  void Push(Event&& e);
+  uint32_t PopTop();                // slot of the earliest event (handled in place, then freed)
+  [[nodiscard]] Tick TopTick() const { return heap_.empty() ? kTickMax : heap_.top().tick; }
+  std::priority_queue<QueueEntry, std::vector<QueueEntry>, EntryLater> heap_;
+  std::deque<Event> pool_;          // event storage (a deque: handlers may push while one is handled)
+  std::vector<uint32_t> free_;      // free pool slots
   std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
   std::vector<Bytes> outbox_;       // per destination rank: serialised events of this window
   Tick outbox_min_ = kTickMax;      // earliest event in the outboxes

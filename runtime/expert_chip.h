@@ -33,7 +33,7 @@ namespace moefab {
 class ChipActions {
  public:
   virtual ~ChipActions() = default;
-  virtual void Schedule(Event e) = 0;
+  virtual void Schedule(Event&& e) = 0;
   virtual void Send(Event packet) = 0;
   [[nodiscard]] virtual Tick now() const = 0;
 };
