@@ -1,5 +1,7 @@
 #include "runtime/results.h"
 
+#include <cmath>
+
 #include "runtime/energy.h"
 
 #include <algorithm>
@@ -206,9 +208,34 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
   j.Key("routing").BeginObject()
       .Field("source", sources[static_cast<int>(o.routing.source)])
       .Field("timing_only", o.timing_only)
-      .Field("placement_strategy", o.placement_strategy)
-      .Field("replica_policy", policies[static_cast<int>(o.replica_policy)])
       .EndObject();
+  // What the model needs: expert slots (replicas included) and, per expert SKU with a weight
+  // capacity, how many chips of it would hold them.
+  uint64_t slots = 0;
+  for (const auto& r : o.placement.replicas) slots += r.size();
+  const auto bits_per_expert = static_cast<uint64_t>(std::ceil(
+      3.0 * o.model.d_model * o.model.expert_width * chips::WeightBitsPerElement(o.model.format)));
+  j.Key("placement").BeginObject()
+      .Field("strategy", o.placement_strategy)
+      .Field("replica_policy", policies[static_cast<int>(o.replica_policy)])
+      .Field("expert_slots", slots)
+      .Field("weight_bits_per_expert", bits_per_expert);
+  j.Key("chips_needed").BeginArray();
+  for (uint32_t k = 0; k < o.skus.size(); ++k) {
+    const auto& sku = o.skus[k];
+    if (sku.kind != ChipKind::kExpert || sku.weight_capacity_bits == 0) continue;
+    uint32_t have = 0;
+    for (uint32_t sku_of_node : o.node_sku) have += sku_of_node == k;
+    const uint64_t per_chip = sku.weight_capacity_bits / bits_per_expert;
+    j.BeginObject()
+        .Field("sku", sku.name)
+        .Field("experts_per_chip", per_chip)
+        .Field("chips_needed", per_chip ? (slots + per_chip - 1) / per_chip : 0)
+        .Field("chips_in_config", have)
+        .EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
   const EnergyReport en = ComputeEnergy(o, m, s.makespan_ps);
   j.Key("energy").BeginObject()
       .Field("joules_per_token", en.per_token_j)

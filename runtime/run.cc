@@ -104,6 +104,17 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
               options.model.top_k, options.num_nodes(),
               FidelityName(options.fidelity));
 
+  if (rank == 0) {
+    uint64_t slots = 0;
+    for (const auto& r : options.placement.replicas) slots += r.size();
+    uint32_t expert_chips = 0;
+    for (NodeId n = 0; n < options.num_nodes(); ++n) expert_chips += options.SkuOf(n).kind == ChipKind::kExpert;
+    log->info("placement {}: {} expert slots on {} expert chips; routing {}{}", options.placement_strategy,
+              slots, expert_chips,
+              options.routing.source == RoutingSource::kGate ? "from the gate"
+              : options.routing.source == RoutingSource::kSynthetic ? "synthetic" : "from a trace",
+              options.timing_only ? " (timing-only: no weights)" : "");
+  }
   if (!args.transport.empty()) options.transport = args.transport;
   // The run's transport (MPI by default; the loading above always talks MPI).
   const std::unique_ptr<Transport> exchange = MakeTransport(options.transport, comm);
