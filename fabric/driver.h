@@ -47,10 +47,10 @@ class SequentialDriver final : public NetContext {
   /// Fast paths for the router's handlers (Network's template instantiation for this driver):
   /// the event is written into its slab slot in place, with the same checks and order key as
   /// Schedule. Signal: a credit, credit sync or output wake-up (no packet). Packet: a kPacket
-  /// with its header and data.
+  /// with a copy of `h` and the data; returns the queued header (valid until the next Schedule).
   inline void ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
                              std::uint32_t vc, std::uint32_t value, std::uint32_t epoch);
-  inline void SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
+  inline PacketHeader& SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
                              const PacketHeader& h, std::shared_ptr<const Payload>&& data,
                              std::uint64_t data_offset);
 
@@ -196,7 +196,7 @@ inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeI
   signals_[i] = Signal{node, origin, port, vc, value, epoch, kind};
 }
 
-inline void SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
+inline PacketHeader& SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
                                              const PacketHeader& h, std::shared_ptr<const Payload>&& data,
                                              std::uint64_t data_offset) {
   NetEvent& to = Push(tick, NetEventKind::kPacket, node, origin);
@@ -207,6 +207,7 @@ inline void SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId orig
   to.packet = h;
   to.data = std::move(data);  // the slot's data was reset when its last event was handled
   to.data_offset = data_offset;
+  return to.packet;  // the caller finishes it in place
 }
 
 }  // namespace moefab::fabric

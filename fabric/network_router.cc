@@ -368,12 +368,14 @@ void Network::Send(NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc
   const Tick ready_ps = (h.dst == out.dst || options_.flow_control == FlowControl::kStoreAndForward)
                             ? tail_out + out.latency_ps + options_.router_delay_ps
                             : now + out.flit_ps + out.latency_ps + options_.router_delay_ps;
-  PacketHeader next = h;
-  ++next.hops;
-  next.tail_ps = tail_out + out.latency_ps;
   if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
-    ctx.SchedulePacket(ready_ps, out.dst, s.id, out.dst_port, out_vc, next, std::move(data), data_offset);
+    PacketHeader& next = ctx.SchedulePacket(ready_ps, out.dst, s.id, out.dst_port, out_vc, h, std::move(data), data_offset);
+    ++next.hops;
+    next.tail_ps = tail_out + out.latency_ps;
   } else {
+    PacketHeader next = h;
+    ++next.hops;
+    next.tail_ps = tail_out + out.latency_ps;
     ctx.Schedule(NetEvent{.tick = ready_ps,
                           .kind = NetEventKind::kPacket,
                           .node = out.dst,
