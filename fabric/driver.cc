@@ -175,6 +175,12 @@ void SequentialDriver::SortCurrent() {
 
 inline void SequentialDriver::HandleNext() {
   const Entry k = cur_[cur_pos_++];
+  // A packet after this one was written long ago: start loading it now.
+  if (cur_pos_ < cur_.size() && !(cur_[cur_pos_].slot & kSignalBit)) {
+    const char* next = reinterpret_cast<const char*>(&Slot(cur_[cur_pos_].slot));
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + 64);
+  }
   --pending_;
   now_ = cur_tick_;
   ++events_;
