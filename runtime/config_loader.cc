@@ -175,6 +175,16 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.compute_tflops = s.compute_tflops();
     o.memory_gbytes_per_s = s.memory_gbytes_per_s();
     o.static_power_w = s.static_power_w();
+    o.has_format = s.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED;
+    switch (s.weight_format()) {
+      case pb::WEIGHT_FORMAT_UNSPECIFIED:
+      case pb::INT4: o.format = chips::WeightFormat::kInt4; break;
+      case pb::INT3: o.format = chips::WeightFormat::kInt3; break;
+      case pb::MXFP4: o.format = chips::WeightFormat::kMxfp4; break;
+      default: p.Add(f + ".weight_format", s.weight_format(), "expected INT4, INT3 or MXFP4");
+    }
+    if (o.has_format && o.kind == ChipKind::kAttention)
+      p.Add(f + ".weight_format", pb::WeightFormat_Name(s.weight_format()), "expected only on EXPERT chips");
     out.skus.push_back(o);
   }
 }

@@ -107,18 +107,27 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     case pb::ROUND_ROBIN_REPLICA: out.replica_policy = router::ReplicaPolicy::kRoundRobin; break;
     default: out.replica_policy = router::ReplicaPolicy::kNearest;
   }
-  // Weight capacity: the gate, up and down matrices of each expert slot in the model's format
+  // Weight capacity: the gate, up and down matrices of each expert slot in the chip's format
   // (MXFP4 counts its shared exponents: 4.25 bits per weight).
-  const auto bits_per_expert = static_cast<uint64_t>(
-      std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(m.format)));
+  const auto bits_of = [&m](chips::WeightFormat f) {
+    return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
+  };
+  const auto format_of_node = [&](NodeId n) {
+    return out.SkuOf(n).has_format ? out.SkuOf(n).format : m.format;
+  };
   const uint64_t total_slots = static_cast<uint64_t>(m.num_layers) * m.experts_per_layer();
-  // Slots a chip offers: the configured limit, else its weight capacity, else an even share.
+  // Slots a chip offers: the configured limit, else the smallest weight capacity of the expert
+  // chips (strategies pack uniform chips), else an even share.
   uint32_t slots_per_chip = pc.slots_per_chip();
   if (slots_per_chip == 0) {
-    const uint64_t cap = out.SkuOf(expert_nodes.front()).weight_capacity_bits;
-    slots_per_chip = cap > 0 ? static_cast<uint32_t>(cap / bits_per_expert)
-                             : static_cast<uint32_t>((total_slots + pc.extra_replicas_per_layer() * m.num_layers +
-                                                      expert_nodes.size() - 1) / expert_nodes.size());
+    uint64_t fewest = UINT64_MAX;
+    for (NodeId n : expert_nodes)
+      if (out.SkuOf(n).weight_capacity_bits > 0)
+        fewest = std::min(fewest, out.SkuOf(n).weight_capacity_bits / bits_of(format_of_node(n)));
+    slots_per_chip = fewest != UINT64_MAX
+                         ? static_cast<uint32_t>(std::min<uint64_t>(fewest, UINT32_MAX))
+                         : static_cast<uint32_t>((total_slots + pc.extra_replicas_per_layer() * m.num_layers +
+                                                  expert_nodes.size() - 1) / expert_nodes.size());
   }
   const auto strategy = pc.strategy();
   out.placement_strategy = pb::PlacementStrategy_Name(strategy == pb::PLACEMENT_STRATEGY_UNSPECIFIED ? pb::ROUND_ROBIN : strategy);
@@ -168,11 +177,32 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     p.AddRaw(std::string("placement: ") + e.what());
     return;
   }
+  // The format of every (layer, expert): its chips' SKU format; replicas must agree.
+  out.expert_format.assign(out.placement.replicas.size(), m.format);
+  for (size_t i = 0; i < out.placement.replicas.size(); ++i) {
+    const auto& reps = out.placement.replicas[i];
+    out.expert_format[i] = format_of_node(reps.front());
+    for (NodeId n : reps)
+      if (format_of_node(n) != out.expert_format[i]) {
+        p.AddRaw("placement: layer " + std::to_string(i / m.experts_per_layer()) + " expert " +
+                 std::to_string(i % m.experts_per_layer()) + " has replicas on chips " +
+                 std::to_string(reps.front()) + " (" + chips::WeightFormatName(out.expert_format[i]) +
+                 ") and " + std::to_string(n) + " (" + chips::WeightFormatName(format_of_node(n)) +
+                 "): expected the replicas of an expert on chips of one weight format");
+        break;
+      }
+    if (m.layout == ModelOptions::Layout::kGptOssMxfp4 && out.expert_format[i] != chips::WeightFormat::kMxfp4) {
+      p.AddRaw("skus: a chip of format " + std::string(chips::WeightFormatName(out.expert_format[i])) +
+               " holds gpt-oss MXFP4 weights: expected MXFP4 chips with model.weights.layout GPT_OSS_MXFP4");
+      break;
+    }
+  }
   // Every chip's slots must fit its weight capacity; if not, say how many chips would hold it.
+  const uint64_t bits_per_expert = bits_of(format_of_node(expert_nodes.front()));
   std::vector<std::string> over;
   for (NodeId n : expert_nodes) {
     const uint64_t cap = out.SkuOf(n).weight_capacity_bits;
-    const uint64_t held = out.placement.SlotsOn(n).size() * bits_per_expert;
+    const uint64_t held = out.placement.SlotsOn(n).size() * bits_of(format_of_node(n));
     if (cap > 0 && held > cap && over.size() < 5)
       over.push_back("chip " + std::to_string(n) + " (sku " + out.SkuOf(n).name + "): placement puts " +
                      std::to_string(out.placement.SlotsOn(n).size()) + " experts = " +

@@ -19,7 +19,10 @@ constexpr uint64_t kInputStream = 3;
 }  // namespace
 
 ModelData::ModelData(const RunOptions& options)
-    : model_(options.model), input_seed_(options.workload.input_seed), table_(options.routing.table) {
+    : model_(options.model),
+      input_seed_(options.workload.input_seed),
+      table_(options.routing.table),
+      expert_format_(options.expert_format) {
   if (!model_.safetensors.empty())
     file_ = std::make_unique<chips::SafetensorsFile>(chips::SafetensorsFile::Open(model_.safetensors));
 }
@@ -32,13 +35,18 @@ std::string LayerPrefix(const ModelOptions& m, uint32_t layer) {
 
 ModelData::~ModelData() = default;
 
+chips::WeightFormat ModelData::FormatOf(uint32_t layer, uint32_t expert) const {
+  const size_t i = static_cast<size_t>(layer) * model_.experts_per_layer() + expert;
+  return i < expert_format_.size() ? expert_format_[i] : model_.format;
+}
+
 std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, uint32_t expert) {
   auto& slot = experts_[{layer, expert}];
   if (slot) return slot;
   const chips::ExpertShape shape{model_.d_model, model_.expert_width};
   if (!file_) {
     slot = std::make_shared<const chips::ExpertWeights>(chips::MakeSyntheticExpertWeights(
-        shape, model_.format, model_.activation,
+        shape, FormatOf(layer, expert), model_.activation,
         MixSeed(model_.weight_seed, kExpertStream, layer, expert)));
   } else if (model_.layout == ModelOptions::Layout::kGptOssMxfp4) {
     // Native MXFP4 blocks and exponents, as gpt-oss ships them.
@@ -54,7 +62,7 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
     if (file_->Find(p + "up_proj.bias")) names.b_up = p + "up_proj.bias";
     if (file_->Find(p + "down_proj.bias")) names.b_down = p + "down_proj.bias";
     slot = std::make_shared<const chips::ExpertWeights>(chips::LoadQuantizedExpert(
-        *file_, names, shape, model_.format, model_.activation));
+        *file_, names, shape, FormatOf(layer, expert), model_.activation));
   }
   return slot;
 }

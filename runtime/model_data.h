@@ -60,6 +60,8 @@ class ModelData {
   std::unique_ptr<chips::SafetensorsFile> file_;  // weight file, if the model names one
   uint64_t input_seed_;  // workload input seed
   std::shared_ptr<const router::RoutingTrace> table_;  // SYNTHETIC / TRACE routing, or null
+  std::vector<chips::WeightFormat> expert_format_;    // per (layer, expert) flat, or empty
+  [[nodiscard]] chips::WeightFormat FormatOf(uint32_t layer, uint32_t expert) const;
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::PreparedExpert>> golden_;

@@ -65,6 +65,8 @@ struct SkuOptions {
   double compute_tflops = 0;             // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
   double memory_gbytes_per_s = 0;        // attention: KV-cache memory bandwidth (GB/s)
   double static_power_w = 0;             // static power of one chip (W)
+  bool has_format = false;               // expert: weight_format set for this SKU
+  chips::WeightFormat format = chips::WeightFormat::kInt4;  // expert: its experts' format
 };
 
 enum class Arrival { kClosedLoop, kPoisson };
@@ -124,6 +126,7 @@ struct RunOptions {
   router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
   std::string placement_strategy = "ROUND_ROBIN";  // as configured (reports)
   std::vector<double> expected_load;    // per (layer, expert) flat: routing statistics used by placement
+  std::vector<chips::WeightFormat> expert_format;  // per (layer, expert) flat: from its chips' SKU
   WorkloadOptions workload;
   RoutingOptions routing;
   EnergyOptions energy;
@@ -149,7 +152,7 @@ struct RunOptions {
 inline chips::EngineConfig EngineConfigOf(const ModelOptions& m, const SkuOptions& sku) {
   chips::EngineConfig c;
   c.shape = chips::ExpertShape{m.d_model, m.expert_width};
-  c.format = m.format;
+  c.format = sku.has_format ? sku.format : m.format;
   c.lanes = sku.mac_lanes;
   c.datapath = sku.datapath;
   c.style = sku.weight_style;

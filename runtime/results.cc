@@ -226,9 +226,13 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
     if (sku.kind != ChipKind::kExpert || sku.weight_capacity_bits == 0) continue;
     uint32_t have = 0;
     for (uint32_t sku_of_node : o.node_sku) have += sku_of_node == k;
-    const uint64_t per_chip = sku.weight_capacity_bits / bits_per_expert;
+    const auto format = sku.has_format ? sku.format : o.model.format;
+    const uint64_t per_chip = sku.weight_capacity_bits /
+        static_cast<uint64_t>(std::ceil(3.0 * o.model.d_model * o.model.expert_width *
+                                        chips::WeightBitsPerElement(format)));
     j.BeginObject()
         .Field("sku", sku.name)
+        .Field("weight_format", chips::WeightFormatName(format))
         .Field("experts_per_chip", per_chip)
         .Field("chips_needed", per_chip ? (slots + per_chip - 1) / per_chip : 0)
         .Field("chips_in_config", have)

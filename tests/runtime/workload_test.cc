@@ -198,5 +198,67 @@ TEST(WorkloadTest, EnergyAddsUpFromItsParts) {
   EXPECT_DOUBLE_EQ(e.per_token_j, e.total_j / 48);
 }
 
+// Heterogeneous expert chips: an INT4 SKU and an INT3 SKU at another clock. Each
+// expert takes its chips' format (the golden model quantises it the same way), SAMPLED checks
+// the RTL of both formats, and the MAC energy counts each format's jobs at its own cost.
+TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
+  const std::string hetero = R"(
+    model { name: "hetero" num_layers: 2 d_model: 64 expert_width: 128 num_experts: 8 top_k: 2
+            weight_seed: 3 }
+    skus { name: "a" kind: ATTENTION attention_ns: 100 }
+    skus { name: "e4" kind: EXPERT clock_mhz: 1000 mac_lanes: 8 weight_format: INT4 }
+    skus { name: "e3" kind: EXPERT clock_mhz: 1400 mac_lanes: 8 weight_format: INT3 }
+    fabric { torus { dims: [4] } }
+    chips { sku: "a" } chips { sku: "e4" } chips { sku: "e3" } chips { sku: "e4" }
+    workload { num_tokens: 24 concurrency: 4 input_seed: 5 }
+    simulation { fidelity: SAMPLED sample_every: 2 })";
+  const RunOptions o = LoadConfigText(hetero, "hetero");
+  ASSERT_EQ(o.expert_format.size(), 16u);
+  size_t int3 = 0;
+  for (size_t i = 0; i < o.expert_format.size(); ++i) {
+    const NodeId chip = o.placement.replicas[i].front();
+    EXPECT_EQ(o.expert_format[i], chip == 2 ? chips::WeightFormat::kInt3 : chips::WeightFormat::kInt4);
+    int3 += o.expert_format[i] == chips::WeightFormat::kInt3;
+  }
+  EXPECT_GT(int3, 0u);
+  const auto out = RunOnce(o);
+  ASSERT_TRUE(out.golden.match);
+  EXPECT_GT(out.merged.job_totals.sampled_checks, 0u);
+  EXPECT_EQ(out.merged.job_totals.sampled_mismatches, 0u);
+  // The same model all INT4 computes different bits (INT3 experts quantise differently).
+  RunOptions all4 = LoadConfigText(hetero, "hetero");
+  all4.expert_format.assign(all4.expert_format.size(), chips::WeightFormat::kInt4);
+  all4.skus[2].format = chips::WeightFormat::kInt4;
+  const auto ref = RunOnce(all4);
+  ASSERT_TRUE(ref.golden.match);
+  size_t differ = 0;
+  for (size_t i = 0; i < out.merged.tokens.size(); ++i)
+    differ += out.merged.tokens[i].final_h != ref.merged.tokens[i].final_h;
+  EXPECT_GT(differ, 0u);
+  // MAC energy: INT3 jobs at the INT3 cost.
+  const EnergyReport e = ComputeEnergy(o, out.merged, Summarise(out.merged).makespan_ps);
+  uint64_t jobs3 = 0, jobs4 = 0;
+  for (size_t i = 0; i < out.merged.expert_jobs.size(); ++i)
+    (o.expert_format[i] == chips::WeightFormat::kInt3 ? jobs3 : jobs4) += out.merged.expert_jobs[i];
+  const double macs = 3.0 * 64 * 128;
+  EXPECT_DOUBLE_EQ(e.mac_j, static_cast<double>(jobs4) * macs * 0.05e-12 +
+                                static_cast<double>(jobs3) * macs * 0.04e-12);
+  // Replicas of one expert on chips of two formats are refused.
+  try {
+    LoadConfigText(R"(
+      model { num_layers: 1 d_model: 64 expert_width: 128 num_experts: 2 top_k: 1 }
+      skus { name: "a" kind: ATTENTION } skus { name: "e4" kind: EXPERT weight_format: INT4 }
+      skus { name: "e3" kind: EXPERT weight_format: INT3 }
+      fabric { torus { dims: [3] } } chips { sku: "a" } chips { sku: "e4" } chips { sku: "e3" }
+      placement { strategy: EXPLICIT entries { layer: 0 expert: 0 nodes: [1, 2] }
+                  entries { layer: 0 expert: 1 nodes: [1] } }
+      workload { num_tokens: 2 })", "mixed.textproto");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& err) {
+    EXPECT_NE(std::string(err.what()).find("layer 0 expert 0 has replicas on chips 1 (INT4) and 2 (INT3)"),
+              std::string::npos) << err.what();
+  }
+}
+
 }  // namespace
 }  // namespace moefab
