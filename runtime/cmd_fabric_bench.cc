@@ -17,8 +17,9 @@ namespace moefab {
 int FabricBenchCommand(const CommandArgs& args) {
   const FabricModelOptions o = LoadFabricModel(args.config_path);
   std::ostringstream csv, text;
-  csv << "pattern,offered_flits_per_node_cycle,accepted_flits_per_node_cycle,mean_latency_cycles,"
-         "p99_latency_cycles,max_link_utilisation,mean_link_utilisation,all_delivered\n";
+  csv << "pattern,offered_flits_per_node_cycle,accepted_flits_per_node_cycle,"
+         "mean_delivered_flits_per_node_cycle,mean_latency_cycles,p99_latency_cycles,"
+         "max_link_utilisation,mean_link_utilisation,all_delivered\n";
   const auto network = fabric::Network::Make(o.topology, o.network);
   text << "fabric " << o.kind_name << ", " << o.num_nodes << " nodes, cycle "
        << fabric::CyclePs(*network) << " ps (one " << o.network.flit_bytes << "-byte flit)\n";
@@ -30,11 +31,11 @@ int FabricBenchCommand(const CommandArgs& args) {
     text << "\n" << TrafficPatternName(pattern) << ": channel-load bound " << bound
          << " flits/node/cycle, saturation at offered "
          << (sweep.saturation_offered > 0 ? std::to_string(sweep.saturation_offered) : "none in the sweep")
-         << ", peak accepted " << sweep.peak_accepted << "\n"
+         << ", saturation throughput " << sweep.peak_accepted << "\n"
          << sweep.Table();
     for (const auto& p : sweep.points)
       csv << TrafficPatternName(pattern) << ',' << p.offered << ',' << p.accepted << ','
-          << p.mean_latency_cycles << ',' << p.p99_latency_cycles << ',' << p.max_link_utilisation
+          << p.mean_accepted << ',' << p.mean_latency_cycles << ',' << p.p99_latency_cycles << ',' << p.max_link_utilisation
           << ',' << p.mean_link_utilisation << ',' << (p.all_delivered ? 1 : 0) << '\n';
   }
   if (o.all_to_all_bytes > 0) {
