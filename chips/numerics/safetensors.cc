@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "runtime/core/error.h"
+#include "runtime/core/json_reader.h"
 
 namespace moefab::chips {
 
@@ -36,154 +37,7 @@ constexpr DtypeEntry kDtypes[] = {
     {SafetensorsDtype::kF8E5M2, "F8_E5M2", 1},
 };
 
-// ---- A minimal JSON parser (RFC 8259 subset: everything the header uses).
-struct Json {
-  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
-  std::string text;  // string value, or the number's literal
-  std::vector<Json> items;                            // array
-  std::vector<std::pair<std::string, Json>> members;  // object, in order
-};
-
-class JsonParser {
- public:
-  JsonParser(const std::string& s, const std::string& file) : s_(s), file_(file) {}
-  Json ParseDocument() {
-    Json v = Value(0);
-    Space();
-    if (pos_ != s_.size()) Fail("unexpected text after the JSON value");
-    return v;
-  }
-
- private:
-  [[noreturn]] void Fail(const std::string& what) const {
-    std::ostringstream os;
-    os << file_ << ": header: bad JSON at byte " << pos_ << ": " << what;
-    throw ConfigError(os.str());
-  }
-  void Space() {
-    while (pos_ < s_.size() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-  bool Eat(char c) {
-    Space();
-    if (pos_ < s_.size() && s_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  void Expect(char c) {
-    if (!Eat(c)) Fail(std::string("expected '") + c + "'");
-  }
-  Json Value(int depth) {
-    if (depth > kMaxJsonDepth) Fail("nested too deeply");
-    Space();
-    if (pos_ >= s_.size()) Fail("unexpected end of header");
-    Json v;
-    const char c = s_[pos_];
-    if (c == '{') {
-      ++pos_;
-      v.kind = Json::Kind::kObject;
-      if (Eat('}')) return v;
-      do {
-        Space();
-        if (pos_ >= s_.size() || s_[pos_] != '"') Fail("expected a string key");
-        std::string key = String();
-        for (const auto& m : v.members) {
-          if (m.first == key) Fail("duplicate key \"" + key + "\"");
-        }
-        Expect(':');
-        v.members.emplace_back(std::move(key), Value(depth + 1));
-      } while (Eat(','));
-      Expect('}');
-    } else if (c == '[') {
-      ++pos_;
-      v.kind = Json::Kind::kArray;
-      if (Eat(']')) return v;
-      do {
-        v.items.push_back(Value(depth + 1));
-      } while (Eat(','));
-      Expect(']');
-    } else if (c == '"') {
-      v.kind = Json::Kind::kString;
-      v.text = String();
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Json::Kind::kNumber;
-      const std::size_t start = pos_;
-      while (pos_ < s_.size() && std::strchr("+-.eE0123456789", s_[pos_]) != nullptr) ++pos_;
-      v.text = s_.substr(start, pos_ - start);
-    } else if (s_.compare(pos_, 4, "true") == 0 || s_.compare(pos_, 4, "null") == 0) {
-      v.kind = s_[pos_] == 't' ? Json::Kind::kBool : Json::Kind::kNull;
-      v.text = s_.substr(pos_, 4);
-      pos_ += 4;
-    } else if (s_.compare(pos_, 5, "false") == 0) {
-      v.kind = Json::Kind::kBool;
-      v.text = "false";
-      pos_ += 5;
-    } else {
-      Fail(std::string("unexpected character '") + c + "'");
-    }
-    return v;
-  }
-  std::string String() {
-    ++pos_;  // opening quote
-    std::string out;
-    while (true) {
-      if (pos_ >= s_.size()) Fail("unterminated string");
-      const char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) Fail("control character in a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= s_.size()) Fail("unterminated escape");
-      const char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          if (pos_ + 4 > s_.size()) Fail("short \\u escape");
-          unsigned cp = 0;
-          for (int k = 0; k < 4; ++k) {
-            const char h = s_[pos_++];
-            cp <<= 4;
-            if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
-            else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
-            else Fail("bad hex digit in \\u escape");
-          }
-          // UTF-8 encode (surrogate pairs are kept as two 3-byte sequences: names are ASCII).
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
-          break;
-        }
-        default:
-          Fail(std::string("bad escape '\\") + e + "'");
-      }
-    }
-  }
-
-  const std::string& s_;     // the header text
-  const std::string& file_;  // for messages
-  std::size_t pos_ = 0;      // next byte
-};
+using Json = json::Value;
 
 void JsonEscape(std::ostringstream& os, const std::string& s) {
   os << '"';
@@ -215,7 +69,7 @@ std::string ShapeText(const std::vector<std::uint64_t>& shape) {
 
 // A non-negative JSON integer that fits uint64, or nullopt-like failure via ok = false.
 bool ParseU64(const Json& v, std::uint64_t& out) {
-  if (v.kind != Json::Kind::kNumber || v.text.empty()) return false;
+  if (v.kind != json::Kind::kNumber || v.text.empty()) return false;
   std::uint64_t r = 0;
   for (const char c : v.text) {
     if (c < '0' || c > '9') return false;
@@ -309,24 +163,30 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
   f.path_ = path;
   f.data_start_ = 8 + header_len;
   const std::uint64_t data_size = size - f.data_start_;
-  const Json root = JsonParser(header, path).ParseDocument();
-  if (root.kind != Json::Kind::kObject) {
+  // The shared strict reader; its messages say where ("...: header: bad JSON: L:C: ...").
+  Json root;
+  try {
+    root = json::Parse(header, "header");
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": header: bad JSON: " + e.what());
+  }
+  if (root.kind != json::Kind::kObject) {
     throw ConfigError(path + ": header: bad JSON: expected an object at the top level");
   }
   for (const auto& [name, v] : root.members) {
     if (name == "__metadata__") {
-      if (v.kind != Json::Kind::kObject) {
+      if (v.kind != json::Kind::kObject) {
         throw ConfigError(path + ": header: __metadata__: expected an object of strings");
       }
       for (const auto& [k, mv] : v.members) {
-        if (mv.kind != Json::Kind::kString) {
+        if (mv.kind != json::Kind::kString) {
           throw ConfigError(path + ": header: __metadata__." + k + ": expected a string");
         }
         f.metadata_.emplace_back(k, mv.text);
       }
       continue;
     }
-    if (v.kind != Json::Kind::kObject) FailTensor(path, name, "header entry is not an object");
+    if (v.kind != json::Kind::kObject) FailTensor(path, name, "header entry is not an object");
     const Json* dtype = nullptr;
     const Json* shape = nullptr;
     const Json* offsets = nullptr;
@@ -342,7 +202,7 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
     t.name = name;
     bool known = false;
     for (const auto& e : kDtypes) {
-      if (dtype->kind == Json::Kind::kString && dtype->text == e.name) {
+      if (dtype->kind == json::Kind::kString && dtype->text == e.name) {
         t.dtype = e.dtype;
         known = true;
       }
@@ -352,13 +212,13 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
                  "unknown dtype '" + dtype->text +
                      "': expected F64, F32, F16, BF16, I64..I8, U64..U8, BOOL, F8_E4M3 or F8_E5M2");
     }
-    if (shape->kind != Json::Kind::kArray) FailTensor(path, name, "shape is not an array");
+    if (shape->kind != json::Kind::kArray) FailTensor(path, name, "shape is not an array");
     for (const Json& d : shape->items) {
       std::uint64_t n = 0;
       if (!ParseU64(d, n)) FailTensor(path, name, "shape entry '" + d.text + "' is not an integer >= 0");
       t.shape.push_back(n);
     }
-    if (offsets->kind != Json::Kind::kArray || offsets->items.size() != 2 ||
+    if (offsets->kind != json::Kind::kArray || offsets->items.size() != 2 ||
         !ParseU64(offsets->items[0], t.data_begin) || !ParseU64(offsets->items[1], t.data_end) ||
         t.data_begin > t.data_end) {
       FailTensor(path, name, "data_offsets: expected [begin, end] with 0 <= begin <= end");

@@ -13,7 +13,7 @@
 #include "moefab.pb.h"
 #include "runtime/core/error.h"
 #include "runtime/hf_config.h"
-#include "runtime/json_reader.h"
+#include "runtime/core/json_reader.h"
 
 namespace moefab {
 namespace {

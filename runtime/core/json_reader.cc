@@ -1,4 +1,4 @@
-#include "runtime/json_reader.h"
+#include "runtime/core/json_reader.h"
 
 #include <charconv>
 #include <cmath>
