@@ -44,7 +44,8 @@ void FromTag(uint64_t tag, Event& e) {
 // The fabric's view of the engine while one event (or one Inject) is handled.
 class Cluster::NetAdapter final : public fabric::NetContext {
  public:
-  explicit NetAdapter(Engine& engine) : engine_(engine) {}
+  explicit NetAdapter(Engine& engine, LogHistogram* latency = nullptr)
+      : engine_(engine), latency_(latency) {}
   Tick Now() const override { return engine_.now(); }
   void Schedule(fabric::NetEvent&& n) override {
     Event e;
@@ -68,11 +69,13 @@ class Cluster::NetAdapter final : public fabric::NetContext {
     e.bytes = m.bytes;
     FromTag(m.tag, e);
     if (m.data) e.payload = *m.data;
+    if (latency_) latency_->Add(m.delivered_ps - m.injected_ps);
     engine_.Schedule(std::move(e));
   }
 
  private:
   Engine& engine_;
+  LogHistogram* latency_;  // message latencies of this rank (deliveries happen in Handle)
 };
 
 Cluster::Cluster(const RunOptions& options, Engine& engine, fabric::Network& net,
@@ -199,7 +202,7 @@ void Cluster::Send(Event packet) {
 }
 
 void Cluster::OnNetEvent(Event& e) {
-  NetAdapter ctx(engine_);
+  NetAdapter ctx(engine_, &message_latency_);
   try {
     net_.Handle(e.net, ctx);
   } catch (const fabric::StallError& stall) {
@@ -438,6 +441,7 @@ RankReport Cluster::Report() const {
   r.job_totals.dispatch_network_ps = dispatch_network_ps_;
   r.job_totals.return_network_ps = return_network_ps_;
   r.jobs_dropped = jobs_dropped_;
+  r.message_latency_hist = message_latency_.counts;
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     if (!engine_.Owns(n)) continue;
     const Node& node = nodes_[n];

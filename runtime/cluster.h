@@ -26,6 +26,7 @@
 #include "fabric/network.h"
 #include "router/replica_choice.h"
 #include "router/topk.h"
+#include "runtime/core/log_histogram.h"
 #include "runtime/engine.h"
 #include "runtime/expert_chip.h"
 #include "runtime/model_data.h"
@@ -120,6 +121,7 @@ class Cluster final : public EventHandler, private ChipActions {
   Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric
   Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
   uint64_t jobs_dropped_ = 0;         // capacity overflow (DROP)
+  LogHistogram message_latency_;      // messages delivered to this rank's chips (ps)
   uint64_t tokens_done_ = 0;
 };
 

@@ -37,6 +37,7 @@ Bytes SerializeReport(const RankReport& r) {
   w.Put(r.fabric);
   w.Put(r.attention_flops);
   w.Put(r.jobs_dropped);
+  w.PutVector(r.message_latency_hist);
   w.PutVector(r.reconfigs);
   return out;
 }
@@ -67,6 +68,7 @@ RankReport DeserializeReport(const Bytes& b) {
   r.fabric = in.Get<FabricTotals>();
   r.attention_flops = in.Get<uint64_t>();
   r.jobs_dropped = in.Get<uint64_t>();
+  r.message_latency_hist = in.GetVector<uint64_t>();
   r.reconfigs = in.GetVector<ReconfigRecord>();
   MOEFAB_CHECK(in.done(), "trailing bytes in a rank report");
   return r;
@@ -87,6 +89,10 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     m.fabric += p.fabric;
     m.attention_flops += p.attention_flops;
     m.jobs_dropped += p.jobs_dropped;
+    if (m.message_latency_hist.size() < p.message_latency_hist.size())
+      m.message_latency_hist.resize(p.message_latency_hist.size(), 0);
+    for (size_t i = 0; i < p.message_latency_hist.size(); ++i)
+      m.message_latency_hist[i] += p.message_latency_hist[i];
     if (m.reconfigs.size() < p.reconfigs.size()) m.reconfigs.resize(p.reconfigs.size());
     for (size_t i = 0; i < p.reconfigs.size(); ++i) {
       ReconfigRecord& a = m.reconfigs[i];

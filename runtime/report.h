@@ -144,6 +144,7 @@ struct RankReport {
   FabricTotals fabric;                // the network's totals
   uint64_t attention_flops = 0;       // attention + dense-layer FLOPs on the attention chips
   uint64_t jobs_dropped = 0;          // routed jobs dropped by the capacity limit
+  std::vector<uint64_t> message_latency_hist;  // LogHistogram counts: fabric inject -> delivered (ps)
   std::vector<ReconfigRecord> reconfigs;  // OCS rewirings, in order
 };
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "runtime/core/log_histogram.h"
 #include "runtime/energy.h"
 
 #include <algorithm>
@@ -122,6 +123,8 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
   const double packets = f.packets ? static_cast<double>(f.packets) : 1.0;
   const double messages = f.messages ? static_cast<double>(f.messages) : 1.0;
   const auto& net = o.fabric.network;
+  LogHistogram hist;
+  hist.Merge(m.message_latency_hist);
   j.Key("fabric").BeginObject()
       .Field("topology", o.fabric.kind_name)
       .Field("flow_control", net.flow_control == fabric::FlowControl::kStoreAndForward
@@ -134,7 +137,19 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("max_packet_latency_ns", Ns(f.packet_latency_max_ps))
       .Field("mean_message_latency_ns", Ns(f.message_latency_sum_ps) / messages)
       .Field("max_message_latency_ns", Ns(f.message_latency_max_ps))
+      .Field("message_latency_p50_ns", Ns(hist.Quantile(0.5)))
+      .Field("message_latency_p99_ns", Ns(hist.Quantile(0.99)))
       .Field("vc_overflows", f.vc_overflows);
+  // The histogram: buckets with their upper bound (ns) and count, empty buckets left out.
+  j.Key("message_latency_histogram").BeginArray();
+  for (uint32_t bucket = 0; bucket < hist.counts.size(); ++bucket) {
+    if (hist.counts[bucket] == 0) continue;
+    j.BeginObject()
+        .Field("upto_ns", Ns(LogHistogram::UpperOf(bucket)))
+        .Field("count", hist.counts[bucket])
+        .EndObject();
+  }
+  j.EndArray();
   j.Key("reconfigurations").BeginArray();
   for (const auto& r : m.reconfigs) {
     j.BeginObject()

@@ -1,6 +1,8 @@
 // Core vocabulary: fixed-point helpers, clock conversion, seeded random streams.
 #include <gtest/gtest.h>
 
+#include "runtime/core/log_histogram.h"
+
 #include "runtime/core/rng.h"
 #include "runtime/core/types.h"
 
@@ -44,6 +46,42 @@ TEST(CoreTest, SplitMix64IsSeededAndRepeatable) {
     ASSERT_LE(v, 7);
   }
   EXPECT_NE(MixSeed(1, 2, 3), MixSeed(1, 3, 2));
+}
+
+}  // namespace
+}  // namespace moefab
+
+namespace moefab {
+namespace {
+
+TEST(LogHistogramTest, BucketsBoundTheirValuesWithinOneSixteenth) {
+  for (uint64_t v : {0ull, 1ull, 15ull, 16ull, 17ull, 31ull, 32ull, 1000ull, 123456789ull,
+                     (1ull << 40) + 12345}) {
+    const uint32_t b = LogHistogram::BucketOf(v);
+    EXPECT_GE(LogHistogram::UpperOf(b), v) << v;
+    if (b > 0) {
+      EXPECT_LT(LogHistogram::UpperOf(b - 1), v) << v;
+    }
+    EXPECT_LE(static_cast<double>(LogHistogram::UpperOf(b) - v), static_cast<double>(v) / 16.0 + 1) << v;
+  }
+}
+
+TEST(LogHistogramTest, QuantilesAndMergeInAnyOrder) {
+  LogHistogram a, b;
+  for (uint64_t v = 1; v <= 1000; ++v) (v % 2 ? a : b).Add(v * 1000);
+  LogHistogram ab, ba;
+  ab.Merge(a.counts);
+  ab.Merge(b.counts);
+  ba.Merge(b.counts);
+  ba.Merge(a.counts);
+  EXPECT_EQ(ab.counts, ba.counts);
+  EXPECT_EQ(ab.Count(), 1000u);
+  const uint64_t p50 = ab.Quantile(0.5), p99 = ab.Quantile(0.99);
+  EXPECT_GE(p50, 500000u);
+  EXPECT_LE(p50, 500000u + 500000u / 16);
+  EXPECT_GE(p99, 990000u);
+  EXPECT_LE(p99, 990000u + 990000u / 16);
+  EXPECT_EQ(LogHistogram().Quantile(0.5), 0u);
 }
 
 }  // namespace
