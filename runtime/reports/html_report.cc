@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/reports/format.h"
+#include "runtime/energy.h"
 #include "runtime/reports/html_plots.h"
 #include "runtime/reports/svg.h"
 
@@ -153,7 +154,7 @@ std::string HtmlReport(const ReportInput& in) {
                 rf::Shortest(q.cosine_min));
     } else {
       h += Card("headline-quant", "quantisation error", "n/a",
-                "no float reference for these weights", "", "off");
+                o.timing_only ? "timing-only run: no weights" : "no float reference for these weights", "", "off");
     }
   }
   h += "</div>\n";
@@ -183,7 +184,10 @@ std::string HtmlReport(const ReportInput& in) {
       std::string v = std::to_string(count[i]) + " × " + ChipKindName(k.kind) + " chip, " +
                       rf::Significant(1e6 / static_cast<double>(std::max<Tick>(k.clock.period_ps, 1)), 4) +
                       " MHz";
-      if (k.kind == ChipKind::kExpert) v += ", " + std::to_string(k.mac_lanes) + " MAC lanes";
+      if (k.kind == ChipKind::kExpert) {
+        v += ", " + std::to_string(k.mac_lanes) + " MAC lanes";
+        if (k.has_format) v += ", " + std::string(chips::WeightFormatName(k.format));
+      }
       h += Row("SKU " + k.name, v);
     }
   }
@@ -192,8 +196,42 @@ std::string HtmlReport(const ReportInput& in) {
                         rf::HumanNs(static_cast<double>(o.link.wire_latency_ps) / 1000) +
                         ", router " +
                         rf::HumanNs(static_cast<double>(o.link.router_delay_ps) / 1000));
+  h += Row("fabric", o.fabric.kind_name + ", " +
+                         (o.fabric.network.flow_control == fabric::FlowControl::kStoreAndForward
+                              ? "store-and-forward" : "virtual cut-through") +
+                         ", " + std::to_string(o.fabric.network.flit_bytes) + "-byte flits, MTU " +
+                         std::to_string(o.fabric.network.mtu_bytes) + " B; " +
+                         std::to_string(in.merged.fabric.messages) + " messages, " +
+                         rf::Significant(in.merged.fabric.packets
+                                             ? static_cast<double>(in.merged.fabric.packet_hops) /
+                                                   static_cast<double>(in.merged.fabric.packets)
+                                             : 0.0, 3) + " hops per packet" +
+                         (in.merged.reconfigs.empty() ? std::string()
+                                                      : ", " + std::to_string(in.merged.reconfigs.size()) +
+                                                            " OCS rewirings"));
   h += Row("workload", std::to_string(o.workload.num_tokens) + " tokens, " +
-                           std::to_string(o.workload.concurrency) + " in flight");
+                           (o.workload.arrival == Arrival::kPoisson
+                                ? "Poisson at " + rf::HumanSi(o.workload.rate_tokens_per_s) + " tokens/s"
+                                : std::to_string(o.workload.concurrency) + " in flight") +
+                           ", context " + std::to_string(o.workload.context_length) +
+                           (in.merged.jobs_dropped ? ", " + std::to_string(in.merged.jobs_dropped) +
+                                                         " jobs dropped (capacity)"
+                                                   : std::string()));
+  h += Row("routing", std::string(o.routing.source == RoutingSource::kGate ? "gate"
+                                  : o.routing.source == RoutingSource::kSynthetic ? "synthetic"
+                                                                                  : "trace") +
+                          (o.timing_only ? " (timing-only)" : "") + ", placement " +
+                          o.placement_strategy);
+  {
+    const EnergyReport e = ComputeEnergy(o, in.merged, in.summary.makespan_ps);
+    h += Row("energy", rf::Significant(e.per_token_j * 1e3, 4) + " mJ per token (experts " +
+                           rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, links " + rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, attention " +
+                           rf::Significant(e.attention_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, static " + rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%)");
+  }
   h += Row("fidelity", FidelityName(o.fidelity));
   h += "</table>\n</div>\n</section>\n";
 
