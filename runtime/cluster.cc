@@ -305,7 +305,7 @@ void Cluster::OnAttentionDone(Event& e) {
   // routing table), shared experts (see ModelData::Plan), then the capacity limit.
   auto plan = data_.Plan(t.id, t.layer, t.h);
   if (!options_.routing.write_trace.empty()) {
-    const auto& sel = plan.combine;
+    const auto& sel = plan.routed;  // before Llama 4's weight-on-input and shared experts
     const uint32_t k = options_.model.top_k;
     for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.experts[i]);
     for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.weights_q15[i]);

@@ -133,6 +133,7 @@ ModelData::DispatchPlan ModelData::Plan(uint32_t token, uint32_t layer, std::spa
     routing = Route(layer, x, e);
   }
   plan.combine = routing.selection;
+  plan.routed = routing.selection;
   for (size_t i = 0; i < routing.selection.experts.size(); ++i) {
     DispatchPlan::Job job{routing.selection.experts[i], x, e};
     if (routing.weight_on_input) {

@@ -42,6 +42,7 @@ class ModelData {
     };
     std::vector<Job> jobs;       // ascending expert id
     router::Selection combine;   // the same experts with their combine weights (Q1.15)
+    router::Selection routed;    // the router's choice as it chose it (trace files)
   };
   /// With a routing table (SYNTHETIC / TRACE source) the experts and weights of (token, layer)
   /// come from it; otherwise from the gate on h. Timing-only runs pass an empty h: the jobs
