@@ -90,6 +90,33 @@ TEST(WorkloadTest, TraceWrittenByOneRunReplaysInAnother) {
   std::filesystem::remove_all(dir);
 }
 
+// Llama 4's rule scales the expert input by the gate weight: its trace keeps the router's own
+// weight, so a replay computes the same bits.
+TEST(WorkloadTest, Llama4TraceReplaysTheSameBits) {
+  const auto dir = std::filesystem::temp_directory_path() / "moefab_trace_llama4";
+  std::filesystem::create_directories(dir);
+  const std::string trace = (dir / "routing.trace").string();
+  const std::string model = R"(
+    model { name: "l4" num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 1
+            router: TOP1_SIGMOID_INPUT num_shared_experts: 1 weight_seed: 3
+            gate_logit_scale: 0.00001 }  # small logits: sigmoid weights well below 1
+    skus { name: "a" kind: ATTENTION } skus { name: "e" kind: EXPERT }
+    fabric { torus { dims: [4] } }
+    chips { sku: "a" } chips { sku: "e" } chips { sku: "e" } chips { sku: "e" }
+    workload { num_tokens: 16 concurrency: 4 }
+    simulation { fidelity: ANALYTIC })";
+  const auto gate = RunOnce(LoadConfigText(model + "routing { write_trace: \"" + trace + "\" }", "l4"));
+  ASSERT_TRUE(gate.golden.match);
+  const auto replay = RunOnce(LoadConfigText(
+      std::string(model).replace(model.find("fidelity: ANALYTIC"), 18, "fidelity: SAMPLED") +
+          "routing { source: TRACE trace: \"" + trace + "\" }",
+      "l4"));
+  ASSERT_TRUE(replay.golden.match);
+  for (size_t i = 0; i < gate.merged.tokens.size(); ++i)
+    EXPECT_EQ(replay.merged.tokens[i].final_h, gate.merged.tokens[i].final_h) << "token " << i;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(WorkloadTest, PoissonArrivalsAtTheConfiguredRate) {
   // 1e6 tokens/s: mean gap 1 us, far above the service time, so tokens rarely queue.
   const auto slow = RunOnce(Small("", "fidelity: ANALYTIC",
