@@ -216,7 +216,7 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
   }
   if (min_flit_ps == kTickMax || min_flit_ps == 0) min_flit_ps = 1;
   if (o.buffer_flits == 0) {
-    const Tick rtt_ps = 2 * max_latency + o.router_delay_ps + min_flit_ps;
+    const Tick rtt_ps = 2 * max_latency + o.router_delay_ps + o.credit_delay_ps + min_flit_ps;
     buffer_flits_ = 2 * max_flits + static_cast<std::uint32_t>((rtt_ps + min_flit_ps - 1) / min_flit_ps);
   } else {
     buffer_flits_ = o.buffer_flits;
@@ -245,8 +245,11 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
   }
 
   // Lookahead.
+  // Events for another node: packets (wire + router delay + at least a flit), credits and
+  // credit syncs (wire + credit delay), controller messages (control latency).
   min_cross_ps_ = kTickMax;
-  for (const Epoch& e : epochs_) min_cross_ps_ = std::min(min_cross_ps_, e.topology->MinLinkLatencyPs());
+  const Tick extra = std::min(o.router_delay_ps, o.credit_delay_ps);
+  for (const Epoch& e : epochs_) min_cross_ps_ = std::min(min_cross_ps_, e.topology->MinLinkLatencyPs() + extra);
   if (!o.reconfigurations.empty()) min_cross_ps_ = std::min(min_cross_ps_, o.control_latency_ps);
 
   if (routing_ == RoutingAlgorithm::kDimensionOrder) {
@@ -306,7 +309,8 @@ Tick Network::MinCrossNodeDelayPs(const std::vector<RankId>& owner) const {
     for (NodeId n = 0; n < e.topology->num_nodes(); ++n) {
       for (PortId p = 0; p < num_ports_; ++p) {
         const OutLink& l = e.topology->Out(n, p);
-        if (l.present && owner[n] != owner[l.dst]) best = std::min(best, l.latency_ps);
+        if (l.present && owner[n] != owner[l.dst])
+          best = std::min(best, l.latency_ps + std::min(options_.router_delay_ps, options_.credit_delay_ps));
       }
       crosses = crosses || owner[n] != owner[options_.ocs_controller];
     }

@@ -88,7 +88,7 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
     // Tell the new upstream how much room this input buffer has (old packets may remain).
     for (std::uint32_t v = 0; v < num_vcs_; ++v) {
       NetEvent c;
-      c.tick = now + l.latency_ps;
+      c.tick = now + l.latency_ps + options_.credit_delay_ps;
       c.kind = NetEventKind::kCreditSync;
       c.node = l.dst;
       c.port = l.dst_port;

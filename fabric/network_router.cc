@@ -396,10 +396,10 @@ void Network::ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::
   const detail::Output& back = s.out[in_port];  // the link on this port leads back upstream
   if (!back.present) return;  // the port was left unconnected by a rewiring
   if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
-    ctx.ScheduleSignal(at_ps + back.latency_ps, NetEventKind::kCredit, back.dst, s.id, back.dst_port, vc, flits,
+    ctx.ScheduleSignal(at_ps + back.latency_ps + options_.credit_delay_ps, NetEventKind::kCredit, back.dst, s.id, back.dst_port, vc, flits,
                        s.in_epoch[in_port]);
   } else {
-    ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps,
+    ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps + options_.credit_delay_ps,
                           .kind = NetEventKind::kCredit,
                           .node = back.dst,
                           .origin = s.id,

@@ -97,6 +97,7 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   n.buffer_flits = f.buffer_flits();
   if (f.watchdog_ps()) n.watchdog_ps = f.watchdog_ps();
   if (f.ocs_switch_ps()) n.ocs_switch_ps = f.ocs_switch_ps();
+  n.credit_delay_ps = f.credit_delay_ps();
   const auto& b = f.bench();
   for (int p : b.patterns()) {
     switch (p) {

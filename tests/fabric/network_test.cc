@@ -355,5 +355,34 @@ TEST(LookaheadTest, SmallestWireLatencyAndOnlyCrossRankLinks) {
   EXPECT_EQ(net->MinCrossNodeDelayPs(std::vector<RankId>(16, 0)), kTickMax);
 }
 
+// credit_delay_ps: credits become usable that much later. With one-packet buffers the second
+// packet of a message waits for the first one's credit, so it arrives exactly the delay later;
+// a one-packet message does not notice. The lookahead grows by min(credit delay, router delay).
+TEST(CreditDelayTest, DelaysCreditBoundPacketsAndRaisesTheLookahead) {
+  const auto deliver_time = [](Tick credit_delay, std::uint64_t bytes) {
+    NetworkOptions o = Options();
+    o.credit_delay_ps = credit_delay;
+    o.buffer_flits = 9;  // one packet: 16 + 512 bytes in 64-byte flits
+    o.deadlock = DeadlockAvoidance::kNone;  // one VC: both packets use the same buffer
+    auto net = Network::Make(Shape({4}), o);
+    SequentialDriver driver(*net);
+    Tick at = 0;
+    driver.OnDeliver([&](DeliveredMessage& m) { at = m.delivered_ps; });
+    driver.Inject({0, 1, bytes, 1, Bytes(bytes, 3)});
+    driver.RunToIdle();
+    EXPECT_TRUE(net->AuditIdle().empty());
+    return at;
+  };
+  EXPECT_EQ(deliver_time(7000, 1024), deliver_time(0, 1024) + 7000);
+  EXPECT_EQ(deliver_time(7000, 512), deliver_time(0, 512));
+  NetworkOptions o = Options();  // router delay 2500 ps, wire 4000 ps
+  EXPECT_EQ(Network::Make(Shape({4}), o)->MinCrossNodeDelayPs(), 4000u);
+  o.credit_delay_ps = 1000;
+  EXPECT_EQ(Network::Make(Shape({4}), o)->MinCrossNodeDelayPs(), 5000u);
+  o.credit_delay_ps = 9000;
+  EXPECT_EQ(Network::Make(Shape({4}), o)->MinCrossNodeDelayPs(), 6500u);
+  EXPECT_EQ(Network::Make(Shape({4}), o)->MinCrossNodeDelayPs({0, 0, 1, 1}), 6500u);
+}
+
 }  // namespace
 }  // namespace moefab::fabric
