@@ -69,6 +69,13 @@ void ConvertRouting(const pb::Config& c, Problems& p, RunOptions& out) {
   }
   o.trace = r.trace().empty() ? "" : RelativeToConfig(out.config_path, r.trace());
   o.write_trace = r.write_trace();
+  if (!o.write_trace.empty()) {
+    // Fail now, not after the run: the folder must exist.
+    const auto dir = std::filesystem::path(o.write_trace).parent_path();
+    if (!dir.empty() && !std::filesystem::is_directory(dir))
+      p.Add("routing.write_trace", "\"" + r.write_trace() + "\"",
+            "expected a file in an existing folder (" + dir.string() + " does not exist)");
+  }
   if (o.source == RoutingSource::kTrace && o.trace.empty())
     p.Add("routing.trace", "\"\"", "expected a routing trace file with source TRACE");
   if (o.source != RoutingSource::kTrace && !o.trace.empty())
