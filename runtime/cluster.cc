@@ -87,6 +87,7 @@ Cluster::Cluster(const RunOptions& options, Engine& engine, fabric::Network& net
       data_(options),
       rtl_(options.build_cache, log_),
       nodes_(options.num_nodes()),
+      num_attention_(static_cast<uint32_t>(AttentionNodes(options).size())),
       expert_jobs_(static_cast<size_t>(options.model.num_layers) * options.model.experts_per_layer(), 0) {
   const auto attention = AttentionNodes(options);
   for (NodeId n = 0; n < options.num_nodes(); ++n) {
@@ -283,7 +284,7 @@ void Cluster::OnTokenStart(Event& e) {
   AttentionChip& chip = *nodes_[e.node].attention;
   TokenState t;
   t.id = e.token;
-  t.index_at_home = e.token / static_cast<uint32_t>(AttentionNodes(options_).size());
+  t.index_at_home = e.token / num_attention_;
   t.start_ps = engine_.now();
   const auto& w = options_.workload;
   t.context = w.context_length;

@@ -116,6 +116,7 @@ class Cluster final : public EventHandler, private ChipActions {
   ModelData data_;
   RtlEngines rtl_;                    // this rank's Verilated engine factory
   std::vector<Node> nodes_;           // indexed by node id; only owned nodes are populated
+  uint32_t num_attention_;            // attention chips (token t is homed on the (t mod it)-th)
   std::vector<TokenRecord> finished_; // tokens finished on this rank
   std::vector<uint64_t> expert_jobs_; // per (layer * E + expert): jobs run on chips of this rank
   Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric

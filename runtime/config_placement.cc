@@ -107,14 +107,9 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     case pb::ROUND_ROBIN_REPLICA: out.replica_policy = router::ReplicaPolicy::kRoundRobin; break;
     default: out.replica_policy = router::ReplicaPolicy::kNearest;
   }
-  // Weight capacity: the gate, up and down matrices of each expert slot in the chip's format
-  // (MXFP4 counts its shared exponents: 4.25 bits per weight).
-  const auto bits_of = [&m](chips::WeightFormat f) {
-    return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
-  };
-  const auto format_of_node = [&](NodeId n) {
-    return out.SkuOf(n).has_format ? out.SkuOf(n).format : m.format;
-  };
+  // Weight capacity: each expert slot in the format of its chip.
+  const auto bits_of = [&m](chips::WeightFormat f) { return ExpertWeightBits(m, f); };
+  const auto format_of_node = [&](NodeId n) { return ExpertFormatOf(m, out.SkuOf(n)); };
   const uint64_t total_slots = static_cast<uint64_t>(m.num_layers) * m.experts_per_layer();
   // Slots a chip offers: the configured limit, else the smallest weight capacity of the expert
   // chips (strategies pack uniform chips), else an even share.

@@ -11,11 +11,6 @@ EnergyReport ComputeEnergy(const RunOptions& o, const RankReport& merged, Tick m
   e.macs = merged.job_totals.jobs * macs_per_job;
   for (const auto& l : merged.links) e.link_bit_hops += l.bytes * 8;
   e.attention_flops = merged.attention_flops;
-  const auto pj = [&o](chips::WeightFormat f) {
-    return f == chips::WeightFormat::kInt3    ? o.energy.mac_pj_int3
-           : f == chips::WeightFormat::kMxfp4 ? o.energy.mac_pj_mxfp4
-                                              : o.energy.mac_pj_int4;
-  };
   // Per expert: its jobs in its chips' format (heterogeneous SKUs may differ); MACs are summed
   // per format as integers first.
   std::array<uint64_t, 3> jobs_by_format{};  // INT4, INT3, MXFP4
@@ -33,7 +28,7 @@ EnergyReport ComputeEnergy(const RunOptions& o, const RankReport& merged, Tick m
                                          chips::WeightFormat::kMxfp4};
   for (unsigned k = 0; k < 3; ++k)
     if (jobs_by_format[k] > 0)
-      e.mac_j += static_cast<double>(jobs_by_format[k] * macs_per_job) * pj(formats[k]) * 1e-12;
+      e.mac_j += static_cast<double>(jobs_by_format[k] * macs_per_job) * MacPj(o.energy, formats[k]) * 1e-12;
   e.link_j = static_cast<double>(e.link_bit_hops) * o.energy.link_pj_per_bit_hop * 1e-12;
   e.attention_j = static_cast<double>(e.attention_flops) * o.energy.attention_pj_per_flop * 1e-12;
   double static_w = 0;

@@ -2,6 +2,7 @@
 // with units resolved. Nothing below runtime/ sees protobuf.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -148,11 +149,35 @@ struct RunOptions {
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }
 };
 
+/// The weight format of the experts an expert chip kind holds (its own, else the model's).
+inline chips::WeightFormat ExpertFormatOf(const ModelOptions& m, const SkuOptions& sku) {
+  return sku.has_format ? sku.format : m.format;
+}
+
+/// Weight bits of one expert slot: gate, up and down matrices (MXFP4 counts its shared
+/// exponents: 4.25 bits per weight).
+inline uint64_t ExpertWeightBits(const ModelOptions& m, chips::WeightFormat f) {
+  return static_cast<uint64_t>(
+      std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
+}
+
+/// Energy of one MAC in format `f` (pJ).
+inline double MacPj(const EnergyOptions& e, chips::WeightFormat f) {
+  return f == chips::WeightFormat::kInt3    ? e.mac_pj_int3
+         : f == chips::WeightFormat::kMxfp4 ? e.mac_pj_mxfp4
+                                            : e.mac_pj_int4;
+}
+
+/// "gate", "synthetic" or "trace".
+inline const char* RoutingSourceName(RoutingSource s) {
+  return s == RoutingSource::kGate ? "gate" : s == RoutingSource::kSynthetic ? "synthetic" : "trace";
+}
+
 /// The engine configuration of an expert chip kind for a model.
 inline chips::EngineConfig EngineConfigOf(const ModelOptions& m, const SkuOptions& sku) {
   chips::EngineConfig c;
   c.shape = chips::ExpertShape{m.d_model, m.expert_width};
-  c.format = sku.has_format ? sku.format : m.format;
+  c.format = ExpertFormatOf(m, sku);
   c.lanes = sku.mac_lanes;
   c.datapath = sku.datapath;
   c.style = sku.weight_style;

@@ -218,33 +218,27 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("overflow", "drop")
       .Field("jobs_dropped", m.jobs_dropped)
       .EndObject();
-  const char* sources[] = {"gate", "synthetic", "trace"};
-  const char* policies[] = {"nearest", "least_loaded", "round_robin"};
   j.Key("routing").BeginObject()
-      .Field("source", sources[static_cast<int>(o.routing.source)])
+      .Field("source", RoutingSourceName(o.routing.source))
       .Field("timing_only", o.timing_only)
       .EndObject();
   // What the model needs: expert slots (replicas included) and, per expert SKU with a weight
   // capacity, how many chips of it would hold them.
   uint64_t slots = 0;
   for (const auto& r : o.placement.replicas) slots += r.size();
-  const auto bits_per_expert = static_cast<uint64_t>(std::ceil(
-      3.0 * o.model.d_model * o.model.expert_width * chips::WeightBitsPerElement(o.model.format)));
   j.Key("placement").BeginObject()
       .Field("strategy", o.placement_strategy)
-      .Field("replica_policy", policies[static_cast<int>(o.replica_policy)])
+      .Field("replica_policy", router::ReplicaPolicyName(o.replica_policy))
       .Field("expert_slots", slots)
-      .Field("weight_bits_per_expert", bits_per_expert);
+      .Field("weight_bits_per_expert", ExpertWeightBits(o.model, o.model.format));
   j.Key("chips_needed").BeginArray();
   for (uint32_t k = 0; k < o.skus.size(); ++k) {
     const auto& sku = o.skus[k];
     if (sku.kind != ChipKind::kExpert || sku.weight_capacity_bits == 0) continue;
     uint32_t have = 0;
     for (uint32_t sku_of_node : o.node_sku) have += sku_of_node == k;
-    const auto format = sku.has_format ? sku.format : o.model.format;
-    const uint64_t per_chip = sku.weight_capacity_bits /
-        static_cast<uint64_t>(std::ceil(3.0 * o.model.d_model * o.model.expert_width *
-                                        chips::WeightBitsPerElement(format)));
+    const auto format = ExpertFormatOf(o.model, sku);
+    const uint64_t per_chip = sku.weight_capacity_bits / ExpertWeightBits(o.model, format);
     j.BeginObject()
         .Field("sku", sku.name)
         .Field("weight_format", chips::WeightFormatName(format))
@@ -266,9 +260,7 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .Field("expert_macs", en.macs)
       .Field("link_bit_hops", en.link_bit_hops)
       .Field("attention_flops", en.attention_flops)
-      .Field("mac_pj", o.model.format == chips::WeightFormat::kInt3    ? o.energy.mac_pj_int3
-                       : o.model.format == chips::WeightFormat::kMxfp4 ? o.energy.mac_pj_mxfp4
-                                                                       : o.energy.mac_pj_int4)
+      .Field("mac_pj", MacPj(o.energy, o.model.format))
       .Field("link_pj_per_bit_hop", o.energy.link_pj_per_bit_hop)
       .Field("attention_pj_per_flop", o.energy.attention_pj_per_flop)
       .EndObject();

@@ -111,8 +111,7 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
     for (NodeId n = 0; n < options.num_nodes(); ++n) expert_chips += options.SkuOf(n).kind == ChipKind::kExpert;
     log->info("placement {}: {} expert slots on {} expert chips; routing {}{}", options.placement_strategy,
               slots, expert_chips,
-              options.routing.source == RoutingSource::kGate ? "from the gate"
-              : options.routing.source == RoutingSource::kSynthetic ? "synthetic" : "from a trace",
+              RoutingSourceName(options.routing.source),
               options.timing_only ? " (timing-only: no weights)" : "");
   }
   if (!args.transport.empty()) options.transport = args.transport;

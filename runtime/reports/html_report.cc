@@ -217,9 +217,7 @@ std::string HtmlReport(const ReportInput& in) {
                            (in.merged.jobs_dropped ? ", " + std::to_string(in.merged.jobs_dropped) +
                                                          " jobs dropped (capacity)"
                                                    : std::string()));
-  h += Row("routing", std::string(o.routing.source == RoutingSource::kGate ? "gate"
-                                  : o.routing.source == RoutingSource::kSynthetic ? "synthetic"
-                                                                                  : "trace") +
+  h += Row("routing", std::string(RoutingSourceName(o.routing.source)) +
                           (o.timing_only ? " (timing-only)" : "") + ", placement " +
                           o.placement_strategy);
   {
