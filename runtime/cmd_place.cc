@@ -5,7 +5,8 @@
 // Figures (router::MeasurePlacement): expert chips used, expected load per chip (max, mean
 // over the chips used; a replica carries its pair's load divided by the replica count), most
 // slots on one chip, expected hops per routed job from a uniformly chosen attention chip to
-// the nearest replica on the torus (fabric::Torus::HopCount over fabric.torus.dims), and
+// the nearest replica in the run's fabric (fabric::Network::Hops: DOR, or shortest paths on
+// twisted and OCS wirings, as the runs route), and
 // expected hop-bytes per job, a job being its dispatch (d_model int8 activations + 1 exponent
 // byte) plus its result (d_model int16 values): 3 x d_model + 1 bytes, headers not counted.
 // Expert load: the loader's expected load per (layer, expert) (RunOptions::expected_load, from
@@ -15,7 +16,7 @@
 #include <sstream>
 #include <vector>
 
-#include "fabric/torus.h"
+#include "fabric/network.h"
 #include "router/placement_file.h"
 #include "router/placement_strategies.h"
 #include "runtime/commands.h"
@@ -29,8 +30,8 @@ int PlaceCommand(const CommandArgs& args) {
   std::vector<NodeId> experts, attention;
   for (NodeId n = 0; n < o.num_nodes(); ++n)
     (o.SkuOf(n).kind == ChipKind::kExpert ? experts : attention).push_back(n);
-  const fabric::Torus torus = fabric::Torus::Make(o.torus_dims);
-  const router::HopFn hops = [&torus](NodeId a, NodeId b) { return torus.HopCount(a, b); };
+  const auto net = fabric::Network::Make(o.fabric.topology, o.fabric.network);
+  const router::HopFn hops = [&net](NodeId a, NodeId b) { return net->Hops(a, b); };
   const bool measured = o.expected_load.size() == o.placement.replicas.size();
   const router::ExpertLoad load =
       measured ? router::ExpertLoad(o.expected_load) : router::ExpertLoad(o.placement.replicas.size(), 1.0);
