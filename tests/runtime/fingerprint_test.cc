@@ -1,0 +1,69 @@
+// Bit-for-bit guard of whole runs: every example config and the zoo models give a results.json
+// whose simulated part (everything but "config_path" and the "host" section) hashes to the
+// constant recorded here. A change of any simulated number, in any section, fails this test.
+// Refactors must keep these; a model change that is meant to change results updates them in
+// the same commit, with the reason in its message.
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "chips/tapeout/sha256.h"
+#include "runtime/config_loader.h"
+#include "runtime/logging.h"
+#include "runtime/loopback_transport.h"
+#include "runtime/simulate.h"
+
+namespace moefab {
+namespace {
+
+struct Case {
+  const char* config;      // under the source tree
+  const char* fingerprint; // first 16 hex digits of the SHA-256 of the simulated JSON
+};
+
+// The simulated part of results.json: without the config path (it names where the file was
+// read from) and without "host" (wall-clock figures).
+std::string SimulatedJson(const std::string& json) {
+  std::string s = json.substr(0, json.find("\"host\""));
+  const auto at = s.find("\"config_path\"");
+  if (at != std::string::npos) s.erase(at, s.find('\n', at) + 1 - at);
+  return s;
+}
+
+class FingerprintTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(FingerprintTest, ResultsJsonIsBitIdentical) {
+  const Case& c = GetParam();
+  const RunOptions o = LoadConfigFile(std::string(MOEFAB_SOURCE_DIR) + "/" + c.config);
+  LoopbackTransport t;
+  const auto out = Simulate(o, t, Logger("runtime"));
+  chips::tapeout::Sha256 h;
+  h.Update(SimulatedJson(ResultsJson(o, out)));
+  EXPECT_EQ(h.Hex().substr(0, 16), c.fingerprint) << c.config;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, FingerprintTest,
+    ::testing::Values(Case{"configs/tiny.textproto", "b78887cccd457b0c"},
+                      Case{"configs/cube8.textproto", "f72c6207c3b2abd2"},
+                      Case{"configs/ring5.textproto", "769e06d6ac81f00c"},
+                      Case{"configs/ocs16.textproto", "288ae8c75c3959be"},
+                      Case{"configs/twisted16.textproto", "b18fa566f89d2a70"},
+                      Case{"configs/models/gpt-oss-20b.textproto", "749600e63e5d93bc"},
+                      Case{"configs/models/mixtral-8x7b.textproto", "daacaf5e6424567f"},
+                      Case{"configs/models/olmoe-1b-7b.textproto", "fd15f33244717a16"},
+                      Case{"configs/models/qwen3-30b-a3b.textproto", "0a90744973d42b78"},
+                      Case{"configs/models/llama-4-maverick.textproto", "7b164391c48feb65"},
+                      Case{"configs/models/gpt-oss-120b.textproto", "16f6b1476271b8ad"}),
+    [](const ::testing::TestParamInfo<Case>& param) {
+      std::string n = param.param.config;
+      n = n.substr(n.rfind('/') + 1);
+      n = n.substr(0, n.find('.'));
+      for (char& ch : n)
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+}  // namespace
+}  // namespace moefab
