@@ -9,7 +9,7 @@
 
 #include "chips/numerics/golden_expert.h"
 #include "chips/rtl_registry.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 namespace {

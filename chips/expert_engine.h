@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "chips/numerics/expert_weights.h"
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::chips {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "verilated.h"
 
 namespace moefab::chips::internal {

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

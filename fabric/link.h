@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::fabric {
 

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "fabric/network_internal.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

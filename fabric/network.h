@@ -30,7 +30,8 @@
 
 #include "fabric/routing.h"
 #include "fabric/topology.h"
-#include "runtime/core/types.h"
+#include "core/byte_io.h"
+#include "core/types.h"
 
 namespace moefab::fabric {
 
@@ -370,8 +371,8 @@ Tick ZeroLoadMessageLatencyPs(const NetworkOptions& options, const LinkTiming& l
                               std::uint32_t hops, std::uint64_t message_bytes);
 
 /// Cross-rank form of an event: fixed fields plus only this packet's slice of the payload.
-void AppendNetEvent(const NetEvent& e, std::vector<std::byte>& out);
-/// Reads one event written by AppendNetEvent at `offset` and advances it.
-NetEvent ReadNetEvent(const std::vector<std::byte>& in, std::size_t& offset);
+void AppendNetEvent(const NetEvent& e, ByteWriter& out);
+/// Reads one event written by AppendNetEvent.
+NetEvent ReadNetEvent(ByteReader& in);
 
 }  // namespace moefab::fabric

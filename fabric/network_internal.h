@@ -9,7 +9,7 @@
 
 #include "fabric/link.h"
 #include "fabric/network.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 // MOEFAB_CHECK for the per-hop handlers: the message is built in a cold lambda of its own, so
 // the handler keeps a small stack frame and few saved registers on the path that passes.

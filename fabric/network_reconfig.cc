@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fabric/network_internal.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

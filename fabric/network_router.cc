@@ -11,7 +11,7 @@
 
 #include "fabric/driver.h"
 #include "fabric/network_internal.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

@@ -3,7 +3,7 @@
 #include <bit>
 #include <string>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "fabric/torus.h"
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::fabric {
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::fabric {
 

@@ -10,7 +10,7 @@
 
 #include "fabric/driver.h"
 #include "fabric/link.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::fabric {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "fabric/network.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::fabric {
 

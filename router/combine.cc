@@ -1,7 +1,7 @@
 #include "router/combine.h"
 
-#include "runtime/core/error.h"
-#include "runtime/core/types.h"
+#include "core/error.h"
+#include "core/types.h"
 
 namespace moefab::router {
 

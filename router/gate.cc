@@ -5,8 +5,8 @@
 #include <limits>
 #include <sstream>
 
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::router {
 

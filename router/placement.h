@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::router {
 

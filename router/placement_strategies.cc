@@ -5,7 +5,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 

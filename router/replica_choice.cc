@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 

@@ -7,8 +7,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::router {
 

@@ -5,10 +5,10 @@
 #include <chrono>
 
 #include "chips/numerics/float_reference.h"
-#include "runtime/cluster.h"
-#include "runtime/core/rng.h"
-#include "runtime/core/error.h"
-#include "runtime/golden_model.h"
+#include "runtime/cluster/cluster.h"
+#include "core/rng.h"
+#include "core/error.h"
+#include "runtime/results/golden_model.h"
 
 namespace moefab {
 
@@ -94,8 +94,8 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
   const auto net = fabric::Network::Make(options.fabric.topology, options.fabric.network);
   auto owner = options.rank_mapping == RankMapping::kBlock
-                   ? BlockOwners(options.num_nodes(), transport.size())
-                   : RoundRobinOwners(options.num_nodes(), transport.size());
+                   ? pdes::BlockOwners(options.num_nodes(), transport.size())
+                   : pdes::RoundRobinOwners(options.num_nodes(), transport.size());
   // Lookahead: the smallest delay of any fabric event crossing ranks (chip events stay on
   // their node; messages leave a chip only through its own router).
   const Tick lookahead = net->MinCrossNodeDelayPs(owner);
@@ -106,14 +106,14 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
                                     : std::to_string(lookahead) + " ps");
   }
 
-  Engine engine(transport, owner, lookahead, log);
+  ClusterEngine engine(transport, owner, lookahead, log);
   Cluster cluster(options, engine, *net, log);
   cluster.ScheduleFabricEvents();
   cluster.ScheduleInitialTokens();
 
   auto last_progress = Clock::now();
   const auto sim_start = Clock::now();
-  const EngineStats stats = engine.Run(cluster, [&](Tick window_start) {
+  const pdes::EngineStats stats = engine.Run(cluster, [&](Tick window_start) {
     if (rank != 0 || Since(last_progress) < options.progress_seconds) return;
     last_progress = Clock::now();
     log->info("progress: simulated {:.3f} us, {} tokens finished on rank 0, {:.1f} s wall",

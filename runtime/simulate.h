@@ -7,10 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "runtime/options.h"
-#include "runtime/report.h"
-#include "runtime/results.h"
-#include "runtime/transport.h"
+#include "runtime/config/options.h"
+#include "runtime/results/rank_report.h"
+#include "runtime/results/results.h"
+#include "runtime/transport/transport.h"
 
 namespace moefab {
 

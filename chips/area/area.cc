@@ -19,7 +19,7 @@
 #include "chips/tapeout/process.h"
 #include "chips/tapeout/tapeout.h"
 #include "chips/tapeout/tapeout_config.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips::area {
 namespace fs = std::filesystem;

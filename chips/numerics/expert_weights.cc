@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 

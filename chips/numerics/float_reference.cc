@@ -7,8 +7,8 @@
 
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::chips {
 

@@ -7,8 +7,8 @@
 #include <limits>
 
 #include "chips/numerics/golden_kernels.h"
-#include "runtime/core/error.h"
-#include "runtime/core/types.h"
+#include "core/error.h"
+#include "core/types.h"
 
 namespace moefab::chips {
 

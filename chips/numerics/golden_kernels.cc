@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::chips::internal {
 

@@ -6,8 +6,8 @@
 #include <limits>
 #include <sstream>
 
-#include "runtime/core/error.h"
-#include "runtime/core/types.h"
+#include "core/error.h"
+#include "core/types.h"
 
 namespace moefab::chips {
 

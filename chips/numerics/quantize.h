@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "chips/numerics/expert_weights.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::chips {
 

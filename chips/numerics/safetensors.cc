@@ -11,8 +11,8 @@
 #include <memory>
 #include <sstream>
 
-#include "runtime/core/error.h"
-#include "runtime/core/json_reader.h"
+#include "core/error.h"
+#include "core/json_reader.h"
 
 namespace moefab::chips {
 

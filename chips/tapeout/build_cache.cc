@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips::tapeout {
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@
 #include "chips/tapeout/process.h"
 #include "chips/tapeout/sha256.h"
 #include "chips/tapeout/tapeout_config.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips::tapeout {
 namespace fs = std::filesystem;
@@ -32,8 +32,8 @@ constexpr const char* kHashSymbol = "moefab_tapeout_build_hash";
 // library was built against, so their text is part of every cache key.
 constexpr const char* kAdapterHeaders[] = {
     "chips/expert_engine.h",          "chips/rtl_expert_engine_impl.h",
-    "chips/numerics/expert_weights.h", "runtime/core/types.h",
-    "runtime/core/error.h",
+    "chips/numerics/expert_weights.h", "core/types.h",
+    "core/error.h",
 };
 
 std::string ReadFile(const fs::path& p) {

@@ -14,7 +14,7 @@
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
 #include "chips/tapeout/tapeout.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 int main(int argc, char** argv) {
   using namespace moefab::chips;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/core/types.h"
+#include "core/types.h"
 
 namespace moefab::report_format {
 

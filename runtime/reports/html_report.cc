@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/reports/format.h"
-#include "runtime/energy.h"
+#include "runtime/results/energy.h"
 #include "runtime/reports/html_plots.h"
 #include "runtime/reports/svg.h"
 

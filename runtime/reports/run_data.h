@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "fabric/torus.h"
-#include "runtime/core/types.h"
-#include "runtime/options.h"
-#include "runtime/report.h"
-#include "runtime/results.h"
+#include "core/types.h"
+#include "runtime/config/options.h"
+#include "runtime/results/rank_report.h"
+#include "runtime/results/results.h"
 
 namespace moefab {
 

@@ -18,7 +18,7 @@
 #include "chips/expert_engine.h"
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::chips {
 namespace {

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/error.h"
-#include "runtime/mpi_transport.h"
-#include "runtime/ucx_transport.h"
+#include "core/error.h"
+#include "runtime/transport/mpi_transport.h"
+#include "runtime/transport/ucx_transport.h"
 
 namespace moefab {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "chips/expert_engine.h"
 #include "chips/numerics/golden_expert.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::chips {
 namespace {

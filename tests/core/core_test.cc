@@ -1,10 +1,10 @@
 // Core vocabulary: fixed-point helpers, clock conversion, seeded random streams.
 #include <gtest/gtest.h>
 
-#include "runtime/core/log_histogram.h"
+#include "core/log_histogram.h"
 
-#include "runtime/core/rng.h"
-#include "runtime/core/types.h"
+#include "core/rng.h"
+#include "core/types.h"
 
 namespace moefab {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "fabric/driver.h"
 #include "fabric/traffic.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {

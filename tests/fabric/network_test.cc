@@ -11,8 +11,8 @@
 
 #include "fabric/driver.h"
 #include "fabric/network.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {
@@ -147,12 +147,13 @@ TEST(MessageTest, CrossRankFormCarriesOnlyThePacketSlice) {
   e.packet.payload_bytes = 100;
   e.packet.message_bytes = 1000;
   e.data = Bytes(1000, 1);
-  std::vector<std::byte> wire;
-  AppendNetEvent(e, wire);
+  moefab::Bytes wire;
+  ByteWriter w(wire);
+  AppendNetEvent(e, w);
   EXPECT_LT(wire.size(), 400u);
-  std::size_t off = 0;
-  const NetEvent r = ReadNetEvent(wire, off);
-  EXPECT_EQ(off, wire.size());
+  ByteReader in(wire);
+  const NetEvent r = ReadNetEvent(in);
+  EXPECT_TRUE(in.done());
   EXPECT_EQ(r.tick, 123u);
   EXPECT_EQ(r.origin, 3u);
   EXPECT_EQ(r.data_offset, 200u);
@@ -179,11 +180,12 @@ TEST(MessageTest, ReassemblyFromCrossRankSlices) {
   while (!ctx.queued.empty()) {
     auto it = std::min_element(ctx.queued.begin(), ctx.queued.end(),
                                [](const NetEvent& a, const NetEvent& b) { return a.tick < b.tick; });
-    std::vector<std::byte> wire;
-    AppendNetEvent(*it, wire);
+    moefab::Bytes wire;
+    ByteWriter w(wire);
+    AppendNetEvent(*it, w);
     ctx.queued.erase(it);
-    std::size_t off = 0;
-    NetEvent e = ReadNetEvent(wire, off);
+    ByteReader in(wire);
+    NetEvent e = ReadNetEvent(in);
     ctx.now = e.tick;
     net->Handle(e, ctx);
   }

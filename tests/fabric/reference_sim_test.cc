@@ -13,7 +13,7 @@
 
 #include "fabric/link.h"
 #include "fabric/torus.h"
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {

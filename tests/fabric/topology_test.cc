@@ -7,8 +7,8 @@
 
 #include "fabric/routing.h"
 #include "fabric/topology.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {

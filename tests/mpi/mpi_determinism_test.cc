@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/config_loader.h"
-#include "runtime/core/error.h"
+#include "runtime/config/config_loader.h"
+#include "core/error.h"
 #include "runtime/logging.h"
-#include "runtime/loopback_transport.h"
-#include "runtime/mpi_transport.h"
-#include "runtime/ucx_transport.h"
+#include "runtime/transport/loopback_transport.h"
+#include "runtime/transport/mpi_transport.h"
+#include "runtime/transport/ucx_transport.h"
 #include "runtime/simulate.h"
 
 namespace moefab {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/rng.h"
+#include "core/rng.h"
 
 namespace moefab::router {
 namespace {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 namespace {

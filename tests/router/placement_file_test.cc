@@ -12,7 +12,7 @@
 #include <string>
 
 #include "router/placement_strategies.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 namespace {

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "router/replica_choice.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 namespace {

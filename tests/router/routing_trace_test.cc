@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::router {
 namespace {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::router {
 namespace {

@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "chips/tapeout/sha256.h"
-#include "runtime/config_loader.h"
+#include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/loopback_transport.h"
+#include "runtime/transport/loopback_transport.h"
 #include "runtime/simulate.h"
 
 namespace moefab {

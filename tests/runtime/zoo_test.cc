@@ -17,7 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "moefab.pb.h"
-#include "runtime/hf_config.h"
+#include "runtime/config/hf_config.h"
 
 namespace moefab {
 namespace {

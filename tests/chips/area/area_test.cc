@@ -8,7 +8,7 @@
 #include "chips/area/area.h"
 #include "chips/numerics/quantize.h"
 #include "chips/tapeout/hardwired_generator.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips::area {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "chips/numerics/quantize.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 namespace {

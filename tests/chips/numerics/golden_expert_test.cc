@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "chips/numerics/quantize.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::chips {
 namespace {

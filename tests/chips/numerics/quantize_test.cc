@@ -9,7 +9,7 @@
 
 #include "chips/numerics/float_reference.h"
 #include "chips/numerics/golden_expert.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 namespace {

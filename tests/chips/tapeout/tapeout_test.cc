@@ -17,8 +17,8 @@
 #include "chips/tapeout/hardwired_generator.h"
 #include "chips/tapeout/process.h"
 #include "chips/tapeout/tapeout.h"
-#include "runtime/core/error.h"
-#include "runtime/core/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace moefab::chips::tapeout {
 namespace {

@@ -1,0 +1,204 @@
+#include "runtime/cluster/attention_chip.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "router/combine.h"
+#include "runtime/cluster/expert_chip.h"
+
+namespace moefab {
+
+AttentionChip::AttentionChip(NodeId node, uint32_t index, uint32_t count, const RunOptions& options,
+                             ModelData& data, std::function<uint32_t(NodeId, NodeId)> hops)
+    : node_(node),
+      options_(options),
+      sku_(options.SkuOf(node)),
+      data_(data),
+      index_(index),
+      count_(count),
+      chooser_(options.replica_policy, node, std::move(hops)) {
+  for (uint32_t t = index; t < options.workload.num_tokens; t += count) pending_.push_back(t);
+}
+
+void AttentionChip::Schedule(EventKind kind, Tick tick, const TokenState& t, ChipActions& act) const {
+  ChipEvent e;
+  e.token = t.id;
+  e.layer = t.layer;
+  act.Schedule(node_, kind, tick, e);
+}
+
+void AttentionChip::StartClosedLoop(ChipActions& act) {
+  // The closed-loop concurrency is split over the attention chips, at least one each.
+  const uint32_t c = options_.workload.concurrency / count_ + (index_ < options_.workload.concurrency % count_);
+  for (uint32_t k = 0; k < std::max(1u, c) && next_pending_ < pending_.size(); ++k) {
+    ChipEvent e;
+    e.token = pending_[next_pending_++];
+    act.Schedule(node_, EventKind::kTokenStart, 0, e);
+  }
+}
+
+void AttentionChip::OnTokenStart(const ChipEvent& e, ChipActions& act) {
+  TokenState t;
+  t.id = e.token;
+  t.index_at_home = e.token / count_;
+  t.start_ps = act.now();
+  const auto& w = options_.workload;
+  t.context = w.context_length;
+  if (w.context_length_spread > 0) {
+    SplitMix64 rng(MixSeed(w.input_seed, 0xC0u, e.token));
+    t.context = w.context_length - w.context_length_spread +
+                static_cast<uint32_t>(rng.Next() % (2 * uint64_t{w.context_length_spread} + 1));
+  }
+  if (!options_.timing_only) t.h = data_.InputHidden(e.token);
+  auto [it, inserted] = tokens_.emplace(e.token, std::move(t));
+  MOEFAB_CHECK(inserted, "token " << e.token << " started twice");
+  BeginLayer(it->second, act);
+}
+
+void AttentionChip::BeginLayer(TokenState& t, ChipActions& act) {
+  const Tick attention = AttentionPs(t);
+  const Tick end = OccupyCore(t, attention + sku_.gate_ps, act.now());
+  t.breakdown.attention_ps += attention;
+  t.breakdown.gate_ps += sku_.gate_ps;
+  Schedule(EventKind::kAttentionDone, end, t, act);
+}
+
+Tick AttentionChip::OccupyCore(TokenState& t, Tick service_ps, Tick now) {
+  const Tick begin = std::max(now, core_free_ps_);
+  t.breakdown.core_queue_ps += begin - now;
+  core_free_ps_ = begin + service_ps;
+  busy_ps_ += service_ps;
+  return core_free_ps_;
+}
+
+void AttentionChip::OnAttentionDone(const ChipEvent& e, ChipActions& act) {
+  TokenState& t = tokens_.at(e.token);
+  // Dispatch: int8 activations with a per-token power-of-two scale, the router rule (or the
+  // routing table), shared experts (see ModelData::Plan), then the capacity limit.
+  auto plan = data_.Plan(t.id, t.layer, t.h);
+  if (!options_.routing.write_trace.empty()) {
+    const auto& sel = plan.routed;  // before Llama 4's weight-on-input and shared experts
+    const uint32_t k = options_.model.top_k;
+    for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.experts[i]);
+    for (uint32_t i = 0; i < k; ++i) t.routed.push_back(sel.weights_q15[i]);
+  }
+  ApplyCapacity(t, plan);
+  t.selection = std::move(plan.combine);
+  t.outputs.assign(t.selection.experts.size(), {});
+  t.received = 0;
+  t.phase_start_ps = act.now();
+  if (plan.jobs.empty()) {  // every routed job dropped and no shared expert
+    StartCombine(t, act);
+    return;
+  }
+  const uint32_t experts = options_.model.experts_per_layer();
+  for (auto& j : plan.jobs) {
+    OutgoingMessage job;
+    job.packet = PacketType::kExpertJob;
+    job.src = node_;
+    job.dst = chooser_.Choose(t.layer * experts + j.expert, options_.placement.Replicas(t.layer, j.expert));
+    job.token = t.id;
+    job.layer = t.layer;
+    job.expert = j.expert;
+    job.bytes = uint64_t{options_.model.d_model} + 1;  // x and its exponent
+    if (!options_.timing_only) job.payload = PackJob(j.x, j.exponent);  // the bytes the engine sees
+    act.Send(std::move(job));
+  }
+}
+
+void AttentionChip::ApplyCapacity(TokenState& t, ModelData::DispatchPlan& plan) {
+  const auto& w = options_.workload;
+  if (w.capacity_factor <= 0) return;
+  const auto& m = options_.model;
+  // Per home chip, per window of W of its tokens, per layer: at most ceil(f * W * k / E) jobs
+  // for each routed expert (GShard-style capacity, counted where the tokens are).
+  const auto cap = static_cast<uint32_t>(std::ceil(w.capacity_factor * w.capacity_window_tokens * m.top_k /
+                                                   static_cast<double>(m.num_experts)));
+  auto& used = capacity_used_[{t.index_at_home / w.capacity_window_tokens, t.layer}];
+  if (used.empty()) used.assign(m.num_experts, 0);
+  std::vector<uint32_t> dropped;
+  for (const auto& j : plan.jobs) {
+    if (j.expert >= m.num_experts) continue;  // shared experts have no capacity limit
+    if (used[j.expert] >= cap) {
+      dropped.push_back(j.expert);
+      t.dropped.push_back(t.layer * m.num_experts + j.expert);
+    } else {
+      ++used[j.expert];
+    }
+  }
+  jobs_dropped_ += dropped.size();
+  ModelData::Drop(plan, dropped, m.num_experts);
+}
+
+void AttentionChip::OnResult(const Delivery& d, ChipActions& act) {
+  auto it = tokens_.find(d.token);
+  MOEFAB_CHECK(it != tokens_.end(), "result for unknown token " << d.token);
+  TokenState& t = it->second;
+  MOEFAB_CHECK(d.layer == t.layer, "result of layer " << d.layer << " for token " << t.id
+                                                      << " at layer " << t.layer);
+  const auto pos = std::find(t.selection.experts.begin(), t.selection.experts.end(), d.expert);
+  MOEFAB_CHECK(pos != t.selection.experts.end(), "result from an expert not selected");
+  chooser_.Completed(d.src);
+  if (!options_.timing_only) {
+    auto& slot = t.outputs[static_cast<size_t>(pos - t.selection.experts.begin())];
+    MOEFAB_CHECK(slot.empty(), "duplicate result from expert " << d.expert);
+    MOEFAB_CHECK(d.data != nullptr, "result without its bytes");
+    slot = UnpackResult(*d.data);
+    MOEFAB_CHECK(slot.size() == options_.model.d_model, "result of " << slot.size() << " elements");
+  }
+  if (++t.received < t.selection.experts.size()) return;
+  StartCombine(t, act);
+}
+
+void AttentionChip::StartCombine(TokenState& t, ChipActions& act) {
+  t.breakdown.expert_phase_ps += act.now() - t.phase_start_ps;
+  const Tick end = OccupyCore(t, sku_.combine_ps, act.now());
+  t.breakdown.combine_ps += sku_.combine_ps;
+  Schedule(EventKind::kCombineDone, end, t, act);
+}
+
+Tick AttentionChip::AttentionPs(const TokenState& t) {
+  const auto& m = options_.model;
+  // Decode of one token at one layer: Q, K, V, O projections, then Q.K and A.V over the
+  // context; the KV cache is read once from memory. Dense-FFN layers (before the first MoE
+  // layer) run here too: 3 matrices of d_model x width.
+  const uint64_t q = uint64_t{m.num_heads} * m.head_dim, kv = uint64_t{m.num_kv_heads} * m.head_dim;
+  const uint64_t proj = 2 * (uint64_t{m.d_model} * q * 2 + uint64_t{m.d_model} * kv * 2);
+  const uint64_t attn_flops = proj + 4 * uint64_t{t.context} * q;
+  const uint64_t attn_bytes = uint64_t{t.context} * m.kv_bytes_per_token_layer;
+  uint64_t total_flops = attn_flops;
+  if (t.layer == 0 && m.num_dense_layers > 0)
+    total_flops += uint64_t{m.num_dense_layers} * (attn_flops + 2 * 3 * uint64_t{m.d_model} * m.dense_ffn_width);
+  flops_ += total_flops;
+  if (sku_.compute_tflops <= 0 && sku_.memory_gbytes_per_s <= 0)
+    return sku_.attention_ps * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
+  const double compute_s = sku_.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku_.compute_tflops * 1e12) : 0;
+  const uint64_t bytes = attn_bytes * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
+  const double memory_s = sku_.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku_.memory_gbytes_per_s * 1e9) : 0;
+  return static_cast<Tick>(std::llround(std::max(compute_s, memory_s) * 1e12));
+}
+
+void AttentionChip::OnCombineDone(const ChipEvent& e, ChipActions& act) {
+  auto it = tokens_.find(e.token);
+  TokenState& t = it->second;
+  if (!options_.timing_only) {
+    std::vector<std::span<const int16_t>> views(t.outputs.begin(), t.outputs.end());
+    router::CombineResidual(t.h, t.selection, views);
+  }
+  if (++t.layer < options_.model.num_layers) {
+    BeginLayer(t, act);
+    return;
+  }
+  finished_.push_back(TokenRecord{t.id, node_, t.start_ps, act.now(), t.breakdown, std::move(t.h),
+                                  std::move(t.dropped), std::move(t.routed)});
+  tokens_.erase(it);
+  if (options_.workload.arrival == Arrival::kClosedLoop && next_pending_ < pending_.size()) {
+    ChipEvent start;
+    start.token = pending_[next_pending_++];
+    act.Schedule(node_, EventKind::kTokenStart, act.now(), start);
+  }
+}
+
+}  // namespace moefab

@@ -1,0 +1,322 @@
+#include "runtime/config/config_loader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "chips/expert_engine.h"
+#include "moefab.pb.h"
+#include "core/error.h"
+#include "runtime/config/config_internal.h"
+#include "runtime/config/fabric_options.h"
+#include "runtime/config/hf_config.h"
+
+namespace moefab {
+
+namespace {
+
+namespace pb = ::moefab::config;
+using config_detail::Problems;
+
+// Collects parse errors as "file:line:col: message" (1-based, as editors count).
+class ParseErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ParseErrors(std::string file) : file_(std::move(file)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
+                     ": " + message);
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    AddError(line, column, message);
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+
+ private:
+  std::string file_;               // name used in messages
+  std::vector<std::string> lines_; // one per error
+};
+
+std::string JoinDims(const google::protobuf::RepeatedField<uint32_t>& dims) {
+  std::string s = "[";
+  for (int i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
+  out.name = m.name();
+  if (m.num_layers() < 1) p.Add("model.num_layers", m.num_layers(), "expected >= 1");
+  if (m.d_model() < 1) p.Add("model.d_model", m.d_model(), "expected >= 1");
+  if (m.expert_width() < 1) p.Add("model.expert_width", m.expert_width(), "expected >= 1");
+  if (m.num_experts() < 1) p.Add("model.num_experts", m.num_experts(), "expected >= 1");
+  if (m.top_k() < 1 || m.top_k() > m.num_experts())
+    p.Add("model.top_k", m.top_k(),
+          "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
+  switch (m.router()) {
+    case pb::ROUTER_RULE_UNSPECIFIED:
+    case pb::SOFTMAX_TOPK_RENORM: out.router.rule = router::Rule::kSoftmaxTopKRenorm; break;
+    case pb::SOFTMAX_TOPK: out.router.rule = router::Rule::kSoftmaxTopK; break;
+    case pb::SIGMOID_GROUP_TOPK: out.router.rule = router::Rule::kSigmoidGroupTopK; break;
+    case pb::TOPK_SOFTMAX: out.router.rule = router::Rule::kTopKSoftmax; break;
+    case pb::TOP1_SIGMOID_INPUT: out.router.rule = router::Rule::kTop1SigmoidInput; break;
+    default: p.Add("model.router", m.router(), "expected a RouterRule of configs/moefab.proto");
+  }
+  out.router.top_k = m.top_k();
+  out.router.num_groups = m.num_groups() ? m.num_groups() : 1;
+  out.router.topk_groups = m.topk_groups() ? m.topk_groups() : 1;
+  out.router.routed_scaling = m.routed_scaling() != 0 ? m.routed_scaling() : 1.0;
+  out.num_shared_experts = m.num_shared_experts();
+  if (m.top_k() >= 1 && m.top_k() <= m.num_experts()) {
+    try {
+      router::ValidateRouterParams(out.router, m.num_experts());
+    } catch (const ConfigError& e) {
+      p.Add("model.router", pb::RouterRule_Name(m.router()), e.what());
+    }
+  }
+  switch (m.weight_format()) {
+    case pb::WEIGHT_FORMAT_UNSPECIFIED:
+    case pb::INT4: out.format = chips::WeightFormat::kInt4; break;
+    case pb::INT3: out.format = chips::WeightFormat::kInt3; break;
+    case pb::MXFP4: out.format = chips::WeightFormat::kMxfp4; break;
+    default: p.Add("model.weight_format", m.weight_format(), "expected INT4, INT3 or MXFP4");
+  }
+  switch (m.activation()) {
+    case pb::ACTIVATION_UNSPECIFIED:
+    case pb::SWIGLU: out.activation = chips::Activation::kSwiGlu; break;
+    case pb::SWIGLU_CLAMPED: out.activation = chips::Activation::kSwiGluClamped; break;
+    default: p.Add("model.activation", m.activation(), "expected SWIGLU or SWIGLU_CLAMPED");
+  }
+  out.safetensors = m.weights().safetensors();
+  out.tensor_prefix = m.weights().tensor_prefix();
+  switch (m.weights().layout()) {
+    case pb::WEIGHT_LAYOUT_UNSPECIFIED: out.layout = ModelOptions::Layout::kNone; break;
+    case pb::FLOAT_NAMED: out.layout = ModelOptions::Layout::kFloatNamed; break;
+    case pb::GPT_OSS_MXFP4: out.layout = ModelOptions::Layout::kGptOssMxfp4; break;
+    default: p.Add("model.weights.layout", m.weights().layout(), "expected FLOAT_NAMED or GPT_OSS_MXFP4");
+  }
+  if (!out.safetensors.empty() && out.layout == ModelOptions::Layout::kNone)
+    p.Add("model.weights.layout", "WEIGHT_LAYOUT_UNSPECIFIED",
+          "expected FLOAT_NAMED or GPT_OSS_MXFP4 with model.weights.safetensors");
+  if (out.layout == ModelOptions::Layout::kGptOssMxfp4 && out.format != chips::WeightFormat::kMxfp4)
+    p.Add("model.weight_format", chips::WeightFormatName(out.format),
+          "expected MXFP4 with model.weights.layout GPT_OSS_MXFP4 (native MXFP4 blocks)");
+  if (m.gate_logit_scale() < 0)
+    p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0 (0 = default 1/256)");
+  out.num_layers = m.num_layers();
+  out.d_model = m.d_model();
+  out.expert_width = m.expert_width();
+  out.num_experts = m.num_experts();
+  out.top_k = m.top_k();
+  out.weight_seed = m.weight_seed();
+  out.gate_logit_scale = m.gate_logit_scale() > 0 ? m.gate_logit_scale() : 1.0 / 256.0;
+  // Attention and dense layers: timing only (the attention chip's timing model).
+  out.num_dense_layers = m.num_dense_layers();
+  out.dense_ffn_width = m.dense_ffn_width() ? m.dense_ffn_width() : 4 * m.d_model();
+  out.num_heads = m.num_heads() ? m.num_heads() : std::max(1u, m.d_model() / 128);
+  out.num_kv_heads = m.num_kv_heads() ? m.num_kv_heads() : out.num_heads;
+  out.head_dim = m.head_dim() ? m.head_dim() : 128;
+  out.kv_bytes_per_token_layer = m.kv_bytes_per_token_layer()
+                                     ? m.kv_bytes_per_token_layer()
+                                     : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
+  if (out.num_shared_experts + out.num_experts >= (1u << 18))
+    p.Add("model.num_experts", m.num_experts(), "expected fewer than 262144 experts per layer");
+  if (out.num_layers >= (1u << 12)) p.Add("model.num_layers", m.num_layers(), "expected < 4096");
+}
+
+void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
+  if (c.skus_size() == 0) p.Add("skus", "(none)", "expected at least one chip kind");
+  std::set<std::string> names;
+  for (int i = 0; i < c.skus_size(); ++i) {
+    const auto& s = c.skus(i);
+    const std::string f = "skus[" + std::to_string(i) + "]";
+    SkuOptions o;
+    o.name = s.name();
+    if (s.name().empty()) p.Add(f + ".name", "\"\"", "expected a non-empty name");
+    if (!names.insert(s.name()).second)
+      p.Add(f + ".name", "\"" + s.name() + "\"", "expected a unique name (already used)");
+    if (s.kind() == pb::ATTENTION) {
+      o.kind = ChipKind::kAttention;
+    } else if (s.kind() == pb::EXPERT) {
+      o.kind = ChipKind::kExpert;
+    } else {
+      p.Add(f + ".kind", pb::ChipKind_Name(s.kind()), "expected ATTENTION or EXPERT");
+    }
+    const uint32_t mhz = s.clock_mhz() ? s.clock_mhz() : 1000;
+    if (mhz > 1000000) p.Add(f + ".clock_mhz", mhz, "expected <= 1000000 (1 ps period)");
+    // Period rounded to the nearest picosecond (ticks are integer ps).
+    o.clock.period_ps = (1000000ULL + mhz / 2) / mhz;
+    o.mac_lanes = s.mac_lanes() ? s.mac_lanes() : 8;
+    o.weight_capacity_bits = s.weight_capacity_bits();
+    o.attention_ps = Tick{s.attention_ns() ? s.attention_ns() : 200u} * kPsPerNs;
+    o.gate_ps = Tick{s.gate_ns() ? s.gate_ns() : 20u} * kPsPerNs;
+    o.combine_ps = Tick{s.combine_ns() ? s.combine_ns() : 10u} * kPsPerNs;
+    o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect
+                                                    : chips::Datapath::kMac;
+    o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired
+                                                       : chips::WeightStyle::kRom;
+    o.ingress_queue_jobs = s.ingress_queue_jobs() ? s.ingress_queue_jobs() : 16;
+    o.egress_buffer_results = s.egress_buffer_results() ? s.egress_buffer_results() : 8;
+    o.egress_bandwidth_mbytes_per_s =
+        s.egress_bandwidth_mbytes_per_s() ? s.egress_bandwidth_mbytes_per_s() : 100000;
+    if (s.transistors_per_mm2() < 0)
+      p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0 (0 = default 1.4e8)");
+    o.transistors_per_mm2 = s.transistors_per_mm2() > 0 ? s.transistors_per_mm2() : 1.4e8;
+    if (s.compute_tflops() < 0) p.Add(f + ".compute_tflops", s.compute_tflops(), "expected >= 0");
+    if (s.memory_gbytes_per_s() < 0)
+      p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
+    if (s.static_power_w() < 0) p.Add(f + ".static_power_w", s.static_power_w(), "expected >= 0");
+    o.compute_tflops = s.compute_tflops();
+    o.memory_gbytes_per_s = s.memory_gbytes_per_s();
+    o.static_power_w = s.static_power_w();
+    o.has_format = s.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED;
+    switch (s.weight_format()) {
+      case pb::WEIGHT_FORMAT_UNSPECIFIED:
+      case pb::INT4: o.format = chips::WeightFormat::kInt4; break;
+      case pb::INT3: o.format = chips::WeightFormat::kInt3; break;
+      case pb::MXFP4: o.format = chips::WeightFormat::kMxfp4; break;
+      default: p.Add(f + ".weight_format", s.weight_format(), "expected INT4, INT3 or MXFP4");
+    }
+    if (o.has_format && o.kind == ChipKind::kAttention)
+      p.Add(f + ".weight_format", pb::WeightFormat_Name(s.weight_format()), "expected only on EXPERT chips");
+    out.skus.push_back(o);
+  }
+}
+
+void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
+  std::map<std::string, uint32_t> by_name;
+  for (uint32_t i = 0; i < out.skus.size(); ++i) by_name[out.skus[i].name] = i;
+  std::string known;
+  for (const auto& [n, idx] : by_name) known += (known.empty() ? "" : ", ") + n;
+  // One SKU name per node, from `chips` or from the compact `chip_groups`.
+  std::vector<std::pair<std::string, std::string>> nodes;  // (field path, sku name)
+  if (c.chips_size() > 0 && c.chip_groups_size() > 0)
+    p.Add("chip_groups", c.chip_groups_size(), "expected either chips or chip_groups, not both");
+  for (int i = 0; i < c.chips_size(); ++i)
+    nodes.emplace_back("chips[" + std::to_string(i) + "].sku", c.chips(i).sku());
+  for (int g = 0; g < c.chip_groups_size(); ++g) {
+    const auto& group = c.chip_groups(g);
+    if (group.count() == 0)
+      p.Add("chip_groups[" + std::to_string(g) + "].count", 0, "expected >= 1");
+    for (uint32_t k = 0; k < group.count() && nodes.size() < (1u << 20); ++k)
+      nodes.emplace_back("chip_groups[" + std::to_string(g) + "].sku", group.sku());
+  }
+  if (nodes.empty()) p.Add("chips", "(none)", "expected one entry per torus node (chips or chip_groups)");
+  bool has_attention = false, has_expert = false;
+  std::set<std::string> reported;
+  for (const auto& [field, name] : nodes) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      if (reported.insert(field).second)
+        p.Add(field, "\"" + name + "\"", "expected the name of a chip kind in skus (" + known + ")");
+      out.node_sku.push_back(0);
+      continue;
+    }
+    out.node_sku.push_back(it->second);
+    has_attention |= out.skus[it->second].kind == ChipKind::kAttention;
+    has_expert |= out.skus[it->second].kind == ChipKind::kExpert;
+  }
+  if (!nodes.empty() && !has_attention)
+    p.Add("chips", std::to_string(nodes.size()) + " chips", "expected at least one ATTENTION chip");
+  if (!nodes.empty() && !has_expert)
+    p.Add("chips", std::to_string(nodes.size()) + " chips", "expected at least one EXPERT chip");
+}
+
+void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
+  if (!c.has_fabric() || !c.fabric().has_torus()) {
+    p.Add("fabric.torus", "(missing)", "expected a torus with dims");
+    return;
+  }
+  const auto& f = c.fabric();
+  const auto& dims = f.torus().dims();
+  if (dims.empty() || dims.size() > 3) {
+    p.Add("fabric.torus.dims", JoinDims(dims), "expected 1 to 3 axes");
+    return;
+  }
+  try {
+    out.fabric = FabricModelOf(c, out.config_path);
+  } catch (const ConfigError& e) {
+    // FabricModelOf names the file itself; Problems adds it again.
+    std::string text = e.what();
+    const std::string prefix = out.config_path + ": ";
+    if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
+    p.AddRaw(text);
+    return;
+  }
+  const auto& topo = out.fabric.topology;
+  // The node grid: OCS cube nodes are numbered cube-major, so cubes stack along the last axis.
+  out.torus_dims = topo.kind == fabric::TopologyKind::kOcsCubes ? topo.cube_dims : topo.dims;
+  if (topo.kind == fabric::TopologyKind::kOcsCubes) {
+    while (out.torus_dims.size() < 3) out.torus_dims.push_back(1);
+    out.torus_dims.back() *= topo.num_cubes;
+  }
+  if (out.fabric.num_nodes != out.node_sku.size())
+    p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(out.fabric.num_nodes) + " nodes)",
+          std::string(topo.kind == fabric::TopologyKind::kOcsCubes
+                          ? "expected cubes x nodes per cube to equal the number of chips ("
+                          : "expected the product to equal the number of chips (") +
+              std::to_string(out.node_sku.size()) + ")");
+  out.link.router_delay_ps = out.fabric.network.router_delay_ps;
+  out.link.wire_latency_ps = topo.link.latency_ps;
+  out.link.bandwidth_mbytes_per_s = topo.link.bandwidth_mbytes_per_s;
+  out.header_bytes = out.fabric.network.header_bytes;
+}
+
+RunOptions Convert(const pb::Config& in, const std::string& name) {
+  Problems p(name);
+  RunOptions out;
+  out.config_path = name;
+  pb::Config c = in;
+  // A Hugging Face config.json fills the model fields the config leaves at 0.
+  if (!c.model().hf_config().empty()) {
+    try {
+      ApplyHfConfig(config_detail::RelativeToConfig(name, c.model().hf_config()), *c.mutable_model());
+    } catch (const ConfigError& e) {
+      p.AddRaw(std::string("model.hf_config: ") + e.what());
+    }
+  }
+  if (!c.has_model()) p.Add("model", "(missing)", "expected a model section");
+  if (!c.has_workload()) p.Add("workload", "(missing)", "expected a workload section");
+  ConvertModel(c.model(), p, out.model);
+  ConvertSkus(c, p, out);
+  ConvertChips(c, p, out);
+  ConvertFabric(c, p, out);
+  config_detail::ConvertRest(c, p, out);
+  if (p.empty()) config_detail::ConvertPlacement(c, p, out);
+  p.ThrowIfAny();
+  google::protobuf::TextFormat::Printer printer;
+  printer.PrintToString(c, &out.config_echo);
+  return out;
+}
+
+}  // namespace
+
+RunOptions LoadConfigText(const std::string& text, const std::string& name) {
+  pb::Config config;
+  ParseErrors errors(name);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    std::string all;
+    for (const auto& l : errors.lines()) all += (all.empty() ? "" : "\n") + l;
+    if (all.empty()) all = name + ": not a valid text-format moefab config";
+    throw ConfigError(all + "\n(the schema is configs/moefab.proto)");
+  }
+  return Convert(config, name);
+}
+
+RunOptions LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file (does it exist and is it readable?)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return LoadConfigText(ss.str(), path);
+}
+
+}  // namespace moefab

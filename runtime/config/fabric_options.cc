@@ -1,0 +1,134 @@
+#include "runtime/config/fabric_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/text_format.h>
+
+#include "moefab.pb.h"
+#include "core/error.h"
+
+namespace moefab {
+
+namespace pb = ::moefab::config;
+
+const char* TrafficPatternName(fabric::TrafficPattern p) {
+  switch (p) {
+    case fabric::TrafficPattern::kUniform: return "uniform";
+    case fabric::TrafficPattern::kTranspose: return "transpose";
+    case fabric::TrafficPattern::kTornado: return "tornado";
+    case fabric::TrafficPattern::kBitComplement: return "bit_complement";
+    case fabric::TrafficPattern::kNearestNeighbor: return "nearest_neighbor";
+    case fabric::TrafficPattern::kHotspot: return "hotspot";
+  }
+  return "?";
+}
+
+FabricModelOptions LoadFabricModel(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  pb::Config c;
+  google::protobuf::TextFormat::Parser parser;
+  // The full loader (moefab run) reports parse errors with lines; here a short message does.
+  if (!parser.ParseFromString(ss.str(), &c))
+    throw ConfigError(path + ": not a valid config (run `moefab run` on it for the details)");
+  return FabricModelOf(c, path);
+}
+
+FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
+  const auto& f = c.fabric();
+  if (!f.has_torus() || f.torus().dims().empty())
+    throw ConfigError(path + ": fabric.torus.dims: expected 1 to 3 axes");
+  FabricModelOptions o;
+  const auto& t = f.torus();
+  auto& topo = o.topology;
+  topo.dims.assign(t.dims().begin(), t.dims().end());
+  topo.link.bandwidth_mbytes_per_s = f.link_bandwidth_mbytes_per_s() ? f.link_bandwidth_mbytes_per_s() : 50000;
+  topo.link.latency_ps = f.link_latency_ps() ? f.link_latency_ps() : 10000;
+  for (const auto& tw : t.twists()) topo.twists.push_back(fabric::Twist{tw.dim(), tw.along(), tw.shift()});
+  switch (t.kind()) {
+    case pb::TOPOLOGY_KIND_UNSPECIFIED:
+    case pb::TORUS: topo.kind = fabric::TopologyKind::kTorus; break;
+    case pb::MESH: topo.kind = fabric::TopologyKind::kMesh; break;
+    case pb::TWISTED_TORUS: topo.kind = fabric::TopologyKind::kTwistedTorus; break;
+    case pb::OCS_CUBES: {
+      topo.kind = fabric::TopologyKind::kOcsCubes;
+      topo.cube_dims.assign(t.cube_dims().begin(), t.cube_dims().end());
+      if (topo.cube_dims.size() != topo.dims.size())
+        throw ConfigError(path + ": fabric.torus.cube_dims: expected one entry per axis of dims (the cube grid)");
+      topo.num_cubes = 1;
+      for (auto d : topo.dims) topo.num_cubes *= d;
+      topo.optical.bandwidth_mbytes_per_s = t.optical_bandwidth_mbytes_per_s()
+                                                ? t.optical_bandwidth_mbytes_per_s()
+                                                : topo.link.bandwidth_mbytes_per_s;
+      topo.optical.latency_ps = t.optical_latency_ps() ? t.optical_latency_ps() : 50000;
+      std::vector<uint32_t> global;
+      for (size_t i = 0; i < topo.dims.size(); ++i) global.push_back(topo.dims[i] * topo.cube_dims[i]);
+      const auto twists = t.ocs_twisted() ? fabric::DefaultTwists(global) : std::vector<fabric::Twist>{};
+      topo.ocs = fabric::OcsTorusWiring(topo.cube_dims, topo.dims, twists);
+      for (const auto& r : t.rewires()) {
+        fabric::Reconfiguration rc;
+        rc.at_ps = r.at_ps();
+        rc.ocs = fabric::OcsTorusWiring(topo.cube_dims, topo.dims,
+                                        r.twisted() ? fabric::DefaultTwists(global) : std::vector<fabric::Twist>{});
+        o.network.reconfigurations.push_back(std::move(rc));
+      }
+      break;
+    }
+    default: throw ConfigError(path + ": fabric.torus.kind: unknown value");
+  }
+  o.kind_name = pb::TopologyKind_Name(t.kind() == pb::TOPOLOGY_KIND_UNSPECIFIED ? pb::TORUS : t.kind());
+  auto& n = o.network;
+  n.router_delay_ps = f.router_delay_ps() ? f.router_delay_ps() : 20000;
+  n.header_bytes = f.header_bytes() ? f.header_bytes() : 16;
+  if (f.flit_bytes()) n.flit_bytes = f.flit_bytes();
+  if (f.mtu_bytes()) n.mtu_bytes = f.mtu_bytes();
+  n.flow_control = f.flow_control() == pb::STORE_AND_FORWARD ? fabric::FlowControl::kStoreAndForward
+                                                             : fabric::FlowControl::kVirtualCutThrough;
+  switch (f.routing()) {
+    case pb::DIMENSION_ORDER: n.routing = fabric::RoutingAlgorithm::kDimensionOrder; break;
+    case pb::SHORTEST_PATH_TABLE: n.routing = fabric::RoutingAlgorithm::kShortestPathTable; break;
+    case pb::MINIMAL_ADAPTIVE: n.routing = fabric::RoutingAlgorithm::kMinimalAdaptive; break;
+    default: n.routing = fabric::RoutingAlgorithm::kAuto;
+  }
+  n.num_vcs = f.num_vcs();
+  n.buffer_flits = f.buffer_flits();
+  if (f.watchdog_ps()) n.watchdog_ps = f.watchdog_ps();
+  if (f.ocs_switch_ps()) n.ocs_switch_ps = f.ocs_switch_ps();
+  n.credit_delay_ps = f.credit_delay_ps();
+  const auto& b = f.bench();
+  for (int p : b.patterns()) {
+    switch (p) {
+      case pb::TRANSPOSE: o.patterns.push_back(fabric::TrafficPattern::kTranspose); break;
+      case pb::TORNADO: o.patterns.push_back(fabric::TrafficPattern::kTornado); break;
+      case pb::BIT_COMPLEMENT: o.patterns.push_back(fabric::TrafficPattern::kBitComplement); break;
+      case pb::NEAREST_NEIGHBOR: o.patterns.push_back(fabric::TrafficPattern::kNearestNeighbor); break;
+      case pb::HOTSPOT: o.patterns.push_back(fabric::TrafficPattern::kHotspot); break;
+      default: o.patterns.push_back(fabric::TrafficPattern::kUniform);
+    }
+  }
+  if (o.patterns.empty()) o.patterns.push_back(fabric::TrafficPattern::kUniform);
+  o.loads.assign(b.loads().begin(), b.loads().end());
+  for (double l : o.loads)
+    if (!(l > 0) || l > 4) throw ConfigError(path + ": fabric.bench.loads: expected values in (0, 4] flits/node/cycle");
+  if (o.loads.empty())
+    for (int i = 1; i <= 10; ++i) o.loads.push_back(0.1 * i);
+  if (b.packet_payload_bytes()) o.traffic.packet_payload_bytes = b.packet_payload_bytes();
+  if (b.warmup_cycles()) o.traffic.warmup_cycles = b.warmup_cycles();
+  if (b.measure_cycles()) o.traffic.measure_cycles = b.measure_cycles();
+  if (b.seed()) o.traffic.seed = b.seed();
+  o.all_to_all_bytes = b.all_to_all_bytes() ? b.all_to_all_bytes() : 2048;
+  // Validate the topology and the network options (VCs, buffers, rewiring) here, where the
+  // file name is known.
+  try {
+    const auto network = fabric::Network::Make(topo, n);
+    o.num_nodes = network->num_nodes();
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": fabric: " + e.what());
+  }
+  return o;
+}
+
+}  // namespace moefab

@@ -1,0 +1,301 @@
+// Conservative parallel discrete-event engine (PDES over a Transport). Model-free: the model
+// supplies its payload types and handlers; the engine owns only the order key, the queue, the
+// windows and the exchange of events that cross ranks.
+//
+// Each rank owns a set of nodes (an owner map) and keeps the events of those nodes in one
+// queue ordered by the key (tick, class, origin node, origin sequence number). The key never
+// depends on the rank count, the mapping, pointer values or hash order, so every run repeats
+// bit for bit. Loop: agree on the global next event time T (one collective at the start, then
+// carried by each exchange); every rank handles its events with tick in [T, T + lookahead);
+// the events that crossed to other ranks are exchanged together with every rank's next event
+// time; repeat until no rank has an event. The lookahead is the smallest delay with which an
+// event on one rank can cause an event on another (the model states it), so no event arrives
+// in a rank's past. Idle spans are skipped, not stepped. With one rank (or no cross-rank
+// event) the lookahead is unbounded and the whole run is one window.
+//
+// Payloads: a model names its event payload types in `Model::Payloads` (a PayloadList). Each
+// type lives in its own slab, so an event is as small as its own payload: a payload is moved
+// in once when scheduled and handled in place (the handler may move from it), never copied.
+// A payload type crossing ranks provides `void Encode(ByteWriter&) const` and
+// `static T Decode(ByteReader&)`.
+//
+// What the engine asks of a model `M`:
+//   using Payloads = pdes::PayloadList<A, B, ...>;   // at most 8 types
+//   void Handle(const pdes::EventHead& head, A& payload);  // one overload per payload type
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "core/byte_io.h"
+#include "core/error.h"
+#include "core/types.h"
+#include "runtime/transport/transport.h"
+
+namespace moefab::pdes {
+
+/// The engine's part of an event: when, its order class, where it is handled, who made it.
+struct EventHead {
+  Tick tick = 0;         // when it happens (ps)
+  uint8_t cls = 0;       // order class: second component of the key (the model's numbering)
+  NodeId node = 0;       // the node whose state its handler touches (decides the owning rank)
+  NodeId origin = 0;     // the node whose handler created it (third component of the key)
+};
+
+/// The payload types of a model, in a fixed order (the order is part of the wire form).
+template <class... P>
+struct PayloadList {
+  static constexpr size_t kCount = sizeof...(P);
+};
+
+struct EngineStats {
+  uint64_t events = 0;        // events handled on this rank
+  uint64_t windows = 0;       // synchronisation windows
+  uint64_t events_sent = 0;   // events sent to other ranks
+  double wall_seconds = 0;    // wall time of Run on this rank
+};
+
+/// Node-to-rank maps. Block: contiguous blocks of node ids; round-robin: n mod ranks.
+std::vector<RankId> BlockOwners(uint32_t num_nodes, RankId ranks);
+std::vector<RankId> RoundRobinOwners(uint32_t num_nodes, RankId ranks);
+
+namespace detail {
+
+// Storage for payloads of one type: fixed-size chunks (stable addresses while handlers
+// schedule more), a free list, construction on push and destruction after handling.
+template <class T>
+class Slab {
+ public:
+  static constexpr uint32_t kChunkBits = 10;
+  uint32_t Put(T&& value) {
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = size_++;
+      if ((slot >> kChunkBits) >= chunks_.size())
+        chunks_.push_back(std::make_unique<Cell[]>(size_t{1} << kChunkBits));
+    }
+    new (At(slot)) T(std::move(value));
+    return slot;
+  }
+  T& operator[](uint32_t slot) { return *std::launder(reinterpret_cast<T*>(At(slot))); }
+  void Release(uint32_t slot) {
+    (*this)[slot].~T();
+    free_.push_back(slot);
+  }
+
+ private:
+  struct alignas(T) Cell {
+    std::byte bytes[sizeof(T)];
+  };
+  void* At(uint32_t slot) { return chunks_[slot >> kChunkBits][slot & ((1u << kChunkBits) - 1)].bytes; }
+  std::vector<std::unique_ptr<Cell[]>> chunks_;
+  std::vector<uint32_t> free_;      // slots to reuse
+  uint32_t size_ = 0;               // slots ever used (live payloads are released by the engine)
+};
+
+template <class T, class... P>
+constexpr uint8_t IndexOf() {
+  constexpr bool same[] = {std::is_same_v<T, P>...};
+  for (uint8_t i = 0; i < sizeof...(P); ++i)
+    if (same[i]) return i;
+  return 0xFF;
+}
+
+}  // namespace detail
+
+template <class M, class List = typename M::Payloads>
+class Engine;
+
+template <class M, class... P>
+class Engine<M, PayloadList<P...>> {
+  static_assert(sizeof...(P) >= 1 && sizeof...(P) <= 8, "1 to 8 payload types");
+
+ public:
+  /// owner[n] is the rank that owns node n; lookahead_ps may be kTickMax (nothing crosses).
+  Engine(Transport& transport, std::vector<RankId> owner, Tick lookahead_ps,
+         std::shared_ptr<spdlog::logger> log)
+      : transport_(transport),
+        owner_(std::move(owner)),
+        lookahead_ps_(lookahead_ps),
+        log_(std::move(log)),
+        next_seq_(owner_.size(), 0),
+        outbox_(transport.size()) {
+    MOEFAB_CHECK(lookahead_ps_ > 0, "lookahead must be positive");
+  }
+  ~Engine() { Clear(); }
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Schedules an event created by the handler of node `head.origin` (owned by this rank):
+  /// assigns its sequence number and queues it here or for the rank that owns `head.node`.
+  template <class T>
+  void Schedule(const EventHead& head, T&& payload) {
+    using U = std::remove_cvref_t<T>;
+    constexpr uint8_t type = detail::IndexOf<U, P...>();
+    static_assert(type != 0xFF, "not a payload type of this model");
+    MOEFAB_CHECK(head.origin < owner_.size() && Owns(head.origin),
+                 "event created for node " << head.origin << " which this rank does not own");
+    MOEFAB_CHECK(head.node < owner_.size(), "event for unknown node " << head.node);
+    MOEFAB_CHECK(head.tick >= now_, "event scheduled in the past: tick " << head.tick << " < now " << now_);
+    MOEFAB_CHECK(head.origin < (1u << 24), "origin node " << head.origin << " beyond the order key's 24 bits");
+    const uint64_t seq = next_seq_[head.origin]++;
+    MOEFAB_CHECK(seq < (1ull << 32), "node " << head.origin << " created more than 2^32 events");
+    const uint64_t rest = (uint64_t{head.cls} << 56) | (uint64_t{head.origin} << 32) | seq;
+    const RankId dest = owner_[head.node];
+    if (dest == transport_.rank()) {
+      Push<type>(head.tick, rest, head.node, U(std::forward<T>(payload)));
+      return;
+    }
+    // Conservative synchronisation: a cross-rank event must not land inside the current window.
+    MOEFAB_CHECK(head.tick >= window_end_, "cross-rank event at tick " << head.tick << " for node " << head.node
+                                               << " falls inside the window ending at " << window_end_
+                                               << " (lookahead " << lookahead_ps_ << " ps too large)");
+    outbox_min_ = std::min(outbox_min_, head.tick);
+    ByteWriter w(outbox_[dest]);
+    w.Put(type);
+    w.Put(head.tick);
+    w.Put(rest);
+    w.Put(head.node);
+    payload.Encode(w);
+    ++stats_.events_sent;
+  }
+
+  /// Runs until no events are left anywhere. `progress` is called on every rank after each
+  /// window with the current window start (it may log, never change simulated state).
+  EngineStats Run(M& model, const std::function<void(Tick)>& progress = {}) {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const bool parallel = transport_.size() > 1;
+    // The first window's start needs one agreement; after that every exchange carries each
+    // rank's next event time (including the events it sends), so one collective per window.
+    Tick start = transport_.AllreduceMin(TopTick());
+    while (start != kTickMax) {
+      window_end_ = (lookahead_ps_ == kTickMax || start > kTickMax - lookahead_ps_)
+                        ? kTickMax
+                        : start + lookahead_ps_;
+      ++stats_.windows;
+      while (TopTick() < window_end_) HandleTop(model);
+      if (progress) progress(start);
+      Tick local_next = TopTick();
+      if (!parallel) {
+        start = local_next;
+        continue;
+      }
+      local_next = std::min(local_next, outbox_min_);
+      auto incoming = transport_.ExchangeAndMin(outbox_, local_next, start);
+      for (auto& b : outbox_) b.clear();
+      outbox_min_ = kTickMax;
+      for (const auto& buf : incoming) Receive(buf, start);
+    }
+    stats_.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return stats_;
+  }
+
+  [[nodiscard]] Tick now() const { return now_; }
+  [[nodiscard]] RankId rank() const { return transport_.rank(); }
+  [[nodiscard]] bool Owns(NodeId n) const { return owner_[n] == transport_.rank(); }
+  [[nodiscard]] RankId OwnerOf(NodeId n) const { return owner_[n]; }
+  [[nodiscard]] const std::vector<RankId>& owners() const { return owner_; }
+  [[nodiscard]] Tick lookahead_ps() const { return lookahead_ps_; }
+
+ private:
+  // The key (tick, class, origin, seq) packed into two words: class 8 bits, origin 24 bits,
+  // seq 32 bits; the payload's type and slot ride along.
+  struct Entry {
+    Tick tick;
+    uint64_t rest;       // class << 56 | origin << 32 | seq
+    uint32_t slot;       // type << 29 | slot in that type's slab
+    NodeId node;         // where it is handled
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.tick != b.tick ? a.tick > b.tick : a.rest > b.rest;
+    }
+  };
+  static constexpr uint32_t kSlotBits = 29;
+
+  template <uint8_t I, class T>
+  void Push(Tick tick, uint64_t rest, NodeId node, T&& payload) {
+    const uint32_t slot = std::get<I>(slabs_).Put(std::move(payload));
+    MOEFAB_CHECK(slot < (1u << kSlotBits), "more than 2^29 queued events of one type");
+    heap_.push(Entry{tick, rest, (uint32_t{I} << kSlotBits) | slot, node});
+  }
+
+  [[nodiscard]] Tick TopTick() const { return heap_.empty() ? kTickMax : heap_.top().tick; }
+
+  void HandleTop(M& model) {
+    const Entry e = heap_.top();
+    heap_.pop();
+    now_ = e.tick;
+    CheckContext::Now() = now_;
+    const EventHead head{e.tick, static_cast<uint8_t>(e.rest >> 56), e.node,
+                         static_cast<NodeId>((e.rest >> 32) & 0xFFFFFF)};
+    Dispatch(model, head, e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1),
+             std::index_sequence_for<P...>{});
+    ++stats_.events;
+  }
+
+  template <size_t... I>
+  void Dispatch(M& model, const EventHead& head, uint32_t type, uint32_t slot, std::index_sequence<I...>) {
+    // The payload stays put in its slab while the handler schedules more, then is destroyed.
+    ((type == I ? (model.Handle(head, std::get<I>(slabs_)[slot]), std::get<I>(slabs_).Release(slot), 0) : 0), ...);
+  }
+
+  void Receive(const Bytes& buf, Tick window_start) {
+    ByteReader r(buf);
+    while (!r.done()) {
+      const auto type = r.Get<uint8_t>();
+      const auto tick = r.Get<Tick>();
+      const auto rest = r.Get<uint64_t>();
+      const auto node = r.Get<NodeId>();
+      MOEFAB_CHECK(node < owner_.size() && Owns(node), "received an event for node " << node << " not owned here");
+      MOEFAB_CHECK(tick >= window_start, "received an event at " << tick << " before the next window " << window_start);
+      DecodeInto(type, tick, rest, node, r, std::index_sequence_for<P...>{});
+    }
+  }
+
+  template <size_t... I>
+  void DecodeInto(uint8_t type, Tick tick, uint64_t rest, NodeId node, ByteReader& r, std::index_sequence<I...>) {
+    MOEFAB_CHECK(type < sizeof...(P), "received an event of unknown payload type " << int{type});
+    ((type == I ? (Push<I>(tick, rest, node, std::tuple_element_t<I, std::tuple<P...>>::Decode(r)), 0) : 0), ...);
+  }
+
+  void Clear() {
+    while (!heap_.empty()) {
+      const Entry e = heap_.top();
+      heap_.pop();
+      ReleaseAny(e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1), std::index_sequence_for<P...>{});
+    }
+  }
+  template <size_t... I>
+  void ReleaseAny(uint32_t type, uint32_t slot, std::index_sequence<I...>) {
+    ((type == I ? (std::get<I>(slabs_).Release(slot), 0) : 0), ...);
+  }
+
+  Transport& transport_;            // borrowed; outlives the engine
+  std::vector<RankId> owner_;       // node -> rank
+  Tick lookahead_ps_;               // window length (ps); kTickMax = unbounded
+  std::shared_ptr<spdlog::logger> log_;
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events
+  std::tuple<detail::Slab<P>...> slabs_;  // their payloads, one slab per type
+  std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
+  std::vector<Bytes> outbox_;       // per destination rank: serialised events of this window
+  Tick outbox_min_ = kTickMax;      // earliest event in the outboxes
+  Tick now_ = 0;                    // tick of the event being handled
+  Tick window_end_ = 0;             // events at or after this tick wait for the next window
+  EngineStats stats_;
+};
+
+}  // namespace moefab::pdes
