@@ -262,9 +262,6 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
                           ? "expected cubes x nodes per cube to equal the number of chips ("
                           : "expected the product to equal the number of chips (") +
               std::to_string(out.node_sku.size()) + ")");
-  out.link.router_delay_ps = out.fabric.network.router_delay_ps;
-  out.link.wire_latency_ps = topo.link.latency_ps;
-  out.link.bandwidth_mbytes_per_s = topo.link.bandwidth_mbytes_per_s;
   out.header_bytes = out.fabric.network.header_bytes;
 }
 

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
-#include "fabric/link.h"
 #include "router/rules.h"
 #include "router/placement.h"
 #include "router/replica_choice.h"
@@ -121,7 +120,6 @@ struct RunOptions {
   std::vector<uint32_t> node_sku;       // per torus node: index into skus
   std::vector<uint32_t> torus_dims;     // node grid per axis (OCS cubes: kx, ky, kz * cubes)
   FabricModelOptions fabric;            // the network model (topology, flow control, buffers)
-  fabric::LinkParams link;              // per-hop timing summary (router, wire, bandwidth)
   uint32_t header_bytes = 0;            // per packet
   router::Placement placement;          // (layer, expert) -> replica nodes
   router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;

@@ -191,11 +191,12 @@ std::string HtmlReport(const ReportInput& in) {
       h += Row("SKU " + k.name, v);
     }
   }
-  h += Row("links", rf::Significant(static_cast<double>(o.link.bandwidth_mbytes_per_s) / 1000, 4) +
+  const fabric::LinkTiming& link = o.fabric.topology.link;
+  h += Row("links", rf::Significant(static_cast<double>(link.bandwidth_mbytes_per_s) / 1000, 4) +
                         " GB/s per direction, wire " +
-                        rf::HumanNs(static_cast<double>(o.link.wire_latency_ps) / 1000) +
+                        rf::HumanNs(static_cast<double>(link.latency_ps) / 1000) +
                         ", router " +
-                        rf::HumanNs(static_cast<double>(o.link.router_delay_ps) / 1000));
+                        rf::HumanNs(static_cast<double>(o.fabric.network.router_delay_ps) / 1000));
   h += Row("fabric", o.fabric.kind_name + ", " +
                          (o.fabric.network.flow_control == fabric::FlowControl::kStoreAndForward
                               ? "store-and-forward" : "virtual cut-through") +

@@ -203,7 +203,8 @@ TEST(ClusterTest, TwoSlotsOfOneChipOverlapAndShareTheEgress) {
   EXPECT_EQ(l01.peak_waiting_packets, 1u) << "the second job waited for the first";
   const Tick period = 1000;
   const auto pipe = chips::MeasurePipeline(EngineConfigOf(o.model, o.skus[1]));
-  const Tick arrive1 = 220000 + fabric::ZeroLoadLatencyPs(1, 64 + 1 + 16, o.link);
+  // One hop, store-and-forward: router, serialisation, wire, then the ejection decision.
+  const Tick arrive1 = 220000 + 5000 + ser_job + 2000 + 5000;
   const Tick arrive2 = arrive1 + ser_job;
   const Tick done1 = NextEdge(arrive1, period) + pipe.latency.value * period;
   const Tick done2 = NextEdge(arrive2, period) + pipe.latency.value * period;

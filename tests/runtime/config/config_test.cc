@@ -77,9 +77,9 @@ TEST(ConfigTest, DefaultsAreResolvedWithUnits) {
     chips { sku: "a" } chips { sku: "e" }
     workload { num_tokens: 1 })",
                                       "inline");
-  EXPECT_EQ(o.link.router_delay_ps, 20000u);
-  EXPECT_EQ(o.link.wire_latency_ps, 10000u);
-  EXPECT_EQ(o.link.bandwidth_mbytes_per_s, 50000u);
+  EXPECT_EQ(o.fabric.network.router_delay_ps, 20000u);
+  EXPECT_EQ(o.fabric.topology.link.latency_ps, 10000u);
+  EXPECT_EQ(o.fabric.topology.link.bandwidth_mbytes_per_s, 50000u);
   EXPECT_EQ(o.header_bytes, 16u);
   EXPECT_EQ(o.skus[0].attention_ps, 200000u);
   EXPECT_EQ(o.skus[1].clock.period_ps, 667u);  // 1500 MHz rounded to the nearest ps

@@ -37,9 +37,9 @@ void CommonOptions(RunOptions& o) {
   exp.clock.period_ps = 1250;
   exp.mac_lanes = 16;
   o.skus = {attn, exp};
-  o.link.bandwidth_mbytes_per_s = 50000;
-  o.link.wire_latency_ps = 5000;
-  o.link.router_delay_ps = 2000;
+  o.fabric.topology.link.bandwidth_mbytes_per_s = 50000;
+  o.fabric.topology.link.latency_ps = 5000;
+  o.fabric.network.router_delay_ps = 2000;
   o.fidelity = Fidelity::kRtl;
 }
 }  // namespace
