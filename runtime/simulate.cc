@@ -21,11 +21,12 @@ double Since(Clock::time_point t) {
 }
 
 // Each rank checks the tokens it homes against the single-process golden model.
-GoldenCheck CheckTokens(const RunOptions& options, const RankReport& mine, Transport& transport) {
+GoldenCheck CheckTokens(const RunOptions& options, const ClusterPlan& plan, const RankReport& mine,
+                        Transport& transport) {
   GoldenCheck golden;
   golden.enabled = options.golden_check;
   GoldenTally tally;
-  if (golden.enabled) tally = CheckAgainstGolden(options, mine.tokens);
+  if (golden.enabled) tally = CheckAgainstGolden(options, plan, mine.tokens);
   golden.tokens_checked = transport.AllreduceSum(tally.checked);
   golden.tokens_mismatched = transport.AllreduceSum(tally.mismatched);
   const Tick first_bad = transport.AllreduceMin(tally.first_mismatch);
@@ -36,9 +37,9 @@ GoldenCheck CheckTokens(const RunOptions& options, const RankReport& mine, Trans
 }
 
 // The format's cost: a few experts of layer 0 against their float reference.
-QuantErrorSummary MeasureQuantisation(const RunOptions& options) {
+QuantErrorSummary MeasureQuantisation(const RunOptions& options, const ClusterPlan& plan) {
   QuantErrorSummary q;
-  ModelData data(options);
+  ModelData data(options, plan);
   q.samples_per_expert = options.quant_error_samples;
   // Timing-only runs have no weights (the format's cost is measured on weighted runs).
   if (options.timing_only) return q;
@@ -85,20 +86,28 @@ void WriteRoutingUsed(const RunOptions& o, const RankReport& merged) {
 }  // namespace
 
 std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out) {
-  return ResultsJson(options, out.merged, out.golden, out.quant, out.host);
+  MOEFAB_CHECK(out.plan != nullptr, "results of an outcome without its plan");
+  return ResultsJson(options, *out.plan, out.merged, out.golden, out.quant, out.host);
 }
 
 SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
                            std::shared_ptr<spdlog::logger> log) {
+  return Simulate(options, std::make_shared<ClusterPlan>(MakePlan(options)), transport, std::move(log));
+}
+
+SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan,
+                           Transport& transport, std::shared_ptr<spdlog::logger> log,
+                           const FaultInjection& faults) {
   const RankId rank = transport.rank();
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
-  const auto net = fabric::Network::Make(options.fabric.topology, options.fabric.network);
+  fabric::Network& net = *plan->network;
+  MOEFAB_CHECK(net.TotalStats().messages_injected == 0, "a plan's fabric serves one run: make a new plan");
   auto owner = options.rank_mapping == RankMapping::kBlock
                    ? pdes::BlockOwners(options.num_nodes(), transport.size())
                    : pdes::RoundRobinOwners(options.num_nodes(), transport.size());
   // Lookahead: the smallest delay of any fabric event crossing ranks (chip events stay on
   // their node; messages leave a chip only through its own router).
-  const Tick lookahead = net->MinCrossNodeDelayPs(owner);
+  const Tick lookahead = net.MinCrossNodeDelayPs(owner);
   if (rank == 0) {
     log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
               options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
@@ -107,7 +116,7 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   }
 
   ClusterEngine engine(transport, owner, lookahead, log);
-  Cluster cluster(options, engine, *net, log);
+  Cluster cluster(options, *plan, engine, log, faults.sampled_rtl_wrong_weights);
   cluster.ScheduleFabricEvents();
   cluster.ScheduleInitialTokens();
 
@@ -122,9 +131,10 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
 
   SimulationOutcome out;
+  out.plan = plan;
   RankReport mine = cluster.Report();
   mine.events = stats.events;
-  out.golden = CheckTokens(options, mine, transport);
+  out.golden = CheckTokens(options, *plan, mine, transport);
 
   const uint64_t sent = transport.AllreduceSum(stats.events_sent);
   rusage usage{};
@@ -133,7 +143,7 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
   const Tick max_sim_wall_ns = transport.AllreduceMax(sim_wall_ns);
   auto parts = transport.GatherToRoot(SerializeReport(mine));
   if (rank == 0) {
-    out.quant = MeasureQuantisation(options);
+    out.quant = MeasureQuantisation(options, *plan);
     std::vector<RankReport> reports;
     for (const auto& p : parts) reports.push_back(DeserializeReport(p));
     out.merged = MergeReports(std::move(reports));

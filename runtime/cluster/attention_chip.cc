@@ -11,14 +11,16 @@
 namespace moefab {
 
 AttentionChip::AttentionChip(NodeId node, uint32_t index, uint32_t count, const RunOptions& options,
-                             ModelData& data, std::function<uint32_t(NodeId, NodeId)> hops)
+                             const router::Placement& placement, ModelData& data,
+                             std::function<uint32_t(NodeId, NodeId)> hops)
     : node_(node),
       options_(options),
       sku_(options.SkuOf(node)),
+      placement_(placement),
       data_(data),
       index_(index),
       count_(count),
-      chooser_(options.replica_policy, node, std::move(hops)) {
+      chooser_(options.placement.replica_policy, node, std::move(hops)) {
   for (uint32_t t = index; t < options.workload.num_tokens; t += count) pending_.push_back(t);
 }
 
@@ -98,7 +100,7 @@ void AttentionChip::OnAttentionDone(const ChipEvent& e, ChipActions& act) {
     OutgoingMessage job;
     job.packet = PacketType::kExpertJob;
     job.src = node_;
-    job.dst = chooser_.Choose(t.layer * experts + j.expert, options_.placement.Replicas(t.layer, j.expert));
+    job.dst = chooser_.Choose(t.layer * experts + j.expert, placement_.Replicas(t.layer, j.expert));
     job.token = t.id;
     job.layer = t.layer;
     job.expert = j.expert;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "router/placement.h"
 #include "router/replica_choice.h"
 #include "router/topk.h"
 #include "runtime/cluster/chip_actions.h"
@@ -33,7 +34,8 @@ class AttentionChip {
   /// on the (t mod count)-th. `hops` measures distances for replica choice; `data` (borrowed,
   /// outlives the chip) holds the model's weights, inputs and routing.
   AttentionChip(NodeId node, uint32_t index, uint32_t count, const RunOptions& options,
-                ModelData& data, std::function<uint32_t(NodeId, NodeId)> hops);
+                const router::Placement& placement, ModelData& data,
+                std::function<uint32_t(NodeId, NodeId)> hops);
 
   /// Closed loop: the chip's share of the concurrency starts at tick 0.
   void StartClosedLoop(ChipActions& act);
@@ -82,6 +84,7 @@ class AttentionChip {
   NodeId node_;                       // torus node
   const RunOptions& options_;         // borrowed
   const SkuOptions& sku_;             // borrowed from options_
+  const router::Placement& placement_;  // borrowed: where each expert's replicas are
   ModelData& data_;                   // borrowed
   uint32_t index_;                    // position among the attention chips
   uint32_t count_;                    // attention chips in the cluster

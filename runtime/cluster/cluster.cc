@@ -66,13 +66,14 @@ class Cluster::NetAdapter final : public fabric::NetContext {
   LogHistogram* latency_;  // message latencies of this rank (deliveries happen in Handle)
 };
 
-Cluster::Cluster(const RunOptions& options, ClusterEngine& engine, fabric::Network& net,
-                 std::shared_ptr<spdlog::logger> log)
+Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngine& engine,
+                 std::shared_ptr<spdlog::logger> log, bool fault_sampled_rtl)
     : options_(options),
+      plan_(plan),
       engine_(engine),
       log_(std::move(log)),
-      net_(net),
-      data_(options),
+      net_(*plan.network),
+      data_(options, plan),
       rtl_(options.build_cache, log_),
       nodes_(options.num_nodes()),
       expert_jobs_(static_cast<size_t>(options.model.num_layers) * options.model.experts_per_layer(), 0) {
@@ -85,12 +86,12 @@ Cluster::Cluster(const RunOptions& options, ClusterEngine& engine, fabric::Netwo
       const auto idx = static_cast<uint32_t>(
           std::find(attention.begin(), attention.end(), n) - attention.begin());
       node.attention = std::make_unique<AttentionChip>(
-          n, idx, static_cast<uint32_t>(attention.size()), options, data_,
+          n, idx, static_cast<uint32_t>(attention.size()), options, plan.placement, data_,
           [this](NodeId a, NodeId b) { return net_.Hops(a, b); });
       continue;
     }
     std::vector<ExpertChipModel::SlotSpec> slots;
-    for (const auto& [layer, expert] : options.placement.SlotsOn(n))
+    for (const auto& [layer, expert] : plan.placement.SlotsOn(n))
       slots.push_back({layer, expert, options.timing_only ? nullptr : data_.Expert(layer, expert)});
     const chips::EngineConfig config = EngineConfigOf(options.model, sku);
     // The pipeline model is a measurement of the RTL (cached per configuration), never typed in;
@@ -103,7 +104,7 @@ Cluster::Cluster(const RunOptions& options, ClusterEngine& engine, fabric::Netwo
                 sku.name, slots.size(), config.ToString(), pipeline.latency.value,
                 pipeline.initiation_interval.value);
     node.expert = std::make_unique<ExpertChipModel>(n, sku, options, std::move(slots), config,
-                                                    pipeline, rtl_);
+                                                    pipeline, rtl_, fault_sampled_rtl);
   }
 }
 

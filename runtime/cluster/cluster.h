@@ -28,6 +28,7 @@
 #include "runtime/cluster/rtl_engines.h"
 #include "runtime/config/options.h"
 #include "runtime/pdes/engine.h"
+#include "runtime/plan/cluster_plan.h"
 #include "runtime/plan/model_data.h"
 #include "runtime/results/rank_report.h"
 
@@ -40,10 +41,10 @@ class Cluster final : private ChipActions {
  public:
   using Payloads = ClusterPayloads;
 
-  /// Builds the owned nodes. `engine` decides ownership; `net` is the fabric (the same on
-  /// every rank); all are borrowed and outlive this.
-  Cluster(const RunOptions& options, ClusterEngine& engine, fabric::Network& net,
-          std::shared_ptr<spdlog::logger> log);
+  /// Builds the owned nodes. `engine` decides ownership; the plan's fabric is the network
+  /// this run drives (the same on every rank); all are borrowed and outlive this.
+  Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngine& engine,
+          std::shared_ptr<spdlog::logger> log, bool fault_sampled_rtl = false);
   ~Cluster() override;
 
   /// Schedules the fabric's own initial events (rewiring steps) of the owned nodes.
@@ -77,6 +78,7 @@ class Cluster final : private ChipActions {
   class NetAdapter;                   // fabric::NetContext over the engine
 
   const RunOptions& options_;         // borrowed
+  const ClusterPlan& plan_;           // borrowed
   ClusterEngine& engine_;             // borrowed
   std::shared_ptr<spdlog::logger> log_;
   fabric::Network& net_;              // borrowed

@@ -38,7 +38,7 @@ std::vector<int16_t> UnpackResult(std::span<const int8_t> bytes) {
 ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOptions& options,
                                  std::vector<SlotSpec> slots,
                                  const chips::EngineConfig& engine_config,
-                                 chips::PipelineModel pipeline, RtlEngines& rtl)
+                                 chips::PipelineModel pipeline, RtlEngines& rtl, bool fault_sampled_rtl)
     : node_(node),
       sku_(sku),
       rtl_(rtl),
@@ -50,7 +50,7 @@ ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOp
       free_result_buffers_(sku.egress_buffer_results),
       unlimited_results_(sku.egress_buffer_results == 0),
       timing_only_(options.timing_only),
-      fault_sampled_rtl_(options.fault_sampled_rtl) {
+      fault_sampled_rtl_(fault_sampled_rtl) {
   for (auto& spec : slots) {
     Slot s;
     s.layer = spec.layer;

@@ -55,7 +55,7 @@ class ExpertChipModel {
   /// `rtl` makes the Verilated engines (borrowed; outlives the chip).
   ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOptions& options,
                   std::vector<SlotSpec> slots, const chips::EngineConfig& engine_config,
-                  chips::PipelineModel pipeline, RtlEngines& rtl);
+                  chips::PipelineModel pipeline, RtlEngines& rtl, bool fault_sampled_rtl = false);
   ~ExpertChipModel();
 
   void OnDeliver(const Delivery& job, ChipActions& act);  // an expert-job message arrived

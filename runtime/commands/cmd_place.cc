@@ -9,7 +9,7 @@
 // twisted and OCS wirings, as the runs route), and
 // expected hop-bytes per job, a job being its dispatch (d_model int8 activations + 1 exponent
 // byte) plus its result (d_model int16 values): 3 x d_model + 1 bytes, headers not counted.
-// Expert load: the loader's expected load per (layer, expert) (RunOptions::expected_load, from
+// Expert load: the plan's expected load per (layer, expert) (ClusterPlan::expected_load, from
 // the routing statistics), or uniform 1 per pair when it has none.
 #include <cstdio>
 #include <filesystem>
@@ -22,31 +22,33 @@
 #include "runtime/commands/commands.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/config/options.h"
+#include "runtime/plan/cluster_plan.h"
 
 namespace moefab {
 
 int PlaceCommand(const CommandArgs& args) {
   const RunOptions o = LoadConfigFile(args.config_path);
+  const ClusterPlan plan = MakePlan(o);
   std::vector<NodeId> experts, attention;
   for (NodeId n = 0; n < o.num_nodes(); ++n)
     (o.SkuOf(n).kind == ChipKind::kExpert ? experts : attention).push_back(n);
-  const auto net = fabric::Network::Make(o.fabric.topology, o.fabric.network);
-  const router::HopFn hops = [&net](NodeId a, NodeId b) { return net->Hops(a, b); };
-  const bool measured = o.expected_load.size() == o.placement.replicas.size();
-  const router::ExpertLoad load =
-      measured ? router::ExpertLoad(o.expected_load) : router::ExpertLoad(o.placement.replicas.size(), 1.0);
+  const fabric::Network& net = *plan.network;
+  const router::HopFn hops = [&net](NodeId a, NodeId b) { return net.Hops(a, b); };
+  const bool measured = plan.expected_load.size() == plan.placement.replicas.size();
+  const router::ExpertLoad load = measured ? router::ExpertLoad(plan.expected_load)
+                                           : router::ExpertLoad(plan.placement.replicas.size(), 1.0);
   const uint64_t bytes_per_job = 3ull * o.model.d_model + 1;
   const router::PlacementMetrics m =
-      router::MeasurePlacement(o.placement, load, experts, attention, hops, bytes_per_job);
+      router::MeasurePlacement(plan.placement, load, experts, attention, hops, bytes_per_job);
 
   std::ostringstream dims;
   for (size_t i = 0; i < o.torus_dims.size(); ++i) dims << (i ? "x" : "") << o.torus_dims[i];
   std::size_t replicas = 0;
-  for (const auto& r : o.placement.replicas) replicas += r.size();
+  for (const auto& r : plan.placement.replicas) replicas += r.size();
   std::ostringstream text;
   text << "model " << o.model.name << ": " << o.model.num_layers << " MoE layers x ("
        << o.model.num_experts << " routed + " << o.model.num_shared_experts << " shared) experts = "
-       << o.placement.replicas.size() << " (layer, expert) pairs, " << replicas << " slots\n"
+       << plan.placement.replicas.size() << " (layer, expert) pairs, " << replicas << " slots\n"
        << "cluster: torus " << dims.str() << ", " << experts.size() << " expert chips, "
        << attention.size() << " attention chips\n"
        << "expert chips used   " << m.chips_used << " of " << experts.size() << "\n"
@@ -61,7 +63,7 @@ int PlaceCommand(const CommandArgs& args) {
   if (!args.out_dir.empty()) {
     std::filesystem::create_directories(args.out_dir);
     const std::string path = (std::filesystem::path(args.out_dir) / "placement.txt").string();
-    router::WritePlacementFile(path, o.placement);
+    router::WritePlacementFile(path, plan.placement);
     text << "wrote " << path << "\n";
   }
   std::fputs(text.str().c_str(), stdout);

@@ -196,6 +196,7 @@ struct Point {
   std::vector<std::string> values;  // one per axis
   std::string text;                 // the modified config, text format
   RunOptions options;
+  std::shared_ptr<ClusterPlan> plan;  // made when the sweep is validated; used by its run
 };
 
 std::string PointName(size_t i) {
@@ -243,6 +244,7 @@ std::vector<Point> BuildPoints(const SweepArgs& args) {
       where += (k ? " " : "") + args.axes[k].path + "=" + points[i].values[k];
     try {
       points[i].options = LoadConfigText(points[i].text, args.config_path);
+      points[i].plan = std::make_shared<ClusterPlan>(MakePlan(points[i].options));
     } catch (const ConfigError& e) {
       throw ConfigError("sweep " + PointName(i) + " (" + where + "): " + e.what());
     }
@@ -335,9 +337,9 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
   for (size_t i = 0; i < points.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     Point& p = points[i];
-    const std::unique_ptr<Transport> exchange = make_transport(p.options.transport);
-    SimulationOutcome out = Simulate(p.options, *exchange, log);
-    out.host.transport = p.options.transport;
+    const std::unique_ptr<Transport> exchange = make_transport(TransportName(p.options.transport));
+    SimulationOutcome out = Simulate(p.options, std::move(p.plan), *exchange, log);
+    out.host.transport = TransportName(p.options.transport);
     const bool mismatch = (out.golden.enabled && !out.golden.match) || out.merged.job_totals.sampled_mismatches > 0;
     if (mismatch) code = kExitGoldenMismatch;
     if (rank != 0) continue;

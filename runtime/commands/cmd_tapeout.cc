@@ -17,7 +17,8 @@ namespace moefab {
 
 int TapeoutCommand(const CommandArgs& args) {
   const RunOptions options = LoadConfigFile(args.config_path);
-  ModelData data(options);
+  const ClusterPlan plan = MakePlan(options);
+  ModelData data(options, plan);
   chips::tapeout::BuildOptions build;
   build.cache_dir = !args.cache_dir.empty() ? args.cache_dir : options.build_cache;
   // One report per hardwired chip kind: each kind is one design point.
@@ -26,7 +27,7 @@ int TapeoutCommand(const CommandArgs& args) {
   for (NodeId n = 0; n < options.num_nodes(); ++n) {
     const SkuOptions& sku = options.SkuOf(n);
     if (sku.kind != ChipKind::kExpert || sku.weight_style != chips::WeightStyle::kHardwired) continue;
-    for (const auto& [layer, expert] : options.placement.SlotsOn(n)) {
+    for (const auto& [layer, expert] : plan.placement.SlotsOn(n)) {
       if (!seen[options.node_sku[n]].insert({layer, expert}).second) continue;
       by_sku[options.node_sku[n]].push_back(
           {"layer " + std::to_string(layer) + " expert " + std::to_string(expert),

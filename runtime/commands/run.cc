@@ -20,8 +20,8 @@ namespace moefab {
 
 namespace {
 
-// Loads the config; returns the error text or empty.
-std::string Load(const RunArgs& args, RunOptions& options) {
+// Loads the config and makes its plan; returns the error text or empty.
+std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<ClusterPlan>& plan) {
   try {
     options = args.config_path.empty()
                   ? LoadConfigText(EmbeddedDefaultConfig(), "<embedded tiny.textproto>")
@@ -33,6 +33,9 @@ std::string Load(const RunArgs& args, RunOptions& options) {
       if (r == "html" || r == "all") options.report.html = true;
       if (r == "trace" || r == "all") options.report.trace = true;
     }
+    if (args.transport == "mpi") options.transport = TransportKind::kMpi;
+    if (args.transport == "ucx") options.transport = TransportKind::kUcx;
+    plan = std::make_shared<ClusterPlan>(MakePlan(options));
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -63,7 +66,7 @@ void WriteExtraReports(const std::string& dir, const RunOptions& o, const Simula
                        spdlog::logger& log) {
   if (!o.report.csv && !o.report.html && !o.report.trace) return;
   const ReportInput input = MakeReportInput(
-      o, out.merged, out.golden, out.quant, out.host,
+      o, *out.plan, out.merged, out.golden, out.quant, out.host,
       o.report.trace ? TraceEventsOf(out.merged, o.report.trace_max_tokens) : std::vector<TraceEvent>{});
   if (o.report.csv) WriteCsvReports(dir, input);
   if (o.report.html) WriteHtmlReport(dir, input);
@@ -82,7 +85,8 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
   SetUpLogging(LoggingOptions{static_cast<int>(rank), "", args.verbose});
 
   RunOptions options;
-  const std::string error = Load(args, options);
+  std::shared_ptr<ClusterPlan> plan;
+  const std::string error = Load(args, options, plan);
   // Every rank parses the same file, but agree anyway so that no rank runs alone.
   if (transport.AllreduceSum(error.empty() ? 0 : 1) != 0) {
     if (rank == 0)
@@ -105,20 +109,18 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
               FidelityName(options.fidelity));
 
   if (rank == 0) {
-    uint64_t slots = 0;
-    for (const auto& r : options.placement.replicas) slots += r.size();
+    const uint64_t slots = plan->num_slots();
     uint32_t expert_chips = 0;
     for (NodeId n = 0; n < options.num_nodes(); ++n) expert_chips += options.SkuOf(n).kind == ChipKind::kExpert;
-    log->info("placement {}: {} expert slots on {} expert chips; routing {}{}", options.placement_strategy,
+    log->info("placement {}: {} expert slots on {} expert chips; routing {}{}", PlacementStrategyName(options.placement.strategy),
               slots, expert_chips,
               RoutingSourceName(options.routing.source),
               options.timing_only ? " (timing-only: no weights)" : "");
   }
-  if (!args.transport.empty()) options.transport = args.transport;
   // The run's transport (MPI by default; the loading above always talks MPI).
-  const std::unique_ptr<Transport> exchange = MakeTransport(options.transport, comm);
-  SimulationOutcome out = Simulate(options, *exchange, log);
-  out.host.transport = options.transport;
+  const std::unique_ptr<Transport> exchange = MakeTransport(TransportName(options.transport), comm);
+  SimulationOutcome out = Simulate(options, plan, *exchange, log);
+  out.host.transport = TransportName(options.transport);
   if (rank == 0) {
     out.host.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

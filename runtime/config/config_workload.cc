@@ -142,9 +142,12 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   out.sample_every = s.sample_every() ? s.sample_every() : 16;
   out.quant_error_samples = s.quant_error_samples() ? s.quant_error_samples() : 64;
   out.build_cache = s.build_cache();
-  out.transport = s.transport().empty() ? "mpi" : s.transport();
-  if (out.transport != "mpi" && out.transport != "ucx")
-    p.Add("simulation.transport", "\"" + out.transport + "\"", "expected \"mpi\" or \"ucx\"");
+  if (s.transport().empty() || s.transport() == "mpi")
+    out.transport = TransportKind::kMpi;
+  else if (s.transport() == "ucx")
+    out.transport = TransportKind::kUcx;
+  else
+    p.Add("simulation.transport", "\"" + s.transport() + "\"", "expected \"mpi\" or \"ucx\"");
   out.report.csv = c.report().csv();
   out.report.html = c.report().html();
   out.report.trace = c.report().trace();

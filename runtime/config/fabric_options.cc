@@ -34,7 +34,9 @@ FabricModelOptions LoadFabricModel(const std::string& path) {
   // The full loader (moefab run) reports parse errors with lines; here a short message does.
   if (!parser.ParseFromString(ss.str(), &c))
     throw ConfigError(path + ": not a valid config (run `moefab run` on it for the details)");
-  return FabricModelOf(c, path);
+  FabricModelOptions o = FabricModelOf(c, path);
+  BuildNetwork(o, path);  // validates the topology and the network options
+  return o;
 }
 
 FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
@@ -120,15 +122,20 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   if (b.measure_cycles()) o.traffic.measure_cycles = b.measure_cycles();
   if (b.seed()) o.traffic.seed = b.seed();
   o.all_to_all_bytes = b.all_to_all_bytes() ? b.all_to_all_bytes() : 2048;
-  // Validate the topology and the network options (VCs, buffers, rewiring) here, where the
-  // file name is known.
+  // The node count; the topology and the network options (VCs, buffers, rewiring) are
+  // validated when the network is built (BuildNetwork).
+  o.num_nodes = 1;
+  for (auto d : topo.kind == fabric::TopologyKind::kOcsCubes ? topo.cube_dims : topo.dims) o.num_nodes *= d;
+  if (topo.kind == fabric::TopologyKind::kOcsCubes) o.num_nodes *= topo.num_cubes;
+  return o;
+}
+
+std::unique_ptr<fabric::Network> BuildNetwork(const FabricModelOptions& o, const std::string& path) {
   try {
-    const auto network = fabric::Network::Make(topo, n);
-    o.num_nodes = network->num_nodes();
+    return fabric::Network::Make(o.topology, o.network);
   } catch (const ConfigError& e) {
     throw ConfigError(path + ": fabric: " + e.what());
   }
-  return o;
 }
 
 }  // namespace moefab

@@ -3,6 +3,7 @@
 // network) and `moefab fabric-bench`.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,15 @@ struct FabricModelOptions {
   uint32_t num_nodes = 0;                         // of the topology
 };
 
-/// Reads the config file's fabric section. Throws ConfigError naming the file and field.
+/// Reads the config file's fabric section and validates it by building the network once.
+/// Throws ConfigError naming the file and field.
 FabricModelOptions LoadFabricModel(const std::string& config_path);
-/// The fabric section of a parsed config; `name` is the file named in errors. Validates the
-/// topology (fabric::Topology::Make) and throws ConfigError naming the file and field.
+/// The fabric section of a parsed config; `name` is the file named in errors. Checks the
+/// fields; the topology and network options are validated by BuildNetwork.
 FabricModelOptions FabricModelOf(const config::Config& c, const std::string& name);
+/// The network of `o` (validates the topology, VCs, buffers and rewiring); ConfigError names
+/// the file `path` and the problem.
+std::unique_ptr<fabric::Network> BuildNetwork(const FabricModelOptions& o, const std::string& path);
 
 const char* TrafficPatternName(fabric::TrafficPattern p);
 

@@ -91,10 +91,21 @@ struct RoutingOptions {
   std::string trace;           // TRACE: file read
   std::string write_trace;     // any source: write the routing used here ("" = no)
   router::SyntheticRoutingParams synthetic;  // SYNTHETIC: generator parameters
-  /// SYNTHETIC / TRACE: the routing of every (token, layer), generated or read once by the
-  /// loader (identical on every rank).
-  std::shared_ptr<const router::RoutingTrace> table;
 };
+
+enum class PlacementStrategy { kRoundRobin, kExplicit, kLayerBlocked, kLoadBalanced, kTopologyAware, kFile };
+
+/// How experts are placed (ClusterPlan computes the placement from this).
+struct PlacementOptions {
+  PlacementStrategy strategy = PlacementStrategy::kRoundRobin;
+  router::Placement explicit_placement;  // EXPLICIT: the configured entries (validated)
+  uint32_t extra_replicas_per_layer = 0; // LOAD_BALANCED: slots per layer beyond one per expert
+  uint32_t slots_per_chip = 0;           // LOAD_BALANCED / TOPOLOGY_AWARE: 0 = from weight capacity
+  std::string file;                      // FILE: placement file (resolved against the config's folder)
+  router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
+};
+
+enum class TransportKind { kMpi, kUcx };
 
 /// Energy model parameters (pJ); defaults are assumptions stated in configs/moefab.proto.
 struct EnergyOptions {
@@ -121,11 +132,7 @@ struct RunOptions {
   std::vector<uint32_t> torus_dims;     // node grid per axis (OCS cubes: kx, ky, kz * cubes)
   FabricModelOptions fabric;            // the network model (topology, flow control, buffers)
   uint32_t header_bytes = 0;            // per packet
-  router::Placement placement;          // (layer, expert) -> replica nodes
-  router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
-  std::string placement_strategy = "ROUND_ROBIN";  // as configured (reports)
-  std::vector<double> expected_load;    // per (layer, expert) flat: routing statistics used by placement
-  std::vector<chips::WeightFormat> expert_format;  // per (layer, expert) flat: from its chips' SKU
+  PlacementOptions placement;           // strategy, replicas, replica policy
   WorkloadOptions workload;
   RoutingOptions routing;
   EnergyOptions energy;
@@ -139,9 +146,7 @@ struct RunOptions {
   uint32_t quant_error_samples = 64;    // float-reference inputs per measured expert
   std::string build_cache;              // on-demand Verilator builds ("" = default)
   ReportOptions report;                 // extra outputs
-  std::string transport = "mpi";        // cross-rank exchange: "mpi" or "ucx"
-  bool fault_sampled_rtl = false;       // tests only: SAMPLED checkers get one wrong row of
-                                        // weights (a silicon defect the check must catch)
+  TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }
@@ -165,6 +170,11 @@ inline double MacPj(const EnergyOptions& e, chips::WeightFormat f) {
          : f == chips::WeightFormat::kMxfp4 ? e.mac_pj_mxfp4
                                             : e.mac_pj_int4;
 }
+
+/// The schema's names: "ROUND_ROBIN", "EXPLICIT", ...
+const char* PlacementStrategyName(PlacementStrategy s);
+/// "mpi" or "ucx" (as on the command line and in results.json).
+const char* TransportName(TransportKind t);
 
 /// "gate", "synthetic" or "trace".
 inline const char* RoutingSourceName(RoutingSource s) {

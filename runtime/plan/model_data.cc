@@ -18,11 +18,11 @@ constexpr uint64_t kGateStream = 2;
 constexpr uint64_t kInputStream = 3;
 }  // namespace
 
-ModelData::ModelData(const RunOptions& options)
+ModelData::ModelData(const RunOptions& options, const ClusterPlan& plan)
     : model_(options.model),
       input_seed_(options.workload.input_seed),
-      table_(options.routing.table),
-      expert_format_(options.expert_format) {
+      table_(plan.routing_table),
+      expert_format_(plan.expert_format) {
   if (!model_.safetensors.empty())
     file_ = std::make_unique<chips::SafetensorsFile>(chips::SafetensorsFile::Open(model_.safetensors));
 }

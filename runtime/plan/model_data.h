@@ -16,12 +16,14 @@
 #include "router/routing_trace.h"
 #include "router/topk.h"
 #include "runtime/config/options.h"
+#include "runtime/plan/cluster_plan.h"
 
 namespace moefab {
 
 class ModelData {
  public:
-  explicit ModelData(const RunOptions& options);
+  /// Routing table and expert formats from `plan`.
+  ModelData(const RunOptions& options, const ClusterPlan& plan);
   ~ModelData();
 
   /// Weights of (layer, expert): identical on every rank.

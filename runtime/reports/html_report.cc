@@ -220,9 +220,9 @@ std::string HtmlReport(const ReportInput& in) {
                                                    : std::string()));
   h += Row("routing", std::string(RoutingSourceName(o.routing.source)) +
                           (o.timing_only ? " (timing-only)" : "") + ", placement " +
-                          o.placement_strategy);
+                          PlacementStrategyName(o.placement.strategy));
   {
-    const EnergyReport e = ComputeEnergy(o, in.merged, in.summary.makespan_ps);
+    const EnergyReport e = ComputeEnergy(o, in.plan, in.merged, in.summary.makespan_ps);
     h += Row("energy", rf::Significant(e.per_token_j * 1e3, 4) + " mJ per token (experts " +
                            rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) +
                            "%, links " + rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) +

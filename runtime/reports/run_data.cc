@@ -5,10 +5,10 @@
 
 namespace moefab {
 
-ReportInput MakeReportInput(const RunOptions& options, const RankReport& merged,
+ReportInput MakeReportInput(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
                             const GoldenCheck& golden, const QuantErrorSummary& quant,
                             const HostInfo& host, std::vector<TraceEvent> trace) {
-  return ReportInput{options, merged, Summarise(merged), golden, quant, host, std::move(trace)};
+  return ReportInput{options, plan, merged, Summarise(merged), golden, quant, host, std::move(trace)};
 }
 
 Tick UtilisationSpanPs(const LatencySummary& summary) {

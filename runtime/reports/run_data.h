@@ -14,6 +14,7 @@
 #include "fabric/torus.h"
 #include "core/types.h"
 #include "runtime/config/options.h"
+#include "runtime/plan/cluster_plan.h"
 #include "runtime/results/rank_report.h"
 #include "runtime/results/results.h"
 
@@ -36,6 +37,7 @@ struct TraceEvent {
 /// the ReportInput. Build it with MakeReportInput so `summary` matches `merged`.
 struct ReportInput {
   const RunOptions& options;
+  const ClusterPlan& plan;         // placement, expert formats
   const RankReport& merged;        // merged over ranks, sorted by token id / link / node
   LatencySummary summary;          // Summarise(merged)
   const GoldenCheck& golden;
@@ -45,7 +47,7 @@ struct ReportInput {
 };
 
 /// Bundles the run's data and computes the summary.
-ReportInput MakeReportInput(const RunOptions& options, const RankReport& merged,
+ReportInput MakeReportInput(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
                             const GoldenCheck& golden, const QuantErrorSummary& quant,
                             const HostInfo& host, std::vector<TraceEvent> trace = {});
 

@@ -4,7 +4,8 @@
 
 namespace moefab {
 
-EnergyReport ComputeEnergy(const RunOptions& o, const RankReport& merged, Tick makespan_ps) {
+EnergyReport ComputeEnergy(const RunOptions& o, const ClusterPlan& plan, const RankReport& merged,
+                           Tick makespan_ps) {
   EnergyReport e;
   const auto& m = o.model;
   const uint64_t macs_per_job = 3 * uint64_t{m.d_model} * m.expert_width;
@@ -19,7 +20,7 @@ EnergyReport ComputeEnergy(const RunOptions& o, const RankReport& merged, Tick m
   };
   uint64_t counted = 0;
   for (size_t i = 0; i < merged.expert_jobs.size(); ++i) {
-    jobs_by_format[index(i < o.expert_format.size() ? o.expert_format[i] : m.format)] += merged.expert_jobs[i];
+    jobs_by_format[index(i < plan.expert_format.size() ? plan.expert_format[i] : m.format)] += merged.expert_jobs[i];
     counted += merged.expert_jobs[i];
   }
   // Hand-made reports without per-expert counts: the model's format.

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "runtime/config/options.h"
+#include "runtime/plan/cluster_plan.h"
 #include "runtime/results/rank_report.h"
 
 namespace moefab {
@@ -22,6 +23,7 @@ struct EnergyReport {
 };
 
 /// Joules of the merged run; `makespan_ps` is the simulated span the static power is paid for.
-EnergyReport ComputeEnergy(const RunOptions& options, const RankReport& merged, Tick makespan_ps);
+EnergyReport ComputeEnergy(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
+                           Tick makespan_ps);
 
 }  // namespace moefab

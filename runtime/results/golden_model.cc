@@ -33,9 +33,10 @@ std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token,
   return h;
 }
 
-GoldenTally CheckAgainstGolden(const RunOptions& options, std::span<const TokenRecord> tokens) {
+GoldenTally CheckAgainstGolden(const RunOptions& options, const ClusterPlan& plan,
+                               std::span<const TokenRecord> tokens) {
   GoldenTally tally;
-  ModelData data(options);
+  ModelData data(options, plan);
   for (const auto& t : tokens) {
     ++tally.checked;
     if (GoldenForward(data, t.id, t.dropped) != t.final_h) {

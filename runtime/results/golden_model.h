@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/plan/model_data.h"
+#include "runtime/plan/cluster_plan.h"
 #include "runtime/results/rank_report.h"
 
 namespace moefab {
@@ -23,6 +24,7 @@ struct GoldenTally {
   uint64_t mismatched = 0;       // tokens whose final hidden state differs
   uint64_t first_mismatch = ~0ULL;  // smallest differing token id, ~0 if none
 };
-GoldenTally CheckAgainstGolden(const RunOptions& options, std::span<const TokenRecord> tokens);
+GoldenTally CheckAgainstGolden(const RunOptions& options, const ClusterPlan& plan,
+                               std::span<const TokenRecord> tokens);
 
 }  // namespace moefab

@@ -58,7 +58,7 @@ const char* FidelityName(Fidelity f) {
   return "?";
 }
 
-std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCheck& golden,
+std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const RankReport& m, const GoldenCheck& golden,
                         const QuantErrorSummary& quant, const HostInfo& host) {
   const LatencySummary s = Summarise(m);
   const double span = static_cast<double>(std::max<Tick>(s.makespan_ps, 1));
@@ -224,12 +224,10 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
       .EndObject();
   // What the model needs: expert slots (replicas included) and, per expert SKU with a weight
   // capacity, how many chips of it would hold them.
-  uint64_t slots = 0;
-  for (const auto& r : o.placement.replicas) slots += r.size();
   j.Key("placement").BeginObject()
-      .Field("strategy", o.placement_strategy)
-      .Field("replica_policy", router::ReplicaPolicyName(o.replica_policy))
-      .Field("expert_slots", slots)
+      .Field("strategy", PlacementStrategyName(o.placement.strategy))
+      .Field("replica_policy", router::ReplicaPolicyName(o.placement.replica_policy))
+      .Field("expert_slots", plan.num_slots())
       .Field("weight_bits_per_expert", ExpertWeightBits(o.model, o.model.format));
   j.Key("chips_needed").BeginArray();
   for (uint32_t k = 0; k < o.skus.size(); ++k) {
@@ -243,13 +241,13 @@ std::string ResultsJson(const RunOptions& o, const RankReport& m, const GoldenCh
         .Field("sku", sku.name)
         .Field("weight_format", chips::WeightFormatName(format))
         .Field("experts_per_chip", per_chip)
-        .Field("chips_needed", per_chip ? (slots + per_chip - 1) / per_chip : 0)
+        .Field("chips_needed", per_chip ? (plan.num_slots() + per_chip - 1) / per_chip : 0)
         .Field("chips_in_config", have)
         .EndObject();
   }
   j.EndArray();
   j.EndObject();
-  const EnergyReport en = ComputeEnergy(o, m, s.makespan_ps);
+  const EnergyReport en = ComputeEnergy(o, plan, m, s.makespan_ps);
   j.Key("energy").BeginObject()
       .Field("joules_per_token", en.per_token_j)
       .Field("total_j", en.total_j)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/config/options.h"
+#include "runtime/plan/cluster_plan.h"
 #include "runtime/results/rank_report.h"
 
 namespace moefab {
@@ -47,7 +48,7 @@ LatencySummary Summarise(const RankReport& merged);
 
 const char* FidelityName(Fidelity f);
 
-std::string ResultsJson(const RunOptions& options, const RankReport& merged,
+std::string ResultsJson(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
                         const GoldenCheck& golden, const QuantErrorSummary& quant,
                         const HostInfo& host);
 

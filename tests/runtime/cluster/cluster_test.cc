@@ -54,9 +54,9 @@ TEST(ClusterTest, GoldenCheckCatchesOneFlippedByte) {
   const RunOptions o = Tiny();
   auto out = RunOnce(o);
   auto tokens = out.merged.tokens;
-  EXPECT_EQ(CheckAgainstGolden(o, tokens).mismatched, 0u);
+  EXPECT_EQ(CheckAgainstGolden(o, *out.plan, tokens).mismatched, 0u);
   tokens[5].final_h[3] ^= 1;
-  const auto tally = CheckAgainstGolden(o, tokens);
+  const auto tally = CheckAgainstGolden(o, *out.plan, tokens);
   EXPECT_EQ(tally.mismatched, 1u);
   EXPECT_EQ(tally.first_mismatch, 5u);
 }
@@ -95,8 +95,9 @@ TEST(ClusterTest, SampledCatchesAFaultyChip) {
   RunOptions o = Tiny();
   o.fidelity = Fidelity::kSampled;
   o.sample_every = 4;
-  o.fault_sampled_rtl = true;
-  const auto out = RunOnce(o);
+  LoopbackTransport t;
+  const auto out = Simulate(o, std::make_shared<ClusterPlan>(MakePlan(o)), t, Logger("runtime"),
+                            FaultInjection{.sampled_rtl_wrong_weights = true});
   EXPECT_TRUE(out.golden.match);
   EXPECT_GT(out.merged.job_totals.sampled_checks, 0u);
   EXPECT_EQ(out.merged.job_totals.sampled_mismatches, out.merged.job_totals.sampled_checks);
@@ -116,7 +117,7 @@ TEST(ClusterTest, LinkBytesEqualPacketsTimesHops) {
   uint64_t expected = 0;
   for (uint32_t l = 0; l < o.model.num_layers; ++l)
     for (uint32_t e = 0; e < o.model.num_experts; ++e) {
-      const NodeId chip = o.placement.Replicas(l, e).front();
+      const NodeId chip = out.plan->placement.Replicas(l, e).front();
       // Dispatch and return each cross the same number of hops.
       expected += out.merged.expert_jobs[l * o.model.num_experts + e] *
                   torus.HopCount(0, chip) * (job_bytes + result_bytes);
@@ -147,7 +148,7 @@ TEST(ClusterTest, SingleTokenLatencyEqualsClosedForm) {
     o.workload.input_seed = token_seed;
     const auto out = RunOnce(o);
     ASSERT_TRUE(out.golden.match);
-    ModelData data(o);
+    ModelData data(o, *out.plan);
     const auto h = data.InputHidden(0);
     const uint8_t e = chips::DispatchExponent(h);
     std::vector<int8_t> x(h.size());
@@ -156,7 +157,7 @@ TEST(ClusterTest, SingleTokenLatencyEqualsClosedForm) {
     const auto torus = fabric::Torus::Make(o.torus_dims);
     const auto pipe = chips::MeasurePipeline(EngineConfigOf(o.model, o.skus[1]));
     ASSERT_EQ(sel.experts.size(), 1u);
-    const NodeId chip = o.placement.Replicas(0, sel.experts[0]).front();
+    const NodeId chip = out.plan->placement.Replicas(0, sel.experts[0]).front();
     const uint32_t hops = torus.HopCount(0, chip);
     hops_seen.insert(hops);
     const Tick period = o.skus[1].clock.period_ps;

@@ -76,12 +76,12 @@ TEST(WorkloadTest, TraceWrittenByOneRunReplaysInAnother) {
   EXPECT_EQ(Latencies(again), Latencies(gate));
   // A trace of another model shape is refused with the file and the numbers.
   try {
-    LoadConfigText(R"(
+    MakePlan(LoadConfigText(R"(
       model { num_layers: 2 d_model: 64 expert_width: 128 num_experts: 8 top_k: 2 }
       skus { name: "a" kind: ATTENTION } skus { name: "e" kind: EXPERT }
       fabric { torus { dims: [2] } } chips { sku: "a" } chips { sku: "e" }
       routing { source: TRACE trace: ")" + trace + R"(" }
-      workload { num_tokens: 4 })", "wrong");
+      workload { num_tokens: 4 })", "wrong"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("layers 3 experts 16 top_k 2: expected the model's 2 / 8 / 2"),
@@ -185,9 +185,7 @@ TEST(WorkloadTest, PlacementStrategiesAndReplicaPoliciesAllComputeTheModel) {
     for (size_t i = 0; i < out.merged.tokens.size(); ++i)
       ASSERT_EQ(out.merged.tokens[i].final_h, base.merged.tokens[i].final_h) << placement;
     if (std::string(placement).find("extra_replicas") != std::string::npos) {
-      size_t slots = 0;
-      for (const auto& r : o.placement.replicas) slots += r.size();
-      EXPECT_EQ(slots, 3u * (16 + 6)) << placement;
+      EXPECT_EQ(out.plan->num_slots(), 3u * (16 + 6)) << placement;
     }
   }
 }
@@ -195,11 +193,11 @@ TEST(WorkloadTest, PlacementStrategiesAndReplicaPoliciesAllComputeTheModel) {
 TEST(WorkloadTest, TooLittleWeightCapacitySaysHowManyChipsTheModelNeeds) {
   try {
     // 3 x 64 x 128 x 4 bits = 98,304 bits per expert; 2 experts per chip; 48 experts.
-    LoadConfigText(R"(
+    MakePlan(LoadConfigText(R"(
       model { num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
       skus { name: "a" kind: ATTENTION } skus { name: "e" kind: EXPERT weight_capacity_bits: 200000 }
       fabric { torus { dims: [8] } } chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 7 }
-      workload { num_tokens: 4 })", "small.textproto");
+      workload { num_tokens: 4 })", "small.textproto"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("the model's 48 expert slots need at least 24 chips of sku e "
@@ -213,7 +211,7 @@ TEST(WorkloadTest, EnergyAddsUpFromItsParts) {
   for (auto& sku : o.skus) sku.static_power_w = 10;
   const auto out = RunOnce(o);
   const auto s = Summarise(out.merged);
-  const EnergyReport e = ComputeEnergy(o, out.merged, s.makespan_ps);
+  const EnergyReport e = ComputeEnergy(o, *out.plan, out.merged, s.makespan_ps);
   EXPECT_EQ(e.macs, out.merged.job_totals.jobs * 3 * 64 * 128);
   EXPECT_DOUBLE_EQ(e.mac_j, static_cast<double>(e.macs) * 0.1e-12);
   uint64_t bits = 0;
@@ -240,12 +238,13 @@ TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
     workload { num_tokens: 24 concurrency: 4 input_seed: 5 }
     simulation { fidelity: SAMPLED sample_every: 2 })";
   const RunOptions o = LoadConfigText(hetero, "hetero");
-  ASSERT_EQ(o.expert_format.size(), 16u);
+  const ClusterPlan plan = MakePlan(o);
+  ASSERT_EQ(plan.expert_format.size(), 16u);
   size_t int3 = 0;
-  for (size_t i = 0; i < o.expert_format.size(); ++i) {
-    const NodeId chip = o.placement.replicas[i].front();
-    EXPECT_EQ(o.expert_format[i], chip == 2 ? chips::WeightFormat::kInt3 : chips::WeightFormat::kInt4);
-    int3 += o.expert_format[i] == chips::WeightFormat::kInt3;
+  for (size_t i = 0; i < plan.expert_format.size(); ++i) {
+    const NodeId chip = plan.placement.replicas[i].front();
+    EXPECT_EQ(plan.expert_format[i], chip == 2 ? chips::WeightFormat::kInt3 : chips::WeightFormat::kInt4);
+    int3 += plan.expert_format[i] == chips::WeightFormat::kInt3;
   }
   EXPECT_GT(int3, 0u);
   const auto out = RunOnce(o);
@@ -254,8 +253,7 @@ TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
   EXPECT_EQ(out.merged.job_totals.sampled_mismatches, 0u);
   // The same model all INT4 computes different bits (INT3 experts quantise differently).
   RunOptions all4 = LoadConfigText(hetero, "hetero");
-  all4.expert_format.assign(all4.expert_format.size(), chips::WeightFormat::kInt4);
-  all4.skus[2].format = chips::WeightFormat::kInt4;
+  all4.skus[2].format = chips::WeightFormat::kInt4;  // the plan then gives every expert INT4
   const auto ref = RunOnce(all4);
   ASSERT_TRUE(ref.golden.match);
   size_t differ = 0;
@@ -263,23 +261,23 @@ TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
     differ += out.merged.tokens[i].final_h != ref.merged.tokens[i].final_h;
   EXPECT_GT(differ, 0u);
   // MAC energy: INT3 jobs at the INT3 cost.
-  const EnergyReport e = ComputeEnergy(o, out.merged, Summarise(out.merged).makespan_ps);
+  const EnergyReport e = ComputeEnergy(o, plan, out.merged, Summarise(out.merged).makespan_ps);
   uint64_t jobs3 = 0, jobs4 = 0;
   for (size_t i = 0; i < out.merged.expert_jobs.size(); ++i)
-    (o.expert_format[i] == chips::WeightFormat::kInt3 ? jobs3 : jobs4) += out.merged.expert_jobs[i];
+    (plan.expert_format[i] == chips::WeightFormat::kInt3 ? jobs3 : jobs4) += out.merged.expert_jobs[i];
   const double macs = 3.0 * 64 * 128;
   EXPECT_DOUBLE_EQ(e.mac_j, static_cast<double>(jobs4) * macs * 0.05e-12 +
                                 static_cast<double>(jobs3) * macs * 0.04e-12);
   // Replicas of one expert on chips of two formats are refused.
   try {
-    LoadConfigText(R"(
+    MakePlan(LoadConfigText(R"(
       model { num_layers: 1 d_model: 64 expert_width: 128 num_experts: 2 top_k: 1 }
       skus { name: "a" kind: ATTENTION } skus { name: "e4" kind: EXPERT weight_format: INT4 }
       skus { name: "e3" kind: EXPERT weight_format: INT3 }
       fabric { torus { dims: [3] } } chips { sku: "a" } chips { sku: "e4" } chips { sku: "e3" }
       placement { strategy: EXPLICIT entries { layer: 0 expert: 0 nodes: [1, 2] }
                   entries { layer: 0 expert: 1 nodes: [1] } }
-      workload { num_tokens: 2 })", "mixed.textproto");
+      workload { num_tokens: 2 })", "mixed.textproto"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& err) {
     EXPECT_NE(std::string(err.what()).find("layer 0 expert 0 has replicas on chips 1 (INT4) and 2 (INT3)"),

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/config/config_loader.h"
+#include "runtime/plan/cluster_plan.h"
 #include "core/error.h"
 #include "runtime/config/fabric_options.h"
 
@@ -87,7 +88,7 @@ TEST(ConfigTest, DefaultsAreResolvedWithUnits) {
   EXPECT_EQ(o.workload.concurrency, 1u);
   EXPECT_EQ(o.fidelity, Fidelity::kRtl);
   EXPECT_TRUE(o.golden_check);
-  EXPECT_EQ(o.placement.Replicas(0, 3), std::vector<NodeId>{1});
+  EXPECT_EQ(MakePlan(o).placement.Replicas(0, 3), std::vector<NodeId>{1});
 }
 
 TEST(ConfigTest, MissingFileNamesThePath) {
@@ -131,7 +132,7 @@ TEST_P(BadConfigTest, GivesItsExpectedMessage) {
   fs::current_path(dir);  // messages name the file as given on the command line
   std::string message;
   try {
-    LoadConfigFile(config.filename().string());
+    MakePlan(LoadConfigFile(config.filename().string()));  // settings, then the plan
   } catch (const ConfigError& e) {
     message = e.what();
   }

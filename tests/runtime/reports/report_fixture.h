@@ -11,6 +11,7 @@ namespace moefab::testing_reports {
 
 struct RunFixture {
   RunOptions options;
+  ClusterPlan plan;  // empty: the writers read the placement strategy from options
   RankReport merged;
   GoldenCheck golden;
   QuantErrorSummary quant;
@@ -18,7 +19,7 @@ struct RunFixture {
   std::vector<TraceEvent> trace;
 
   [[nodiscard]] ReportInput Input() const {
-    return MakeReportInput(options, merged, golden, quant, host, trace);
+    return MakeReportInput(options, plan, merged, golden, quant, host, trace);
   }
 };
 

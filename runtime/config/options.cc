@@ -1,0 +1,19 @@
+#include "runtime/config/options.h"
+
+namespace moefab {
+
+const char* PlacementStrategyName(PlacementStrategy s) {
+  switch (s) {
+    case PlacementStrategy::kRoundRobin: return "ROUND_ROBIN";
+    case PlacementStrategy::kExplicit: return "EXPLICIT";
+    case PlacementStrategy::kLayerBlocked: return "LAYER_BLOCKED";
+    case PlacementStrategy::kLoadBalanced: return "LOAD_BALANCED";
+    case PlacementStrategy::kTopologyAware: return "TOPOLOGY_AWARE";
+    case PlacementStrategy::kFile: return "FILE";
+  }
+  return "?";
+}
+
+const char* TransportName(TransportKind t) { return t == TransportKind::kUcx ? "ucx" : "mpi"; }
+
+}  // namespace moefab
