@@ -7,8 +7,8 @@
 //   <token> <layer> <e1;e2;...;eK> <w1;w2;...;wK>
 // experts ascending, weights in Q1.15 (32768 = 1.0); every (token, layer) exactly once.
 //
-// The synthetic generator (shared/reference/moe-models.md §2d): per layer a Zipf popularity
-// over a random permutation of the experts; each of a token's k picks is, with the given
+// The synthetic generator (docs/REFERENCES.md R-LOCALITY, R-ZIPF-TABLE): per layer a Zipf
+// popularity over a random permutation of the experts; each of a token's k picks is, with the given
 // probabilities, the previous token's pick of the same stream (temporal repeat), the
 // successor (fixed random table) of the token's pick at the previous layer (inter-layer
 // affinity), the token id's favourite (per-token preference), or a fresh Zipf draw; picks are

@@ -1,5 +1,5 @@
 // Router rules: how each MoE model turns a token's gate logits into its experts and weights,
-// as the models' reference code defines them (shared/reference/moe-models.md §1c). Pure.
+// as the models' reference code defines them (docs/REFERENCES.md R-ROUTERS). Pure.
 //
 // Models: softmax top-k renormalised (Mixtral, Qwen3, DBRX), softmax top-k not renormalised
 // (OLMoE, DeepSeek-V2-Lite), sigmoid + selection bias with group-limited top-k, renormalised

@@ -15,8 +15,8 @@ std::string RelativeToConfig(const std::string& config_path, const std::string& 
 
 namespace {
 
-// Zipf exponent of the family, from the routing statistics (shared/reference/moe-models.md
-// 2d): coarse experts with an auxiliary loss are nearly uniform, fine-grained ones skewed.
+// Zipf exponent of the family, from the routing statistics (docs/REFERENCES.md R-ZIPF-DEFAULTS):
+// coarse experts with an auxiliary loss are nearly uniform, fine-grained ones skewed.
 double DefaultZipf(uint32_t experts) {
   if (experts <= 16) return 0.15;  // Mixtral-like: max/mean 1.07-1.33
   if (experts <= 64) return 0.3;   // OLMoE-like: pooled max/mean 2.1-2.75

@@ -25,7 +25,7 @@ SyntheticRoutingParams Base(uint32_t tokens, uint32_t layers, uint32_t experts, 
 }
 
 TEST(SyntheticRoutingTest, ZipfImbalanceMatchesTheCalibrationTable) {
-  // E = 256, s = 0.6: max/mean 12.2 (moe-models.md §2d), with sampling noise.
+  // E = 256, s = 0.6: max/mean 12.2 (docs/REFERENCES.md R-ZIPF-TABLE), with sampling noise.
   auto p = Base(4000, 1, 256, 8);
   p.zipf_s = {0.6};
   const auto t = GenerateSyntheticRouting(p);

@@ -1,5 +1,5 @@
 // The model zoo (configs/models/*.textproto): each file parses as a moefab.config.Config, its
-// model has the shapes of /work/shared/reference/moe-models.md (typed in below) and of its own
+// model has the shapes of docs/REFERENCES.md (R-*-SHAPE, typed in below) and of its own
 // Hugging Face config.json (configs/models/hf/, through ApplyHfConfig), its expert chips hold
 // the model's expert weights (in total and per chip for the placement's slot count), its chip
 // count equals the torus size, and it is a synthetic-routing ANALYTIC run with the run command
@@ -34,8 +34,8 @@ struct Shape {
   double scaling;
 };
 
-// moe-models.md section 1a (L, d, I_e, I_d, E, k, S, MoE layers), 1b (attention, native
-// format) and 1c (routers). DeepSeek head_dim = qk_nope 128 + qk_rope 64.
+// docs/REFERENCES.md R-*-SHAPE (L, d, I_e, I_d, E, k, S, MoE layers, attention, native
+// format) and R-ROUTERS (routers). DeepSeek head_dim = qk_nope 128 + qk_rope 64.
 const std::map<std::string, Shape> kReference = {
     {"mixtral-8x7b", {32, 4096, 14336, 8, 2, 0, 0, 0, 32, 8, 128, pb::SOFTMAX_TOPK_RENORM, pb::INT4, 0, 0, 0}},
     {"deepseek-v3", {58, 7168, 2048, 256, 8, 1, 3, 18432, 128, 128, 192, pb::SIGMOID_GROUP_TOPK, pb::INT4, 8, 4, 2.5}},

@@ -1,5 +1,5 @@
 // The strict JSON reader and the Hugging Face config.json import: every config of the zoo
-// (configs/models/hf/*.json) yields the shapes of /work/shared/reference/moe-models.md, fields
+// (configs/models/hf/*.json) yields the shapes of docs/REFERENCES.md (R-*-SHAPE), fields
 // already set are kept, and bad files give messages naming the file, line:column, key,
 // value and expectation.
 #include <filesystem>
@@ -119,7 +119,7 @@ struct Expected {
   double scaling;
 };
 
-// From moe-models.md section 1 (shapes, MoE layers, attention) and 1c (routers).
+// From docs/REFERENCES.md R-*-SHAPE (shapes, MoE layers, attention) and R-ROUTERS (routers).
 const Expected kZoo[] = {
     {"mixtral-8x7b", 32, 4096, 14336, 8, 2, pb::SOFTMAX_TOPK_RENORM, 0, 0, 0, 32, 8, 128,
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
