@@ -16,6 +16,7 @@
 #include "runtime/config/config_internal.h"
 #include "runtime/config/fabric_options.h"
 #include "runtime/config/hf_config.h"
+#include "runtime/config/schema_defaults.h"
 
 namespace moefab {
 
@@ -60,7 +61,6 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     p.Add("model.top_k", m.top_k(),
           "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
   switch (m.router()) {
-    case pb::ROUTER_RULE_UNSPECIFIED:
     case pb::SOFTMAX_TOPK_RENORM: out.router.rule = router::Rule::kSoftmaxTopKRenorm; break;
     case pb::SOFTMAX_TOPK: out.router.rule = router::Rule::kSoftmaxTopK; break;
     case pb::SIGMOID_GROUP_TOPK: out.router.rule = router::Rule::kSigmoidGroupTopK; break;
@@ -69,9 +69,9 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     default: p.Add("model.router", m.router(), "expected a RouterRule of configs/moefab.proto");
   }
   out.router.top_k = m.top_k();
-  out.router.num_groups = m.num_groups() ? m.num_groups() : 1;
-  out.router.topk_groups = m.topk_groups() ? m.topk_groups() : 1;
-  out.router.routed_scaling = m.routed_scaling() != 0 ? m.routed_scaling() : 1.0;
+  out.router.num_groups = m.num_groups();
+  out.router.topk_groups = m.topk_groups();
+  out.router.routed_scaling = m.routed_scaling();
   out.num_shared_experts = m.num_shared_experts();
   if (m.top_k() >= 1 && m.top_k() <= m.num_experts()) {
     try {
@@ -81,14 +81,12 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     }
   }
   switch (m.weight_format()) {
-    case pb::WEIGHT_FORMAT_UNSPECIFIED:
     case pb::INT4: out.format = chips::WeightFormat::kInt4; break;
     case pb::INT3: out.format = chips::WeightFormat::kInt3; break;
     case pb::MXFP4: out.format = chips::WeightFormat::kMxfp4; break;
     default: p.Add("model.weight_format", m.weight_format(), "expected INT4, INT3 or MXFP4");
   }
   switch (m.activation()) {
-    case pb::ACTIVATION_UNSPECIFIED:
     case pb::SWIGLU: out.activation = chips::Activation::kSwiGlu; break;
     case pb::SWIGLU_CLAMPED: out.activation = chips::Activation::kSwiGluClamped; break;
     default: p.Add("model.activation", m.activation(), "expected SWIGLU or SWIGLU_CLAMPED");
@@ -108,20 +106,20 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     p.Add("model.weight_format", chips::WeightFormatName(out.format),
           "expected MXFP4 with model.weights.layout GPT_OSS_MXFP4 (native MXFP4 blocks)");
   if (m.gate_logit_scale() < 0)
-    p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0 (0 = default 1/256)");
+    p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0");
   out.num_layers = m.num_layers();
   out.d_model = m.d_model();
   out.expert_width = m.expert_width();
   out.num_experts = m.num_experts();
   out.top_k = m.top_k();
   out.weight_seed = m.weight_seed();
-  out.gate_logit_scale = m.gate_logit_scale() > 0 ? m.gate_logit_scale() : 1.0 / 256.0;
+  out.gate_logit_scale = m.gate_logit_scale();
   // Attention and dense layers: timing only (the attention chip's timing model).
   out.num_dense_layers = m.num_dense_layers();
   out.dense_ffn_width = m.dense_ffn_width() ? m.dense_ffn_width() : 4 * m.d_model();
   out.num_heads = m.num_heads() ? m.num_heads() : std::max(1u, m.d_model() / 128);
   out.num_kv_heads = m.num_kv_heads() ? m.num_kv_heads() : out.num_heads;
-  out.head_dim = m.head_dim() ? m.head_dim() : 128;
+  out.head_dim = m.head_dim();
   out.kv_bytes_per_token_layer = m.kv_bytes_per_token_layer()
                                      ? m.kv_bytes_per_token_layer()
                                      : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
@@ -148,26 +146,25 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     } else {
       p.Add(f + ".kind", pb::ChipKind_Name(s.kind()), "expected ATTENTION or EXPERT");
     }
-    const uint32_t mhz = s.clock_mhz() ? s.clock_mhz() : 1000;
+    const uint32_t mhz = s.clock_mhz();
     if (mhz > 1000000) p.Add(f + ".clock_mhz", mhz, "expected <= 1000000 (1 ps period)");
     // Period rounded to the nearest picosecond (ticks are integer ps).
     o.clock.period_ps = (1000000ULL + mhz / 2) / mhz;
-    o.mac_lanes = s.mac_lanes() ? s.mac_lanes() : 8;
+    o.mac_lanes = s.mac_lanes();
     o.weight_capacity_bits = s.weight_capacity_bits();
-    o.attention_ps = Tick{s.attention_ns() ? s.attention_ns() : 200u} * kPsPerNs;
-    o.gate_ps = Tick{s.gate_ns() ? s.gate_ns() : 20u} * kPsPerNs;
-    o.combine_ps = Tick{s.combine_ns() ? s.combine_ns() : 10u} * kPsPerNs;
+    o.attention_ps = Tick{s.attention_ns()} * kPsPerNs;
+    o.gate_ps = Tick{s.gate_ns()} * kPsPerNs;
+    o.combine_ps = Tick{s.combine_ns()} * kPsPerNs;
     o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect
                                                     : chips::Datapath::kMac;
     o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired
                                                        : chips::WeightStyle::kRom;
-    o.ingress_queue_jobs = s.ingress_queue_jobs() ? s.ingress_queue_jobs() : 16;
-    o.egress_buffer_results = s.egress_buffer_results() ? s.egress_buffer_results() : 8;
-    o.egress_bandwidth_mbytes_per_s =
-        s.egress_bandwidth_mbytes_per_s() ? s.egress_bandwidth_mbytes_per_s() : 100000;
+    o.ingress_queue_jobs = s.ingress_queue_jobs();
+    o.egress_buffer_results = s.egress_buffer_results();
+    o.egress_bandwidth_mbytes_per_s = s.egress_bandwidth_mbytes_per_s();
     if (s.transistors_per_mm2() < 0)
-      p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0 (0 = default 1.4e8)");
-    o.transistors_per_mm2 = s.transistors_per_mm2() > 0 ? s.transistors_per_mm2() : 1.4e8;
+      p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0");
+    o.transistors_per_mm2 = s.transistors_per_mm2();
     if (s.compute_tflops() < 0) p.Add(f + ".compute_tflops", s.compute_tflops(), "expected >= 0");
     if (s.memory_gbytes_per_s() < 0)
       p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
@@ -229,10 +226,6 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
 }
 
 void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
-  if (!c.has_fabric() || !c.fabric().has_torus()) {
-    p.Add("fabric.torus", "(missing)", "expected a torus with dims");
-    return;
-  }
   const auto& f = c.fabric();
   const auto& dims = f.torus().dims();
   if (dims.empty() || dims.size() > 3) {
@@ -278,14 +271,28 @@ RunOptions Convert(const pb::Config& in, const std::string& name) {
       p.AddRaw(std::string("model.hf_config: ") + e.what());
     }
   }
+  // Enum numbers the schema does not define are refused before anything reads them.
+  CheckEnumValues(c, p);
+  p.ThrowIfAny();
+  // Presence is checked on the config as written; the conversion reads a copy filled with the
+  // schema's defaults (configs/moefab.proto, the one place a default is written).
   if (!c.has_model()) p.Add("model", "(missing)", "expected a model section");
   if (!c.has_workload()) p.Add("workload", "(missing)", "expected a workload section");
-  ConvertModel(c.model(), p, out.model);
-  ConvertSkus(c, p, out);
-  ConvertChips(c, p, out);
-  ConvertFabric(c, p, out);
-  config_detail::ConvertRest(c, p, out);
-  if (p.empty()) config_detail::ConvertPlacement(c, p, out);
+  const bool has_torus = c.has_fabric() && c.fabric().has_torus();
+  if (!has_torus) p.Add("fabric.torus", "(missing)", "expected a torus with dims");
+  pb::Config d = c;
+  ApplySchemaDefaults(d);
+  if (c.routing().no_defaults()) {  // the generator's probabilities stay as written (0 if left out)
+    d.mutable_routing()->set_repeat_prob(c.routing().repeat_prob());
+    d.mutable_routing()->set_affinity_prob(c.routing().affinity_prob());
+    d.mutable_routing()->set_preference_prob(c.routing().preference_prob());
+  }
+  ConvertModel(d.model(), p, out.model);
+  ConvertSkus(d, p, out);
+  ConvertChips(d, p, out);
+  if (has_torus) ConvertFabric(d, p, out);
+  config_detail::ConvertRest(d, p, out);
+  if (p.empty()) config_detail::ConvertPlacement(d, p, out);
   p.ThrowIfAny();
   google::protobuf::TextFormat::Printer printer;
   printer.PrintToString(c, &out.config_echo);

@@ -48,7 +48,8 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
   switch (pc.replica_policy()) {
     case pb::LEAST_LOADED: o.replica_policy = router::ReplicaPolicy::kLeastLoaded; break;
     case pb::ROUND_ROBIN_REPLICA: o.replica_policy = router::ReplicaPolicy::kRoundRobin; break;
-    default: o.replica_policy = router::ReplicaPolicy::kNearest;
+    case pb::NEAREST: o.replica_policy = router::ReplicaPolicy::kNearest; break;
+    default: p.Add("placement.replica_policy", pc.replica_policy(), "expected NEAREST, LEAST_LOADED or ROUND_ROBIN_REPLICA");
   }
   o.extra_replicas_per_layer = pc.extra_replicas_per_layer();
   o.slots_per_chip = pc.slots_per_chip();
@@ -58,7 +59,6 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
   if (strategy != pb::FILE && !pc.file().empty())
     p.Add("placement.file", "\"" + pc.file() + "\"", "expected no file unless placement.strategy is FILE");
   switch (strategy) {
-    case pb::PLACEMENT_STRATEGY_UNSPECIFIED:
     case pb::ROUND_ROBIN: o.strategy = PlacementStrategy::kRoundRobin; break;
     case pb::EXPLICIT:
       o.strategy = PlacementStrategy::kExplicit;

@@ -28,10 +28,9 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
   if (w.num_tokens() < 1) p.Add("workload.num_tokens", w.num_tokens(), "expected >= 1");
   auto& o = out.workload;
   o.num_tokens = w.num_tokens();
-  o.concurrency = w.concurrency() ? w.concurrency() : 1;
+  o.concurrency = w.concurrency();
   o.input_seed = w.input_seed();
   switch (w.arrival()) {
-    case pb::ARRIVAL_UNSPECIFIED:
     case pb::CLOSED_LOOP: o.arrival = Arrival::kClosedLoop; break;
     case pb::POISSON: o.arrival = Arrival::kPoisson; break;
     default: p.Add("workload.arrival", w.arrival(), "expected CLOSED_LOOP or POISSON");
@@ -39,7 +38,7 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
   o.rate_tokens_per_s = w.rate_tokens_per_s();
   if (o.arrival == Arrival::kPoisson && !(o.rate_tokens_per_s > 0))
     p.Add("workload.rate_tokens_per_s", w.rate_tokens_per_s(), "expected > 0 with arrival POISSON");
-  o.context_length = w.context_length() ? w.context_length() : 4096;
+  o.context_length = w.context_length();
   o.context_length_spread = w.context_length_spread();
   if (o.context_length_spread >= o.context_length)
     p.Add("workload.context_length_spread", o.context_length_spread,
@@ -48,7 +47,6 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
     p.Add("workload.capacity_factor", w.capacity_factor(), "expected >= 0 (0 = no capacity limit)");
   o.capacity_factor = w.capacity_factor();
   switch (w.overflow()) {
-    case pb::OVERFLOW_POLICY_UNSPECIFIED:
     case pb::DROP: o.overflow = Overflow::kDrop; break;
     default:
       p.Add("workload.overflow", pb::OverflowPolicy_Name(w.overflow()),
@@ -61,7 +59,6 @@ void ConvertRouting(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& r = c.routing();
   auto& o = out.routing;
   switch (r.source()) {
-    case pb::ROUTING_SOURCE_UNSPECIFIED:
     case pb::GATE: o.source = RoutingSource::kGate; break;
     case pb::SYNTHETIC: o.source = RoutingSource::kSynthetic; break;
     case pb::TRACE: o.source = RoutingSource::kTrace; break;
@@ -91,10 +88,9 @@ void ConvertRouting(const pb::Config& c, Problems& p, RunOptions& out) {
   if (s.zipf_s.size() != 1 && s.zipf_s.size() != m.num_layers)
     p.Add("routing.zipf_s", std::to_string(s.zipf_s.size()) + " values",
           "expected one value or one per MoE layer (" + std::to_string(m.num_layers) + ")");
-  const bool defaults = !r.no_defaults();
-  s.repeat_prob = r.repeat_prob() != 0 || !defaults ? r.repeat_prob() : 0.25;
-  s.affinity_prob = r.affinity_prob() != 0 || !defaults ? r.affinity_prob() : 0.3;
-  s.preference_prob = r.preference_prob() != 0 || !defaults ? r.preference_prob() : 0.3;
+  s.repeat_prob = r.repeat_prob();  // the schema's defaults unless routing.no_defaults
+  s.affinity_prob = r.affinity_prob();
+  s.preference_prob = r.preference_prob();
   // Decode streams: one per token in flight (closed loop), or per attention chip.
   s.streams = std::max(1u, out.workload.concurrency);
   s.seed = r.seed();
@@ -112,7 +108,7 @@ void ConvertEnergy(const pb::Config& c, Problems& p, RunOptions& out) {
   auto& o = out.energy;
   const auto take = [&](const char* field, double v, double& dst) {
     if (v < 0 || !std::isfinite(v)) p.Add(std::string("energy.") + field, v, "expected >= 0 (0 = default)");
-    if (v > 0) dst = v;
+    dst = v;
   };
   take("mac_pj_int4", e.mac_pj_int4(), o.mac_pj_int4);
   take("mac_pj_int3", e.mac_pj_int3(), o.mac_pj_int3);
@@ -129,7 +125,6 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   ConvertEnergy(c, p, out);
   const auto& s = c.simulation();
   switch (s.fidelity()) {
-    case pb::FIDELITY_UNSPECIFIED:
     case pb::RTL: out.fidelity = Fidelity::kRtl; break;
     case pb::SAMPLED: out.fidelity = Fidelity::kSampled; break;
     case pb::ANALYTIC: out.fidelity = Fidelity::kAnalytic; break;
@@ -139,10 +134,10 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   // weights at all: the full-size models run timing-only (no hidden states, no golden check).
   out.timing_only = out.fidelity == Fidelity::kAnalytic &&
                     out.routing.source != RoutingSource::kGate && out.model.safetensors.empty();
-  out.sample_every = s.sample_every() ? s.sample_every() : 16;
-  out.quant_error_samples = s.quant_error_samples() ? s.quant_error_samples() : 64;
+  out.sample_every = s.sample_every();
+  out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();
-  if (s.transport().empty() || s.transport() == "mpi")
+  if (s.transport() == "mpi")
     out.transport = TransportKind::kMpi;
   else if (s.transport() == "ucx")
     out.transport = TransportKind::kUcx;
@@ -151,11 +146,11 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   out.report.csv = c.report().csv();
   out.report.html = c.report().html();
   out.report.trace = c.report().trace();
-  out.report.trace_max_tokens = c.report().trace_max_tokens() ? c.report().trace_max_tokens() : 64;
+  out.report.trace_max_tokens = c.report().trace_max_tokens();
   out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin
                                                                : RankMapping::kBlock;
   out.golden_check = !s.skip_golden_check() && !out.timing_only;
-  out.progress_seconds = s.progress_seconds() ? s.progress_seconds() : 5;
+  out.progress_seconds = s.progress_seconds();
   // RTL and SAMPLED use a linked-in Verilated build when one matches, otherwise they build
   // the engine on demand (runtime/rtl_engines.h).
 }

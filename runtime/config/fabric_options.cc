@@ -7,6 +7,8 @@
 
 #include "moefab.pb.h"
 #include "core/error.h"
+#include "runtime/config/problems.h"
+#include "runtime/config/schema_defaults.h"
 
 namespace moefab {
 
@@ -34,6 +36,12 @@ FabricModelOptions LoadFabricModel(const std::string& path) {
   // The full loader (moefab run) reports parse errors with lines; here a short message does.
   if (!parser.ParseFromString(ss.str(), &c))
     throw ConfigError(path + ": not a valid config (run `moefab run` on it for the details)");
+  Problems p(path);
+  CheckEnumValues(c, p);
+  p.ThrowIfAny();
+  if (!c.has_fabric() || !c.fabric().has_torus() || c.fabric().torus().dims().empty())
+    throw ConfigError(path + ": fabric.torus.dims: expected 1 to 3 axes");
+  ApplySchemaDefaults(c);
   FabricModelOptions o = FabricModelOf(c, path);
   BuildNetwork(o, path);  // validates the topology and the network options
   return o;
@@ -41,17 +49,15 @@ FabricModelOptions LoadFabricModel(const std::string& path) {
 
 FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   const auto& f = c.fabric();
-  if (!f.has_torus() || f.torus().dims().empty())
-    throw ConfigError(path + ": fabric.torus.dims: expected 1 to 3 axes");
+  if (f.torus().dims().empty()) throw ConfigError(path + ": fabric.torus.dims: expected 1 to 3 axes");
   FabricModelOptions o;
   const auto& t = f.torus();
   auto& topo = o.topology;
   topo.dims.assign(t.dims().begin(), t.dims().end());
-  topo.link.bandwidth_mbytes_per_s = f.link_bandwidth_mbytes_per_s() ? f.link_bandwidth_mbytes_per_s() : 50000;
-  topo.link.latency_ps = f.link_latency_ps() ? f.link_latency_ps() : 10000;
+  topo.link.bandwidth_mbytes_per_s = f.link_bandwidth_mbytes_per_s();
+  topo.link.latency_ps = f.link_latency_ps();
   for (const auto& tw : t.twists()) topo.twists.push_back(fabric::Twist{tw.dim(), tw.along(), tw.shift()});
   switch (t.kind()) {
-    case pb::TOPOLOGY_KIND_UNSPECIFIED:
     case pb::TORUS: topo.kind = fabric::TopologyKind::kTorus; break;
     case pb::MESH: topo.kind = fabric::TopologyKind::kMesh; break;
     case pb::TWISTED_TORUS: topo.kind = fabric::TopologyKind::kTwistedTorus; break;
@@ -65,7 +71,7 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
       topo.optical.bandwidth_mbytes_per_s = t.optical_bandwidth_mbytes_per_s()
                                                 ? t.optical_bandwidth_mbytes_per_s()
                                                 : topo.link.bandwidth_mbytes_per_s;
-      topo.optical.latency_ps = t.optical_latency_ps() ? t.optical_latency_ps() : 50000;
+      topo.optical.latency_ps = t.optical_latency_ps();
       std::vector<uint32_t> global;
       for (size_t i = 0; i < topo.dims.size(); ++i) global.push_back(topo.dims[i] * topo.cube_dims[i]);
       const auto twists = t.ocs_twisted() ? fabric::DefaultTwists(global) : std::vector<fabric::Twist>{};
@@ -81,12 +87,12 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
     }
     default: throw ConfigError(path + ": fabric.torus.kind: unknown value");
   }
-  o.kind_name = pb::TopologyKind_Name(t.kind() == pb::TOPOLOGY_KIND_UNSPECIFIED ? pb::TORUS : t.kind());
+  o.kind_name = pb::TopologyKind_Name(t.kind());
   auto& n = o.network;
-  n.router_delay_ps = f.router_delay_ps() ? f.router_delay_ps() : 20000;
-  n.header_bytes = f.header_bytes() ? f.header_bytes() : 16;
-  if (f.flit_bytes()) n.flit_bytes = f.flit_bytes();
-  if (f.mtu_bytes()) n.mtu_bytes = f.mtu_bytes();
+  n.router_delay_ps = f.router_delay_ps();
+  n.header_bytes = f.header_bytes();
+  n.flit_bytes = f.flit_bytes();
+  n.mtu_bytes = f.mtu_bytes();
   n.flow_control = f.flow_control() == pb::STORE_AND_FORWARD ? fabric::FlowControl::kStoreAndForward
                                                              : fabric::FlowControl::kVirtualCutThrough;
   switch (f.routing()) {
@@ -97,8 +103,8 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   }
   n.num_vcs = f.num_vcs();
   n.buffer_flits = f.buffer_flits();
-  if (f.watchdog_ps()) n.watchdog_ps = f.watchdog_ps();
-  if (f.ocs_switch_ps()) n.ocs_switch_ps = f.ocs_switch_ps();
+  n.watchdog_ps = f.watchdog_ps();
+  n.ocs_switch_ps = f.ocs_switch_ps();
   n.credit_delay_ps = f.credit_delay_ps();
   const auto& b = f.bench();
   for (int p : b.patterns()) {
@@ -117,11 +123,11 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
     if (!(l > 0) || l > 4) throw ConfigError(path + ": fabric.bench.loads: expected values in (0, 4] flits/node/cycle");
   if (o.loads.empty())
     for (int i = 1; i <= 10; ++i) o.loads.push_back(0.1 * i);
-  if (b.packet_payload_bytes()) o.traffic.packet_payload_bytes = b.packet_payload_bytes();
-  if (b.warmup_cycles()) o.traffic.warmup_cycles = b.warmup_cycles();
-  if (b.measure_cycles()) o.traffic.measure_cycles = b.measure_cycles();
-  if (b.seed()) o.traffic.seed = b.seed();
-  o.all_to_all_bytes = b.all_to_all_bytes() ? b.all_to_all_bytes() : 2048;
+  o.traffic.packet_payload_bytes = b.packet_payload_bytes();
+  o.traffic.warmup_cycles = b.warmup_cycles();
+  o.traffic.measure_cycles = b.measure_cycles();
+  o.traffic.seed = b.seed();
+  o.all_to_all_bytes = b.all_to_all_bytes();
   // The node count; the topology and the network options (VCs, buffers, rewiring) are
   // validated when the network is built (BuildNetwork).
   o.num_nodes = 1;

@@ -1,5 +1,7 @@
 // Plain, validated run options: what the config loader produces from the protobuf message,
-// with units resolved. Nothing below runtime/ sees protobuf.
+// with units resolved. Nothing below runtime/ sees protobuf. Every value comes from the loader,
+// which takes defaults from configs/moefab.proto (the one place a default is written): the
+// members below are zero-initialised, never given a default that could drift from the schema.
 #pragma once
 
 #include <cmath>
@@ -58,10 +60,10 @@ struct SkuOptions {
   Tick combine_ps = 0;         // attention: combine + residual per token per layer
   chips::Datapath datapath = chips::Datapath::kMac;         // expert
   chips::WeightStyle weight_style = chips::WeightStyle::kRom;  // expert
-  uint32_t ingress_queue_jobs = 16;      // expert: 0 = unlimited
-  uint32_t egress_buffer_results = 8;    // expert: 0 = unlimited
-  uint64_t egress_bandwidth_mbytes_per_s = 100000;  // expert: result egress port
-  double transistors_per_mm2 = 1.4e8;    // area model density
+  uint32_t ingress_queue_jobs = 0;       // expert: jobs queued at the chip; 0 = unlimited
+  uint32_t egress_buffer_results = 0;    // expert: result buffers; 0 = unlimited
+  uint64_t egress_bandwidth_mbytes_per_s = 0;  // expert: result egress port (MB/s)
+  double transistors_per_mm2 = 0;        // area model density (per mm^2)
   double compute_tflops = 0;             // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
   double memory_gbytes_per_s = 0;        // attention: KV-cache memory bandwidth (GB/s)
   double static_power_w = 0;             // static power of one chip (W)
@@ -75,11 +77,11 @@ enum class RoutingSource { kGate, kSynthetic, kTrace };
 
 struct WorkloadOptions {
   uint32_t num_tokens = 0;     // decode tokens, each through all layers
-  uint32_t concurrency = 1;    // closed loop: tokens in flight at once (whole cluster)
+  uint32_t concurrency = 0;    // closed loop: tokens in flight at once (whole cluster)
   uint64_t input_seed = 0;     // seed of the input hidden states (and of Poisson arrivals)
   Arrival arrival = Arrival::kClosedLoop;
   double rate_tokens_per_s = 0;      // Poisson: mean arrival rate (tokens per simulated second)
-  uint32_t context_length = 4096;    // context tokens per decode step (attention timing)
+  uint32_t context_length = 0;       // context tokens per decode step (attention timing)
   uint32_t context_length_spread = 0;  // per token uniformly in [length - spread, length + spread]
   double capacity_factor = 0;        // jobs per expert per layer per window <= ceil(f * W * k / E); 0 = off
   Overflow overflow = Overflow::kDrop;
@@ -107,20 +109,20 @@ struct PlacementOptions {
 
 enum class TransportKind { kMpi, kUcx };
 
-/// Energy model parameters (pJ); defaults are assumptions stated in configs/moefab.proto.
+/// Energy model parameters (pJ).
 struct EnergyOptions {
-  double mac_pj_int4 = 0.05;
-  double mac_pj_int3 = 0.04;
-  double mac_pj_mxfp4 = 0.06;
-  double link_pj_per_bit_hop = 1.0;
-  double attention_pj_per_flop = 0.3;
+  double mac_pj_int4 = 0;
+  double mac_pj_int3 = 0;
+  double mac_pj_mxfp4 = 0;
+  double link_pj_per_bit_hop = 0;
+  double attention_pj_per_flop = 0;
 };
 
 struct ReportOptions {
   bool csv = false;              // tokens/links/chips/experts.csv
   bool html = false;             // report.html
   bool trace = false;            // trace.json (Chrome/Perfetto)
-  uint32_t trace_max_tokens = 64;  // tokens whose jobs are traced
+  uint32_t trace_max_tokens = 0;   // tokens whose jobs are traced
 };
 
 struct RunOptions {
@@ -140,10 +142,10 @@ struct RunOptions {
                                         // SYNTHETIC or TRACE routing source and no weight file
   Fidelity fidelity = Fidelity::kRtl;
   RankMapping rank_mapping = RankMapping::kBlock;
-  bool golden_check = true;             // compare every token with the golden model
-  uint32_t progress_seconds = 5;        // wall-clock interval of rank 0's progress lines
-  uint32_t sample_every = 16;           // SAMPLED: every Nth job of a chip also in RTL
-  uint32_t quant_error_samples = 64;    // float-reference inputs per measured expert
+  bool golden_check = false;            // compare every token with the golden model
+  uint32_t progress_seconds = 0;        // wall-clock interval of rank 0's progress lines
+  uint32_t sample_every = 0;            // SAMPLED: every Nth job of a chip also in RTL
+  uint32_t quant_error_samples = 0;     // float-reference inputs per measured expert
   std::string build_cache;              // on-demand Verilator builds ("" = default)
   ReportOptions report;                 // extra outputs
   TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
