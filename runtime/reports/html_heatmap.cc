@@ -11,6 +11,26 @@
 namespace moefab::report_svg {
 // Link heat map ----------------------------------------------------------------------------
 
+namespace {
+
+// Below the planes at height `ly`: colour bar, node kinds, line styles (3D adds the z marks).
+void HeatmapLegend(Svg& s, double ly, const Axis& scale, bool three_d) {
+  ColourBar(s, 24, ly, 260, scale, "link utilisation (busy time / makespan)", PercentLabel);
+  double lx = 320;
+  lx = LegendItem(s, lx, ly + 2, kAttentionFill, "attention chip", kAttentionStroke);
+  LegendItem(s, lx, ly + 2, kExpertFill, "expert chip", kExpertStroke);
+  s.Line(320, ly + 24, 344, ly + 24, "#6b7280", 3, "stroke-dasharray=\"6,3\"");
+  s.Text(350, ly + 28, "wrap-around link (leaves one edge, enters the opposite one)", "start",
+         "class=\"legend\"");
+  s.Line(320, ly + 44, 344, ly + 44, kNoTraffic, 2);
+  s.Text(350, ly + 48,
+         three_d ? "no traffic · lower squares in a node: left −z, right +z link"
+                 : "no traffic · each link keeps to the right of its direction",
+         "start", "class=\"legend\"");
+}
+
+}  // namespace
+
 std::string LinkHeatmap(const ReportInput& in) {
   const fabric::Torus torus = TorusOf(in.options);
   const auto& dims = torus.dims();
@@ -146,20 +166,7 @@ std::string LinkHeatmap(const ReportInput& in) {
     if (ky > 1) s.Text(gx - stub - 2, gy + ky * sp / 2, "y ↓", "end", "class=\"note\"");
     s.Raw("</g>\n");
   }
-  // Legend: colour bar, node kinds, line styles.
-  const double ly = rows * plane_h + 36;
-  ColourBar(s, 24, ly, 260, scale, "link utilisation (busy time / makespan)", PercentLabel);
-  double lx = 320;
-  lx = LegendItem(s, lx, ly + 2, kAttentionFill, "attention chip", kAttentionStroke);
-  LegendItem(s, lx, ly + 2, kExpertFill, "expert chip", kExpertStroke);
-  s.Line(320, ly + 24, 344, ly + 24, "#6b7280", 3, "stroke-dasharray=\"6,3\"");
-  s.Text(350, ly + 28, "wrap-around link (leaves one edge, enters the opposite one)", "start",
-         "class=\"legend\"");
-  s.Line(320, ly + 44, 344, ly + 44, kNoTraffic, 2);
-  s.Text(350, ly + 48,
-         kz > 1 ? "no traffic · lower squares in a node: left −z, right +z link"
-                : "no traffic · each link keeps to the right of its direction",
-         "start", "class=\"legend\"");
+  HeatmapLegend(s, rows * plane_h + 36, scale, kz > 1);
   return s.Finish();
 }
 

@@ -89,15 +89,10 @@ std::string Section(const std::string& title, const std::string& caption,
          "</h2>\n<p class=\"caption\">" + E(caption) + "</p>\n" + svg + "</section>\n";
 }
 
-}  // namespace
-
-std::string HtmlReport(const ReportInput& in) {
-  const RunOptions& o = in.options;
+// <head> and the page header: what ran, on what.
+std::string PageHeader(const RunOptions& o, const std::string& model_name,
+                       const std::string& torus_text) {
   const auto& m = o.model;
-  const LatencySummary& s = in.summary;
-  const std::string model_name = m.name.empty() ? "unnamed model" : m.name;
-  const std::string torus_text = o.torus_dims.empty() ? std::to_string(o.num_nodes())
-                                                      : Join(o.torus_dims, " × ");
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n";
@@ -113,9 +108,41 @@ std::string HtmlReport(const ReportInput& in) {
          FidelityName(o.fidelity) + " fidelity · config " +
          (o.config_path.empty() ? "(none)" : o.config_path)) +
        "</p>\n</header>\n<main>\n";
+  return h;
+}
 
-  // Headline numbers.
-  h += "<section id=\"summary\">\n<div class=\"cards\">\n";
+std::string GoldenCard(const GoldenCheck& g) {
+  std::string value = "not run", detail = "golden check disabled", cls = "off";
+  if (g.enabled) {
+    value = g.match ? "PASS" : "FAIL";
+    cls = g.match ? "pass" : "fail";
+    detail = std::to_string(g.tokens_checked) + " tokens checked bit for bit";
+    if (!g.match)
+      detail += ", " + std::to_string(g.tokens_mismatched) + " differ (first: token " +
+                std::to_string(g.first_mismatch) + ")";
+  }
+  return Card("headline-golden", "golden check", value, detail, value, cls);
+}
+
+std::string QuantCard(const RunOptions& o, const QuantErrorSummary& q) {
+  if (q.experts > 0) {
+    return Card("headline-quant", std::string("quantisation error (") +
+                chips::WeightFormatName(o.model.format) + ")",
+                "cos ≥ " + rf::Fixed(q.cosine_min, 4),
+                "mean cos " + rf::Fixed(q.cosine_mean, 4) + " · RMS " +
+                    rf::Significant(q.rms, 3) + " · max " + rf::Significant(q.max_abs, 3) +
+                    " · " + std::to_string(q.experts) + " experts × " +
+                    std::to_string(q.samples_per_expert) + " inputs",
+                rf::Shortest(q.cosine_min));
+  }
+  return Card("headline-quant", "quantisation error", "n/a",
+              o.timing_only ? "timing-only run: no weights" : "no float reference for these weights", "", "off");
+}
+
+// The headline numbers, one card each.
+std::string HeadlineCards(const ReportInput& in) {
+  const LatencySummary& s = in.summary;
+  std::string h = "<div class=\"cards\">\n";
   h += Card("headline-tokens", "tokens", std::to_string(in.merged.tokens.size()),
             "makespan " + rf::HumanNs(static_cast<double>(s.makespan_ps) / 1000),
             std::to_string(in.merged.tokens.size()));
@@ -125,42 +152,17 @@ std::string HtmlReport(const ReportInput& in) {
             "p90 " + rf::HumanNs(s.p90_ns) + " · max " + rf::HumanNs(s.max_ns),
             rf::Shortest(s.p99_ns));
   h += Card("headline-throughput", "throughput", rf::HumanSi(s.throughput_tokens_per_s),
-            "simulated time, closed loop, " + std::to_string(o.workload.concurrency) +
+            "simulated time, closed loop, " + std::to_string(in.options.workload.concurrency) +
                 " in flight",
             rf::Shortest(s.throughput_tokens_per_s), "", "tokens/s");
-  {
-    const GoldenCheck& g = in.golden;
-    std::string value = "not run", detail = "golden check disabled", cls = "off";
-    if (g.enabled) {
-      value = g.match ? "PASS" : "FAIL";
-      cls = g.match ? "pass" : "fail";
-      detail = std::to_string(g.tokens_checked) + " tokens checked bit for bit";
-      if (!g.match)
-        detail += ", " + std::to_string(g.tokens_mismatched) + " differ (first: token " +
-                  std::to_string(g.first_mismatch) + ")";
-    }
-    h += Card("headline-golden", "golden check", value, detail, value, cls);
-  }
-  {
-    const QuantErrorSummary& q = in.quant;
-    if (q.experts > 0) {
-      h += Card("headline-quant", std::string("quantisation error (") +
-                chips::WeightFormatName(m.format) + ")",
-                "cos ≥ " + rf::Fixed(q.cosine_min, 4),
-                "mean cos " + rf::Fixed(q.cosine_mean, 4) + " · RMS " +
-                    rf::Significant(q.rms, 3) + " · max " + rf::Significant(q.max_abs, 3) +
-                    " · " + std::to_string(q.experts) + " experts × " +
-                    std::to_string(q.samples_per_expert) + " inputs",
-                rf::Shortest(q.cosine_min));
-    } else {
-      h += Card("headline-quant", "quantisation error", "n/a",
-                o.timing_only ? "timing-only run: no weights" : "no float reference for these weights", "", "off");
-    }
-  }
+  h += GoldenCard(in.golden);
+  h += QuantCard(in.options, in.quant);
   h += "</div>\n";
+  return h;
+}
 
-  // Model and cluster facts.
-  h += "<div class=\"facts\">\n<table id=\"model-facts\"><caption>Model</caption>\n";
+std::string ModelFacts(const ModelOptions& m, const std::string& model_name) {
+  std::string h = "<table id=\"model-facts\"><caption>Model</caption>\n";
   h += Row("name", model_name);
   h += Row("MoE layers", std::to_string(m.num_layers));
   h += Row("d_model × expert width", std::to_string(m.d_model) + " × " +
@@ -173,24 +175,34 @@ std::string HtmlReport(const ReportInput& in) {
   h += Row("weight format", chips::WeightFormatName(m.format));
   h += Row("weights", m.safetensors.empty() ? "synthetic, seed " + std::to_string(m.weight_seed)
                                             : m.safetensors);
-  h += "</table>\n<table id=\"cluster-facts\"><caption>Cluster</caption>\n";
-  h += Row("torus", torus_text + " (" + std::to_string(o.num_nodes()) + " chips)");
-  {
-    std::vector<uint32_t> count(o.skus.size(), 0);
-    for (uint32_t sku : o.node_sku)
-      if (sku < count.size()) ++count[sku];
-    for (size_t i = 0; i < o.skus.size(); ++i) {
-      const SkuOptions& k = o.skus[i];
-      std::string v = std::to_string(count[i]) + " × " + ChipKindName(k.kind) + " chip, " +
-                      rf::Significant(1e6 / static_cast<double>(std::max<Tick>(k.clock.period_ps, 1)), 4) +
-                      " MHz";
-      if (k.kind == ChipKind::kExpert) {
-        v += ", " + std::to_string(k.mac_lanes) + " MAC lanes";
-        if (k.has_format) v += ", " + std::string(chips::WeightFormatName(k.format));
-      }
-      h += Row("SKU " + k.name, v);
+  h += "</table>\n";
+  return h;
+}
+
+// One row per chip SKU: how many chips of it, its kind and clock.
+std::string SkuRows(const RunOptions& o) {
+  std::string h;
+  std::vector<uint32_t> count(o.skus.size(), 0);
+  for (uint32_t sku : o.node_sku)
+    if (sku < count.size()) ++count[sku];
+  for (size_t i = 0; i < o.skus.size(); ++i) {
+    const SkuOptions& k = o.skus[i];
+    std::string v = std::to_string(count[i]) + " × " + ChipKindName(k.kind) + " chip, " +
+                    rf::Significant(1e6 / static_cast<double>(std::max<Tick>(k.clock.period_ps, 1)), 4) +
+                    " MHz";
+    if (k.kind == ChipKind::kExpert) {
+      v += ", " + std::to_string(k.mac_lanes) + " MAC lanes";
+      if (k.has_format) v += ", " + std::string(chips::WeightFormatName(k.format));
     }
+    h += Row("SKU " + k.name, v);
   }
+  return h;
+}
+
+// The links' timing and the network model with its totals.
+std::string FabricRows(const ReportInput& in) {
+  const RunOptions& o = in.options;
+  std::string h;
   const fabric::LinkTiming& link = o.fabric.topology.link;
   h += Row("links", rf::Significant(static_cast<double>(link.bandwidth_mbytes_per_s) / 1000, 4) +
                         " GB/s per direction, wire " +
@@ -210,6 +222,27 @@ std::string HtmlReport(const ReportInput& in) {
                          (in.merged.reconfigs.empty() ? std::string()
                                                       : ", " + std::to_string(in.merged.reconfigs.size()) +
                                                             " OCS rewirings"));
+  return h;
+}
+
+// Joules per token and the share of each part (same figures as results.json "energy").
+std::string EnergyRow(const ReportInput& in) {
+  const EnergyReport e = ComputeEnergy(in.options, in.plan, in.merged, in.summary.makespan_ps);
+  return Row("energy", rf::Significant(e.per_token_j * 1e3, 4) + " mJ per token (experts " +
+                           rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, links " + rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, attention " +
+                           rf::Significant(e.attention_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%, static " + rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) +
+                           "%)");
+}
+
+std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
+  const RunOptions& o = in.options;
+  std::string h = "<table id=\"cluster-facts\"><caption>Cluster</caption>\n";
+  h += Row("torus", torus_text + " (" + std::to_string(o.num_nodes()) + " chips)");
+  h += SkuRows(o);
+  h += FabricRows(in);
   h += Row("workload", std::to_string(o.workload.num_tokens) + " tokens, " +
                            (o.workload.arrival == Arrival::kPoisson
                                 ? "Poisson at " + rf::HumanSi(o.workload.rate_tokens_per_s) + " tokens/s"
@@ -221,21 +254,15 @@ std::string HtmlReport(const ReportInput& in) {
   h += Row("routing", std::string(RoutingSourceName(o.routing.source)) +
                           (o.timing_only ? " (timing-only)" : "") + ", placement " +
                           PlacementStrategyName(o.placement.strategy));
-  {
-    const EnergyReport e = ComputeEnergy(o, in.plan, in.merged, in.summary.makespan_ps);
-    h += Row("energy", rf::Significant(e.per_token_j * 1e3, 4) + " mJ per token (experts " +
-                           rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, links " + rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, attention " +
-                           rf::Significant(e.attention_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, static " + rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%)");
-  }
+  h += EnergyRow(in);
   h += Row("fidelity", FidelityName(o.fidelity));
-  h += "</table>\n</div>\n</section>\n";
+  h += "</table>\n";
+  return h;
+}
 
-  // Plots.
-  h += "<div class=\"plots\">\n";
+// The six plots: latency CDF and throughput side by side, then four full-width ones.
+std::string Plots(const ReportInput& in) {
+  std::string h = "<div class=\"plots\">\n";
   h += Section("Latency CDF",
                "Share of tokens whose end-to-end latency (entering the home chip to leaving the "
                "last layer) is at most x; dashed lines mark p50, p90 and p99.",
@@ -261,10 +288,13 @@ std::string HtmlReport(const ReportInput& in) {
                "service time, expert chips by time with a job in a slot.",
                ChipLoad(in), true);
   h += "</div>\n";
+  return h;
+}
 
-  // Simulator and host (machine-dependent figures, kept apart).
+// Simulator and host (machine-dependent figures, kept apart).
+std::string HostFooter(const ReportInput& in) {
   const HostInfo& host = in.host;
-  h += "<footer>\n<table id=\"host-facts\">\n";
+  std::string h = "<footer>\n<table id=\"host-facts\">\n";
   h += "<tr><td>simulated events</td><td>" + std::to_string(in.merged.events) +
        "</td><td>RTL cycles</td><td>" + std::to_string(in.merged.rtl_cycles_simulated) +
        "</td></tr>\n";
@@ -273,6 +303,22 @@ std::string HtmlReport(const ReportInput& in) {
        " s (simulate " + rf::Significant(host.simulate_wall_seconds, 3) + " s)</td></tr>\n";
   h += "</table>\n<p>Generated by moefab. Host figures depend on the machine; every other "
        "number is simulated and identical for any rank count.</p>\n</footer>\n";
+  return h;
+}
+
+}  // namespace
+
+std::string HtmlReport(const ReportInput& in) {
+  const RunOptions& o = in.options;
+  const std::string model_name = o.model.name.empty() ? "unnamed model" : o.model.name;
+  const std::string torus_text = o.torus_dims.empty() ? std::to_string(o.num_nodes())
+                                                      : Join(o.torus_dims, " × ");
+  std::string h = PageHeader(o, model_name, torus_text);
+  h += "<section id=\"summary\">\n" + HeadlineCards(in);
+  h += "<div class=\"facts\">\n" + ModelFacts(o.model, model_name) + ClusterFacts(in, torus_text) +
+       "</div>\n</section>\n";
+  h += Plots(in);
+  h += HostFooter(in);
   h += "</main>\n</body>\n</html>\n";
   return h;
 }

@@ -160,8 +160,10 @@ class Svg {
                  const std::string& tooltip = "") {
     const double bx = x - ux * size, by = y - uy * size;
     const double nx = -uy * size * 0.55, ny = ux * size * 0.55;
-    Path("M" + F(x) + "," + F(y) + " L" + F(bx + nx) + "," + F(by + ny) + " L" + F(bx - nx) +
-             "," + F(by - ny) + " Z",
+    // Starts from a std::string: GCC 12 warns falsely (-Wrestrict) on "M" + std::string&& once
+    // this is inlined into a caller.
+    Path(std::string("M").append(F(x)) + "," + F(y) + " L" + F(bx + nx) + "," + F(by + ny) +
+             " L" + F(bx - nx) + "," + F(by - ny) + " Z",
          "none", 0, fill, "", tooltip);
   }
 

@@ -58,12 +58,12 @@ const char* FidelityName(Fidelity f) {
   return "?";
 }
 
-std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const RankReport& m, const GoldenCheck& golden,
-                        const QuantErrorSummary& quant, const HostInfo& host) {
-  const LatencySummary s = Summarise(m);
-  const double span = static_cast<double>(std::max<Tick>(s.makespan_ps, 1));
-  JsonWriter j;
-  j.BeginObject();
+namespace {
+
+// Each writer below emits one or more top-level sections of results.json, in file order.
+
+// What ran: the version, the config (its path and normalised text) and the model's shape.
+void WriteRunHeader(JsonWriter& j, const RunOptions& o) {
   j.Field("moefab_version", "0.1.0");
   j.Field("config_path", o.config_path);
   j.Field("config", o.config_echo);
@@ -79,6 +79,10 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .EndObject();
   j.Field("fidelity", FidelityName(o.fidelity));
   j.Field("weight_format", chips::WeightFormatName(o.model.format));
+}
+
+// Token latency percentiles, throughput, makespan and the mean per-token breakdown.
+void WriteLatency(JsonWriter& j, const RankReport& m, const LatencySummary& s) {
   j.Field("tokens", static_cast<uint64_t>(m.tokens.size()));
   j.Key("latency_ns").BeginObject()
       .Field("p50", s.p50_ns).Field("p90", s.p90_ns).Field("p99", s.p99_ns)
@@ -95,8 +99,11 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("combine", Ns(b.combine_ps) / n)
       .Field("attention_core_queue", Ns(b.core_queue_ps) / n)
       .EndObject();
-  const double jobs = static_cast<double>(std::max<uint64_t>(m.job_totals.jobs, 1));
-  const JobTotals& jt = m.job_totals;
+}
+
+// The expert phase seen from the jobs: mean time of a job in each of its stages.
+void WriteExpertJobTimes(JsonWriter& j, const JobTotals& jt) {
+  const double jobs = static_cast<double>(std::max<uint64_t>(jt.jobs, 1));
   j.Key("expert_jobs_mean_ns").BeginObject()
       .Field("jobs", jt.jobs)
       .Field("dispatch_network", Ns(jt.dispatch_network_ps) / jobs)
@@ -107,18 +114,56 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("return_network", Ns(jt.return_network_ps) / jobs)
       .Field("chip_cycles_per_job", static_cast<double>(jt.chip_cycles) / jobs)
       .EndObject();
+}
+
+// One entry per directed link; `span_ps` is the utilisation denominator (the makespan).
+void WriteLinks(JsonWriter& j, const std::vector<LinkRecord>& links, double span_ps) {
   j.Key("links").BeginArray();
-  for (const auto& l : m.links) {
+  for (const auto& l : links) {
     j.BeginObject()
         .Field("from", l.from).Field("to", l.to).Field("port", l.port)
         .Field("bytes", l.bytes).Field("packets", l.packets)
-        .Field("utilisation", static_cast<double>(l.busy_ps) / span)
+        .Field("utilisation", static_cast<double>(l.busy_ps) / span_ps)
         .Field("peak_waiting_packets", l.peak_waiting_packets)
         .Field("peak_buffer_flits", l.peak_buffer_flits)
         .Field("optical", l.optical != 0)
         .EndObject();
   }
   j.EndArray();
+}
+
+// fabric.message_latency_histogram: buckets with their upper bound (ns) and count, empty
+// buckets left out.
+void WriteMessageLatencyHistogram(JsonWriter& j, const LogHistogram& hist) {
+  j.Key("message_latency_histogram").BeginArray();
+  for (uint32_t bucket = 0; bucket < hist.counts.size(); ++bucket) {
+    if (hist.counts[bucket] == 0) continue;
+    j.BeginObject()
+        .Field("upto_ns", Ns(LogHistogram::UpperOf(bucket)))
+        .Field("count", hist.counts[bucket])
+        .EndObject();
+  }
+  j.EndArray();
+}
+
+// fabric.reconfigurations: the OCS rewirings, in order.
+void WriteReconfigurations(JsonWriter& j, const std::vector<ReconfigRecord>& reconfigs) {
+  j.Key("reconfigurations").BeginArray();
+  for (const auto& r : reconfigs) {
+    j.BeginObject()
+        .Field("begin_ns", Ns(r.begin_ps)).Field("drained_ns", Ns(r.drained_ps))
+        .Field("installed_ns", Ns(r.installed_ps))
+        .Field("links_down_ns", Ns(r.installed_ps - r.begin_ps))
+        .Field("affected_links", r.affected_links)
+        .Field("delayed_packets", r.delayed_packets).Field("delayed_bytes", r.delayed_bytes)
+        .Field("delayed_total_ns", Ns(r.delayed_ps))
+        .EndObject();
+  }
+  j.EndArray();
+}
+
+// The network: its model, totals, message latency distribution and OCS rewirings.
+void WriteFabric(JsonWriter& j, const RunOptions& o, const RankReport& m) {
   const FabricTotals& f = m.fabric;
   const double packets = f.packets ? static_cast<double>(f.packets) : 1.0;
   const double messages = f.messages ? static_cast<double>(f.messages) : 1.0;
@@ -140,50 +185,44 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("message_latency_p50_ns", Ns(hist.Quantile(0.5)))
       .Field("message_latency_p99_ns", Ns(hist.Quantile(0.99)))
       .Field("vc_overflows", f.vc_overflows);
-  // The histogram: buckets with their upper bound (ns) and count, empty buckets left out.
-  j.Key("message_latency_histogram").BeginArray();
-  for (uint32_t bucket = 0; bucket < hist.counts.size(); ++bucket) {
-    if (hist.counts[bucket] == 0) continue;
-    j.BeginObject()
-        .Field("upto_ns", Ns(LogHistogram::UpperOf(bucket)))
-        .Field("count", hist.counts[bucket])
-        .EndObject();
-  }
-  j.EndArray();
-  j.Key("reconfigurations").BeginArray();
-  for (const auto& r : m.reconfigs) {
-    j.BeginObject()
-        .Field("begin_ns", Ns(r.begin_ps)).Field("drained_ns", Ns(r.drained_ps))
-        .Field("installed_ns", Ns(r.installed_ps))
-        .Field("links_down_ns", Ns(r.installed_ps - r.begin_ps))
-        .Field("affected_links", r.affected_links)
-        .Field("delayed_packets", r.delayed_packets).Field("delayed_bytes", r.delayed_bytes)
-        .Field("delayed_total_ns", Ns(r.delayed_ps))
-        .EndObject();
-  }
-  j.EndArray();
+  WriteMessageLatencyHistogram(j, hist);
+  WriteReconfigurations(j, m.reconfigs);
   j.EndObject();
+}
+
+// One entry per chip (by node); `span_ps` is the utilisation denominator (the makespan).
+void WriteChips(JsonWriter& j, const RunOptions& o, const std::vector<ChipRecord>& chips,
+                double span_ps) {
   j.Key("chips").BeginArray();
-  for (const auto& c : m.chips) {
+  for (const auto& c : chips) {
     const auto& sku = o.skus[c.sku];
     j.BeginObject()
         .Field("node", c.node).Field("sku", sku.name)
         .Field("kind", sku.kind == ChipKind::kAttention ? "attention" : "expert")
-        .Field("busy_fraction", static_cast<double>(c.busy_ps) / span)
+        .Field("busy_fraction", static_cast<double>(c.busy_ps) / span_ps)
         .Field("jobs", c.jobs).Field("slots", c.slots)
-        .Field("mean_active_slots", static_cast<double>(c.slot_active_ps) / span)
+        .Field("mean_active_slots", static_cast<double>(c.slot_active_ps) / span_ps)
         .Field("max_ingress_jobs", c.max_ingress)
         .EndObject();
   }
   j.EndArray();
+}
+
+// Jobs per expert: one array per layer, routed experts then shared ones.
+void WriteExpertJobs(JsonWriter& j, const ModelOptions& model,
+                     const std::vector<uint64_t>& expert_jobs) {
   j.Key("expert_jobs").BeginArray();
-  for (uint32_t layer = 0; layer < o.model.num_layers; ++layer) {
+  for (uint32_t layer = 0; layer < model.num_layers; ++layer) {
     j.BeginArray();
-    for (uint32_t e = 0; e < o.model.experts_per_layer(); ++e)
-      j.Uint(m.expert_jobs[static_cast<size_t>(layer) * o.model.experts_per_layer() + e]);
+    for (uint32_t e = 0; e < model.experts_per_layer(); ++e)
+      j.Uint(expert_jobs[static_cast<size_t>(layer) * model.experts_per_layer() + e]);
     j.EndArray();
   }
   j.EndArray();
+}
+
+// The golden check of the final hidden states and SAMPLED's RTL re-runs.
+void WriteValidation(JsonWriter& j, const GoldenCheck& golden, const JobTotals& jt) {
   j.Key("validation").BeginObject()
       .Field("golden_match", golden.enabled && golden.match)
       .Field("tokens_checked", golden.tokens_checked)
@@ -192,6 +231,10 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("sampled_rtl_checks", jt.sampled_checks)
       .Field("sampled_rtl_mismatches", jt.sampled_mismatches)
       .EndObject();
+}
+
+// The weight format's error against the float reference, or why it was not measured.
+void WriteQuantisationError(JsonWriter& j, const RunOptions& o, const QuantErrorSummary& quant) {
   j.Key("quantisation_error").BeginObject()
       .Field("format", chips::WeightFormatName(o.model.format))
       .Field("experts_measured", quant.experts)
@@ -206,7 +249,10 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
                                   : "no float reference for these weights");
   }
   j.EndObject();
-  const auto& w = o.workload;
+}
+
+// The workload as configured, and the jobs its capacity limit dropped.
+void WriteWorkload(JsonWriter& j, const WorkloadOptions& w, uint64_t jobs_dropped) {
   j.Key("workload").BeginObject()
       .Field("arrival", w.arrival == Arrival::kPoisson ? "poisson" : "closed_loop")
       .Field("concurrency", w.concurrency)
@@ -216,18 +262,25 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("capacity_factor", w.capacity_factor)
       .Field("capacity_window_tokens", w.capacity_window_tokens)
       .Field("overflow", "drop")
-      .Field("jobs_dropped", m.jobs_dropped)
+      .Field("jobs_dropped", jobs_dropped)
       .EndObject();
+}
+
+void WriteRouting(JsonWriter& j, const RunOptions& o) {
   j.Key("routing").BeginObject()
       .Field("source", RoutingSourceName(o.routing.source))
       .Field("timing_only", o.timing_only)
       .EndObject();
-  // What the model needs: expert slots (replicas included) and, per expert SKU with a weight
-  // capacity, how many chips of it would hold them.
+}
+
+// What the model needs: expert slots (replicas included) and, per expert SKU with a weight
+// capacity, how many chips of it would hold them.
+void WritePlacement(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan) {
+  const uint64_t slots = plan.num_slots();
   j.Key("placement").BeginObject()
       .Field("strategy", PlacementStrategyName(o.placement.strategy))
       .Field("replica_policy", router::ReplicaPolicyName(o.placement.replica_policy))
-      .Field("expert_slots", plan.num_slots())
+      .Field("expert_slots", slots)
       .Field("weight_bits_per_expert", ExpertWeightBits(o.model, o.model.format));
   j.Key("chips_needed").BeginArray();
   for (uint32_t k = 0; k < o.skus.size(); ++k) {
@@ -241,13 +294,18 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
         .Field("sku", sku.name)
         .Field("weight_format", chips::WeightFormatName(format))
         .Field("experts_per_chip", per_chip)
-        .Field("chips_needed", per_chip ? (plan.num_slots() + per_chip - 1) / per_chip : 0)
+        .Field("chips_needed", per_chip ? (slots + per_chip - 1) / per_chip : 0)
         .Field("chips_in_config", have)
         .EndObject();
   }
   j.EndArray();
   j.EndObject();
-  const EnergyReport en = ComputeEnergy(o, plan, m, s.makespan_ps);
+}
+
+// Joules of the run (energy.h) and the per-operation energies they were computed with.
+void WriteEnergy(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan, const RankReport& m,
+                 Tick makespan_ps) {
+  const EnergyReport en = ComputeEnergy(o, plan, m, makespan_ps);
   j.Key("energy").BeginObject()
       .Field("joules_per_token", en.per_token_j)
       .Field("total_j", en.total_j)
@@ -262,10 +320,19 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("link_pj_per_bit_hop", o.energy.link_pj_per_bit_hop)
       .Field("attention_pj_per_flop", o.energy.attention_pj_per_flop)
       .EndObject();
+}
+
+// The simulator's own work: simulated, so identical for any rank count.
+void WriteSimulation(JsonWriter& j, const RankReport& m) {
   j.Key("simulation").BeginObject()
       .Field("events", m.events)
       .Field("rtl_cycles_simulated", m.rtl_cycles_simulated)
       .EndObject();
+}
+
+// Ranks, machine and wall-clock figures, kept apart: everything before this section is
+// simulated and identical for any rank count.
+void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
   j.Key("host").BeginObject()
       .Field("ranks", host.ranks)
       .Field("transport", host.transport)
@@ -280,6 +347,32 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
       .Field("lookahead_ns", Ns(host.lookahead_ps))
       .Field("peak_rss_mbytes", host.peak_rss_mbytes)
       .EndObject();
+}
+
+}  // namespace
+
+std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const RankReport& m, const GoldenCheck& golden,
+                        const QuantErrorSummary& quant, const HostInfo& host) {
+  const LatencySummary s = Summarise(m);
+  // Utilisations are over the makespan, at least 1 ps (a run without tokens divides by 1).
+  const double span = static_cast<double>(std::max<Tick>(s.makespan_ps, 1));
+  JsonWriter j;
+  j.BeginObject();
+  WriteRunHeader(j, o);
+  WriteLatency(j, m, s);
+  WriteExpertJobTimes(j, m.job_totals);
+  WriteLinks(j, m.links, span);
+  WriteFabric(j, o, m);
+  WriteChips(j, o, m.chips, span);
+  WriteExpertJobs(j, o.model, m.expert_jobs);
+  WriteValidation(j, golden, m.job_totals);
+  WriteQuantisationError(j, o, quant);
+  WriteWorkload(j, o.workload, m.jobs_dropped);
+  WriteRouting(j, o);
+  WritePlacement(j, o, plan);
+  WriteEnergy(j, o, plan, m, s.makespan_ps);
+  WriteSimulation(j, m);
+  WriteHost(j, host, m);
   j.EndObject();
   return j.str();
 }
