@@ -2,11 +2,11 @@
 // replica a token uses.
 //
 // Models: an explicit map (layer, expert) -> replica nodes, the round-robin strategy, its
-// validation, and nearest-replica choice by hop count (static, load-blind). Omits: slot
-// indices within a chip (a chip's slots are its SlotsOn list in order), per-chip slot
-// capacity, load-aware or randomised replica choice, placement optimisation from expert-load
-// traces, and capacity factors. Pure; hop distances come in as a function so this layer does
-// not depend on fabric/.
+// validation, the slots of a chip (SlotsOn, in order: a chip's slot index) and the nearest
+// replica by hop count (ties: lower node id). The other strategies are in
+// placement_strategies.h, replica choice in replica_choice.h, placement files in
+// placement_file.h. Omits: re-placement during a run. Pure; hop distances come in as a
+// function so this layer does not depend on fabric/.
 #pragma once
 
 #include <cstdint>

@@ -10,8 +10,8 @@
 //   chip-load          busy fraction per chip, coloured by chip kind
 //   throughput         tokens finished per bin of simulated time
 // Same input -> same bytes (no timestamps; numbers formatted without locale).
-// Omits: interactivity beyond SVG <title> tooltips, per-job timelines (see trace.json),
-// energy (not modelled yet).
+// Omits: interactivity beyond SVG <title> tooltips, per-job timelines (see trace.json); energy
+// is one row of the cluster table (results.json has its parts).
 #pragma once
 
 #include <string>

@@ -3,7 +3,7 @@
 // writers run) and adds what the runtime produces just for the reports: the trace events.
 // Everything else a report shows is derived here from the merged RankReport, never stored
 // twice, so the reports and results.json cannot disagree (same makespan, same utilisation
-// formula). Omits: host-dependent figures beyond HostInfo, energy (not modelled yet).
+// formula). Omits: host-dependent figures beyond HostInfo.
 #pragma once
 
 #include <cstdint>
