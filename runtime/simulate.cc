@@ -16,6 +16,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A simulated time for people: "812.4 us", "3.05 ms", "1.2 s".
+std::string FormatTime(Tick ps) {
+  const double s = static_cast<double>(ps) * 1e-12;
+  if (s >= 1) return fmt::format("{:.3g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3g} ms", s * 1e3);
+  return fmt::format("{:.4g} us", s * 1e6);
+}
+
 double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -120,14 +128,19 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   cluster.ScheduleFabricEvents();
   cluster.ScheduleInitialTokens();
 
-  auto last_progress = Clock::now();
+  // Progress: every rank is called (the count is summed over the ranks); rank 0 prints.
+  pdes::ProgressOptions progress;
+  progress.interval_seconds = options.progress_seconds;
+  const uint64_t total = options.workload.num_tokens;
+  progress.report = [&](Tick sim, uint64_t done, double wall) {
+    if (rank != 0) return;
+    const double eta = done > 0 ? wall * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+    log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall{}", done, total,
+              100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
+              FormatTime(sim), wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
+  };
   const auto sim_start = Clock::now();
-  const pdes::EngineStats stats = engine.Run(cluster, [&](Tick window_start) {
-    if (rank != 0 || Since(last_progress) < options.progress_seconds) return;
-    last_progress = Clock::now();
-    log->info("progress: simulated {:.3f} us, {} tokens finished on rank 0, {:.1f} s wall",
-              static_cast<double>(window_start) / 1e6, cluster.tokens_done(), Since(sim_start));
-  });
+  const pdes::EngineStats stats = engine.Run(cluster, progress);
   const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
 
   SimulationOutcome out;
@@ -137,6 +150,17 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   out.golden = CheckTokens(options, *plan, mine, transport);
 
   const uint64_t sent = transport.AllreduceSum(stats.events_sent);
+  // Each rank's engine figures, in rank order on rank 0.
+  RankHost me;
+  me.events = stats.events;
+  me.events_sent = stats.events_sent;
+  for (NodeId n = 0; n < options.num_nodes(); ++n) me.nodes += engine.Owns(n);
+  me.work_seconds = stats.work_seconds;
+  me.background_seconds = stats.background_seconds;
+  me.wait_seconds = stats.wait_seconds;
+  Bytes host_bytes;
+  ByteWriter(host_bytes).Put(me);
+  const auto host_parts = transport.GatherToRoot(host_bytes);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const Tick max_rss_kb = transport.AllreduceMax(static_cast<Tick>(usage.ru_maxrss));
@@ -156,6 +180,9 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     out.host.events_sent = sent;
     out.host.lookahead_ps = lookahead == kTickMax ? 0 : lookahead;
     out.host.peak_rss_mbytes = static_cast<double>(max_rss_kb) / 1024.0;
+    out.host.transport = transport.name();
+    out.host.rank_mapping = options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin";
+    for (const auto& p : host_parts) out.host.per_rank.push_back(ByteReader(p).Get<RankHost>());
     if (!options.routing.write_trace.empty()) WriteRoutingUsed(options, out.merged);
   }
   return out;

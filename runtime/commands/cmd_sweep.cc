@@ -339,7 +339,6 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     Point& p = points[i];
     const std::unique_ptr<Transport> exchange = make_transport(TransportName(p.options.transport));
     SimulationOutcome out = Simulate(p.options, std::move(p.plan), *exchange, log);
-    out.host.transport = TransportName(p.options.transport);
     const bool mismatch = (out.golden.enabled && !out.golden.match) || out.merged.job_totals.sampled_mismatches > 0;
     if (mismatch) code = kExitGoldenMismatch;
     if (rank != 0) continue;

@@ -20,7 +20,7 @@ namespace {
 
 const char kUsage[] =
     "usage: moefab run [CONFIG] --out DIR [--rank-mapping block|round-robin]\n"
-    "                  [--report csv,html,trace|all] [--transport mpi|ucx] [--verbose]\n"
+    "                  [--report csv,html,trace|all] [--transport auto|mpi|ucx|shm] [--verbose]\n"
     "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
     "       moefab area CONFIG [--out DIR]\n"
     "       moefab fabric-bench CONFIG [--out DIR]\n"
@@ -103,9 +103,10 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
                                       ": expected block or round-robin");
         } else if (s == "--transport") {
           args.transport = value();
-          if (args.transport != "mpi" && args.transport != "ucx")
+          if (args.transport != "auto" && args.transport != "mpi" && args.transport != "ucx" &&
+              args.transport != "shm")
             throw moefab::ConfigError("command line: --transport " + args.transport +
-                                      ": expected mpi or ucx");
+                                      ": expected auto, mpi, ucx or shm");
         } else if (s == "--report") {
           const std::string list = value();
           size_t pos = 0;

@@ -33,8 +33,10 @@ std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<Clust
       if (r == "html" || r == "all") options.report.html = true;
       if (r == "trace" || r == "all") options.report.trace = true;
     }
+    if (args.transport == "auto") options.transport = TransportKind::kAuto;
     if (args.transport == "mpi") options.transport = TransportKind::kMpi;
     if (args.transport == "ucx") options.transport = TransportKind::kUcx;
+    if (args.transport == "shm") options.transport = TransportKind::kShm;
     plan = std::make_shared<ClusterPlan>(MakePlan(options));
   } catch (const ConfigError& e) {
     return e.what();
@@ -120,7 +122,6 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
   // The run's transport (MPI by default; the loading above always talks MPI).
   const std::unique_ptr<Transport> exchange = MakeTransport(TransportName(options.transport), comm);
   SimulationOutcome out = Simulate(options, plan, *exchange, log);
-  out.host.transport = TransportName(options.transport);
   if (rank == 0) {
     out.host.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -15,7 +15,7 @@ struct RunArgs {
   std::string rank_mapping;  // "", "block" or "round-robin": overrides the config
   bool verbose = false;      // debug logging on rank 0's console
   std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs
-  std::string transport;     // --transport mpi|ucx: overrides the config
+  std::string transport;     // --transport auto|mpi|ucx|shm: overrides the config
 };
 
 /// Exit codes of moefab.

@@ -137,12 +137,16 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   out.sample_every = s.sample_every();
   out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();
-  if (s.transport() == "mpi")
+  if (s.transport() == "auto")
+    out.transport = TransportKind::kAuto;
+  else if (s.transport() == "mpi")
     out.transport = TransportKind::kMpi;
   else if (s.transport() == "ucx")
     out.transport = TransportKind::kUcx;
+  else if (s.transport() == "shm")
+    out.transport = TransportKind::kShm;
   else
-    p.Add("simulation.transport", "\"" + s.transport() + "\"", "expected \"mpi\" or \"ucx\"");
+    p.Add("simulation.transport", "\"" + s.transport() + "\"", "expected \"auto\", \"mpi\", \"ucx\" or \"shm\"");
   out.report.csv = c.report().csv();
   out.report.html = c.report().html();
   out.report.trace = c.report().trace();

@@ -14,6 +14,14 @@ const char* PlacementStrategyName(PlacementStrategy s) {
   return "?";
 }
 
-const char* TransportName(TransportKind t) { return t == TransportKind::kUcx ? "ucx" : "mpi"; }
+const char* TransportName(TransportKind t) {
+  switch (t) {
+    case TransportKind::kAuto: return "auto";
+    case TransportKind::kMpi: return "mpi";
+    case TransportKind::kUcx: return "ucx";
+    case TransportKind::kShm: return "shm";
+  }
+  return "?";
+}
 
 }  // namespace moefab

@@ -107,7 +107,7 @@ struct PlacementOptions {
   router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
 };
 
-enum class TransportKind { kMpi, kUcx };
+enum class TransportKind { kAuto, kMpi, kUcx, kShm };
 
 /// Energy model parameters (pJ).
 struct EnergyOptions {
@@ -175,7 +175,7 @@ inline double MacPj(const EnergyOptions& e, chips::WeightFormat f) {
 
 /// The schema's names: "ROUND_ROBIN", "EXPLICIT", ...
 const char* PlacementStrategyName(PlacementStrategy s);
-/// "mpi" or "ucx" (as on the command line and in results.json).
+/// "auto", "mpi", "ucx" or "shm" (as in configs and on the command line).
 const char* TransportName(TransportKind t);
 
 /// "gate", "synthetic" or "trace".

@@ -5,13 +5,20 @@
 // Each rank owns a set of nodes (an owner map) and keeps the events of those nodes in one
 // queue ordered by the key (tick, class, origin node, origin sequence number). The key never
 // depends on the rank count, the mapping, pointer values or hash order, so every run repeats
-// bit for bit. Loop: agree on the global next event time T (one collective at the start, then
-// carried by each exchange); every rank handles its events with tick in [T, T + lookahead);
-// the events that crossed to other ranks are exchanged together with every rank's next event
-// time; repeat until no rank has an event. The lookahead is the smallest delay with which an
-// event on one rank can cause an event on another (the model states it), so no event arrives
-// in a rank's past. Idle spans are skipped, not stepped. With one rank (or no cross-rank
-// event) the lookahead is unbounded and the whole run is one window.
+// bit for bit. Loop: every rank handles its events with tick in the window [T, E); the events
+// that crossed to other ranks are exchanged together with every rank's window summary (its
+// next event time and its horizon); T is then the earliest event anywhere and E the earliest
+// tick at which any rank may still send an event to another: E = min(T + lookahead,
+// T + min horizon_after, min horizon). The lookahead is the smallest delay with which any event
+// on one rank can cause an event on another; the horizons (optional, from the model's state:
+// "earliest output time") may allow more. No event ever arrives in a rank's past, so results do
+// not depend on the rank count. Idle spans are skipped, not stepped. With one rank the whole
+// run is one window.
+//
+// While a window exchange is in flight, the engine lets the model do deferred work (its
+// Background hook) instead of waiting: work whose results are needed only later in simulated
+// time (e.g. the values of RTL jobs whose timing is already known) then runs in parallel on
+// every rank, whatever the window length.
 //
 // Payloads: a model names its event payload types in `Model::Payloads` (a PayloadList). Each
 // type lives in its own slab, so an event is as small as its own payload: a payload is moved
@@ -22,8 +29,14 @@
 // What the engine asks of a model `M`:
 //   using Payloads = pdes::PayloadList<A, B, ...>;   // at most 8 types
 //   void Handle(const pdes::EventHead& head, A& payload);  // one overload per payload type
+// and, optionally:
+//   pdes::Horizon CrossRankHorizon();  // after a window: the earliest ticks this rank may
+//                                      // still send at (Horizon below); default: none
+//   bool Background();                 // one slice of deferred work; false when none is left
+//   uint64_t ProgressCount() const;    // a counter summed over the ranks for progress lines
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,11 +70,29 @@ struct PayloadList {
   static constexpr size_t kCount = sizeof...(P);
 };
 
+/// A rank's bound on the events it may still send to other ranks, from the model's state after
+/// a window: none before `absolute`, none before the next window's start + `after_start`.
+struct Horizon {
+  Tick absolute = kTickMax;     // ps
+  Tick after_start = kTickMax;  // ps after the next window's start
+};
+
 struct EngineStats {
-  uint64_t events = 0;        // events handled on this rank
-  uint64_t windows = 0;       // synchronisation windows
-  uint64_t events_sent = 0;   // events sent to other ranks
-  double wall_seconds = 0;    // wall time of Run on this rank
+  uint64_t events = 0;             // events handled on this rank
+  uint64_t windows = 0;            // synchronisation windows
+  uint64_t events_sent = 0;        // events sent to other ranks
+  double wall_seconds = 0;         // wall time of Run on this rank
+  double work_seconds = 0;         // of which handling events
+  double background_seconds = 0;   // of which the model's deferred work while a window was exchanged
+  double wait_seconds = 0;         // of which waiting for the other ranks (synchronisation)
+};
+
+/// Progress lines: `report(simulated tick, count summed over the ranks, wall seconds)` is
+/// called on every rank at most every `interval_seconds` of wall time (the same calls on every
+/// rank; rank 0 prints). It may log, never change simulated state.
+struct ProgressOptions {
+  double interval_seconds = 0;  // 0: never
+  std::function<void(Tick, uint64_t, double)> report;
 };
 
 /// Node-to-rank maps. Block: contiguous blocks of node ids; round-robin: n mod ranks.
@@ -172,34 +203,73 @@ class Engine<M, PayloadList<P...>> {
     ++stats_.events_sent;
   }
 
-  /// Runs until no events are left anywhere. `progress` is called on every rank after each
-  /// window with the current window start (it may log, never change simulated state).
-  EngineStats Run(M& model, const std::function<void(Tick)>& progress = {}) {
-    const auto wall_start = std::chrono::steady_clock::now();
+  /// Runs until no events are left anywhere.
+  EngineStats Run(M& model, const ProgressOptions& progress = {}) {
+    using Clock = std::chrono::steady_clock;
+    const auto wall_start = Clock::now();
     const bool parallel = transport_.size() > 1;
+    auto last_report = wall_start;
+    const auto report = [&](Tick sim, uint64_t count) {
+      if (progress.interval_seconds <= 0 || !progress.report) return;
+      const auto now = Clock::now();
+      if (std::chrono::duration<double>(now - last_report).count() < progress.interval_seconds) return;
+      last_report = now;
+      progress.report(sim, count, std::chrono::duration<double>(now - wall_start).count());
+    };
     // The first window's start needs one agreement; after that every exchange carries each
-    // rank's next event time (including the events it sends), so one collective per window.
+    // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
+    Tick horizon = kTickMax, horizon_after = kTickMax;  // from the last exchange
+    std::vector<Bytes> incoming;
     while (start != kTickMax) {
-      window_end_ = (lookahead_ps_ == kTickMax || start > kTickMax - lookahead_ps_)
-                        ? kTickMax
-                        : start + lookahead_ps_;
+      window_end_ = std::min({Add(start, lookahead_ps_), Add(start, horizon_after), horizon});
+      MOEFAB_CHECK(window_end_ > start, "window [" << start << ", " << window_end_ << ") is empty");
       ++stats_.windows;
-      while (TopTick() < window_end_) HandleTop(model);
-      if (progress) progress(start);
-      Tick local_next = TopTick();
+      const auto work_start = Clock::now();
+      uint32_t until_check = kEventsPerClockCheck;
+      while (TopTick() < window_end_) {
+        HandleTop(model);
+        // One rank runs the whole run as one window: look at the clock now and then.
+        if (!parallel && --until_check == 0) {
+          until_check = kEventsPerClockCheck;
+          report(now_, ProgressCountOf(model));
+        }
+      }
+      const auto work_end = Clock::now();
+      stats_.work_seconds += std::chrono::duration<double>(work_end - work_start).count();
       if (!parallel) {
-        start = local_next;
+        start = TopTick();
         continue;
       }
-      local_next = std::min(local_next, outbox_min_);
-      auto incoming = transport_.ExchangeAndMin(outbox_, local_next, start);
+      WindowSummary mine;
+      mine.next = std::min(TopTick(), outbox_min_);
+      if constexpr (requires { model.CrossRankHorizon(); }) {
+        const Horizon h = model.CrossRankHorizon();
+        mine.horizon = h.absolute;
+        mine.horizon_after = h.after_start;
+      }
+      mine.count = ProgressCountOf(model);
+      transport_.StartWindow(outbox_, mine);
+      // Deferred work of the model while the other ranks finish their windows.
+      auto wait_start = Clock::now();
+      if constexpr (requires { model.Background(); }) {
+        while (!transport_.WindowReady() && model.Background()) {
+        }
+        const auto t = Clock::now();
+        stats_.background_seconds += std::chrono::duration<double>(t - wait_start).count();
+        wait_start = t;
+      }
+      const WindowSummary all = transport_.FinishWindow(incoming);
+      stats_.wait_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
       for (auto& b : outbox_) b.clear();
       outbox_min_ = kTickMax;
-      for (const auto& buf : incoming) Receive(buf, start);
+      for (const auto& buf : incoming) Receive(buf, window_end_);
+      start = all.next;
+      horizon = all.horizon;
+      horizon_after = all.horizon_after;
+      report(start == kTickMax ? now_ : start, all.count);
     }
-    stats_.wall_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
     return stats_;
   }
 
@@ -225,6 +295,16 @@ class Engine<M, PayloadList<P...>> {
     }
   };
   static constexpr uint32_t kSlotBits = 29;
+  static constexpr uint32_t kEventsPerClockCheck = 4096;
+
+  static Tick Add(Tick a, Tick b) { return a > kTickMax - b ? kTickMax : a + b; }
+  static uint64_t ProgressCountOf(const M& model) {
+    if constexpr (requires { model.ProgressCount(); }) {
+      return model.ProgressCount();
+    } else {
+      return 0;
+    }
+  }
 
   template <uint8_t I, class T>
   void Push(Tick tick, uint64_t rest, NodeId node, T&& payload) {
@@ -253,7 +333,7 @@ class Engine<M, PayloadList<P...>> {
     ((type == I ? (model.Handle(head, std::get<I>(slabs_)[slot]), std::get<I>(slabs_).Release(slot), 0) : 0), ...);
   }
 
-  void Receive(const Bytes& buf, Tick window_start) {
+  void Receive(const Bytes& buf, Tick window_end) {
     ByteReader r(buf);
     while (!r.done()) {
       const auto type = r.Get<uint8_t>();
@@ -261,7 +341,7 @@ class Engine<M, PayloadList<P...>> {
       const auto rest = r.Get<uint64_t>();
       const auto node = r.Get<NodeId>();
       MOEFAB_CHECK(node < owner_.size() && Owns(node), "received an event for node " << node << " not owned here");
-      MOEFAB_CHECK(tick >= window_start, "received an event at " << tick << " before the next window " << window_start);
+      MOEFAB_CHECK(tick >= window_end, "received an event at " << tick << " inside the window that ended at " << window_end);
       DecodeInto(type, tick, rest, node, r, std::index_sequence_for<P...>{});
     }
   }

@@ -345,8 +345,33 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
       .Field("windows", host.windows)
       .Field("events_sent_cross_rank", host.events_sent)
       .Field("lookahead_ns", Ns(host.lookahead_ps))
-      .Field("peak_rss_mbytes", host.peak_rss_mbytes)
-      .EndObject();
+      .Field("peak_rss_mbytes", host.peak_rss_mbytes);
+  if (!host.per_rank.empty()) {
+    // Where each rank's time went, and the load imbalance: the busiest rank's busy time
+    // (work + deferred work) over the mean.
+    double busy_max = 0, busy_sum = 0;
+    for (const auto& r : host.per_rank) {
+      busy_max = std::max(busy_max, r.work_seconds + r.background_seconds);
+      busy_sum += r.work_seconds + r.background_seconds;
+    }
+    const double busy_mean = busy_sum / static_cast<double>(host.per_rank.size());
+    j.Field("rank_mapping", host.rank_mapping)
+        .Field("events_per_window", host.windows ? static_cast<double>(m.events) / static_cast<double>(host.windows) : 0.0)
+        .Field("load_imbalance", busy_mean > 0 ? busy_max / busy_mean : 1.0);
+    j.Key("per_rank").BeginArray();
+    for (const auto& r : host.per_rank)
+      j.BeginObject()
+          .Field("nodes", r.nodes)
+          .Field("events", r.events)
+          .Field("events_sent", r.events_sent)
+          .Field("events_per_window", host.windows ? static_cast<double>(r.events) / static_cast<double>(host.windows) : 0.0)
+          .Field("work_seconds", r.work_seconds)
+          .Field("background_seconds", r.background_seconds)
+          .Field("wait_seconds", r.wait_seconds)
+          .EndObject();
+    j.EndArray();
+  }
+  j.EndObject();
 }
 
 }  // namespace

@@ -27,15 +27,27 @@ struct QuantErrorSummary {
   double rms = 0;                   // RMS error (real units), mean over experts
 };
 
+/// One rank's engine figures (wall-clock: they differ from run to run).
+struct RankHost {
+  uint64_t events = 0;             // events handled
+  uint64_t events_sent = 0;        // events this rank sent to other ranks
+  uint32_t nodes = 0;              // nodes (chips) owned
+  double work_seconds = 0;         // handling events
+  double background_seconds = 0;   // deferred model work done while windows were exchanged
+  double wait_seconds = 0;         // waiting for the other ranks
+};
+
 struct HostInfo {
   uint32_t ranks = 1;            // MPI ranks
   double wall_seconds = 0;       // whole run (build + simulate + check), rank 0
   double simulate_wall_seconds = 0;  // engine run, max over ranks
   uint64_t windows = 0;          // synchronisation windows
   uint64_t events_sent = 0;      // events that crossed ranks
-  Tick lookahead_ps = 0;         // window length; 0 = unbounded
+  Tick lookahead_ps = 0;         // static window length; 0 = unbounded
   std::string transport = "mpi";
-  double peak_rss_mbytes = 0;    // largest resident set of any rank (MB)
+  std::string rank_mapping;      // "block", "round-robin" or "weighted"
+  double peak_rss_mbytes = 0;    // largest resident set of any rank (MiB)
+  std::vector<RankHost> per_rank;  // in rank order
 };
 
 struct LatencySummary {

@@ -19,6 +19,7 @@ class LoopbackTransport final : public Transport {
   }
   std::vector<Bytes> GatherToRoot(const Bytes& local) override { return {local}; }
   Bytes Broadcast(const Bytes& from_root) override { return from_root; }
+  [[nodiscard]] const char* name() const override { return "loopback"; }
 };
 
 }  // namespace moefab

@@ -50,35 +50,59 @@ std::vector<Bytes> MpiTransport::Exchange(const std::vector<Bytes>& outgoing) {
   return Alltoallv(outgoing, send_counts, recv_counts);
 }
 
-std::vector<Bytes> MpiTransport::ExchangeAndMin(const std::vector<Bytes>& outgoing, Tick local_min,
-                                                Tick& global_min) {
-  MOEFAB_CHECK(outgoing.size() == size_, "Exchange needs one buffer per rank");
-  // One MPI_Alltoall carries, to every rank: the bytes for it, this rank's minimum and this
-  // rank's total bytes; the MPI_Alltoallv runs only when some rank sends something (every
-  // rank sees every total, so all take the same branch).
+void MpiTransport::StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) {
+  MOEFAB_CHECK(outgoing.size() == size_, "window exchange needs one buffer per rank");
+  MOEFAB_CHECK(request_ == MPI_REQUEST_NULL, "a window exchange is already in flight");
   uint64_t total = 0;
   for (const auto& b : outgoing) total += b.size();
-  std::vector<unsigned long long> send(3 * size_), recv(3 * size_);
+  send_headers_.assign(size_, Header{0, total, mine});
+  recv_headers_.resize(size_);
   for (RankId r = 0; r < size_; ++r) {
     MOEFAB_CHECK(outgoing[r].size() < (1ULL << 31), "exchange buffer too large");
-    send[3 * r] = outgoing[r].size();
-    send[3 * r + 1] = local_min;
-    send[3 * r + 2] = total;
+    send_headers_[r].bytes = outgoing[r].size();
   }
-  Check(MPI_Alltoall(send.data(), 3, MPI_UNSIGNED_LONG_LONG, recv.data(), 3,
-                     MPI_UNSIGNED_LONG_LONG, comm_),
-        "MPI_Alltoall");
-  global_min = kTickMax;
-  uint64_t all = 0;
+  window_out_ = &outgoing;
+  window_ready_ = false;
+  Check(MPI_Ialltoall(send_headers_.data(), sizeof(Header), MPI_BYTE, recv_headers_.data(),
+                      sizeof(Header), MPI_BYTE, comm_, &request_),
+        "MPI_Ialltoall");
+}
+
+bool MpiTransport::WindowReady() {
+  if (!window_ready_) {
+    int done = 0;
+    Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    window_ready_ = done != 0;
+  }
+  return window_ready_;
+}
+
+void MpiTransport::WaitWindow() {
+  if (window_ready_) return;
+  Check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+  window_ready_ = true;
+}
+
+WindowSummary MpiTransport::FinishWindow(std::vector<Bytes>& incoming) {
+  WaitWindow();
+  WindowSummary all;
+  uint64_t total = 0;
   std::vector<int> send_counts(size_), recv_counts(size_);
   for (RankId r = 0; r < size_; ++r) {
-    global_min = std::min<Tick>(global_min, recv[3 * r + 1]);
-    all += recv[3 * r + 2];
-    send_counts[r] = static_cast<int>(send[3 * r]);
-    recv_counts[r] = static_cast<int>(recv[3 * r]);
+    all = Combine(all, recv_headers_[r].summary);
+    total += recv_headers_[r].total;
+    send_counts[r] = static_cast<int>(send_headers_[r].bytes);
+    recv_counts[r] = static_cast<int>(recv_headers_[r].bytes);
   }
-  if (all == 0) return std::vector<Bytes>(size_);
-  return Alltoallv(outgoing, send_counts, recv_counts);
+  // Every rank sees every total, so all take the same branch.
+  if (total == 0) {
+    incoming.assign(size_, Bytes());
+  } else {
+    incoming = Alltoallv(*window_out_, send_counts, recv_counts);
+  }
+  window_out_ = nullptr;
+  window_ready_ = false;
+  return all;
 }
 
 std::vector<Bytes> MpiTransport::Alltoallv(const std::vector<Bytes>& outgoing,

@@ -1,5 +1,7 @@
 #include "runtime/transport/ucx_transport.h"
 
+#include "runtime/transport/shm_transport.h"
+
 #include <sched.h>
 
 #include <cstdio>
@@ -230,7 +232,12 @@ std::string UcxTransport::Describe() const {
 std::unique_ptr<Transport> MakeTransport(const std::string& kind, MPI_Comm comm) {
   if (kind == "mpi") return std::make_unique<MpiTransport>(comm);
   if (kind == "ucx") return std::make_unique<UcxTransport>(comm);
-  throw ConfigError("unknown transport \"" + kind + "\"; expected \"mpi\" or \"ucx\"");
+  if (kind == "shm" || kind == "auto") {
+    if (ShmTransport::OnOneNode(comm)) return std::make_unique<ShmTransport>(comm);
+    if (kind == "auto") return std::make_unique<MpiTransport>(comm);
+    throw ConfigError("transport \"shm\": the ranks are on more than one node; expected \"mpi\", \"ucx\" or \"auto\"");
+  }
+  throw ConfigError("unknown transport \"" + kind + "\"; expected \"auto\", \"mpi\", \"ucx\" or \"shm\"");
 }
 
 }  // namespace moefab

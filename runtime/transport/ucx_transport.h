@@ -59,6 +59,7 @@ class UcxTransport final : public Transport {
     return mpi_.GatherToRoot(local);
   }
   Bytes Broadcast(const Bytes& from_root) override { return mpi_.Broadcast(from_root); }  // MPI
+  [[nodiscard]] const char* name() const override { return "ucx"; }
 
   /// The UCX transports in use towards each peer, e.g. "rank 1: posix/memory ..." (diagnostics).
   [[nodiscard]] std::string Describe() const;
@@ -76,8 +77,10 @@ class UcxTransport final : public Transport {
   unsigned idle_spins_ = 0;       // consecutive progress calls that did nothing
 };
 
-/// The runtime's transport by name: "mpi" (MpiTransport) or "ucx" (UcxTransport, transports
-/// from UCX_TLS). Collective over `comm` (borrowed). ConfigError for any other kind.
+/// The runtime's transport by name: "mpi" (MpiTransport), "ucx" (UcxTransport, transports
+/// from UCX_TLS), "shm" (ShmTransport: every rank on one node) or "auto" (shm when every rank
+/// shares one node, else mpi). Collective over `comm` (borrowed). ConfigError for any other
+/// kind, or for "shm" across nodes.
 std::unique_ptr<Transport> MakeTransport(const std::string& kind, MPI_Comm comm);
 
 }  // namespace moefab

@@ -38,7 +38,7 @@ TEST(DefaultsTest, EveryDefaultValueIsAValueOfItsField) {
   config::Config c;
   ApplySchemaDefaults(c);
   EXPECT_EQ(c.simulation().sample_every(), 16u);
-  EXPECT_EQ(c.simulation().transport(), "mpi");
+  EXPECT_EQ(c.simulation().transport(), "auto");
   EXPECT_EQ(c.fabric().torus().kind(), config::TORUS);
   EXPECT_GT(FieldsWithDefaultValue().size(), 50u);
 }
@@ -106,8 +106,8 @@ TEST(DefaultsTest, FieldsLeftOutTakeTheSchemasValues) {
   EXPECT_EQ(o.fidelity, Fidelity::kRtl);
   EXPECT_EQ(SchemaDefaultValue("Placement.replica_policy"), "NEAREST");
   EXPECT_EQ(o.placement.replica_policy, router::ReplicaPolicy::kNearest);
-  EXPECT_EQ(SchemaDefaultValue("Simulation.transport"), "mpi");
-  EXPECT_EQ(o.transport, TransportKind::kMpi);
+  EXPECT_EQ(SchemaDefaultValue("Simulation.transport"), "auto");
+  EXPECT_EQ(o.transport, TransportKind::kAuto);
   // Rules.
   EXPECT_EQ(o.workload.capacity_window_tokens, o.workload.concurrency);
   EXPECT_EQ(o.model.num_kv_heads, o.model.num_heads);
