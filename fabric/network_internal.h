@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fabric/link.h"
+#include "fabric/serialization.h"
 #include "fabric/network.h"
 #include "core/error.h"
 

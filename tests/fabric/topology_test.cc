@@ -7,6 +7,7 @@
 
 #include "fabric/routing.h"
 #include "fabric/topology.h"
+#include "fabric/torus.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -126,6 +127,9 @@ TEST(TopologyTest, ValidationNamesFieldValueAndExpectation) {
   TopologyOptions lat = Torus({4});
   lat.link.latency_ps = 0;
   EXPECT_NE(ErrorOf(lat).find("topology.link.latency_ps=0: expected > 0"), std::string::npos);
+  TopologyOptions bw = Torus({4});
+  bw.link.bandwidth_mbytes_per_s = 0;
+  EXPECT_EQ(ErrorOf(bw), "topology.link.bandwidth_mbytes_per_s=0: expected > 0 (TPU v4 ICI: 50000)");
   TopologyOptions tw = Torus({4, 4, 4}, TopologyKind::kTwistedTorus);
   EXPECT_NE(ErrorOf(tw).find("topology.twists=(none): dims 4x4x4 have no TPU v4 default twist"),
             std::string::npos);
