@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "fabric/network_internal.h"
+#include "fabric/serialization.h"
 #include "core/error.h"
 
 namespace moefab::fabric {
@@ -24,7 +25,7 @@ constexpr std::uint32_t kMaxVcs = 32;
 
 }  // namespace
 
-void Network::CacheLinkTiming(detail::Output& out, const OutLink& l) const {
+void Network::Impl::CacheLinkTiming(const Network& net, detail::Output& out, const OutLink& l) {
   out.present = l.present;
   out.dateline = l.dateline;
   out.dst = l.dst;
@@ -32,8 +33,9 @@ void Network::CacheLinkTiming(detail::Output& out, const OutLink& l) const {
   out.latency_ps = l.latency_ps;
   out.bandwidth_mbytes_per_s = l.bandwidth_mbytes_per_s;
   if (!l.present) return;  // keeps the last link's timing (statistics only)
-  out.flit_ps = SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s);
-  out.linear = static_cast<std::uint64_t>(options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
+  out.flit_ps = SerializationPs(net.options_.flit_bytes, l.bandwidth_mbytes_per_s);
+  out.linear =
+      static_cast<std::uint64_t>(net.options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +278,7 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
     s.out.resize(num_ports_);
     s.credits.assign(static_cast<std::size_t>(num_ports_) * num_vcs_, 0);
     for (PortId p = 0; p < num_ports_; ++p) {
-      CacheLinkTiming(s.out[p], t0.Out(n, p));
+      Impl::CacheLinkTiming(*this, s.out[p], t0.Out(n, p));
       if (!t0.HasLink(n, p)) continue;
       for (std::uint32_t v = 0; v < num_vcs_; ++v) s.credits[p * num_vcs_ + v] = buffer_flits_;
     }
@@ -287,6 +289,14 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
     if (n == o.ocs_controller) s.drained_reports.assign(o.reconfigurations.size(), 0);
   }
 }
+
+const Topology& Network::topology(std::uint32_t epoch) const { return *epochs_.at(epoch).topology; }
+
+std::uint32_t Network::num_epochs() const { return static_cast<std::uint32_t>(epochs_.size()); }
+
+std::uint32_t Network::num_nodes() const { return topology().num_nodes(); }
+
+std::uint32_t Network::Diameter() const { return epochs_[0].diameter; }
 
 std::uint32_t Network::Hops(NodeId src, NodeId dst) const {
   const Epoch& e = epochs_[0];
