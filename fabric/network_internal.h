@@ -119,7 +119,23 @@ struct Network::Epoch {
 // SequentialDriver (final: its queue inlines into the handlers); Emit, Enqueue and TryOutput are
 // also instantiated for NetContext for the rewiring and watchdog files.
 struct Network::Impl {
-  // Construction (network.cc).
+  // Construction (network.cc), in the order the constructor runs them.
+  /// Epoch 0's wiring, then one per reconfiguration (times, controller, control latency).
+  static void BuildEpochs(Network& net, const TopologyOptions& topology);
+  /// Resolves the routing algorithm; builds each epoch's routing table and diameter.
+  static void ResolveRouting(Network& net);
+  /// Resolves the deadlock scheme and the VCs it needs (ConfigError if num_vcs is too low).
+  static void ResolveVcs(Network& net);
+  /// Buffer flits per (input port, VC): one credit round trip + 2 packets unless given.
+  static void SizeBuffers(Network& net);
+  /// Per later epoch: the ports of each node whose link a reconfiguration changes.
+  static void FindRewiredPorts(Network& net);
+  /// The PDES lookahead over all wirings (MinCrossNodeDelayPs).
+  static void ComputeLookahead(Network& net);
+  /// Epoch 0's shape for the DOR fast path in RouteHeader.
+  static void CacheDorShape(Network& net);
+  /// Per-node state: queues, outputs with their links, credits, buffers, rewiring counters.
+  static void InitNodes(Network& net);
   /// Copies `link` into the output's cached timing (kept across a rewiring to an absent link).
   static void CacheLinkTiming(const Network& net, detail::Output& out, const OutLink& link);
 
