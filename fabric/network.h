@@ -10,7 +10,8 @@
 // whole packet; store-and-forward waits for the tail. Serialization at the link bandwidth in
 // whole flits, wire latency per link, credits returned when a packet's tail leaves a buffer
 // and carried back over the reverse link's latency. Deadlock avoidance: datelines with 2 VCs
-// per dimension under DOR on tori, hop-count VC escalation for table routing (README).
+// under DOR on tori (VC 0 before a dimension's wrap link, VC 1 on and after it), hop-count VC
+// escalation for table routing (README).
 // Omits: flit-level wormhole (buffers hold whole packets), router pipeline stages beyond one
 // fixed delay, link errors and retries, ejection bandwidth (the chip's ingress limits it),
 // energy, bubble flow control.
@@ -20,6 +21,9 @@
 // Inject(spec) with spec.src == n, both at ctx.Now(). Everything a handler causes elsewhere is
 // an event it schedules through NetContext at a tick >= now + MinCrossNodeDelayPs(). See
 // fabric/README.md for the full contract the runtime follows.
+//
+// This header is the API. The handlers, the per-hop helpers and the router state behind it
+// (Network::Impl, Network::Epoch, NodeState) are in fabric/network_internal.h.
 #pragma once
 
 #include <cstdint>
