@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "fabric/network_internal.h"
+#include "fabric/serialization.h"
 #include "core/error.h"
 
 namespace moefab::fabric {
@@ -22,9 +23,27 @@ namespace {
 
 constexpr std::uint32_t kMaxVcs = 32;
 
+// Fields checked before anything is built: flit and MTU sizes, the enum values.
+void ValidateFields(const NetworkOptions& o) {
+  if (o.flit_bytes == 0) Fail("flit_bytes", "0", "expected > 0");
+  if (o.mtu_bytes == 0) Fail("mtu_bytes", "0", "expected > 0");
+  if (static_cast<int>(o.flow_control) > 1) {
+    Fail("flow_control", std::to_string(static_cast<int>(o.flow_control)),
+         "expected virtual cut-through or store-and-forward");
+  }
+  if (static_cast<int>(o.routing) > 3) {
+    Fail("routing", std::to_string(static_cast<int>(o.routing)),
+         "expected auto, dimension order, shortest-path table or minimal adaptive");
+  }
+  if (static_cast<int>(o.deadlock) > 3) {
+    Fail("deadlock", std::to_string(static_cast<int>(o.deadlock)),
+         "expected auto, dateline, hop-count VCs or none");
+  }
+}
+
 }  // namespace
 
-void Network::CacheLinkTiming(detail::Output& out, const OutLink& l) const {
+void Network::Impl::CacheLinkTiming(const Network& net, detail::Output& out, const OutLink& l) {
   out.present = l.present;
   out.dateline = l.dateline;
   out.dst = l.dst;
@@ -32,8 +51,9 @@ void Network::CacheLinkTiming(detail::Output& out, const OutLink& l) const {
   out.latency_ps = l.latency_ps;
   out.bandwidth_mbytes_per_s = l.bandwidth_mbytes_per_s;
   if (!l.present) return;  // keeps the last link's timing (statistics only)
-  out.flit_ps = SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s);
-  out.linear = static_cast<std::uint64_t>(options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
+  out.flit_ps = SerializationPs(net.options_.flit_bytes, l.bandwidth_mbytes_per_s);
+  out.linear =
+      static_cast<std::uint64_t>(net.options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,18 +125,25 @@ std::uint32_t Network::PacketFlits(std::uint64_t payload_bytes) const {
 
 Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
     : options_(options) {
-  const NetworkOptions& o = options_;
-  if (o.flit_bytes == 0) Fail("flit_bytes", "0", "expected > 0");
-  if (o.mtu_bytes == 0) Fail("mtu_bytes", "0", "expected > 0");
-  if (static_cast<int>(o.flow_control) > 1) Fail("flow_control", std::to_string(static_cast<int>(o.flow_control)), "expected virtual cut-through or store-and-forward");
-  if (static_cast<int>(o.routing) > 3) Fail("routing", std::to_string(static_cast<int>(o.routing)), "expected auto, dimension order, shortest-path table or minimal adaptive");
-  if (static_cast<int>(o.deadlock) > 3) Fail("deadlock", std::to_string(static_cast<int>(o.deadlock)), "expected auto, dateline, hop-count VCs or none");
+  // One step each (declared in network_internal.h); a step reads what the earlier ones set.
+  ValidateFields(options_);
+  Impl::BuildEpochs(*this, topology);
+  Impl::ResolveRouting(*this);
+  Impl::ResolveVcs(*this);
+  Impl::SizeBuffers(*this);
+  Impl::FindRewiredPorts(*this);
+  Impl::ComputeLookahead(*this);
+  Impl::CacheDorShape(*this);
+  Impl::InitNodes(*this);
+}
 
-  // Wirings: epoch 0, then one per reconfiguration.
+void Network::Impl::BuildEpochs(Network& net, const TopologyOptions& topology) {
+  const NetworkOptions& o = net.options_;
+  auto& epochs = net.epochs_;
   Epoch first;
   first.topology = std::make_shared<const Topology>(Topology::Make(topology));
-  epochs_.push_back(std::move(first));
-  const Topology& t0 = *epochs_[0].topology;
+  epochs.push_back(std::move(first));
+  const Topology& t0 = *epochs[0].topology;
   if (!o.reconfigurations.empty() && t0.kind() != TopologyKind::kOcsCubes) {
     Fail("reconfigurations", std::to_string(o.reconfigurations.size()) + " entries",
          "expected none: only OCS-wired cubes (topology kind kOcsCubes) can be rewired");
@@ -137,7 +164,7 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
     } catch (const ConfigError& err) {
       throw ConfigError("network." + f + ": " + err.what());
     }
-    epochs_.push_back(std::move(e));
+    epochs.push_back(std::move(e));
   }
   if (o.control_latency_ps == 0 && !o.reconfigurations.empty()) {
     Fail("control_latency_ps", "0", "expected > 0 (it bounds the PDES lookahead)");
@@ -146,20 +173,22 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
     Fail("ocs_controller", std::to_string(o.ocs_controller),
          "expected a node < " + std::to_string(t0.num_nodes()));
   }
+}
 
-  // Routing and deadlock avoidance.
-  routing_ = o.routing;
-  if (routing_ == RoutingAlgorithm::kAuto) {
-    routing_ = t0.SupportsDimensionOrder() ? RoutingAlgorithm::kDimensionOrder
-                                           : RoutingAlgorithm::kShortestPathTable;
+void Network::Impl::ResolveRouting(Network& net) {
+  const Topology& t0 = *net.epochs_[0].topology;
+  net.routing_ = net.options_.routing;
+  if (net.routing_ == RoutingAlgorithm::kAuto) {
+    net.routing_ = t0.SupportsDimensionOrder() ? RoutingAlgorithm::kDimensionOrder
+                                               : RoutingAlgorithm::kShortestPathTable;
   }
-  if (routing_ == RoutingAlgorithm::kDimensionOrder && !t0.SupportsDimensionOrder()) {
+  if (net.routing_ == RoutingAlgorithm::kDimensionOrder && !t0.SupportsDimensionOrder()) {
     Fail("routing", "dimension_order",
          "expected shortest_path_table or minimal_adaptive for this topology kind "
          "(DOR needs a regular torus or mesh)");
   }
-  const bool tables = routing_ != RoutingAlgorithm::kDimensionOrder;
-  for (Epoch& e : epochs_) {
+  const bool tables = net.routing_ != RoutingAlgorithm::kDimensionOrder;
+  for (Epoch& e : net.epochs_) {
     if (tables) {
       e.table = std::make_unique<RoutingTable>(RoutingTable::Build(*e.topology));
       e.diameter = e.table->Diameter();
@@ -171,40 +200,52 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
       }
     }
   }
-  deadlock_ = o.deadlock;
-  if (deadlock_ == DeadlockAvoidance::kAuto) {
-    deadlock_ = tables ? DeadlockAvoidance::kHopCountVcs : DeadlockAvoidance::kDateline;
+}
+
+void Network::Impl::ResolveVcs(Network& net) {
+  const NetworkOptions& o = net.options_;
+  const auto& epochs = net.epochs_;
+  const bool tables = net.routing_ != RoutingAlgorithm::kDimensionOrder;
+  net.deadlock_ = o.deadlock;
+  if (net.deadlock_ == DeadlockAvoidance::kAuto) {
+    net.deadlock_ = tables ? DeadlockAvoidance::kHopCountVcs : DeadlockAvoidance::kDateline;
   }
-  if (deadlock_ == DeadlockAvoidance::kDateline && tables) {
+  if (net.deadlock_ == DeadlockAvoidance::kDateline && tables) {
     Fail("deadlock", "dateline",
          "expected hop_count_vcs (or none) with table routing: datelines need dimension order");
   }
   std::uint32_t need = 1;
   std::string why = "one VC";
-  if (deadlock_ == DeadlockAvoidance::kDateline) {
+  if (net.deadlock_ == DeadlockAvoidance::kDateline) {
     need = 2;
     why = "datelines use VC 0 before and VC 1 after each dimension's wrap link";
-  } else if (deadlock_ == DeadlockAvoidance::kHopCountVcs) {
-    need = std::max<std::uint32_t>(1, epochs_[0].diameter);
-    for (std::size_t i = 1; i < epochs_.size(); ++i) {
-      need = std::max(need, epochs_[i - 1].diameter + epochs_[i].diameter - 1);
+  } else if (net.deadlock_ == DeadlockAvoidance::kHopCountVcs) {
+    need = std::max<std::uint32_t>(1, epochs[0].diameter);
+    for (std::size_t i = 1; i < epochs.size(); ++i) {
+      need = std::max(need, epochs[i - 1].diameter + epochs[i].diameter - 1);
     }
     why = "hop-count VCs need one VC per hop of the longest route (diameter " +
-          std::to_string(epochs_[0].diameter) +
-          (epochs_.size() > 1 ? ", plus the next wiring's diameter across a rewiring)" : ")");
+          std::to_string(epochs[0].diameter) +
+          (epochs.size() > 1 ? ", plus the next wiring's diameter across a rewiring)" : ")");
   }
-  num_vcs_ = o.num_vcs == 0 ? need : o.num_vcs;
-  if (num_vcs_ < need) Fail("num_vcs", std::to_string(o.num_vcs), "expected >= " + std::to_string(need) + ": " + why);
-  if (num_vcs_ > kMaxVcs) {
-    Fail("num_vcs", std::to_string(num_vcs_) + (o.num_vcs == 0 ? " (needed)" : ""),
-         "expected <= " + std::to_string(kMaxVcs) + (o.num_vcs == 0 ? " (" + why + "; use datelines or a smaller wiring)" : ""));
+  net.num_vcs_ = o.num_vcs == 0 ? need : o.num_vcs;
+  if (net.num_vcs_ < need) {
+    Fail("num_vcs", std::to_string(o.num_vcs), "expected >= " + std::to_string(need) + ": " + why);
   }
+  if (net.num_vcs_ > kMaxVcs) {
+    Fail("num_vcs", std::to_string(net.num_vcs_) + (o.num_vcs == 0 ? " (needed)" : ""),
+         "expected <= " + std::to_string(kMaxVcs) +
+             (o.num_vcs == 0 ? " (" + why + "; use datelines or a smaller wiring)" : ""));
+  }
+}
 
-  // Buffers: at least one whole packet (VCT and SAF both keep whole packets).
-  const std::uint32_t max_flits = PacketFlits(o.mtu_bytes);
+void Network::Impl::SizeBuffers(Network& net) {
+  const NetworkOptions& o = net.options_;
+  // At least one whole packet (VCT and SAF both keep whole packets).
+  const std::uint32_t max_flits = net.PacketFlits(o.mtu_bytes);
   Tick max_latency = 0;
   Tick min_flit_ps = kTickMax;
-  for (const Epoch& e : epochs_) {
+  for (const Epoch& e : net.epochs_) {
     for (NodeId n = 0; n < e.topology->num_nodes(); ++n) {
       for (PortId p = 0; p < e.topology->num_ports(); ++p) {
         const OutLink& l = e.topology->Out(n, p);
@@ -217,76 +258,98 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
   if (min_flit_ps == kTickMax || min_flit_ps == 0) min_flit_ps = 1;
   if (o.buffer_flits == 0) {
     const Tick rtt_ps = 2 * max_latency + o.router_delay_ps + o.credit_delay_ps + min_flit_ps;
-    buffer_flits_ = 2 * max_flits + static_cast<std::uint32_t>((rtt_ps + min_flit_ps - 1) / min_flit_ps);
+    net.buffer_flits_ =
+        2 * max_flits + static_cast<std::uint32_t>((rtt_ps + min_flit_ps - 1) / min_flit_ps);
   } else {
-    buffer_flits_ = o.buffer_flits;
+    net.buffer_flits_ = o.buffer_flits;
   }
-  if (buffer_flits_ < max_flits) {
+  if (net.buffer_flits_ < max_flits) {
     Fail("buffer_flits", std::to_string(o.buffer_flits),
          "expected >= " + std::to_string(max_flits) + " (one whole packet: header " +
              std::to_string(o.header_bytes) + " + mtu " + std::to_string(o.mtu_bytes) +
              " bytes in " + std::to_string(o.flit_bytes) + "-byte flits)");
   }
+}
 
-  // Rewired ports per node for each later epoch.
-  for (std::size_t i = 1; i < epochs_.size(); ++i) {
-    const Topology& a = *epochs_[i - 1].topology;
-    const Topology& b = *epochs_[i].topology;
-    epochs_[i].affected.resize(a.num_nodes());
+void Network::Impl::FindRewiredPorts(Network& net) {
+  auto& epochs = net.epochs_;
+  for (std::size_t i = 1; i < epochs.size(); ++i) {
+    const Topology& a = *epochs[i - 1].topology;
+    const Topology& b = *epochs[i].topology;
+    epochs[i].affected.resize(a.num_nodes());
     for (NodeId n = 0; n < a.num_nodes(); ++n) {
       for (PortId p = 0; p < a.num_ports(); ++p) {
         const OutLink& x = a.Out(n, p);
         const OutLink& y = b.Out(n, p);
         if (x.present != y.present || x.dst != y.dst || x.dst_port != y.dst_port) {
-          epochs_[i].affected[n].push_back(p);
+          epochs[i].affected[n].push_back(p);
         }
       }
     }
   }
+}
 
-  // Lookahead.
+void Network::Impl::ComputeLookahead(Network& net) {
+  const NetworkOptions& o = net.options_;
   // Events for another node: packets (wire + router delay + at least a flit), credits and
   // credit syncs (wire + credit delay), controller messages (control latency).
-  min_cross_ps_ = kTickMax;
+  net.min_cross_ps_ = kTickMax;
   const Tick extra = std::min(o.router_delay_ps, o.credit_delay_ps);
-  for (const Epoch& e : epochs_) min_cross_ps_ = std::min(min_cross_ps_, e.topology->MinLinkLatencyPs() + extra);
-  if (!o.reconfigurations.empty()) min_cross_ps_ = std::min(min_cross_ps_, o.control_latency_ps);
-
-  if (routing_ == RoutingAlgorithm::kDimensionOrder) {
-    dor_dims_ = t0.num_dims();
-    for (std::uint32_t d = 0; d < dor_dims_; ++d) {
-      dor_k_[d] = t0.dims()[d];
-      dor_wraps_[d] = t0.Wraps(d);
-    }
+  for (const Epoch& e : net.epochs_) {
+    net.min_cross_ps_ = std::min(net.min_cross_ps_, e.topology->MinLinkLatencyPs() + extra);
   }
+  if (!o.reconfigurations.empty()) net.min_cross_ps_ = std::min(net.min_cross_ps_, o.control_latency_ps);
+}
 
-  // Per-node state.
-  num_ports_ = t0.num_ports();
-  num_inputs_ = num_ports_ * num_vcs_ + 1;
-  mask_words_ = (num_inputs_ + 63) / 64;
-  input_port_.resize(num_inputs_);
-  for (std::uint32_t i = 0; i < num_inputs_; ++i) input_port_[i] = static_cast<PortId>(i / num_vcs_);
-  nodes_.resize(t0.num_nodes());
+void Network::Impl::CacheDorShape(Network& net) {
+  if (net.routing_ != RoutingAlgorithm::kDimensionOrder) return;
+  const Topology& t0 = *net.epochs_[0].topology;
+  net.dor_dims_ = t0.num_dims();
+  for (std::uint32_t d = 0; d < net.dor_dims_; ++d) {
+    net.dor_k_[d] = t0.dims()[d];
+    net.dor_wraps_[d] = t0.Wraps(d);
+  }
+}
+
+void Network::Impl::InitNodes(Network& net) {
+  const NetworkOptions& o = net.options_;
+  const Topology& t0 = *net.epochs_[0].topology;
+  const std::uint32_t ports = t0.num_ports();
+  const std::uint32_t vcs = net.num_vcs_;
+  net.num_ports_ = ports;
+  net.num_inputs_ = ports * vcs + 1;
+  net.mask_words_ = (net.num_inputs_ + 63) / 64;
+  net.input_port_.resize(net.num_inputs_);
+  for (std::uint32_t i = 0; i < net.num_inputs_; ++i) net.input_port_[i] = static_cast<PortId>(i / vcs);
+  net.nodes_.resize(t0.num_nodes());
   for (NodeId n = 0; n < t0.num_nodes(); ++n) {
-    NodeState& s = nodes_[n];
+    NodeState& s = net.nodes_[n];
     s.id = n;
-    s.head.assign(static_cast<std::size_t>(num_inputs_) * num_ports_, kNil);
-    s.tail.assign(static_cast<std::size_t>(num_inputs_) * num_ports_, kNil);
-    s.mask.assign(static_cast<std::size_t>(num_ports_) * mask_words_, 0);
-    s.out.resize(num_ports_);
-    s.credits.assign(static_cast<std::size_t>(num_ports_) * num_vcs_, 0);
-    for (PortId p = 0; p < num_ports_; ++p) {
-      CacheLinkTiming(s.out[p], t0.Out(n, p));
+    s.head.assign(static_cast<std::size_t>(net.num_inputs_) * ports, kNil);
+    s.tail.assign(static_cast<std::size_t>(net.num_inputs_) * ports, kNil);
+    s.mask.assign(static_cast<std::size_t>(ports) * net.mask_words_, 0);
+    s.out.resize(ports);
+    s.credits.assign(static_cast<std::size_t>(ports) * vcs, 0);
+    for (PortId p = 0; p < ports; ++p) {
+      CacheLinkTiming(net, s.out[p], t0.Out(n, p));
       if (!t0.HasLink(n, p)) continue;
-      for (std::uint32_t v = 0; v < num_vcs_; ++v) s.credits[p * num_vcs_ + v] = buffer_flits_;
+      for (std::uint32_t v = 0; v < vcs; ++v) s.credits[p * vcs + v] = net.buffer_flits_;
     }
-    s.occupancy.assign(static_cast<std::size_t>(num_ports_) * num_vcs_, 0);
-    s.peak.assign(static_cast<std::size_t>(num_ports_) * num_vcs_, 0);
-    s.in_epoch.assign(num_ports_, 0);
+    s.occupancy.assign(static_cast<std::size_t>(ports) * vcs, 0);
+    s.peak.assign(static_cast<std::size_t>(ports) * vcs, 0);
+    s.in_epoch.assign(ports, 0);
     s.reconfig.resize(o.reconfigurations.size());
     if (n == o.ocs_controller) s.drained_reports.assign(o.reconfigurations.size(), 0);
   }
 }
+
+const Topology& Network::topology(std::uint32_t epoch) const { return *epochs_.at(epoch).topology; }
+
+std::uint32_t Network::num_epochs() const { return static_cast<std::uint32_t>(epochs_.size()); }
+
+std::uint32_t Network::num_nodes() const { return topology().num_nodes(); }
+
+std::uint32_t Network::Diameter() const { return epochs_[0].diameter; }
 
 std::uint32_t Network::Hops(NodeId src, NodeId dst) const {
   const Epoch& e = epochs_[0];

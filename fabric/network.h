@@ -10,7 +10,8 @@
 // whole packet; store-and-forward waits for the tail. Serialization at the link bandwidth in
 // whole flits, wire latency per link, credits returned when a packet's tail leaves a buffer
 // and carried back over the reverse link's latency. Deadlock avoidance: datelines with 2 VCs
-// per dimension under DOR on tori, hop-count VC escalation for table routing (README).
+// under DOR on tori (VC 0 before a dimension's wrap link, VC 1 on and after it), hop-count VC
+// escalation for table routing (README).
 // Omits: flit-level wormhole (buffers hold whole packets), router pipeline stages beyond one
 // fixed delay, link errors and retries, ejection bandwidth (the chip's ingress limits it),
 // energy, bubble flow control.
@@ -20,6 +21,9 @@
 // Inject(spec) with spec.src == n, both at ctx.Now(). Everything a handler causes elsewhere is
 // an event it schedules through NetContext at a tick >= now + MinCrossNodeDelayPs(). See
 // fabric/README.md for the full contract the runtime follows.
+//
+// This header is the API. The handlers, the per-hop helpers and the router state behind it
+// (Network::Impl, Network::Epoch, NodeState) are in fabric/network_internal.h.
 #pragma once
 
 #include <cstdint>
@@ -232,10 +236,7 @@ struct ReconfigStats {
 };
 
 class SequentialDriver;  // fabric/driver.h
-struct NodeState;  // per-node router state, fabric/network_internal.h
-namespace detail {
-struct Output;
-}
+struct NodeState;        // per-node router state, fabric/network_internal.h
 
 class Network {
  public:
@@ -249,9 +250,9 @@ class Network {
 
   const NetworkOptions& options() const { return options_; }
   /// Wiring of epoch 0 (before any reconfiguration) or of a later epoch.
-  const Topology& topology(std::uint32_t epoch = 0) const { return *epochs_.at(epoch).topology; }
-  std::uint32_t num_epochs() const { return static_cast<std::uint32_t>(epochs_.size()); }
-  std::uint32_t num_nodes() const { return topology().num_nodes(); }
+  const Topology& topology(std::uint32_t epoch = 0) const;
+  std::uint32_t num_epochs() const;
+  std::uint32_t num_nodes() const;
   std::uint32_t num_vcs() const { return num_vcs_; }
   std::uint32_t buffer_flits() const { return buffer_flits_; }
   RoutingAlgorithm routing() const { return routing_; }
@@ -262,7 +263,7 @@ class Network {
   /// or the lowest productive port of the table. kLocalPort at dst.
   PortId RoutePort(NodeId at, NodeId dst, NodeId src) const;
   /// Largest Hops over all pairs in epoch 0.
-  std::uint32_t Diameter() const { return epochs_[0].diameter; }
+  std::uint32_t Diameter() const;
   /// Flits of a packet carrying `payload_bytes`.
   std::uint32_t PacketFlits(std::uint64_t payload_bytes) const;
 
@@ -296,47 +297,12 @@ class Network {
   std::vector<std::string> AuditIdle() const;
 
  private:
-  struct Epoch {
-    std::shared_ptr<const Topology> topology;
-    std::unique_ptr<RoutingTable> table;        // null under DOR
-    std::uint32_t diameter = 0;                 // hops
-    std::vector<std::vector<PortId>> affected;  // per node: ports rewired entering this epoch
-  };
+  // Both defined in fabric/network_internal.h, private to the network*.cc files.
+  struct Epoch;  // one wiring: topology, routing table, diameter, ports rewired entering it
+  struct Impl;   // construction steps, event handlers and the per-hop helpers (the packet
+                 // path is a template on the context, instantiated in network_router.cc)
 
   Network(const TopologyOptions& topology, const NetworkOptions& options);
-
-  // The packet path is a template on the context: instantiated for NetContext (the runtime,
-  // tests) and for SequentialDriver (final: its Schedule inlines into the handlers).
-  template <class Ctx> MessageId InjectT(const MessageSpec& spec, Ctx& ctx);
-  template <class Ctx> void HandleT(NetEvent& e, Ctx& ctx);
-  template <class Ctx> void OnInject(NodeState& s, NetEvent& e, Ctx& ctx);
-  template <class Ctx> void OnPacket(NodeState& s, NetEvent& e, Ctx& ctx);
-  template <class Ctx> void OnCredit(NodeState& s, const NetEvent& e, Ctx& ctx);
-  void OnWatchdog(NodeState& s, const NetEvent& e, NetContext& ctx);
-  void OnReconfigBegin(NodeState& s, const NetEvent& e, NetContext& ctx);
-  void OnReconfigDrained(NodeState& s, const NetEvent& e, NetContext& ctx);
-  void OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx);
-
-  std::uint32_t NewSlot(NodeState& s);
-  void Route(NodeState& s, std::uint32_t slot);
-  /// Chooses (output port, VC) for a packet at node s; updates its DOR state.
-  std::pair<PortId, std::uint32_t> RouteHeader(NodeState& s, PacketHeader& h);
-  /// The fast path: an idle output with credits and nobody waiting sends at once.
-  bool CanSendNow(const NodeState& s, PortId out, std::uint32_t vc, std::uint32_t flits, Tick now) const;
-  template <class Ctx> void Enqueue(NodeState& s, std::uint32_t slot, Tick now, Ctx& ctx);
-  template <class Ctx> void TryOutput(NodeState& s, PortId out, Tick now, Ctx& ctx);
-  template <class Ctx> void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, Ctx& ctx);
-  template <class Ctx> void Transmit(NodeState& s, PortId out, std::uint32_t input, Tick now, Ctx& ctx);
-  template <class Ctx>
-  void Send(NodeState& s, PortId out, std::uint32_t input, std::uint32_t out_vc, const PacketHeader& h,
-            std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now, Ctx& ctx);
-  template <class Ctx> void DeliverPacket(NodeState& s, NetEvent& e, Tick now, Ctx& ctx);
-  template <class Ctx>
-  void ReturnCredit(NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits, Tick at_ps, Ctx& ctx);
-  void ArmWatchdog(NodeState& s, NetContext& ctx);
-  template <class Ctx> void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
-  std::string BlockedCycle(NodeId node, PortId out) const;
-  void CacheLinkTiming(detail::Output& out, const OutLink& link) const;
 
   NetworkOptions options_;
   RoutingAlgorithm routing_ = RoutingAlgorithm::kAuto;     // resolved

@@ -1,13 +1,18 @@
-// Private to fabric/network*.cc: the per-node router state behind Network (NodeState) and its
-// parts (queued packet slots, outputs, reassembly). Not installed, not part of the API.
+// Private to fabric/network*.cc: the insides of Network. Its wirings (Network::Epoch), the
+// per-node router state (NodeState) and its parts (queued packet slots, outputs, reassembly),
+// and Network::Impl, which declares the construction steps, the event handlers and the per-hop
+// helpers that fabric/network.h keeps out of the API. Not installed, not part of the API.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "fabric/link.h"
+#include "fabric/serialization.h"
 #include "fabric/network.h"
 #include "core/error.h"
 
@@ -99,5 +104,88 @@ struct NodeState {
 };
 
 using detail::kNil;
+
+// One wiring: epoch 0, then one per reconfiguration.
+struct Network::Epoch {
+  std::shared_ptr<const Topology> topology;
+  std::unique_ptr<RoutingTable> table;        // null under DOR
+  std::uint32_t diameter = 0;                 // hops
+  std::vector<std::vector<PortId>> affected;  // per node: ports rewired entering this epoch
+};
+
+// The functions behind Network, as static members so that they reach its private state. The
+// packet path (Inject, Handle and the per-hop helpers) is a template on the context, defined in
+// network_router.cc and instantiated there for NetContext (the runtime, tests) and for
+// SequentialDriver (final: its queue inlines into the handlers); Emit, Enqueue and TryOutput are
+// also instantiated for NetContext for the rewiring and watchdog files.
+struct Network::Impl {
+  // Construction (network.cc), in the order the constructor runs them.
+  /// Epoch 0's wiring, then one per reconfiguration (times, controller, control latency).
+  static void BuildEpochs(Network& net, const TopologyOptions& topology);
+  /// Resolves the routing algorithm; builds each epoch's routing table and diameter.
+  static void ResolveRouting(Network& net);
+  /// Resolves the deadlock scheme and the VCs it needs (ConfigError if num_vcs is too low).
+  static void ResolveVcs(Network& net);
+  /// Buffer flits per (input port, VC): one credit round trip + 2 packets unless given.
+  static void SizeBuffers(Network& net);
+  /// Per later epoch: the ports of each node whose link a reconfiguration changes.
+  static void FindRewiredPorts(Network& net);
+  /// The PDES lookahead over all wirings (MinCrossNodeDelayPs).
+  static void ComputeLookahead(Network& net);
+  /// Epoch 0's shape for the DOR fast path in RouteHeader.
+  static void CacheDorShape(Network& net);
+  /// Per-node state: queues, outputs with their links, credits, buffers, rewiring counters.
+  static void InitNodes(Network& net);
+  /// Copies `link` into the output's cached timing (kept across a rewiring to an absent link).
+  static void CacheLinkTiming(const Network& net, detail::Output& out, const OutLink& link);
+
+  // The packet path (network_router.cc).
+  template <class Ctx> static MessageId InjectT(Network& net, const MessageSpec& spec, Ctx& ctx);
+  template <class Ctx> static void HandleT(Network& net, NetEvent& e, Ctx& ctx);
+  template <class Ctx> static void OnInject(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx> static void OnPacket(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx> static void OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx& ctx);
+  /// A packet slot from the node's pool.
+  static std::uint32_t NewSlot(NodeState& s);
+  /// Re-routes a queued packet (after a rewiring).
+  static void Route(Network& net, NodeState& s, std::uint32_t slot);
+  /// Chooses (output port, VC) for a packet at node s; updates its DOR state.
+  static std::pair<PortId, std::uint32_t> RouteHeader(Network& net, NodeState& s, PacketHeader& h);
+  /// The fast path: an idle output with credits and nobody waiting sends at once.
+  static bool CanSendNow(const Network& net, const NodeState& s, PortId out, std::uint32_t vc,
+                         std::uint32_t flits, Tick now);
+  template <class Ctx>
+  static void Enqueue(Network& net, NodeState& s, std::uint32_t slot, Tick now, Ctx& ctx);
+  template <class Ctx>
+  static void TryOutput(Network& net, NodeState& s, PortId out, Tick now, Ctx& ctx);
+  template <class Ctx>
+  static void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, Ctx& ctx);
+  template <class Ctx>
+  static void Transmit(Network& net, NodeState& s, PortId out, std::uint32_t input, Tick now,
+                       Ctx& ctx);
+  template <class Ctx>
+  static void Send(Network& net, NodeState& s, PortId out, std::uint32_t input,
+                   std::uint32_t out_vc, const PacketHeader& h,
+                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now,
+                   Ctx& ctx);
+  template <class Ctx>
+  static void DeliverPacket(Network& net, NodeState& s, NetEvent& e, Tick now, Ctx& ctx);
+  template <class Ctx>
+  static void ReturnCredit(Network& net, NodeState& s, PortId in_port, std::uint32_t vc,
+                           std::uint32_t flits, Tick at_ps, Ctx& ctx);
+  /// Sets e.origin to the handling node and schedules e.
+  template <class Ctx> static void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
+
+  // Watchdog (network_watchdog.cc).
+  static void ArmWatchdog(Network& net, NodeState& s, NetContext& ctx);
+  static void OnWatchdog(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx);
+  /// The chain of blocked links from (node, out), for a StallError.
+  static std::string BlockedCycle(const Network& net, NodeId node, PortId out);
+
+  // Rewiring (network_reconfig.cc).
+  static void OnReconfigBegin(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx);
+  static void OnReconfigDrained(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx);
+  static void OnReconfigInstall(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx);
+};
 
 }  // namespace moefab::fabric

@@ -14,15 +14,15 @@ namespace moefab::fabric {
 // ---------------------------------------------------------------------------------------------
 // Reconfiguration.
 
-void Network::OnReconfigBegin(NodeState& s, const NetEvent& e, NetContext& ctx) {
+void Network::Impl::OnReconfigBegin(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx) {
   const std::uint32_t i = e.value;
   MOEFAB_CHECK(s.epoch == i, "reconfiguration " << i << " starts at node " << s.id
                                                 << " before reconfiguration " << s.epoch
                                                 << " installed; space the reconfiguration times further apart");
   const Tick now = ctx.Now();
-  const Topology& t = *epochs_[i].topology;
+  const Topology& t = *net.epochs_[i].topology;
   Tick drained = now;
-  for (PortId p : epochs_[i + 1].affected[s.id]) {
+  for (PortId p : net.epochs_[i + 1].affected[s.id]) {
     detail::Output& out = s.out[p];
     out.draining = true;
     const OutLink& l = t.Out(s.id, p);
@@ -31,23 +31,23 @@ void Network::OnReconfigBegin(NodeState& s, const NetEvent& e, NetContext& ctx) 
   }
   ReconfigStats& r = s.reconfig[i];
   r.begin_ps = now;
-  r.affected_links += epochs_[i + 1].affected[s.id].size();
+  r.affected_links += net.epochs_[i + 1].affected[s.id].size();
   NetEvent d;
-  d.tick = drained + options_.control_latency_ps;
+  d.tick = drained + net.options_.control_latency_ps;
   d.kind = NetEventKind::kReconfigDrained;
-  d.node = options_.ocs_controller;
+  d.node = net.options_.ocs_controller;
   d.value = i;
   Emit(s, std::move(d), ctx);
 }
 
-void Network::OnReconfigDrained(NodeState& s, const NetEvent& e, NetContext& ctx) {
+void Network::Impl::OnReconfigDrained(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx) {
   const std::uint32_t i = e.value;
-  if (++s.drained_reports[i] < num_nodes()) return;
+  if (++s.drained_reports[i] < net.num_nodes()) return;
   const Tick now = ctx.Now();
-  const Tick install = now + options_.ocs_switch_ps + options_.control_latency_ps;
+  const Tick install = now + net.options_.ocs_switch_ps + net.options_.control_latency_ps;
   s.reconfig[i].drained_ps = now;
   s.reconfig[i].installed_ps = install;
-  for (NodeId n = 0; n < num_nodes(); ++n) {
+  for (NodeId n = 0; n < net.num_nodes(); ++n) {
     NetEvent x;
     x.tick = install;
     x.kind = NetEventKind::kReconfigInstall;
@@ -57,15 +57,16 @@ void Network::OnReconfigDrained(NodeState& s, const NetEvent& e, NetContext& ctx
   }
 }
 
-void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx) {
+void Network::Impl::OnReconfigInstall(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx) {
   const std::uint32_t i = e.value;
   const Tick now = ctx.Now();
-  const auto& affected = epochs_[i + 1].affected[s.id];
+  const auto& affected = net.epochs_[i + 1].affected[s.id];
   ReconfigStats& r = s.reconfig[i];
   // Traffic that waited for a rewired link.
   for (PortId p : affected) {
-    for (std::uint32_t in = 0; in < num_inputs_; ++in) {
-      for (std::uint32_t x = s.head[static_cast<std::size_t>(in) * num_ports_ + p]; x != kNil; x = s.slots[x].next) {
+    for (std::uint32_t in = 0; in < net.num_inputs_; ++in) {
+      const std::size_t queue = static_cast<std::size_t>(in) * net.num_ports_ + p;
+      for (std::uint32_t x = s.head[queue]; x != kNil; x = s.slots[x].next) {
         const detail::Slot& q = s.slots[x];
         ++r.delayed_packets;
         r.delayed_bytes += q.h.payload_bytes;
@@ -74,35 +75,35 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
     }
   }
   s.epoch = i + 1;
-  const Topology& t = *epochs_[s.epoch].topology;
-  for (PortId p = 0; p < num_ports_; ++p) CacheLinkTiming(s.out[p], t.Out(s.id, p));
+  const Topology& t = *net.epochs_[s.epoch].topology;
+  for (PortId p = 0; p < net.num_ports_; ++p) CacheLinkTiming(net, s.out[p], t.Out(s.id, p));
   for (PortId p : affected) {
     detail::Output& out = s.out[p];
     out.draining = false;
     out.link_epoch = s.epoch;
     out.progress_ps = now;
     s.in_epoch[p] = s.epoch;
-    for (std::uint32_t v = 0; v < num_vcs_; ++v) s.credits[p * num_vcs_ + v] = 0;
+    for (std::uint32_t v = 0; v < net.num_vcs_; ++v) s.credits[p * net.num_vcs_ + v] = 0;
     const OutLink& l = t.Out(s.id, p);
     if (!l.present) continue;
     // Tell the new upstream how much room this input buffer has (old packets may remain).
-    for (std::uint32_t v = 0; v < num_vcs_; ++v) {
+    for (std::uint32_t v = 0; v < net.num_vcs_; ++v) {
       NetEvent c;
-      c.tick = now + l.latency_ps + options_.credit_delay_ps;
+      c.tick = now + l.latency_ps + net.options_.credit_delay_ps;
       c.kind = NetEventKind::kCreditSync;
       c.node = l.dst;
       c.port = l.dst_port;
       c.vc = v;
-      c.value = buffer_flits_ - s.occupancy[p * num_vcs_ + v];
+      c.value = net.buffer_flits_ - s.occupancy[p * net.num_vcs_ + v];
       c.epoch = s.epoch;
       Emit(s, std::move(c), ctx);
     }
   }
   // Re-route every waiting packet with the new tables, in a fixed order.
   std::vector<std::uint32_t> waiting;
-  for (std::uint32_t in = 0; in < num_inputs_; ++in) {
-    for (PortId o = 0; o < num_ports_; ++o) {
-      const std::size_t q = static_cast<std::size_t>(in) * num_ports_ + o;
+  for (std::uint32_t in = 0; in < net.num_inputs_; ++in) {
+    for (PortId o = 0; o < net.num_ports_; ++o) {
+      const std::size_t q = static_cast<std::size_t>(in) * net.num_ports_ + o;
       for (std::uint32_t x = s.head[q]; x != kNil; x = s.slots[x].next) waiting.push_back(x);
       s.head[q] = s.tail[q] = kNil;
     }
@@ -111,11 +112,11 @@ void Network::OnReconfigInstall(NodeState& s, const NetEvent& e, NetContext& ctx
   for (auto& out : s.out) out.waiting = 0;
   for (std::uint32_t x : waiting) {
     const Tick since = s.slots[x].wait_since_ps;
-    Route(s, x);
-    Enqueue(s, x, now, ctx);
+    Route(net, s, x);
+    Enqueue(net, s, x, now, ctx);
     s.slots[x].wait_since_ps = since;
   }
-  for (PortId o = 0; o < num_ports_; ++o) TryOutput(s, o, now, ctx);
+  for (PortId o = 0; o < net.num_ports_; ++o) TryOutput(net, s, o, now, ctx);
 }
 
 }  // namespace moefab::fabric

@@ -17,35 +17,35 @@ namespace moefab::fabric {
 // ---------------------------------------------------------------------------------------------
 // Watchdog.
 
-void Network::ArmWatchdog(NodeState& s, NetContext& ctx) {
-  if (options_.watchdog_ps == 0 || s.watchdog_pending) return;
+void Network::Impl::ArmWatchdog(Network& net, NodeState& s, NetContext& ctx) {
+  if (net.options_.watchdog_ps == 0 || s.watchdog_pending) return;
   s.watchdog_pending = true;
   NetEvent w;
-  w.tick = ctx.Now() + options_.watchdog_ps;
+  w.tick = ctx.Now() + net.options_.watchdog_ps;
   w.kind = NetEventKind::kWatchdog;
   w.node = s.id;
   Emit(s, std::move(w), ctx);
 }
 
-void Network::OnWatchdog(NodeState& s, const NetEvent& /*e*/, NetContext& ctx) {
+void Network::Impl::OnWatchdog(Network& net, NodeState& s, const NetEvent& /*e*/, NetContext& ctx) {
   s.watchdog_pending = false;
-  if (options_.watchdog_ps == 0) return;
+  if (net.options_.watchdog_ps == 0) return;
   const Tick now = ctx.Now();
   Tick next = kTickMax;
-  for (PortId o = 0; o < num_ports_; ++o) {
+  for (PortId o = 0; o < net.num_ports_; ++o) {
     const detail::Output& out = s.out[o];
     if (out.waiting == 0 || out.draining) continue;
-    if (now - out.progress_ps >= options_.watchdog_ps) {
+    if (now - out.progress_ps >= net.options_.watchdog_ps) {
       std::ostringstream os;
       os << "fabric watchdog: at tick " << now << " ps output " << Topology::PortName(s.id, o)
          << " has sent nothing for " << now - out.progress_ps << " ps (watchdog_ps="
-         << options_.watchdog_ps << ") while " << out.waiting
+         << net.options_.watchdog_ps << ") while " << out.waiting
          << " packets wait for it; blocked links (each waits for buffer space held by the "
             "next): "
-         << BlockedCycle(s.id, o);
+         << BlockedCycle(net, s.id, o);
       throw StallError(os.str());
     }
-    next = std::min(next, out.progress_ps + options_.watchdog_ps);
+    next = std::min(next, out.progress_ps + net.options_.watchdog_ps);
   }
   if (next == kTickMax) return;
   s.watchdog_pending = true;
@@ -56,14 +56,14 @@ void Network::OnWatchdog(NodeState& s, const NetEvent& /*e*/, NetContext& ctx) {
   Emit(s, std::move(w), ctx);
 }
 
-std::string Network::BlockedCycle(NodeId node, PortId o) const {
+std::string Network::Impl::BlockedCycle(const Network& net, NodeId node, PortId o) {
   // Error path only: reads (never writes) other nodes' state to name the cycle. With several
   // ranks, nodes of other ranks hold no packets here and the chain stops at them.
   std::vector<std::pair<NodeId, PortId>> chain;
   std::vector<std::uint32_t> vcs;
   std::set<std::pair<NodeId, PortId>> seen;
   std::pair<NodeId, PortId> cur{node, o};
-  const std::size_t limit = static_cast<std::size_t>(num_nodes()) * num_ports_ + 1;
+  const std::size_t limit = static_cast<std::size_t>(net.num_nodes()) * net.num_ports_ + 1;
   std::size_t cycle_at = kNil;
   for (std::size_t step = 0; step < limit; ++step) {
     if (seen.count(cur)) {
@@ -72,20 +72,20 @@ std::string Network::BlockedCycle(NodeId node, PortId o) const {
     }
     seen.insert(cur);
     chain.push_back(cur);
-    const NodeState& s = nodes_[cur.first];
-    const OutLink& l = epochs_[s.epoch].topology->Out(cur.first, cur.second);
+    const NodeState& s = net.nodes_[cur.first];
+    const OutLink& l = net.epochs_[s.epoch].topology->Out(cur.first, cur.second);
     bool next_found = false;
     std::uint32_t blocked_vc = 0;
-    for (std::uint32_t i = 0; i < num_inputs_ && !next_found; ++i) {
-      const std::uint32_t h = s.head[static_cast<std::size_t>(i) * num_ports_ + cur.second];
+    for (std::uint32_t i = 0; i < net.num_inputs_ && !next_found; ++i) {
+      const std::uint32_t h = s.head[static_cast<std::size_t>(i) * net.num_ports_ + cur.second];
       if (h == kNil) continue;
       const detail::Slot& p = s.slots[h];
-      if (s.credits[cur.second * num_vcs_ + p.out_vc] >= p.h.flits) continue;
+      if (s.credits[cur.second * net.num_vcs_ + p.out_vc] >= p.h.flits) continue;
       blocked_vc = p.out_vc;
-      const NodeState& d = nodes_[l.dst];
-      const std::uint32_t in = l.dst_port * num_vcs_ + p.out_vc;
-      for (PortId o2 = 0; o2 < num_ports_; ++o2) {
-        if (d.head[static_cast<std::size_t>(in) * num_ports_ + o2] != kNil) {
+      const NodeState& d = net.nodes_[l.dst];
+      const std::uint32_t in = l.dst_port * net.num_vcs_ + p.out_vc;
+      for (PortId o2 = 0; o2 < net.num_ports_; ++o2) {
+        if (d.head[static_cast<std::size_t>(in) * net.num_ports_ + o2] != kNil) {
           cur = {l.dst, o2};
           next_found = true;
           break;

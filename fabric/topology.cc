@@ -66,6 +66,179 @@ NodeId NodeOf(const std::array<std::uint32_t, kMaxTorusDims>& c,
   return n;
 }
 
+// The kind, the shape (dims, or cube_dims and num_cubes), the link timings and the link count;
+// returns the number of nodes.
+std::uint32_t ValidateShape(const TopologyOptions& options) {
+  const bool ocs = options.kind == TopologyKind::kOcsCubes;
+  if (static_cast<int>(options.kind) > 3) {
+    Fail("kind", std::to_string(static_cast<int>(options.kind)),
+         "expected torus, mesh, twisted torus or OCS cubes");
+  }
+  const std::vector<std::uint32_t>& dims = ocs ? options.cube_dims : options.dims;
+  ValidateDims(dims, ocs ? "cube_dims" : "dims");
+  ValidateTiming(options.link, "link");
+  const std::uint64_t nodes = Product(dims) * (ocs ? options.num_cubes : 1);
+  if (ocs) {
+    if (options.num_cubes == 0) Fail("num_cubes", "0", "expected >= 1 cube");
+    ValidateTiming(options.optical, "optical");
+  }
+  if (nodes * 2 * dims.size() >= (std::uint64_t{1} << 32)) {
+    Fail(ocs ? "num_cubes" : "dims", ocs ? std::to_string(options.num_cubes) : Join(dims),
+         "expected fewer than 2^32 directed links");
+  }
+  return static_cast<std::uint32_t>(nodes);
+}
+
+// The twists of a twisted torus (the TPU v4 default when none are given), validated; none for
+// the other kinds, which must not set any.
+std::vector<Twist> ResolveTwists(const TopologyOptions& options,
+                                 const std::vector<std::uint32_t>& dims) {
+  if (options.kind != TopologyKind::kTwistedTorus) {
+    if (!options.twists.empty()) {
+      Fail("twists", std::to_string(options.twists.size()) + " entries",
+           "expected none unless kind is twisted torus");
+    }
+    return options.twists;
+  }
+  std::vector<Twist> twists = options.twists.empty() ? DefaultTwists(dims) : options.twists;
+  if (twists.empty()) {
+    Fail("twists", "(none)",
+         "dims " + Join(dims) + " have no TPU v4 default twist (k x k x 2k or k x 2k); "
+         "expected explicit twists");
+  }
+  std::set<std::uint32_t> seen;
+  for (std::size_t i = 0; i < twists.size(); ++i) {
+    const Twist& tw = twists[i];
+    const std::string f = "twists[" + std::to_string(i) + "]";
+    if (tw.dim >= dims.size()) Fail(f + ".dim", std::to_string(tw.dim), "expected < " + std::to_string(dims.size()));
+    if (tw.along >= dims.size() || tw.along == tw.dim) {
+      Fail(f + ".along", std::to_string(tw.along),
+           "expected a dimension < " + std::to_string(dims.size()) + " other than dim " +
+               std::to_string(tw.dim));
+    }
+    if (tw.shift >= dims[tw.along]) {
+      Fail(f + ".shift", std::to_string(tw.shift),
+           "expected < dims[" + std::to_string(tw.along) + "]=" + std::to_string(dims[tw.along]));
+    }
+    if (dims[tw.dim] < 2) Fail(f + ".dim", std::to_string(tw.dim), "expected a dimension with >= 2 nodes (one with wrap links)");
+    if (!seen.insert(tw.dim).second) Fail(f + ".dim", std::to_string(tw.dim), "expected each dimension twisted at most once");
+  }
+  return twists;
+}
+
+// Torus, mesh and twisted torus (twists resolved): the links of every node.
+void WireTorus(const TopologyOptions& options, const std::vector<std::uint32_t>& dims,
+               std::uint32_t num_nodes, std::vector<OutLink>& out) {
+  const auto P = static_cast<std::uint32_t>(2 * dims.size());
+  for (NodeId n = 0; n < num_nodes; ++n) {
+    const auto c = CoordOf(n, dims);
+    for (std::uint32_t d = 0; d < dims.size(); ++d) {
+      const std::uint32_t k = dims[d];
+      if (k < 2) continue;
+      for (int dir = 0; dir < 2; ++dir) {
+        const bool plus = dir == 0;
+        const bool wrap = plus ? c[d] == k - 1 : c[d] == 0;
+        if (wrap && options.kind == TopologyKind::kMesh) continue;
+        auto x = c;
+        x[d] = plus ? (c[d] + 1) % k : (c[d] + k - 1) % k;
+        if (wrap) {
+          for (const Twist& tw : options.twists) {
+            if (tw.dim != d) continue;
+            const std::uint32_t ka = dims[tw.along];
+            x[tw.along] = plus ? (x[tw.along] + tw.shift) % ka : (x[tw.along] + ka - tw.shift) % ka;
+          }
+        }
+        OutLink& l = out[n * P + 2 * d + dir];
+        l.present = true;
+        l.dst = NodeOf(x, dims);
+        l.dst_port = 2 * d + (plus ? 1 : 0);
+        l.bandwidth_mbytes_per_s = options.link.bandwidth_mbytes_per_s;
+        l.latency_ps = options.link.latency_ps;
+        l.dateline = wrap;
+      }
+    }
+  }
+}
+
+// The face ports of one OCS cube, in id order (see FacePort).
+std::vector<FacePort> CubeFaces(const std::vector<std::uint32_t>& dims, std::uint32_t cube_size) {
+  std::vector<FacePort> faces;
+  for (std::uint32_t d = 0; d < dims.size(); ++d) {
+    for (int s = 0; s < 2; ++s) {
+      for (NodeId local = 0; local < cube_size; ++local) {
+        const auto c = CoordOf(local, dims);
+        if (c[d] == (s == 0 ? dims[d] - 1 : 0)) faces.push_back({d, s == 0, local});
+      }
+    }
+  }
+  return faces;
+}
+
+// OCS: the mesh links inside each cube.
+void WireCubeMeshes(const LinkTiming& link, const std::vector<std::uint32_t>& dims,
+                    std::uint32_t cube_size, std::uint32_t num_nodes, std::vector<OutLink>& out) {
+  const auto P = static_cast<std::uint32_t>(2 * dims.size());
+  for (NodeId n = 0; n < num_nodes; ++n) {
+    const NodeId base = n - n % cube_size;
+    const auto c = CoordOf(n % cube_size, dims);
+    for (std::uint32_t d = 0; d < dims.size(); ++d) {
+      for (int dir = 0; dir < 2; ++dir) {
+        const bool plus = dir == 0;
+        if (plus ? c[d] + 1 >= dims[d] : c[d] == 0) continue;
+        auto x = c;
+        x[d] = plus ? c[d] + 1 : c[d] - 1;
+        OutLink& l = out[n * P + 2 * d + dir];
+        l.present = true;
+        l.dst = base + NodeOf(x, dims);
+        l.dst_port = 2 * d + (plus ? 1 : 0);
+        l.bandwidth_mbytes_per_s = link.bandwidth_mbytes_per_s;
+        l.latency_ps = link.latency_ps;
+      }
+    }
+  }
+}
+
+// OCS: the optical circuits of options.ocs, validated (cubes, face ports, a permutation).
+void WireOcsCircuits(const TopologyOptions& options, const std::vector<FacePort>& faces,
+                     std::uint32_t cube_size, std::uint32_t P, std::vector<OutLink>& out) {
+  const auto nf = static_cast<std::uint32_t>(faces.size());
+  std::set<std::pair<std::uint32_t, std::uint32_t>> used;
+  for (std::size_t i = 0; i < options.ocs.size(); ++i) {
+    const OcsConnection& oc = options.ocs[i];
+    const std::string f = "ocs[" + std::to_string(i) + "]";
+    if (oc.cube_a >= options.num_cubes) Fail(f + ".cube_a", std::to_string(oc.cube_a), "expected < num_cubes=" + std::to_string(options.num_cubes));
+    if (oc.cube_b >= options.num_cubes) Fail(f + ".cube_b", std::to_string(oc.cube_b), "expected < num_cubes=" + std::to_string(options.num_cubes));
+    if (oc.port_a >= nf) Fail(f + ".port_a", std::to_string(oc.port_a), "expected a face port < " + std::to_string(nf));
+    if (oc.port_b >= nf) Fail(f + ".port_b", std::to_string(oc.port_b), "expected a face port < " + std::to_string(nf));
+    if (oc.cube_a == oc.cube_b && oc.port_a == oc.port_b) {
+      Fail(f, "cube " + std::to_string(oc.cube_a) + " port " + std::to_string(oc.port_a) + " to itself",
+           "expected two different face ports");
+    }
+    for (auto [cube, port] : {std::pair{oc.cube_a, oc.port_a}, std::pair{oc.cube_b, oc.port_b}}) {
+      if (!used.insert({cube, port}).second) {
+        Fail(f, "cube " + std::to_string(cube) + " face port " + std::to_string(port) + " used again",
+             "expected each face port in at most one connection (a permutation)");
+      }
+    }
+    const FacePort& fa = faces[oc.port_a];
+    const FacePort& fb = faces[oc.port_b];
+    const NodeId a = oc.cube_a * cube_size + fa.local_node;
+    const NodeId b = oc.cube_b * cube_size + fb.local_node;
+    const PortId pa = 2 * fa.dim + (fa.plus ? 0 : 1);
+    const PortId pb = 2 * fb.dim + (fb.plus ? 0 : 1);
+    const std::array<std::array<std::uint32_t, 4>, 2> ends{{{a, pa, b, pb}, {b, pb, a, pa}}};
+    for (const auto& [u, pu, v, pv] : ends) {
+      OutLink& l = out[u * P + pu];
+      l.present = true;
+      l.dst = v;
+      l.dst_port = pv;
+      l.bandwidth_mbytes_per_s = options.optical.bandwidth_mbytes_per_s;
+      l.latency_ps = options.optical.latency_ps;
+      l.link_class = LinkClass::kOptical;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Twist> DefaultTwists(const std::vector<std::uint32_t>& dims) {
@@ -154,153 +327,20 @@ Topology Topology::Make(const TopologyOptions& options) {
   Topology t;
   t.options_ = options;
   const bool ocs = options.kind == TopologyKind::kOcsCubes;
-  if (static_cast<int>(options.kind) > 3) {
-    Fail("kind", std::to_string(static_cast<int>(options.kind)),
-         "expected torus, mesh, twisted torus or OCS cubes");
-  }
-  ValidateDims(ocs ? options.cube_dims : options.dims, ocs ? "cube_dims" : "dims");
-  ValidateTiming(options.link, "link");
+  t.num_nodes_ = ValidateShape(options);
   t.dims_ = ocs ? options.cube_dims : options.dims;
-  const std::uint64_t nodes = Product(t.dims_) * (ocs ? options.num_cubes : 1);
-  if (ocs) {
-    if (options.num_cubes == 0) Fail("num_cubes", "0", "expected >= 1 cube");
-    ValidateTiming(options.optical, "optical");
-  }
-  if (nodes * 2 * t.dims_.size() >= (std::uint64_t{1} << 32)) {
-    Fail(ocs ? "num_cubes" : "dims", ocs ? std::to_string(options.num_cubes) : Join(t.dims_),
-         "expected fewer than 2^32 directed links");
-  }
-  t.num_nodes_ = static_cast<std::uint32_t>(nodes);
-  if (options.kind == TopologyKind::kTwistedTorus) {
-    if (t.options_.twists.empty()) t.options_.twists = DefaultTwists(t.dims_);
-    if (t.options_.twists.empty()) {
-      Fail("twists", "(none)",
-           "dims " + Join(t.dims_) + " have no TPU v4 default twist (k x k x 2k or k x 2k); "
-           "expected explicit twists");
-    }
-    std::set<std::uint32_t> seen;
-    for (std::size_t i = 0; i < t.options_.twists.size(); ++i) {
-      const Twist& tw = t.options_.twists[i];
-      const std::string f = "twists[" + std::to_string(i) + "]";
-      if (tw.dim >= t.dims_.size()) Fail(f + ".dim", std::to_string(tw.dim), "expected < " + std::to_string(t.dims_.size()));
-      if (tw.along >= t.dims_.size() || tw.along == tw.dim) {
-        Fail(f + ".along", std::to_string(tw.along),
-             "expected a dimension < " + std::to_string(t.dims_.size()) + " other than dim " +
-                 std::to_string(tw.dim));
-      }
-      if (tw.shift >= t.dims_[tw.along]) {
-        Fail(f + ".shift", std::to_string(tw.shift),
-             "expected < dims[" + std::to_string(tw.along) + "]=" + std::to_string(t.dims_[tw.along]));
-      }
-      if (t.dims_[tw.dim] < 2) Fail(f + ".dim", std::to_string(tw.dim), "expected a dimension with >= 2 nodes (one with wrap links)");
-      if (!seen.insert(tw.dim).second) Fail(f + ".dim", std::to_string(tw.dim), "expected each dimension twisted at most once");
-    }
-  } else if (!options.twists.empty()) {
-    Fail("twists", std::to_string(options.twists.size()) + " entries",
-         "expected none unless kind is twisted torus");
-  }
-
-  const std::uint32_t P = t.num_ports();
-  t.out_.assign(static_cast<std::size_t>(t.num_nodes_) * P, OutLink{});
-  const auto& dims = t.dims_;
+  t.options_.twists = ResolveTwists(options, t.dims_);
+  t.out_.assign(static_cast<std::size_t>(t.num_nodes_) * t.num_ports(), OutLink{});
   if (!ocs) {
-    for (NodeId n = 0; n < t.num_nodes_; ++n) {
-      const auto c = CoordOf(n, dims);
-      for (std::uint32_t d = 0; d < dims.size(); ++d) {
-        const std::uint32_t k = dims[d];
-        if (k < 2) continue;
-        for (int dir = 0; dir < 2; ++dir) {
-          const bool plus = dir == 0;
-          const bool wrap = plus ? c[d] == k - 1 : c[d] == 0;
-          if (wrap && options.kind == TopologyKind::kMesh) continue;
-          auto x = c;
-          x[d] = plus ? (c[d] + 1) % k : (c[d] + k - 1) % k;
-          if (wrap) {
-            for (const Twist& tw : t.options_.twists) {
-              if (tw.dim != d) continue;
-              const std::uint32_t ka = dims[tw.along];
-              x[tw.along] = plus ? (x[tw.along] + tw.shift) % ka : (x[tw.along] + ka - tw.shift) % ka;
-            }
-          }
-          OutLink& l = t.out_[n * P + 2 * d + dir];
-          l.present = true;
-          l.dst = NodeOf(x, dims);
-          l.dst_port = 2 * d + (plus ? 1 : 0);
-          l.bandwidth_mbytes_per_s = options.link.bandwidth_mbytes_per_s;
-          l.latency_ps = options.link.latency_ps;
-          l.dateline = wrap;
-        }
-      }
-    }
+    WireTorus(t.options_, t.dims_, t.num_nodes_, t.out_);
   } else {
-    t.cube_size_ = static_cast<std::uint32_t>(Product(dims));
-    // Face ports of one cube, in id order.
-    for (std::uint32_t d = 0; d < dims.size(); ++d) {
-      for (int s = 0; s < 2; ++s) {
-        for (NodeId local = 0; local < t.cube_size_; ++local) {
-          const auto c = CoordOf(local, dims);
-          if (c[d] == (s == 0 ? dims[d] - 1 : 0)) t.faces_.push_back({d, s == 0, local});
-        }
-      }
-    }
-    // Mesh links inside each cube.
-    for (NodeId n = 0; n < t.num_nodes_; ++n) {
-      const NodeId base = n - n % t.cube_size_;
-      const auto c = CoordOf(n % t.cube_size_, dims);
-      for (std::uint32_t d = 0; d < dims.size(); ++d) {
-        for (int dir = 0; dir < 2; ++dir) {
-          const bool plus = dir == 0;
-          if (plus ? c[d] + 1 >= dims[d] : c[d] == 0) continue;
-          auto x = c;
-          x[d] = plus ? c[d] + 1 : c[d] - 1;
-          OutLink& l = t.out_[n * P + 2 * d + dir];
-          l.present = true;
-          l.dst = base + NodeOf(x, dims);
-          l.dst_port = 2 * d + (plus ? 1 : 0);
-          l.bandwidth_mbytes_per_s = options.link.bandwidth_mbytes_per_s;
-          l.latency_ps = options.link.latency_ps;
-        }
-      }
-    }
-    const auto nf = static_cast<std::uint32_t>(t.faces_.size());
-    std::set<std::pair<std::uint32_t, std::uint32_t>> used;
-    for (std::size_t i = 0; i < options.ocs.size(); ++i) {
-      const OcsConnection& oc = options.ocs[i];
-      const std::string f = "ocs[" + std::to_string(i) + "]";
-      if (oc.cube_a >= options.num_cubes) Fail(f + ".cube_a", std::to_string(oc.cube_a), "expected < num_cubes=" + std::to_string(options.num_cubes));
-      if (oc.cube_b >= options.num_cubes) Fail(f + ".cube_b", std::to_string(oc.cube_b), "expected < num_cubes=" + std::to_string(options.num_cubes));
-      if (oc.port_a >= nf) Fail(f + ".port_a", std::to_string(oc.port_a), "expected a face port < " + std::to_string(nf));
-      if (oc.port_b >= nf) Fail(f + ".port_b", std::to_string(oc.port_b), "expected a face port < " + std::to_string(nf));
-      if (oc.cube_a == oc.cube_b && oc.port_a == oc.port_b) {
-        Fail(f, "cube " + std::to_string(oc.cube_a) + " port " + std::to_string(oc.port_a) + " to itself",
-             "expected two different face ports");
-      }
-      for (auto [cube, port] : {std::pair{oc.cube_a, oc.port_a}, std::pair{oc.cube_b, oc.port_b}}) {
-        if (!used.insert({cube, port}).second) {
-          Fail(f, "cube " + std::to_string(cube) + " face port " + std::to_string(port) + " used again",
-               "expected each face port in at most one connection (a permutation)");
-        }
-      }
-      const FacePort& fa = t.faces_[oc.port_a];
-      const FacePort& fb = t.faces_[oc.port_b];
-      const NodeId a = oc.cube_a * t.cube_size_ + fa.local_node;
-      const NodeId b = oc.cube_b * t.cube_size_ + fb.local_node;
-      const PortId pa = 2 * fa.dim + (fa.plus ? 0 : 1);
-      const PortId pb = 2 * fb.dim + (fb.plus ? 0 : 1);
-      const std::array<std::array<std::uint32_t, 4>, 2> ends{{{a, pa, b, pb}, {b, pb, a, pa}}};
-      for (const auto& [u, pu, v, pv] : ends) {
-        OutLink& l = t.out_[u * P + pu];
-        l.present = true;
-        l.dst = v;
-        l.dst_port = pv;
-        l.bandwidth_mbytes_per_s = options.optical.bandwidth_mbytes_per_s;
-        l.latency_ps = options.optical.latency_ps;
-        l.link_class = LinkClass::kOptical;
-      }
-    }
+    t.cube_size_ = static_cast<std::uint32_t>(Product(t.dims_));
+    t.faces_ = CubeFaces(t.dims_, t.cube_size_);
+    WireCubeMeshes(options.link, t.dims_, t.cube_size_, t.num_nodes_, t.out_);
+    WireOcsCircuits(options, t.faces_, t.cube_size_, t.num_ports(), t.out_);
   }
   t.coords_.resize(t.num_nodes_);
-  for (NodeId n = 0; n < t.num_nodes_; ++n) t.coords_[n] = CoordOf(ocs ? n % t.cube_size_ : n, dims);
+  for (NodeId n = 0; n < t.num_nodes_; ++n) t.coords_[n] = CoordOf(ocs ? n % t.cube_size_ : n, t.dims_);
   t.min_latency_ps_ = kTickMax;
   t.min_bandwidth_ = ~std::uint64_t{0};
   for (const OutLink& l : t.out_) {

@@ -17,10 +17,19 @@
 #include <string>
 #include <vector>
 
-#include "fabric/torus.h"
 #include "core/types.h"
 
 namespace moefab::fabric {
+
+/// An output port of a router. Port p is in dimension p / 2, direction + if p % 2 == 0 and
+/// - otherwise.
+using PortId = std::uint32_t;
+
+/// "Deliver to the chip at this node": the ejection port routing returns at the destination.
+inline constexpr PortId kLocalPort = ~0u;
+
+/// Most dimensions a topology (a torus, a mesh, an OCS cube) may have.
+inline constexpr std::uint32_t kMaxTorusDims = 3;
 
 enum class TopologyKind : std::uint8_t {
   kTorus = 0,         // k1 x k2 x k3 with wrap links (a ring is a 1-dimensional torus)

@@ -90,19 +90,6 @@ bool Torus::HasLink(NodeId node, PortId port) const {
   return port < num_ports() && dims_[port / 2] >= 2;
 }
 
-PortId Torus::RouteDor(NodeId at, NodeId dst) const {
-  const auto a = Coord(at);
-  const auto b = Coord(dst);
-  for (std::uint32_t d = 0; d < num_dims(); ++d) {
-    const std::uint32_t k = dims_[d];
-    const std::uint32_t fwd = RingDelta(a[d], b[d], k);
-    if (fwd == 0) continue;
-    // Tie (fwd == k - fwd) goes +.
-    return fwd <= k - fwd ? 2 * d : 2 * d + 1;
-  }
-  return kLocalPort;
-}
-
 std::uint32_t Torus::HopCount(NodeId src, NodeId dst) const {
   const auto a = Coord(src);
   const auto b = Coord(dst);
@@ -118,21 +105,6 @@ std::uint32_t Torus::LinkIndex(NodeId node, PortId port) const {
   MOEFAB_CHECK(node < num_nodes_ && port < num_ports(),
                "link (node " << node << ", port " << port << ") out of range");
   return node * num_ports() + port;
-}
-
-std::uint32_t Torus::Diameter() const {
-  std::uint32_t diameter = 0;
-  for (std::uint32_t k : dims_) diameter += k / 2;
-  return diameter;
-}
-
-double Torus::AverageHopCountUniform() const {
-  double avg = 0.0;
-  for (std::uint32_t k : dims_) {
-    const double kd = static_cast<double>(k);
-    avg += (k % 2 == 0) ? kd / 4.0 : (kd * kd - 1.0) / (4.0 * kd);
-  }
-  return avg;
 }
 
 }  // namespace moefab::fabric

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "fabric/driver.h"
-#include "fabric/link.h"
+#include "fabric/serialization.h"
 #include "core/error.h"
 
 namespace moefab::fabric {

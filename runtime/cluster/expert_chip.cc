@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fabric/link.h"
+#include "fabric/serialization.h"
 #include "core/error.h"
 
 namespace moefab {

@@ -7,6 +7,7 @@
 
 #include "fabric/routing.h"
 #include "fabric/topology.h"
+#include "fabric/torus.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -43,16 +44,16 @@ std::string ErrorOf(const TopologyOptions& o) {
   return "(no error)";
 }
 
-TEST(TopologyTest, TorusMatchesTheLegacyTorusNeighbours) {
+TEST(TopologyTest, TorusMatchesTheCoordinateHelpersNeighbours) {
   for (const auto& dims : std::vector<std::vector<std::uint32_t>>{{5}, {2, 3}, {4, 4}, {3, 1, 4}}) {
     const Topology t = Topology::Make(Torus(dims));
-    const fabric::Torus legacy = fabric::Torus::Make(dims);
+    const fabric::Torus helper = fabric::Torus::Make(dims);
     ExpectPaired(t);
     for (NodeId n = 0; n < t.num_nodes(); ++n) {
       for (PortId p = 0; p < t.num_ports(); ++p) {
-        EXPECT_EQ(t.HasLink(n, p), legacy.HasLink(n, p));
+        EXPECT_EQ(t.HasLink(n, p), helper.HasLink(n, p));
         if (t.HasLink(n, p)) {
-          EXPECT_EQ(t.Out(n, p).dst, legacy.Neighbor(n, p));
+          EXPECT_EQ(t.Out(n, p).dst, helper.Neighbor(n, p));
         }
       }
     }
@@ -126,6 +127,9 @@ TEST(TopologyTest, ValidationNamesFieldValueAndExpectation) {
   TopologyOptions lat = Torus({4});
   lat.link.latency_ps = 0;
   EXPECT_NE(ErrorOf(lat).find("topology.link.latency_ps=0: expected > 0"), std::string::npos);
+  TopologyOptions bw = Torus({4});
+  bw.link.bandwidth_mbytes_per_s = 0;
+  EXPECT_EQ(ErrorOf(bw), "topology.link.bandwidth_mbytes_per_s=0: expected > 0 (TPU v4 ICI: 50000)");
   TopologyOptions tw = Torus({4, 4, 4}, TopologyKind::kTwistedTorus);
   EXPECT_NE(ErrorOf(tw).find("topology.twists=(none): dims 4x4x4 have no TPU v4 default twist"),
             std::string::npos);
@@ -152,7 +156,7 @@ TEST(TopologyTest, ValidationNamesFieldValueAndExpectation) {
 }
 
 // Property: on every shape, routes (DOR and tables) are minimal, loop-free and within the
-// diameter; the table's distances equal BFS distances of the legacy torus.
+// diameter; the table's distances equal the hop counts of the coordinate helper (torus.h) on tori.
 class RouteProperty : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(RouteProperty, EveryRouteArrivesWithinTheDiameter) {

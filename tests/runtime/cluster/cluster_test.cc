@@ -11,7 +11,7 @@
 #include "chips/numerics/safetensors.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "fabric/link.h"
+#include "fabric/serialization.h"
 #include "fabric/torus.h"
 #include "router/topk.h"
 #include "runtime/config/config_loader.h"
