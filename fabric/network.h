@@ -63,7 +63,7 @@ struct Reconfiguration {
 };
 
 struct NetworkOptions {
-  Tick router_delay_ps = 10000;       // per hop: head (VCT) or tail (SAF) arrival -> may leave
+  Tick router_delay_ps = 20000;       // per hop: head (VCT) or tail (SAF) arrival -> may leave
   Tick credit_delay_ps = 0;           // a returned credit becomes usable upstream this long after
                                       // it arrives (credit processing); raises the PDES lookahead
   std::uint32_t flit_bytes = 64;      // flow-control unit: buffers and credits count flits

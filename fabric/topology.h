@@ -46,7 +46,7 @@ enum class LinkClass : std::uint8_t {
 /// Timing of one class of links.
 struct LinkTiming {
   std::uint64_t bandwidth_mbytes_per_s = 50000;  // per direction, MB/s; TPU v4 ICI: 50000
-  Tick latency_ps = 5000;                        // one-way wire latency, ps; must be > 0
+  Tick latency_ps = 10000;                       // one-way wire latency, ps; must be > 0
 };
 
 /// The wrap links of dimension `dim` are shifted by `shift` along dimension `along`: the +
