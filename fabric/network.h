@@ -285,6 +285,26 @@ class Network {
   /// (owner[n] = rank of node n). kTickMax when nothing crosses.
   Tick MinCrossNodeDelayPs(const std::vector<RankId>& owner) const;
 
+  /// PDES across ranks with a horizon from the network's state ("earliest output time"). After
+  /// TrackRanks, this process (rank `me` of `owner`) records the packets it sends to other
+  /// ranks and the packets waiting at its inputs fed by other ranks, so that:
+  /// - CrossRankLookaheadPs() is the smallest delay of a packet crossing ranks (wire + one flit
+  ///   + router delay over the cut links; credits are left to the horizon). With
+  ///   reconfigurations set it is MinCrossNodeDelayPs(owner) and the horizon says nothing.
+  /// - CrossRankHorizon(window_end), after every event before window_end was handled on every
+  ///   rank, bounds the credits this rank may still send to others: a credit leaves a buffer
+  ///   fed by another rank only for a packet that arrived there, which is either in flight from
+  ///   this rank (its credit comes a wire (and, if it goes on, a serialisation) after its
+  ///   arrival) or waiting here (a serialisation and a wire after it leaves, at or after the
+  ///   next window's start). Same results as without: it only tells when events can cross.
+  struct RankHorizon {
+    Tick absolute = kTickMax;     // no credit to another rank before this tick
+    Tick after_start = kTickMax;  // ... nor before the next window's start plus this
+  };
+  void TrackRanks(const std::vector<RankId>& owner, RankId me);
+  Tick CrossRankLookaheadPs() const;
+  RankHorizon CrossRankHorizon(Tick window_end);
+
   // Statistics: read them after the run (each rank reads its own nodes).
   std::vector<LinkStats> LinkReport() const;  // present links of each node's current wiring
   const NodeStats& Stats(NodeId node) const;
@@ -320,6 +340,8 @@ class Network {
   Tick min_cross_ps_ = 0;              // lookahead
   std::vector<Epoch> epochs_;          // wiring 0, then one per reconfiguration
   std::vector<NodeState> nodes_;       // by node id
+  struct RankTracking;                 // TrackRanks' bookkeeping (network_internal.h)
+  std::unique_ptr<RankTracking> ranks_;  // null unless TrackRanks was called
 };
 
 /// Zero-load latency of one packet of `payload_bytes` over `hops` identical links (timing

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <queue>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -105,6 +108,21 @@ struct NodeState {
 
 using detail::kNil;
 
+// TrackRanks' bookkeeping: which nodes are on other ranks, which inputs other ranks feed, the
+// packets sent to other ranks that have not arrived yet, and the packets waiting at those
+// inputs (see Network::CrossRankHorizon).
+struct Network::RankTracking {
+  std::vector<std::uint8_t> remote;           // per node: owned by another rank
+  std::vector<std::uint8_t> cut_input;        // [node * ports + port]: the port's link comes from another rank
+  Tick lookahead_ps = kTickMax;               // CrossRankLookaheadPs
+  Tick min_latency_ps = 0;                    // smallest wire latency of any link
+  std::uint64_t max_bandwidth_mbytes_per_s = 0;  // fastest link: serialisation lower bounds
+  // Packets in flight to other ranks: (bound on their credit, arrival tick), smallest bound on top.
+  std::priority_queue<std::pair<Tick, Tick>, std::vector<std::pair<Tick, Tick>>, std::greater<>> sent;
+  std::map<std::uint32_t, std::uint32_t> waiting;  // flits -> packets waiting at cut inputs
+  bool enabled = false;                       // false with reconfigurations: the static lookahead holds
+};
+
 // One wiring: epoch 0, then one per reconfiguration.
 struct Network::Epoch {
   std::shared_ptr<const Topology> topology;
@@ -175,6 +193,13 @@ struct Network::Impl {
                            std::uint32_t flits, Tick at_ps, Ctx& ctx);
   /// Sets e.origin to the handling node and schedules e.
   template <class Ctx> static void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
+
+  // Cross-rank horizon bookkeeping (network_horizon.cc), only after TrackRanks.
+  /// A packet leaves `out` for another rank, arriving (ready there) at `arrival_ps`.
+  static void TrackSent(Network& net, const detail::Output& out, const PacketHeader& h, Tick arrival_ps);
+  /// Packet `p` starts (TrackWaiting) or stops (TrackLeft) waiting at node s.
+  static void TrackWaiting(Network& net, const NodeState& s, const detail::Slot& p);
+  static void TrackLeft(Network& net, const NodeState& s, const detail::Slot& p);
 
   // Watchdog (network_watchdog.cc).
   static void ArmWatchdog(Network& net, NodeState& s, NetContext& ctx);

@@ -273,6 +273,9 @@ void Network::Impl::Enqueue(Network& net, NodeState& s, std::uint32_t slot, Tick
   }
   s.tail[q] = slot;
   p.wait_since_ps = now;
+  if constexpr (!std::is_same_v<Ctx, SequentialDriver>) {
+    if (net.ranks_) TrackWaiting(net, s, p);
+  }
   detail::Output& out = s.out[p.out];
   if (out.waiting++ == 0) out.progress_ps = now;
   out.peak_waiting = std::max(out.peak_waiting, out.waiting);
@@ -335,6 +338,9 @@ void Network::Impl::Transmit(Network& net, NodeState& s, PortId o, std::uint32_t
     s.mask[o * net.mask_words_ + i / 64] &= ~(std::uint64_t{1} << (i % 64));
   }
   --s.out[o].waiting;
+  if constexpr (!std::is_same_v<Ctx, SequentialDriver>) {
+    if (net.ranks_) TrackLeft(net, s, p);
+  }
   std::shared_ptr<const Payload> data = std::move(p.data);
   s.free_slots.push_back(slot);  // p stays valid: Send allocates no slot
   --s.held;
@@ -378,6 +384,7 @@ void Network::Impl::Send(Network& net, NodeState& s, PortId o, std::uint32_t i, 
     ++next.hops;
     next.tail_ps = tail_out + out.latency_ps;
   } else {
+    if (net.ranks_ && net.ranks_->remote[out.dst]) TrackSent(net, out, h, ready_ps);
     PacketHeader next = h;
     ++next.hops;
     next.tail_ps = tail_out + out.latency_ps;

@@ -113,9 +113,14 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   auto owner = options.rank_mapping == RankMapping::kBlock
                    ? pdes::BlockOwners(options.num_nodes(), transport.size())
                    : pdes::RoundRobinOwners(options.num_nodes(), transport.size());
-  // Lookahead: the smallest delay of any fabric event crossing ranks (chip events stay on
-  // their node; messages leave a chip only through its own router).
-  const Tick lookahead = net.MinCrossNodeDelayPs(owner);
+  // Lookahead: the smallest delay of a packet crossing ranks (chip events stay on their node;
+  // messages leave a chip only through its own router); the credits that cross ranks are
+  // bounded by the fabric's horizon after each window (fabric/network.h, CrossRankHorizon).
+  Tick lookahead = kTickMax;
+  if (transport.size() > 1) {
+    net.TrackRanks(owner, rank);
+    lookahead = net.CrossRankLookaheadPs();
+  }
   if (rank == 0) {
     log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
               options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",

@@ -196,6 +196,11 @@ void Cluster::Send(OutgoingMessage m) {
   net_.Inject(spec, ctx);  // the message enters the router of its source node now
 }
 
+pdes::Horizon Cluster::CrossRankHorizon() {
+  const fabric::Network::RankHorizon h = net_.CrossRankHorizon(engine_.window_end());
+  return pdes::Horizon{h.absolute, h.after_start};
+}
+
 uint64_t Cluster::tokens_done() const {
   uint64_t n = 0;
   for (const Node& node : nodes_)

@@ -56,6 +56,11 @@ class Cluster final : private ChipActions {
   void Handle(const pdes::EventHead& head, ChipEvent& e);
   void Handle(const pdes::EventHead& head, Delivery& d);
 
+  /// After a window: when this rank may next send an event to another (the fabric's horizon).
+  [[nodiscard]] pdes::Horizon CrossRankHorizon();
+  /// Tokens finished on this rank (the engine sums it over the ranks for progress lines).
+  [[nodiscard]] uint64_t ProgressCount() const { return tokens_done(); }
+
   /// This rank's share of the results (tokens homed here, links and chips owned here).
   [[nodiscard]] RankReport Report() const;
   /// Tokens finished on this rank so far.

@@ -279,6 +279,9 @@ class Engine<M, PayloadList<P...>> {
   [[nodiscard]] RankId OwnerOf(NodeId n) const { return owner_[n]; }
   [[nodiscard]] const std::vector<RankId>& owners() const { return owner_; }
   [[nodiscard]] Tick lookahead_ps() const { return lookahead_ps_; }
+  /// The end of the current (or just finished) window: every event before it has been handled
+  /// on every rank once the window is over.
+  [[nodiscard]] Tick window_end() const { return window_end_; }
 
  private:
   // The key (tick, class, origin, seq) packed into two words: class 8 bits, origin 24 bits,
