@@ -304,6 +304,18 @@ class Network {
   void TrackRanks(const std::vector<RankId>& owner, RankId me);
   Tick CrossRankLookaheadPs() const;
   RankHorizon CrossRankHorizon(Tick window_end);
+  /// The same per peer rank, for engines without global windows. PacketLookaheadPs(peer): the
+  /// smallest delay of a packet from this rank to `peer` (kTickMax: no link between them).
+  /// PeerBound(peer, peer_done), once `peer` has handled every event before `peer_done`:
+  /// `credits_in` bounds the credits `peer` may still send to this rank for packets this rank
+  /// sent it (absolute); `credits_out_after` bounds the credits this rank may send to `peer`
+  /// for packets waiting here, counted from this rank's next event.
+  struct PeerHorizon {
+    Tick credits_in = kTickMax;
+    Tick credits_out_after = kTickMax;
+  };
+  Tick PacketLookaheadPs(RankId peer) const;
+  PeerHorizon PeerBound(RankId peer, Tick peer_done);
 
   // Statistics: read them after the run (each rank reads its own nodes).
   std::vector<LinkStats> LinkReport() const;  // present links of each node's current wiring

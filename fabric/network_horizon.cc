@@ -1,6 +1,6 @@
 // Network: the cross-rank horizon of a PDES run (TrackRanks, CrossRankLookaheadPs,
-// CrossRankHorizon) and its bookkeeping on the packet path (network_router.cc calls
-// TrackSent, TrackWaiting and TrackLeft).
+// CrossRankHorizon, PacketLookaheadPs, PeerBound) and its bookkeeping on the packet path
+// (network_router.cc calls TrackSent, TrackWaiting and TrackLeft).
 #include <algorithm>
 
 #include "fabric/network.h"
@@ -12,30 +12,40 @@ void Network::TrackRanks(const std::vector<RankId>& owner, RankId me) {
   MOEFAB_CHECK(owner.size() == num_nodes(), "owner map of " << owner.size() << " nodes");
   ranks_ = std::make_unique<RankTracking>();
   RankTracking& t = *ranks_;
+  t.me = me;
+  t.owner = owner;
   t.enabled = options_.reconfigurations.empty();
+  RankId ranks = 0;
+  for (RankId r : owner) ranks = std::max<RankId>(ranks, r + 1);
+  ranks = std::max<RankId>(ranks, me + 1);
+  t.sent.resize(ranks);
+  t.waiting.resize(ranks);
+  t.peer_lookahead_ps.assign(ranks, kTickMax);
   t.remote.resize(num_nodes());
   for (NodeId n = 0; n < num_nodes(); ++n) t.remote[n] = owner[n] != me;
   t.cut_input.assign(static_cast<std::size_t>(num_nodes()) * num_ports_, 0);
   const Topology& topo = topology();
-  std::uint64_t max_bandwidth = 0;
-  Tick lookahead = kTickMax;
   t.min_latency_ps = kTickMax;
   for (NodeId n = 0; n < num_nodes(); ++n) {
     for (PortId p = 0; p < num_ports_; ++p) {
       const OutLink& l = topo.Out(n, p);
       if (!l.present) continue;
-      max_bandwidth = std::max(max_bandwidth, l.bandwidth_mbytes_per_s);
+      t.max_bandwidth_mbytes_per_s = std::max(t.max_bandwidth_mbytes_per_s, l.bandwidth_mbytes_per_s);
       t.min_latency_ps = std::min(t.min_latency_ps, l.latency_ps);
       // The input port p of n is fed by the reverse of this link.
       if (owner[n] == me && owner[l.dst] != me) t.cut_input[static_cast<std::size_t>(n) * num_ports_ + p] = 1;
-      if (owner[n] != owner[l.dst])
-        lookahead = std::min(lookahead, l.latency_ps + SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s) +
-                                            options_.router_delay_ps);
+      if (owner[n] == owner[l.dst]) continue;
+      const Tick packet = l.latency_ps + SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s) +
+                          options_.router_delay_ps;
+      t.lookahead_ps = std::min(t.lookahead_ps, packet);
+      if (owner[n] == me) t.peer_lookahead_ps[owner[l.dst]] = std::min(t.peer_lookahead_ps[owner[l.dst]], packet);
     }
   }
-  t.max_bandwidth_mbytes_per_s = max_bandwidth;
-  // With rewiring the wiring (and so the cut) changes: the static lookahead of every event.
-  t.lookahead_ps = t.enabled ? lookahead : MinCrossNodeDelayPs(owner);
+  if (!t.enabled) {
+    // With rewiring the wiring (and so the cut) changes: the static lookahead of every event.
+    t.lookahead_ps = MinCrossNodeDelayPs(owner);
+    for (RankId r = 0; r < ranks; ++r) t.peer_lookahead_ps[r] = r == me ? kTickMax : t.lookahead_ps;
+  }
 }
 
 Tick Network::CrossRankLookaheadPs() const {
@@ -43,19 +53,42 @@ Tick Network::CrossRankLookaheadPs() const {
   return ranks_->lookahead_ps;
 }
 
+Tick Network::PacketLookaheadPs(RankId peer) const {
+  MOEFAB_CHECK(ranks_ != nullptr && peer < ranks_->peer_lookahead_ps.size(), "PacketLookaheadPs of rank " << peer);
+  return ranks_->peer_lookahead_ps[peer];
+}
+
+Network::PeerHorizon Network::PeerBound(RankId peer, Tick peer_done) {
+  MOEFAB_CHECK(ranks_ != nullptr && peer < ranks_->sent.size(), "PeerBound of rank " << peer);
+  RankTracking& t = *ranks_;
+  PeerHorizon h;
+  if (!t.enabled) {
+    h.credits_out_after = t.lookahead_ps;  // the static lookahead covers credits too
+    return h;
+  }
+  // Packets that arrived before peer_done were handled there: the peer now holds them
+  // (waiting: its own bound) or has sent their credits already.
+  auto& sent = t.sent[peer];
+  while (!sent.empty() && sent.top().second < peer_done) sent.pop();
+  if (!sent.empty()) h.credits_in = sent.top().first;
+  const auto& waiting = t.waiting[peer];
+  if (!waiting.empty())
+    h.credits_out_after = SerializationPs(static_cast<std::uint64_t>(waiting.begin()->first) * options_.flit_bytes,
+                                          t.max_bandwidth_mbytes_per_s) +
+                          t.min_latency_ps + options_.credit_delay_ps;
+  return h;
+}
+
 Network::RankHorizon Network::CrossRankHorizon(Tick window_end) {
   MOEFAB_CHECK(ranks_ != nullptr, "CrossRankHorizon before TrackRanks");
-  RankTracking& t = *ranks_;
   RankHorizon h;
-  if (!t.enabled) return h;
-  // Packets that arrived before window_end were handled there: the receiver now holds them
-  // (waiting: its own bound) or has sent their credits already.
-  while (!t.sent.empty() && t.sent.top().second < window_end) t.sent.pop();
-  if (!t.sent.empty()) h.absolute = t.sent.top().first;
-  if (!t.waiting.empty())
-    h.after_start = SerializationPs(static_cast<std::uint64_t>(t.waiting.begin()->first) * options_.flit_bytes,
-                                    t.max_bandwidth_mbytes_per_s) +
-                    t.min_latency_ps + options_.credit_delay_ps;
+  if (!ranks_->enabled) return h;
+  for (RankId r = 0; r < ranks_->sent.size(); ++r) {
+    if (r == ranks_->me) continue;
+    const PeerHorizon p = PeerBound(r, window_end);
+    h.absolute = std::min(h.absolute, p.credits_in);
+    h.after_start = std::min(h.after_start, p.credits_out_after);
+  }
   return h;
 }
 
@@ -67,23 +100,26 @@ void Network::Impl::TrackSent(Network& net, const detail::Output& out, const Pac
   const Tick onwards_ps = h.dst == out.dst ? 0
                                            : SerializationPs(static_cast<std::uint64_t>(h.flits) * net.options_.flit_bytes,
                                                              t.max_bandwidth_mbytes_per_s);
-  t.sent.emplace(arrival_ps + onwards_ps + back_ps, arrival_ps);
+  t.sent[t.owner[out.dst]].emplace(arrival_ps + onwards_ps + back_ps, arrival_ps);
 }
 
 void Network::Impl::TrackWaiting(Network& net, const NodeState& s, const detail::Slot& p) {
   RankTracking& t = *net.ranks_;
   if (p.input >= net.num_ports_ * net.num_vcs_) return;  // the chip's source queue
-  if (!t.cut_input[static_cast<std::size_t>(s.id) * net.num_ports_ + net.input_port_[p.input]]) return;
-  ++t.waiting[p.h.flits];
+  const PortId port = net.input_port_[p.input];
+  if (!t.cut_input[static_cast<std::size_t>(s.id) * net.num_ports_ + port]) return;
+  ++t.waiting[t.owner[s.out[port].dst]][p.h.flits];
 }
 
 void Network::Impl::TrackLeft(Network& net, const NodeState& s, const detail::Slot& p) {
   RankTracking& t = *net.ranks_;
   if (p.input >= net.num_ports_ * net.num_vcs_) return;
-  if (!t.cut_input[static_cast<std::size_t>(s.id) * net.num_ports_ + net.input_port_[p.input]]) return;
-  auto it = t.waiting.find(p.h.flits);
-  MOEFAB_CHECK(it != t.waiting.end() && it->second > 0, "a packet left a cut input it was never counted at");
-  if (--it->second == 0) t.waiting.erase(it);
+  const PortId port = net.input_port_[p.input];
+  if (!t.cut_input[static_cast<std::size_t>(s.id) * net.num_ports_ + port]) return;
+  auto& waiting = t.waiting[t.owner[s.out[port].dst]];
+  auto it = waiting.find(p.h.flits);
+  MOEFAB_CHECK(it != waiting.end() && it->second > 0, "a packet left a cut input it was never counted at");
+  if (--it->second == 0) waiting.erase(it);
 }
 
 }  // namespace moefab::fabric

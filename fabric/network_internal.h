@@ -112,14 +112,19 @@ using detail::kNil;
 // packets sent to other ranks that have not arrived yet, and the packets waiting at those
 // inputs (see Network::CrossRankHorizon).
 struct Network::RankTracking {
+  using BoundHeap =  // (bound on a credit, arrival tick of its packet), smallest bound on top
+      std::priority_queue<std::pair<Tick, Tick>, std::vector<std::pair<Tick, Tick>>, std::greater<>>;
+  RankId me = 0;                              // this process's rank
+  std::vector<RankId> owner;                  // per node: its rank
   std::vector<std::uint8_t> remote;           // per node: owned by another rank
   std::vector<std::uint8_t> cut_input;        // [node * ports + port]: the port's link comes from another rank
   Tick lookahead_ps = kTickMax;               // CrossRankLookaheadPs
+  std::vector<Tick> peer_lookahead_ps;        // per rank: PacketLookaheadPs
   Tick min_latency_ps = 0;                    // smallest wire latency of any link
   std::uint64_t max_bandwidth_mbytes_per_s = 0;  // fastest link: serialisation lower bounds
-  // Packets in flight to other ranks: (bound on their credit, arrival tick), smallest bound on top.
-  std::priority_queue<std::pair<Tick, Tick>, std::vector<std::pair<Tick, Tick>>, std::greater<>> sent;
-  std::map<std::uint32_t, std::uint32_t> waiting;  // flits -> packets waiting at cut inputs
+  std::vector<BoundHeap> sent;                // per rank: packets in flight to it
+  std::vector<std::map<std::uint32_t, std::uint32_t>> waiting;  // per upstream rank: flits -> packets
+                                              // waiting at cut inputs it feeds
   bool enabled = false;                       // false with reconfigurations: the static lookahead holds
 };
 

@@ -144,8 +144,15 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
               100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
               FormatTime(sim), wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
   };
+  // Per-rank clocks where the transport has shared-memory channels (and more than one rank),
+  // else global windows.
+  AsyncChannels* channels = transport.size() > 1 && options.sync != SyncMode::kWindows ? transport.async() : nullptr;
+  if (options.sync == SyncMode::kAsync && transport.size() > 1 && channels == nullptr && rank == 0)
+    log->warn("simulation.sync SYNC_ASYNC needs the shm transport (every rank on one node); the {} "
+              "transport runs global windows (same results)", transport.name());
   const auto sim_start = Clock::now();
-  const pdes::EngineStats stats = engine.Run(cluster, progress);
+  const pdes::EngineStats stats =
+      channels ? engine.RunAsync(cluster, *channels, progress) : engine.Run(cluster, progress);
   const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
 
   SimulationOutcome out;
@@ -186,6 +193,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     out.host.lookahead_ps = lookahead == kTickMax ? 0 : lookahead;
     out.host.peak_rss_mbytes = static_cast<double>(max_rss_kb) / 1024.0;
     out.host.transport = transport.name();
+    out.host.sync = transport.size() == 1 ? "none" : channels ? "async" : "windows";
     out.host.rank_mapping = options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin";
     for (const auto& p : host_parts) out.host.per_rank.push_back(ByteReader(p).Get<RankHost>());
     if (!options.routing.write_trace.empty()) WriteRoutingUsed(options, out.merged);

@@ -164,7 +164,12 @@ void Cluster::Handle(const pdes::EventHead& head, ChipEvent& e) {
     case EventKind::kEgressDone: node.expert->OnEgressDone(e, *this); break;
     case EventKind::kSlotReady: node.expert->OnSlotReady(e, *this); break;
     case EventKind::kAttentionDone: node.attention->OnAttentionDone(e, *this); break;
-    case EventKind::kCombineDone: node.attention->OnCombineDone(e, *this); break;
+    case EventKind::kCombineDone: {
+      const uint64_t before = node.attention->tokens_done();
+      node.attention->OnCombineDone(e, *this);
+      tokens_done_ += node.attention->tokens_done() - before;
+      break;
+    }
     case EventKind::kTokenStart: node.attention->OnTokenStart(e, *this); break;
     default: MOEFAB_CHECK(false, "unknown chip event class " << int{head.cls});
   }
@@ -201,12 +206,7 @@ pdes::Horizon Cluster::CrossRankHorizon() {
   return pdes::Horizon{h.absolute, h.after_start};
 }
 
-uint64_t Cluster::tokens_done() const {
-  uint64_t n = 0;
-  for (const Node& node : nodes_)
-    if (node.attention) n += node.attention->tokens_done();
-  return n;
-}
+uint64_t Cluster::tokens_done() const { return tokens_done_; }
 
 RankReport Cluster::Report() const {
   RankReport r;

@@ -58,6 +58,12 @@ class Cluster final : private ChipActions {
 
   /// After a window: when this rank may next send an event to another (the fabric's horizon).
   [[nodiscard]] pdes::Horizon CrossRankHorizon();
+  /// The same for the asynchronous protocol, per peer rank.
+  [[nodiscard]] Tick PacketLookahead(RankId peer) const { return net_.PacketLookaheadPs(peer); }
+  [[nodiscard]] pdes::PeerHorizon PeerBound(RankId peer, Tick peer_done) {
+    const fabric::Network::PeerHorizon h = net_.PeerBound(peer, peer_done);
+    return pdes::PeerHorizon{h.credits_in, h.credits_out_after};
+  }
   /// Tokens finished on this rank (the engine sums it over the ranks for progress lines).
   [[nodiscard]] uint64_t ProgressCount() const { return tokens_done(); }
 
@@ -94,6 +100,7 @@ class Cluster final : private ChipActions {
   Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric
   Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
   LogHistogram message_latency_;      // messages delivered to this rank's chips (ps)
+  uint64_t tokens_done_ = 0;          // tokens finished on this rank's attention chips
 };
 
 }  // namespace moefab

@@ -147,6 +147,12 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
     out.transport = TransportKind::kShm;
   else
     p.Add("simulation.transport", "\"" + s.transport() + "\"", "expected \"auto\", \"mpi\", \"ucx\" or \"shm\"");
+  switch (s.sync()) {
+    case pb::SYNC_AUTO: out.sync = SyncMode::kAuto; break;
+    case pb::SYNC_WINDOWS: out.sync = SyncMode::kWindows; break;
+    case pb::SYNC_ASYNC: out.sync = SyncMode::kAsync; break;
+    default: p.Add("simulation.sync", s.sync(), "expected SYNC_AUTO, SYNC_WINDOWS or SYNC_ASYNC");
+  }
   out.report.csv = c.report().csv();
   out.report.html = c.report().html();
   out.report.trace = c.report().trace();

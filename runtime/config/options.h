@@ -108,6 +108,7 @@ struct PlacementOptions {
 };
 
 enum class TransportKind { kAuto, kMpi, kUcx, kShm };
+enum class SyncMode { kAuto, kWindows, kAsync };
 
 /// Energy model parameters (pJ).
 struct EnergyOptions {
@@ -149,6 +150,7 @@ struct RunOptions {
   std::string build_cache;              // on-demand Verilator builds ("" = default)
   ReportOptions report;                 // extra outputs
   TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
+  SyncMode sync = SyncMode::kAuto;      // global windows or per-rank clocks
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }

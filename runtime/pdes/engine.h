@@ -70,6 +70,15 @@ struct PayloadList {
   static constexpr size_t kCount = sizeof...(P);
 };
 
+/// The asynchronous protocol's per-peer bounds from the model's state (RunAsync): `credits_in`
+/// bounds what `peer` may still send this rank for what this rank sent it (absolute);
+/// `credits_out_after` bounds what this rank may send `peer` beyond the packet lookahead,
+/// counted from this rank's next event.
+struct PeerHorizon {
+  Tick credits_in = kTickMax;
+  Tick credits_out_after = kTickMax;
+};
+
 /// A rank's bound on the events it may still send to other ranks, from the model's state after
 /// a window: none before `absolute`, none before the next window's start + `after_start`.
 struct Horizon {
@@ -100,6 +109,27 @@ std::vector<RankId> BlockOwners(uint32_t num_nodes, RankId ranks);
 std::vector<RankId> RoundRobinOwners(uint32_t num_nodes, RankId ranks);
 
 namespace detail {
+
+// A cheap cycle counter for the engine's time accounting (rdtsc where there is one; a few ns
+// against ~25 for the clock). Converted to seconds with the wall time of the whole run.
+inline uint64_t Cycles() {
+#if defined(__x86_64__)
+  return __builtin_ia32_rdtsc();
+#else
+  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+// Cycles of one run, split by where they went.
+struct CycleTally {
+  uint64_t start = Cycles();
+  uint64_t work = 0, background = 0, wait = 0;
+  // Seconds of `cycles`, given the run's wall seconds.
+  double Seconds(uint64_t cycles, double wall_seconds) const {
+    const uint64_t total = Cycles() - start;
+    return total ? wall_seconds * static_cast<double>(cycles) / static_cast<double>(total) : 0.0;
+  }
+};
 
 // Storage for payloads of one type: fixed-size chunks (stable addresses while handlers
 // schedule more), a free list, construction on push and destruction after handling.
@@ -162,7 +192,9 @@ class Engine<M, PayloadList<P...>> {
         lookahead_ps_(lookahead_ps),
         log_(std::move(log)),
         next_seq_(owner_.size(), 0),
-        outbox_(transport.size()) {
+        outbox_(transport.size()),
+        outbox_min_by_(transport.size(), kTickMax),
+        outbox_events_(transport.size(), 0) {
     MOEFAB_CHECK(lookahead_ps_ > 0, "lookahead must be positive");
   }
   ~Engine() { Clear(); }
@@ -194,6 +226,9 @@ class Engine<M, PayloadList<P...>> {
                                                << " falls inside the window ending at " << window_end_
                                                << " (lookahead " << lookahead_ps_ << " ps too large)");
     outbox_min_ = std::min(outbox_min_, head.tick);
+    outbox_min_by_[dest] = std::min(outbox_min_by_[dest], head.tick);
+    sent_to_ = dest;
+    ++outbox_events_[dest];
     ByteWriter w(outbox_[dest]);
     w.Put(type);
     w.Put(head.tick);
@@ -207,10 +242,14 @@ class Engine<M, PayloadList<P...>> {
   EngineStats Run(M& model, const ProgressOptions& progress = {}) {
     using Clock = std::chrono::steady_clock;
     const auto wall_start = Clock::now();
+    detail::CycleTally tally;
     const bool parallel = transport_.size() > 1;
     auto last_report = wall_start;
+    uint32_t windows_to_report = 0;
     const auto report = [&](Tick sim, uint64_t count) {
       if (progress.interval_seconds <= 0 || !progress.report) return;
+      if (parallel && ++windows_to_report < kWindowsPerClockCheck) return;
+      windows_to_report = 0;
       const auto now = Clock::now();
       if (std::chrono::duration<double>(now - last_report).count() < progress.interval_seconds) return;
       last_report = now;
@@ -220,12 +259,12 @@ class Engine<M, PayloadList<P...>> {
     // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
     Tick horizon = kTickMax, horizon_after = kTickMax;  // from the last exchange
-    std::vector<Bytes> incoming;
+    std::vector<std::span<const std::byte>> incoming;
     while (start != kTickMax) {
       window_end_ = std::min({Add(start, lookahead_ps_), Add(start, horizon_after), horizon});
       MOEFAB_CHECK(window_end_ > start, "window [" << start << ", " << window_end_ << ") is empty");
       ++stats_.windows;
-      const auto work_start = Clock::now();
+      const uint64_t work_start = detail::Cycles();
       uint32_t until_check = kEventsPerClockCheck;
       while (TopTick() < window_end_) {
         HandleTop(model);
@@ -235,8 +274,8 @@ class Engine<M, PayloadList<P...>> {
           report(now_, ProgressCountOf(model));
         }
       }
-      const auto work_end = Clock::now();
-      stats_.work_seconds += std::chrono::duration<double>(work_end - work_start).count();
+      const uint64_t work_end = detail::Cycles();
+      tally.work += work_end - work_start;
       if (!parallel) {
         start = TopTick();
         continue;
@@ -251,18 +290,17 @@ class Engine<M, PayloadList<P...>> {
       mine.count = ProgressCountOf(model);
       transport_.StartWindow(outbox_, mine);
       // Deferred work of the model while the other ranks finish their windows.
-      auto wait_start = Clock::now();
+      uint64_t wait_start = detail::Cycles();
       if constexpr (requires { model.Background(); }) {
         while (!transport_.WindowReady() && model.Background()) {
         }
-        const auto t = Clock::now();
-        stats_.background_seconds += std::chrono::duration<double>(t - wait_start).count();
+        const uint64_t t = detail::Cycles();
+        tally.background += t - wait_start;
         wait_start = t;
       }
       const WindowSummary all = transport_.FinishWindow(incoming);
-      stats_.wait_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
-      for (auto& b : outbox_) b.clear();
-      outbox_min_ = kTickMax;
+      tally.wait += detail::Cycles() - wait_start;
+      ClearOutboxes();
       for (const auto& buf : incoming) Receive(buf, window_end_);
       start = all.next;
       horizon = all.horizon;
@@ -270,6 +308,158 @@ class Engine<M, PayloadList<P...>> {
       report(start == kTickMax ? now_ : start, all.count);
     }
     stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
+    stats_.work_seconds = tally.Seconds(tally.work, stats_.wall_seconds);
+    stats_.background_seconds = tally.Seconds(tally.background, stats_.wall_seconds);
+    stats_.wait_seconds = tally.Seconds(tally.wait, stats_.wall_seconds);
+    return stats_;
+  }
+
+  /// Runs until no events are left anywhere, with the asynchronous protocol over `channels`
+  /// (ranks that share memory): no global windows. Each rank publishes, per peer, a clock (no
+  /// event it sends that peer from now on is earlier) and the tick before which it has handled
+  /// everything; a rank handles its events below the smallest clock of its peers and of the
+  /// model's bounds on what the peers may still send it (PeerBound), so no rank waits for a
+  /// slower one further than one lookahead away. The model provides:
+  ///   Tick PacketLookahead(RankId peer);           // smallest delay of any event to `peer`
+  ///   PeerHorizon PeerBound(RankId peer, Tick peer_done);
+  /// Termination: every rank idle and as many events received as sent, seen twice unchanged.
+  EngineStats RunAsync(M& model, AsyncChannels& ch, const ProgressOptions& progress = {}) {
+    using Clock = std::chrono::steady_clock;
+    const auto wall_start = Clock::now();
+    detail::CycleTally tally;
+    const RankId ranks = transport_.size(), me = transport_.rank();
+    window_end_ = 0;  // the sender-side window check is off: the receiver checks causality
+    std::vector<Tick> lookahead(ranks, kTickMax), clock_to(ranks, 0), peer_clock(ranks, 0);
+    for (RankId r = 0; r < ranks; ++r)
+      if (r != me) lookahead[r] = model.PacketLookahead(r);
+    std::vector<RankClock> peer(ranks);
+    RankClock mine;
+    auto last_report = wall_start;
+    // Reads every peer; true when any published something new.
+    const auto look = [&] {
+      bool changed = false;
+      for (RankId s = 0; s < ranks; ++s) {
+        if (s == me) continue;
+        RankClock st;
+        Tick c = 0;
+        ch.Read(s, st, c);
+        changed = changed || st.activity != peer[s].activity || c != peer_clock[s] || st.done != peer[s].done;
+        peer[s] = st;
+        peer_clock[s] = c;
+      }
+      return changed;
+    };
+    const auto terminated = [&] {
+      // Two looks at everyone, equal and quiet: no event anywhere, none in flight.
+      std::vector<uint64_t> activity(ranks);
+      uint64_t sent = mine.sent, received = mine.received;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (RankId s = 0; s < ranks; ++s) {
+          if (s == me) continue;
+          RankClock st;
+          Tick c = 0;
+          ch.Read(s, st, c);
+          if (!st.idle || (pass == 1 && st.activity != activity[s])) return false;
+          activity[s] = st.activity;
+          if (pass == 0) {
+            sent += st.sent;
+            received += st.received;
+          }
+        }
+        if (pass == 0 && sent != received) return false;
+      }
+      return true;
+    };
+    ch.Publish(clock_to, mine);
+    uint64_t rounds = 0;
+    for (;;) {
+      ++rounds;
+      const uint64_t round_start = detail::Cycles();
+      look();
+      // Everything the peers sent before the clocks just read.
+      uint64_t got = 0;
+      for (RankId s = 0; s < ranks; ++s) {
+        if (s == me) continue;
+        for (auto batch = ch.Peek(s); !batch.empty(); batch = ch.Peek(s)) {
+          Receive(batch, 0, &got);
+          ch.Consume(s);
+        }
+      }
+      mine.received += got;
+      // Safe: below every peer's clock and the model's bound on what each peer may still send.
+      Tick safe = kTickMax;
+      for (RankId s = 0; s < ranks; ++s) {
+        if (s == me) continue;
+        safe = std::min({safe, peer_clock[s], model.PeerBound(s, peer[s].done).credits_in});
+      }
+      uint32_t handled = 0;
+      const uint64_t work_start = detail::Cycles();
+      while (TopTick() < safe && handled < kAsyncBatch && !OutboxFull()) {
+        sent_to_ = kNoRank;
+        HandleTop(model);
+        ++handled;
+        // What this event sent may come back earlier than the peer's clock (e.g. the credit of
+        // a packet the peer will deliver at once): the model's bound tightens now.
+        if (sent_to_ != kNoRank) {
+          for (RankId d = 0; d < ranks; ++d)
+            if (d != me && outbox_events_[d] > 0) safe = std::min(safe, model.PeerBound(d, peer[d].done).credits_in);
+        }
+      }
+      const uint64_t work_end = detail::Cycles();
+      tally.work += work_end - work_start;
+      tally.wait += work_start - round_start;
+      // Send what can go; what cannot caps this rank's clock towards that peer.
+      for (RankId d = 0; d < ranks; ++d) {
+        if (d == me || outbox_[d].empty()) continue;
+        if (!ch.Send(d, outbox_[d])) continue;
+        mine.sent += outbox_events_[d];
+        outbox_[d].clear();
+        outbox_min_by_[d] = kTickMax;
+        outbox_events_[d] = 0;
+      }
+      bool unsent = false;
+      for (RankId d = 0; d < ranks; ++d) unsent = unsent || !outbox_[d].empty();
+      const Tick done = std::min(TopTick(), safe);
+      for (RankId d = 0; d < ranks; ++d) {
+        if (d == me) continue;
+        const PeerHorizon h = model.PeerBound(d, peer[d].done);
+        clock_to[d] = std::min(Add(done, std::min(lookahead[d], h.credits_out_after)), outbox_min_by_[d]);
+      }
+      if (handled || got) ++mine.activity;
+      mine.done = done;
+      mine.count = ProgressCountOf(model);
+      mine.idle = heap_.empty() && !unsent ? 1 : 0;
+      ch.Publish(clock_to, mine);
+      if (progress.interval_seconds > 0 && progress.report && (rounds % kWindowsPerClockCheck) == 0) {
+        const auto now = Clock::now();
+        if (std::chrono::duration<double>(now - last_report).count() >= progress.interval_seconds) {
+          last_report = now;
+          uint64_t count = mine.count;
+          for (RankId s = 0; s < ranks; ++s)
+            if (s != me) count += peer[s].count;
+          progress.report(done == kTickMax ? now_ : done, count,
+                          std::chrono::duration<double>(now - wall_start).count());
+        }
+      }
+      if (handled || got) continue;
+      if (mine.idle && terminated()) break;
+      const uint64_t wait_start = detail::Cycles();
+      bool background = false;
+      if constexpr (requires { model.Background(); }) {
+        background = model.Background();
+        tally.background += detail::Cycles() - wait_start;
+      }
+      if (!background) {
+        ch.WaitForPeers();
+        tally.wait += detail::Cycles() - wait_start;
+      }
+    }
+    stats_.windows = rounds;
+    stats_.events_sent = mine.sent;
+    stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
+    stats_.work_seconds = tally.Seconds(tally.work, stats_.wall_seconds);
+    stats_.background_seconds = tally.Seconds(tally.background, stats_.wall_seconds);
+    stats_.wait_seconds = tally.Seconds(tally.wait, stats_.wall_seconds);
     return stats_;
   }
 
@@ -299,6 +489,15 @@ class Engine<M, PayloadList<P...>> {
   };
   static constexpr uint32_t kSlotBits = 29;
   static constexpr uint32_t kEventsPerClockCheck = 4096;
+  static constexpr uint32_t kWindowsPerClockCheck = 256;
+  static constexpr uint32_t kAsyncBatch = 256;           // events handled between two publishes
+  static constexpr size_t kOutboxFullBytes = 256 << 10;  // ... or until an outbox holds this much
+
+  bool OutboxFull() const {
+    for (const auto& b : outbox_)
+      if (b.size() >= kOutboxFullBytes) return true;
+    return false;
+  }
 
   static Tick Add(Tick a, Tick b) { return a > kTickMax - b ? kTickMax : a + b; }
   static uint64_t ProgressCountOf(const M& model) {
@@ -318,10 +517,21 @@ class Engine<M, PayloadList<P...>> {
 
   [[nodiscard]] Tick TopTick() const { return heap_.empty() ? kTickMax : heap_.top().tick; }
 
+  void ClearOutboxes() {
+    for (RankId d = 0; d < outbox_.size(); ++d) {
+      outbox_[d].clear();
+      outbox_min_by_[d] = kTickMax;
+      outbox_events_[d] = 0;
+    }
+    outbox_min_ = kTickMax;
+  }
+
   void HandleTop(M& model) {
     const Entry e = heap_.top();
     heap_.pop();
     now_ = e.tick;
+    last_tick_ = e.tick;
+    last_rest_ = e.rest;
     CheckContext::Now() = now_;
     const EventHead head{e.tick, static_cast<uint8_t>(e.rest >> 56), e.node,
                          static_cast<NodeId>((e.rest >> 32) & 0xFFFFFF)};
@@ -336,7 +546,7 @@ class Engine<M, PayloadList<P...>> {
     ((type == I ? (model.Handle(head, std::get<I>(slabs_)[slot]), std::get<I>(slabs_).Release(slot), 0) : 0), ...);
   }
 
-  void Receive(const Bytes& buf, Tick window_end) {
+  void Receive(std::span<const std::byte> buf, Tick window_end, uint64_t* count = nullptr) {
     ByteReader r(buf);
     while (!r.done()) {
       const auto type = r.Get<uint8_t>();
@@ -345,7 +555,12 @@ class Engine<M, PayloadList<P...>> {
       const auto node = r.Get<NodeId>();
       MOEFAB_CHECK(node < owner_.size() && Owns(node), "received an event for node " << node << " not owned here");
       MOEFAB_CHECK(tick >= window_end, "received an event at " << tick << " inside the window that ended at " << window_end);
+      // Never in this rank's past: after the last event handled here in the order key.
+      MOEFAB_CHECK(tick > last_tick_ || (tick == last_tick_ && rest > last_rest_) || stats_.events == 0,
+                   "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
+                                                << " after handling tick " << last_tick_ << ": a horizon was wrong");
       DecodeInto(type, tick, rest, node, r, std::index_sequence_for<P...>{});
+      if (count) ++*count;
     }
   }
 
@@ -374,8 +589,15 @@ class Engine<M, PayloadList<P...>> {
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events
   std::tuple<detail::Slab<P>...> slabs_;  // their payloads, one slab per type
   std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
-  std::vector<Bytes> outbox_;       // per destination rank: serialised events of this window
+  std::vector<Bytes> outbox_;       // per destination rank: serialised events not sent yet
   Tick outbox_min_ = kTickMax;      // earliest event in the outboxes
+  std::vector<Tick> outbox_min_by_; // per destination rank: earliest event in its outbox
+  std::vector<uint64_t> outbox_events_;  // per destination rank: events in its outbox
+  static constexpr RankId kNoRank = ~RankId{0};
+  RankId sent_to_ = kNoRank;        // a rank the event being handled sent to (asynchronous protocol)
+  // The asynchronous protocol's causality check: the key of the last event handled here.
+  Tick last_tick_ = 0;
+  uint64_t last_rest_ = 0;
   Tick now_ = 0;                    // tick of the event being handled
   Tick window_end_ = 0;             // events at or after this tick wait for the next window
   EngineStats stats_;

@@ -336,6 +336,7 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
   j.Key("host").BeginObject()
       .Field("ranks", host.ranks)
       .Field("transport", host.transport)
+      .Field("sync", host.sync)
       .Field("wall_seconds", host.wall_seconds)
       .Field("simulate_wall_seconds", host.simulate_wall_seconds)
       .Field("events_per_second",

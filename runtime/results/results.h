@@ -45,6 +45,7 @@ struct HostInfo {
   uint64_t events_sent = 0;      // events that crossed ranks
   Tick lookahead_ps = 0;         // static window length; 0 = unbounded
   std::string transport = "mpi";
+  std::string sync;              // "windows", "async" or "none" (one rank)
   std::string rank_mapping;      // "block", "round-robin" or "weighted"
   double peak_rss_mbytes = 0;    // largest resident set of any rank (MiB)
   std::vector<RankHost> per_rank;  // in rank order

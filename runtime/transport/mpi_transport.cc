@@ -83,7 +83,7 @@ void MpiTransport::WaitWindow() {
   window_ready_ = true;
 }
 
-WindowSummary MpiTransport::FinishWindow(std::vector<Bytes>& incoming) {
+WindowSummary MpiTransport::FinishWindow(std::vector<std::span<const std::byte>>& incoming) {
   WaitWindow();
   WindowSummary all;
   uint64_t total = 0;
@@ -96,10 +96,11 @@ WindowSummary MpiTransport::FinishWindow(std::vector<Bytes>& incoming) {
   }
   // Every rank sees every total, so all take the same branch.
   if (total == 0) {
-    incoming.assign(size_, Bytes());
+    window_in_.assign(size_, Bytes());
   } else {
-    incoming = Alltoallv(*window_out_, send_counts, recv_counts);
+    window_in_ = Alltoallv(*window_out_, send_counts, recv_counts);
   }
+  incoming.assign(window_in_.begin(), window_in_.end());
   window_out_ = nullptr;
   window_ready_ = false;
   return all;

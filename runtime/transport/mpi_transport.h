@@ -20,7 +20,7 @@ class MpiTransport final : public Transport {
   void StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) override;
   bool WindowReady() override;
   void WaitWindow() override;
-  WindowSummary FinishWindow(std::vector<Bytes>& incoming) override;
+  WindowSummary FinishWindow(std::vector<std::span<const std::byte>>& incoming) override;
   std::vector<Bytes> GatherToRoot(const Bytes& local) override;
   Bytes Broadcast(const Bytes& from_root) override;
   [[nodiscard]] const char* name() const override { return "mpi"; }
@@ -39,6 +39,7 @@ class MpiTransport final : public Transport {
   RankId size_ = 1; // ranks in comm_
   // The window exchange in flight.
   std::vector<Bytes>* window_out_ = nullptr;  // borrowed until FinishWindow
+  std::vector<Bytes> window_in_;              // what FinishWindow's spans show
   std::vector<Header> send_headers_, recv_headers_;
   MPI_Request request_ = MPI_REQUEST_NULL;
   bool window_ready_ = false;

@@ -1,20 +1,24 @@
-// Transport for ranks that share one node: the window exchange runs through an MPI-3 shared
-// memory window, with no MPI call per window; the collectives (min, sum, gather, broadcast)
-// stay on MPI over the same communicator.
+// Transport for ranks that share one node, through an MPI-3 shared memory window: no MPI call
+// per window, and the asynchronous channels of the engine's protocol. The collectives (min,
+// sum, gather, broadcast) stay on MPI over the same communicator.
 //
-// Layout: every rank owns a part of the shared window: a control line (its published window
-// count, a count of ranks sleeping on it), two copies by window parity of its summary and of
-// the byte counts it sends to each rank, and, per destination rank, two buffers by window
-// parity. A window: the sender copies its events for rank r into its buffer (r, parity),
-// writes the counts and summary of that parity, then publishes the window count (release) and
-// wakes sleepers. A receiver is ready once every peer's count reached this window (acquire);
-// it then reads the peers' buffers of this parity. A rank can be at most one window ahead of
-// any other, so the other parity is never read while it is written. A buffer larger than
-// `capacity_bytes` goes by MPI point to point instead (both sides see its size).
+// Every rank owns a part of the shared window, which it alone writes (but for the ring heads,
+// which the reader of each ring writes in its own part):
+// - window exchange: a control line (windows published, ranks sleeping on it), two copies by
+//   window parity of its summary and of the bytes it sends to each rank, and per destination
+//   two buffers by parity. The sender copies its events for rank r into buffer (r, parity),
+//   writes that parity's counts and summary, then publishes the window count (release). A
+//   receiver is ready once every peer reached this window (acquire); a rank is at most one
+//   window ahead of any other, so a parity is never read while written. A buffer larger than
+//   `capacity_bytes` goes by MPI point to point (both sides see its size).
+// - asynchronous channels: its published state and clocks (one per destination), a doorbell,
+//   and one ring per destination: records [length][bytes] written at the tail by the sender,
+//   read at the head by the receiver; a record that does not fit before the end wraps to the
+//   start behind a marker.
 //
-// Waiting backs off: a short spin (two ranks on two cores swap a window in well under a
-// microsecond), then sched_yield, then a futex sleep on the peer's window count with a 1 ms
-// timeout, so a rank sharing a core with another (oversubscribed) never starves it.
+// Waiting backs off: a short spin (two ranks on two cores meet in well under a microsecond),
+// then sched_yield, then a futex sleep with a 1 ms timeout, so a rank sharing a core with
+// another (oversubscribed) never starves it.
 #pragma once
 
 #include <mpi.h>
@@ -29,12 +33,13 @@
 namespace moefab {
 
 struct ShmOptions {
-  uint64_t capacity_bytes = 1 << 20;  // per (sender, receiver, parity) buffer; larger goes by MPI
+  uint64_t capacity_bytes = 1 << 20;  // per (sender, receiver, parity) window buffer; larger goes by MPI
+  uint64_t ring_bytes = 4 << 20;      // per (sender, receiver) asynchronous ring
   uint32_t spin_iterations = 4000;    // pause loops before yielding the core
   uint32_t yield_iterations = 64;     // sched_yield calls before sleeping on a futex
 };
 
-class ShmTransport final : public Transport {
+class ShmTransport final : public Transport, public AsyncChannels {
  public:
   /// Collective over `comm` (borrowed; must outlive the transport). Every rank of `comm` must
   /// share one node (OnOneNode); the destructor is collective too.
@@ -54,31 +59,60 @@ class ShmTransport final : public Transport {
   std::vector<Bytes> GatherToRoot(const Bytes& local) override { return mpi_.GatherToRoot(local); }
   Bytes Broadcast(const Bytes& from_root) override { return mpi_.Broadcast(from_root); }
   [[nodiscard]] const char* name() const override { return "shm"; }
+  AsyncChannels* async() override { return this; }
 
+  // The window exchange.
   void StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) override;
   bool WindowReady() override;
   void WaitWindow() override;
-  WindowSummary FinishWindow(std::vector<Bytes>& incoming) override;
+  WindowSummary FinishWindow(std::vector<std::span<const std::byte>>& incoming) override;
+
+  // AsyncChannels.
+  bool Send(RankId peer, std::span<const std::byte> bytes) override;
+  void Publish(const std::vector<Tick>& clock_to, const RankClock& mine) override;
+  void Read(RankId peer, RankClock& state, Tick& clock_to_me) override;
+  std::span<const std::byte> Peek(RankId peer) override;
+  void Consume(RankId peer) override;
+  void WaitForPeers() override;
 
  private:
-  struct Control;                         // the shared control line of one rank
+  struct Control;   // window exchange: windows published, sleepers
+  struct State;     // asynchronous: the published RankClock
+  struct Bell;      // asynchronous: doorbell, sleeping
+  // Offsets of every part inside a rank's share of the window (bytes, whole cache lines).
+  struct Layout {
+    size_t control = 0, state = 0, bell = 0, clocks = 0, tails = 0, heads = 0;
+    size_t sides = 0, side_bytes = 0, buffers = 0, rings = 0, total = 0;
+  };
   Control& ControlOf(RankId r) const;
-  // One parity of rank r's published state: its summary, then the bytes it sends to each rank.
+  State& StateOf(RankId r) const;
+  Bell& BellOf(RankId r) const;
+  std::atomic<uint64_t>& ClockOf(RankId from, RankId to) const;
+  std::atomic<uint64_t>& TailOf(RankId from, RankId to) const;  // in the sender's share
+  std::atomic<uint64_t>& HeadOf(RankId from, RankId to) const;  // in the receiver's share
+  std::byte* RingOf(RankId from, RankId to) const;
   WindowSummary* SummaryOf(RankId r, uint32_t parity) const;
   uint64_t* BytesOf(RankId r, uint32_t parity) const;
   std::byte* BufferOf(RankId sender, RankId receiver, uint32_t parity) const;
   bool PeerReady(RankId r) const;
+  void Ring(RankId peer);  // wakes `peer` if it waits
 
   MpiTransport mpi_;                      // collectives and oversized buffers
   MPI_Comm comm_;                         // borrowed
   ShmOptions options_;
   MPI_Win win_ = MPI_WIN_NULL;
-  std::vector<std::byte*> base_;          // base_[r]: rank r's part of the window, mapped here
-  size_t side_bytes_ = 0;                 // one parity's summary and counts, whole cache lines
+  std::vector<std::byte*> base_;          // base_[r]: rank r's share of the window, mapped here
+  Layout layout_;
   uint32_t window_ = 0;                   // windows started
   std::vector<Bytes> overflow_out_;       // buffers sent by MPI this window (kept until sent)
+  std::vector<Bytes> overflow_in_;        // buffers received by MPI this window
   std::vector<MPI_Request> overflow_requests_;
   bool ready_ = false;                    // every peer published this window
+  std::vector<uint64_t> tail_;            // per destination: bytes written to its ring (local copy)
+  std::vector<uint64_t> head_;            // per source: bytes consumed from its ring (local copy)
+  std::vector<uint64_t> peeked_;          // per source: the head after the batch Peek returned
+  std::vector<Tick> published_clock_;     // per destination: the clock last published
+  std::vector<uint64_t> seen_version_;    // per peer: its publication last Read
 };
 
 }  // namespace moefab

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "core/byte_io.h"
@@ -31,6 +33,39 @@ inline WindowSummary Combine(const WindowSummary& a, const WindowSummary& b) {
                        std::min(a.horizon_after, b.horizon_after), a.count + b.count};
 }
 
+/// What a rank publishes for the engine's asynchronous protocol (AsyncChannels).
+struct RankClock {
+  Tick done = 0;          // every event before this tick has been handled on this rank
+  uint64_t activity = 0;  // changes whenever this rank handles, sends or receives an event
+  uint64_t sent = 0;      // events sent to other ranks, in all
+  uint64_t received = 0;  // events received from other ranks, in all
+  uint64_t count = 0;     // the model's progress counter
+  uint64_t idle = 0;      // 1: nothing queued, nothing unsent, nothing unread
+};
+
+/// Point-to-point channels between ranks that share memory, with published clocks: what the
+/// engine's asynchronous conservative protocol needs (runtime/pdes/engine.h). One thread per
+/// rank uses them.
+class AsyncChannels {
+ public:
+  virtual ~AsyncChannels() = default;
+  /// Copies `bytes` (whole events) into the channel to `peer`, or returns false if it does not
+  /// fit now (the caller keeps them and tries again after the peer has read).
+  virtual bool Send(RankId peer, std::span<const std::byte> bytes) = 0;
+  /// Publishes, in this order after everything sent before: clock_to[r] (no event sent to r
+  /// from now on has an earlier tick) for every other rank r, then `mine`; wakes waiting peers.
+  virtual void Publish(const std::vector<Tick>& clock_to, const RankClock& mine) = 0;
+  /// What `peer` last published: its state (read first), then its clock towards this rank.
+  virtual void Read(RankId peer, RankClock& state, Tick& clock_to_me) = 0;
+  /// The next batch of bytes `peer` sent that this rank has not consumed (whole events; empty
+  /// when none), and its release once decoded.
+  virtual std::span<const std::byte> Peek(RankId peer) = 0;
+  virtual void Consume(RankId peer) = 0;
+  /// Blocks until some peer has published since this rank last Read it: spin, then yield, then
+  /// a futex sleep with a short timeout, so that a rank sharing a core never starves another.
+  virtual void WaitForPeers() = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -47,7 +82,8 @@ class Transport {
   /// The window exchange, collective, in four steps: StartWindow (outgoing[r] goes to rank r);
   /// WindowReady (never blocks: true once everything has arrived; between calls the caller may
   /// do other work); WaitWindow (blocks until ready, backing off so that a rank sharing a core
-  /// is not starved); FinishWindow (after ready: incoming[r] from rank r, and the combined
+  /// is not starved); FinishWindow (after ready: incoming[r] from rank r, valid until the next
+  /// StartWindow, and the combined
   /// summary of all ranks). The default runs ExchangeAndMin-style framing over Exchange
   /// inside WindowReady.
   virtual void StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) {
@@ -75,10 +111,9 @@ class Transport {
     return true;
   }
   virtual void WaitWindow() { WindowReady(); }
-  virtual WindowSummary FinishWindow(std::vector<Bytes>& incoming) {
+  virtual WindowSummary FinishWindow(std::vector<std::span<const std::byte>>& incoming) {
     WaitWindow();
-    incoming = std::move(pending_in_);
-    pending_in_.clear();
+    incoming.assign(pending_in_.begin(), pending_in_.end());
     pending_done_ = false;
     return pending_all_;
   }
@@ -88,6 +123,8 @@ class Transport {
   virtual Bytes Broadcast(const Bytes& from_root) = 0;
   /// "mpi", "ucx", "shm" or "loopback" (results.json host.transport).
   [[nodiscard]] virtual const char* name() const = 0;
+  /// The asynchronous channels of this transport, or null if it has none.
+  virtual AsyncChannels* async() { return nullptr; }
 
  private:
   // The default window exchange's state.
