@@ -116,6 +116,9 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   // Lookahead: the smallest delay of a packet crossing ranks (chip events stay on their node;
   // messages leave a chip only through its own router); the credits that cross ranks are
   // bounded by the fabric's horizon after each window (fabric/network.h, CrossRankHorizon).
+  // Per-rank clocks where SYNC_ASYNC asks for them and the transport has shared-memory
+  // channels, else global windows (SYNC_AUTO: windows, the faster here).
+  AsyncChannels* channels = transport.size() > 1 && options.sync == SyncMode::kAsync ? transport.async() : nullptr;
   Tick lookahead = kTickMax;
   if (transport.size() > 1) {
     net.TrackRanks(owner, rank);
@@ -144,9 +147,6 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
               100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
               FormatTime(sim), wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
   };
-  // Per-rank clocks where the transport has shared-memory channels (and more than one rank),
-  // else global windows.
-  AsyncChannels* channels = transport.size() > 1 && options.sync != SyncMode::kWindows ? transport.async() : nullptr;
   if (options.sync == SyncMode::kAsync && transport.size() > 1 && channels == nullptr && rank == 0)
     log->warn("simulation.sync SYNC_ASYNC needs the shm transport (every rank on one node); the {} "
               "transport runs global windows (same results)", transport.name());
