@@ -105,6 +105,7 @@ Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngi
                 pipeline.initiation_interval.value);
     node.expert = std::make_unique<ExpertChipModel>(n, sku, options, std::move(slots), config,
                                                     pipeline, rtl_, fault_sampled_rtl);
+    if (options.fidelity == Fidelity::kRtl && !options.timing_only) rtl_chips_.push_back(node.expert.get());
   }
 }
 
@@ -207,6 +208,18 @@ pdes::Horizon Cluster::CrossRankHorizon() {
 }
 
 uint64_t Cluster::tokens_done() const { return tokens_done_; }
+
+bool Cluster::Background() {
+  // About 10-50 us of Verilator per slice: the engine looks at the exchange in between.
+  constexpr uint64_t kSliceCycles = 512;
+  for (size_t k = 0; k < rtl_chips_.size(); ++k) {
+    const size_t i = (next_rtl_chip_ + k) % rtl_chips_.size();
+    if (!rtl_chips_[i]->RunAhead(engine_.window_end(), kSliceCycles)) continue;
+    next_rtl_chip_ = (i + 1) % rtl_chips_.size();
+    return true;
+  }
+  return false;
+}
 
 RankReport Cluster::Report() const {
   RankReport r;

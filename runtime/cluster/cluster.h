@@ -64,6 +64,10 @@ class Cluster final : private ChipActions {
     const fabric::Network::PeerHorizon h = net_.PeerBound(peer, peer_done);
     return pdes::PeerHorizon{h.credits_in, h.credits_out_after};
   }
+  /// While the other ranks finish a window: one slice of RTL work that is behind (RTL
+  /// fidelity: the values of jobs whose timing is known), up to the cycles whose inputs are
+  /// all known. False when there is none.
+  bool Background();
   /// Tokens finished on this rank (the engine sums it over the ranks for progress lines).
   [[nodiscard]] uint64_t ProgressCount() const { return tokens_done(); }
 
@@ -101,6 +105,8 @@ class Cluster final : private ChipActions {
   Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
   LogHistogram message_latency_;      // messages delivered to this rank's chips (ps)
   uint64_t tokens_done_ = 0;          // tokens finished on this rank's attention chips
+  std::vector<ExpertChipModel*> rtl_chips_;  // owned expert chips with RTL slots (Background)
+  size_t next_rtl_chip_ = 0;          // Background: the chip to look at first
 };
 
 }  // namespace moefab

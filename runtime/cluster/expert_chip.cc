@@ -56,9 +56,15 @@ ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOp
     s.layer = spec.layer;
     s.expert = spec.expert;
     s.weights = std::move(spec.weights);
-    s.engine = options.timing_only          ? chips::MakeTimingExpertEngine(engine_config_, pipeline_)
-               : fidelity_ == Fidelity::kRtl ? MakeRtl(s)
-                                             : chips::MakeModelExpertEngine(s.weights, engine_config_, pipeline_);
+    if (options.timing_only) {
+      s.engine = chips::MakeTimingExpertEngine(engine_config_, pipeline_);
+    } else if (fidelity_ == Fidelity::kRtl) {
+      auto deferred = std::make_unique<chips::DeferredRtlEngine>(MakeRtl(s), pipeline_);
+      s.rtl = deferred.get();
+      s.engine = std::move(deferred);
+    } else {
+      s.engine = chips::MakeModelExpertEngine(s.weights, engine_config_, pipeline_);
+    }
     slot_of_[{s.layer, s.expert}] = static_cast<uint32_t>(slots_.size());
     slots_.push_back(std::move(s));
   }
@@ -84,6 +90,18 @@ uint64_t ExpertChipModel::rtl_cycles_simulated() const {
     if (s.checker) c += s.checker->rtl_cycles_simulated();
   }
   return c;
+}
+
+bool ExpertChipModel::RunAhead(Tick known_ps, uint64_t budget_cycles) {
+  const uint64_t known_cycle = CycleAt(known_ps);
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    Slot& slot = slots_[(next_behind_ + k) % slots_.size()];
+    if (!slot.rtl || !slot.rtl->behind()) continue;
+    if (!slot.rtl->RunAhead(known_cycle, budget_cycles)) continue;
+    next_behind_ = (next_behind_ + k + 1) % slots_.size();
+    return true;
+  }
+  return false;
 }
 
 bool ExpertChipModel::idle() const {
@@ -250,7 +268,7 @@ void ExpertChipModel::OnSlotDone(const ChipEvent& e, ChipActions& act) {
 void ExpertChipModel::TryEgress(ChipActions& act) {
   if (egress_busy_ || egress_queue_.empty()) return;
   const Tick now = act.now();
-  const auto& [id, y] = egress_queue_.front();
+  const uint64_t id = egress_queue_.front().first;
   const uint64_t bytes = uint64_t{2} * engine_config_.shape.d_model;  // int16 per element
   const Tick start = std::max(now, egress_free_ps_);
   egress_free_ps_ = start + fabric::SerializationPs(bytes, sku_.egress_bandwidth_mbytes_per_s);
@@ -274,6 +292,8 @@ void ExpertChipModel::OnEgressDone(const ChipEvent& e, ChipActions& act) {
   result.token = job.token;
   result.layer = job.layer;
   result.expert = job.expert;
+  // RTL fidelity: the result's bytes are needed now (the RTL may still be behind).
+  if (const Slot& slot = slots_[job.slot]; slot.rtl) egress_queue_.front().second = slot.rtl->TakeValues(e.job);
   result.payload = PackResult(egress_queue_.front().second);  // empty when timing-only
   result.bytes = uint64_t{2} * engine_config_.shape.d_model;
   egress_queue_.pop_front();

@@ -7,10 +7,12 @@
 // - Admission: a waiting job enters its slot's pipeline as soon as the slot can start a job
 //   (one start every initiation interval) and a result buffer is free (end-to-end credit for
 //   the egress); jobs for other slots are not blocked by it (no head-of-line blocking).
-// - Slots: each runs the Verilated RTL (RTL fidelity: bits and cycles from the RTL, checked
-//   against the pipeline model at every completion) or the golden datapath with the pipeline
-//   model measured from the RTL at start-up (SAMPLED: every Nth job also in RTL and compared
-//   bit for bit; ANALYTIC: never RTL). An idle slot costs nothing.
+// - Slots: each runs the Verilated RTL (RTL fidelity: bits from the RTL, cycles from the
+//   pipeline model, checked against the RTL at every completion; the RTL runs behind the
+//   timing, in the background or when a result's bytes leave: chips/deferred_rtl_engine.h) or
+//   the golden datapath with the pipeline model measured from the RTL at start-up (SAMPLED:
+//   every Nth job also in RTL and compared bit for bit; ANALYTIC: never RTL). An idle slot
+//   costs nothing.
 // - Egress: finished results leave through one port, in completion order, serialised at the
 //   port bandwidth; a result buffer is released when its result has left.
 // Omits: stalls inside a slot (admission control makes them unnecessary), power states.
@@ -21,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "chips/deferred_rtl_engine.h"
 #include "chips/expert_engine.h"
 #include "runtime/cluster/chip_actions.h"
 #include "runtime/cluster/cluster_event.h"
@@ -67,6 +70,10 @@ class ExpertChipModel {
   [[nodiscard]] uint32_t num_slots() const { return static_cast<uint32_t>(slots_.size()); }
   [[nodiscard]] uint64_t rtl_cycles_simulated() const;
   [[nodiscard]] bool idle() const;
+  /// RTL fidelity: runs the RTL of one slot that is behind, at most `budget_cycles` cycles and
+  /// not past the clock edge at or after `known_ps` (every job arriving before it is known).
+  /// False when no slot is behind.
+  bool RunAhead(Tick known_ps, uint64_t budget_cycles);
 
  private:
   struct Job {
@@ -87,7 +94,8 @@ class ExpertChipModel {
   struct Slot {
     uint32_t layer = 0, expert = 0;
     std::shared_ptr<const chips::ExpertWeights> weights;
-    std::unique_ptr<chips::ExpertEngine> engine;   // RTL or pipeline model
+    std::unique_ptr<chips::ExpertEngine> engine;   // RTL (deferred) or pipeline model
+    chips::DeferredRtlEngine* rtl = nullptr;       // RTL fidelity: `engine`, whose values come later
     std::unique_ptr<chips::ExpertEngine> checker;  // SAMPLED: RTL, created on first use
     uint64_t ready_cycle = 0;        // earliest cycle the next job may start
     bool wake_pending = false;       // a kSlotReady event is scheduled
@@ -125,6 +133,7 @@ class ExpertChipModel {
   uint64_t next_job_id_ = 0;         // chip-local job numbering
   uint64_t jobs_admitted_ = 0;       // for SAMPLED's every-Nth rule
   uint32_t in_flight_ = 0;           // jobs in slots
+  size_t next_behind_ = 0;           // RunAhead: the slot to look at first
   Tick busy_since_ps_ = 0;           // when in_flight_ last became > 0
   ExpertChipStats stats_;
 };
