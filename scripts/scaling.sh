@@ -70,6 +70,12 @@ for r in ranks:
           f'{speedup:>7.2f} {speedup / r:>6.2f} {best_cpu:>7.1f} {best_host.get("sync", "-"):>7} '
           f'{best_host["windows"]:>10} {best_host.get("events_per_window", 0):>9.1f} '
           f'{best_host.get("load_imbalance", 1):>9.2f}{note}')
+print('per rank of the best runs: work / deferred work / waiting, seconds')
+for r in ranks:
+    best_host = min(rows[r], key=lambda x: x[0]['simulate_wall_seconds'])[0]
+    parts = ['%.1f/%.1f/%.1f' % (p['work_seconds'], p['background_seconds'], p['wait_seconds'])
+             for p in best_host.get('per_rank', [])]
+    print(f'{r:>5} ' + ' '.join(parts))
 print('simulated results: ' + ('identical in every run' if len(fingerprints) == 1 else
                                f'DIFFER ({len(fingerprints)} different results.json)'))
 sys.exit(0 if len(fingerprints) == 1 else 1)

@@ -75,6 +75,9 @@ ShmTransport::ShmTransport(MPI_Comm comm, const ShmOptions& options)
     : mpi_(comm), comm_(comm), options_(options), base_(mpi_.size(), nullptr) {
   MOEFAB_CHECK(OnOneNode(comm), "the shm transport needs every rank on one node");
   const RankId n = size();
+  // More ranks than cores: a spinning rank would hold the core another rank needs to make
+  // the progress it waits for. Yield at once instead.
+  if (n > static_cast<RankId>(sysconf(_SC_NPROCESSORS_ONLN))) options_.spin_iterations = 0;
   MOEFAB_CHECK(options_.ring_bytes % 8 == 0 && options_.ring_bytes >= 4096, "ring of " << options_.ring_bytes << " bytes");
   Layout& l = layout_;
   size_t at = 0;
