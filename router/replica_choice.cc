@@ -37,24 +37,38 @@ NodeId ReplicaChooser::Choose(uint32_t expert_index, std::span<const NodeId> rep
       case ReplicaPolicy::kNearest:
       case ReplicaPolicy::kLeastLoaded: {
         auto key = [&](NodeId n) {
-          const uint32_t load = policy_ == ReplicaPolicy::kLeastLoaded ? outstanding_[n] : 0;
-          return std::tuple(load, hops_(home_, n), n);
+          const uint32_t load = policy_ == ReplicaPolicy::kLeastLoaded ? Outstanding(n) : 0;
+          return std::tuple(load, Hops(n), n);
         };
+        auto best = key(pick);
         for (NodeId n : replicas)
-          if (key(n) < key(pick)) pick = n;
+          if (const auto k = key(n); k < best) {
+            best = k;
+            pick = n;
+          }
         break;
       }
     }
   }
+  if (pick >= outstanding_.size()) outstanding_.resize(pick + 1, 0);
   ++outstanding_[pick];
   return pick;
 }
 
 void ReplicaChooser::Completed(NodeId chip) {
-  auto it = outstanding_.find(chip);
-  MOEFAB_CHECK(it != outstanding_.end() && it->second > 0, "completion from chip " << chip
-                                                                 << " with no job outstanding");
-  --it->second;
+  MOEFAB_CHECK(chip < outstanding_.size() && outstanding_[chip] > 0, "completion from chip " << chip
+                                                                         << " with no job outstanding");
+  --outstanding_[chip];
+}
+
+uint32_t ReplicaChooser::Outstanding(NodeId chip) const {
+  return chip < outstanding_.size() ? outstanding_[chip] : 0;
+}
+
+uint32_t ReplicaChooser::Hops(NodeId chip) {
+  if (chip >= hops_cache_.size()) hops_cache_.resize(chip + 1, kUnknown);
+  if (hops_cache_[chip] == kUnknown) hops_cache_[chip] = hops_(home_, chip);
+  return hops_cache_[chip];
 }
 
 }  // namespace moefab::router

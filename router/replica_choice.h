@@ -32,10 +32,15 @@ class ReplicaChooser {
   void Completed(NodeId chip);
 
  private:
+  uint32_t Outstanding(NodeId chip) const;
+  uint32_t Hops(NodeId chip);                      // hops_(home_, chip), asked once per chip
+  static constexpr uint32_t kUnknown = ~0u;
+
   ReplicaPolicy policy_;
   NodeId home_;                                    // the attention chip this chooser serves
   std::function<uint32_t(NodeId, NodeId)> hops_;   // hop distance
-  std::map<NodeId, uint32_t> outstanding_;         // jobs from this home in flight per chip
+  std::vector<uint32_t> outstanding_;              // per chip: jobs from this home in flight
+  std::vector<uint32_t> hops_cache_;               // per chip: hops from home, or kUnknown
   std::map<uint32_t, uint32_t> next_;              // round-robin position per expert
 };
 

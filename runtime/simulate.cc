@@ -113,6 +113,10 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   auto owner = options.rank_mapping == RankMapping::kBlock
                    ? pdes::BlockOwners(options.num_nodes(), transport.size())
                    : pdes::RoundRobinOwners(options.num_nodes(), transport.size());
+  if (const char* k = getenv("MOEFAB_CYCLIC")) {  // EXPERIMENT
+    const uint32_t chunk = static_cast<uint32_t>(atoi(k));
+    for (NodeId n = 0; n < options.num_nodes(); ++n) owner[n] = (n / chunk) % transport.size();
+  }
   // Lookahead: the smallest delay of a packet crossing ranks (chip events stay on their node;
   // messages leave a chip only through its own router); the credits that cross ranks are
   // bounded by the fabric's horizon after each window (fabric/network.h, CrossRankHorizon).

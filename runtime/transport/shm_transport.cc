@@ -37,18 +37,17 @@ void FutexWakeAll(std::atomic<uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
-// Window counts wrap; "a reached b" holds within half the range.
-bool Reached(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) >= 0; }
-
 constexpr uint64_t kOverflow = uint64_t{1} << 63;  // a byte count with this bit went by MPI
 constexpr uint64_t kWrap = ~uint64_t{0};            // ring record length: continue at the start
 
 }  // namespace
 
 struct ShmTransport::Control {
-  std::atomic<uint32_t> window;    // windows this rank has published
-  std::atomic<uint32_t> sleepers;  // ranks in a futex wait on `window`
+  std::atomic<uint32_t> sleepers;  // ranks in a futex wait on one of this rank's window words
 };
+// A side (one window parity) of a rank's published window state starts with its window word,
+// so that a peer waiting on it finds the summary and the counts in the same cache line.
+constexpr size_t kSideHeader = 8;
 struct ShmTransport::State {       // a RankClock word by word, and the publication count
   std::atomic<uint64_t> version;   // publications so far: what waiting peers spin on
   std::atomic<uint64_t> done, activity, sent, received, count, idle;
@@ -87,7 +86,7 @@ ShmTransport::ShmTransport(MPI_Comm comm, const ShmOptions& options)
   l.clocks = at, at += RoundUp(n * sizeof(uint64_t));
   l.tails = at, at += n * kLine;
   l.heads = at, at += n * kLine;
-  l.side_bytes = RoundUp(sizeof(WindowSummary) + n * sizeof(uint64_t));
+  l.side_bytes = RoundUp(kSideHeader + sizeof(WindowSummary) + n * sizeof(uint64_t));
   l.sides = at, at += 2 * l.side_bytes;
   l.buffers = at, at += 2 * n * options_.capacity_bytes;
   l.rings = at, at += n * options_.ring_bytes;
@@ -151,8 +150,11 @@ std::atomic<uint64_t>& ShmTransport::HeadOf(RankId from, RankId to) const {
 std::byte* ShmTransport::RingOf(RankId from, RankId to) const {
   return base_[from] + layout_.rings + to * options_.ring_bytes;
 }
+std::atomic<uint32_t>& ShmTransport::WindowWordOf(RankId r, uint32_t parity) const {
+  return *reinterpret_cast<std::atomic<uint32_t>*>(base_[r] + layout_.sides + parity * layout_.side_bytes);
+}
 WindowSummary* ShmTransport::SummaryOf(RankId r, uint32_t parity) const {
-  return reinterpret_cast<WindowSummary*>(base_[r] + layout_.sides + parity * layout_.side_bytes);
+  return reinterpret_cast<WindowSummary*>(base_[r] + layout_.sides + parity * layout_.side_bytes + kSideHeader);
 }
 uint64_t* ShmTransport::BytesOf(RankId r, uint32_t parity) const {
   return reinterpret_cast<uint64_t*>(reinterpret_cast<std::byte*>(SummaryOf(r, parity)) + sizeof(WindowSummary));
@@ -193,14 +195,14 @@ void ShmTransport::StartWindow(std::vector<Bytes>& outgoing, const WindowSummary
           "MPI_Isend");
   }
   *SummaryOf(rank(), parity) = mine;
-  Control& c = ControlOf(rank());
-  c.window.store(w, std::memory_order_seq_cst);  // publishes the counts, summary and bytes
-  if (c.sleepers.load(std::memory_order_seq_cst) != 0) FutexWakeAll(&c.window);
+  std::atomic<uint32_t>& word = WindowWordOf(rank(), parity);
+  word.store(w, std::memory_order_seq_cst);  // publishes the counts, summary and bytes
+  if (ControlOf(rank()).sleepers.load(std::memory_order_seq_cst) != 0) FutexWakeAll(&word);
   ready_ = false;
 }
 
 bool ShmTransport::PeerReady(RankId r) const {
-  return Reached(ControlOf(r).window.load(std::memory_order_acquire), window_);
+  return WindowWordOf(r, window_ & 1).load(std::memory_order_acquire) == window_;
 }
 
 bool ShmTransport::WindowReady() {
@@ -223,10 +225,11 @@ void ShmTransport::WaitWindow() {
   for (RankId r = 0; r < size(); ++r) {
     if (r == rank()) continue;
     Control& c = ControlOf(r);
+    std::atomic<uint32_t>& word = WindowWordOf(r, window_ & 1);
     while (!PeerReady(r)) {
       c.sleepers.fetch_add(1, std::memory_order_seq_cst);
-      const uint32_t seen = c.window.load(std::memory_order_seq_cst);
-      if (!Reached(seen, window_)) FutexWait(&c.window, seen);
+      const uint32_t seen = word.load(std::memory_order_seq_cst);
+      if (seen != window_) FutexWait(&word, seen);
       c.sleepers.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
@@ -251,8 +254,11 @@ WindowSummary ShmTransport::FinishWindow(std::vector<std::span<const std::byte>>
             "MPI_Recv");
       incoming[r] = in;
     } else if (count > 0) {
-      // Read in place: the sender writes this parity again only two windows later.
-      incoming[r] = {BufferOf(r, rank(), parity), count};
+      // Read in place: the sender writes this parity again only two windows later. Ask for
+      // every line at once: the misses overlap instead of following one another.
+      const std::byte* data = BufferOf(r, rank(), parity);
+      for (uint64_t at = 0; at < count && at < 64 * kLine; at += kLine) __builtin_prefetch(data + at);
+      incoming[r] = {data, count};
     }
   }
   ready_ = false;

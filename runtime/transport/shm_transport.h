@@ -4,13 +4,14 @@
 //
 // Every rank owns a part of the shared window, which it alone writes (but for the ring heads,
 // which the reader of each ring writes in its own part):
-// - window exchange: a control line (windows published, ranks sleeping on it), two copies by
-//   window parity of its summary and of the bytes it sends to each rank, and per destination
-//   two buffers by parity. The sender copies its events for rank r into buffer (r, parity),
-//   writes that parity's counts and summary, then publishes the window count (release). A
-//   receiver is ready once every peer reached this window (acquire); a rank is at most one
-//   window ahead of any other, so a parity is never read while written. A buffer larger than
-//   `capacity_bytes` goes by MPI point to point (both sides see its size).
+// - window exchange: two sides by window parity, each one cache line (more beyond 2 ranks)
+//   holding the window count, the summary and the bytes sent to each rank, and per
+//   destination two buffers by parity. The sender copies its events for rank r into buffer
+//   (r, parity), writes that side's counts and summary, then its window count (release). A
+//   receiver spins on that word: when it turns, the summary and counts came in the same line
+//   (on this VM a line moves between cores in ~300 ns: one line fewer per window matters). A
+//   rank is at most one window ahead of any other, so a parity is never read while written.
+//   A buffer larger than `capacity_bytes` goes by MPI point to point (both sides see its size).
 // - asynchronous channels: its published state and clocks (one per destination), a doorbell,
 //   and one ring per destination: records [length][bytes] written at the tail by the sender,
 //   read at the head by the receiver; a record that does not fit before the end wraps to the
@@ -76,7 +77,7 @@ class ShmTransport final : public Transport, public AsyncChannels {
   void WaitForPeers() override;
 
  private:
-  struct Control;   // window exchange: windows published, sleepers
+  struct Control;   // window exchange: ranks sleeping on this rank's window words
   struct State;     // asynchronous: the published RankClock
   struct Bell;      // asynchronous: doorbell, sleeping
   // Offsets of every part inside a rank's share of the window (bytes, whole cache lines).
@@ -91,6 +92,7 @@ class ShmTransport final : public Transport, public AsyncChannels {
   std::atomic<uint64_t>& TailOf(RankId from, RankId to) const;  // in the sender's share
   std::atomic<uint64_t>& HeadOf(RankId from, RankId to) const;  // in the receiver's share
   std::byte* RingOf(RankId from, RankId to) const;
+  std::atomic<uint32_t>& WindowWordOf(RankId r, uint32_t parity) const;  // windows published
   WindowSummary* SummaryOf(RankId r, uint32_t parity) const;
   uint64_t* BytesOf(RankId r, uint32_t parity) const;
   std::byte* BufferOf(RankId sender, RankId receiver, uint32_t parity) const;
