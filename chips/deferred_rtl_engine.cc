@@ -39,7 +39,9 @@ void DeferredRtlEngine::RunRtlTo(std::uint64_t cycle) {
   // Every job that arrives by `cycle` goes in first, at its own arrival cycle.
   while (fed_ < rtl_jobs_.size() && rtl_jobs_[fed_].arrival <= cycle) {
     Job& j = rtl_jobs_[fed_++];
-    rtl_->Submit(j.id, j.x, j.e, j.arrival);
+    // The RTL may already be past the arrival (RunAhead), never past the acceptance: offered
+    // from its cycle, the job is taken at the same edge (the slot was not ready before).
+    rtl_->Submit(j.id, j.x, j.e, std::max(j.arrival, rtl_->now_cycle()));
     j.x = {};
   }
   scratch_.clear();
@@ -57,10 +59,14 @@ void DeferredRtlEngine::RunRtlTo(std::uint64_t cycle) {
 }
 
 bool DeferredRtlEngine::RunAhead(std::uint64_t known_cycle, std::uint64_t budget_cycles) {
-  if (rtl_jobs_.empty() || known_cycle == 0) return false;
+  if (rtl_jobs_.empty()) return false;
   const std::uint64_t from = rtl_->now_cycle();
-  // No further than the last cycle whose inputs are all known, nor than the last job's end.
-  const std::uint64_t to = std::min({known_cycle - 1, from + budget_cycles - 1, rtl_jobs_.back().done});
+  // Its inputs are all known up to the earliest cycle a job not yet submitted could be
+  // accepted: it arrives at known_cycle or later, and the slot takes no job before the last
+  // start + II. No further than that, nor than the last job's end.
+  const std::uint64_t next_accept = std::max(known_cycle, last_start_ + pipeline_.initiation_interval.value);
+  if (next_accept == 0) return false;
+  const std::uint64_t to = std::min({next_accept - 1, from + budget_cycles - 1, rtl_jobs_.back().done});
   if (to < from) return false;
   RunRtlTo(to);
   return true;

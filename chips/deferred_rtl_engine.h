@@ -37,8 +37,10 @@ class DeferredRtlEngine final : public ExpertEngine {
   std::uint64_t now_cycle() const override { return now_; }
   std::uint64_t rtl_cycles_simulated() const override { return rtl_->rtl_cycles_simulated(); }
 
-  /// Runs the RTL up to `known_cycle` - 1 at most (every job arriving before `known_cycle` has
-  /// been submitted) and at most `budget_cycles` cycles; true if it ran any.
+  /// Runs the RTL at most `budget_cycles` cycles, never past a cycle whose inputs could still
+  /// change: every job arriving before `known_cycle` has been submitted, and no later job is
+  /// accepted before the last start + II (so the RTL may run ahead of simulated time by up to
+  /// an II). True if it ran any.
   bool RunAhead(std::uint64_t known_cycle, std::uint64_t budget_cycles);
   /// The output of a completed job (AdvanceTo reported it), running the RTL up to its last beat.
   std::vector<std::int16_t> TakeValues(std::uint64_t job_id);
