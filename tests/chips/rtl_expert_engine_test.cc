@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chips/deferred_rtl_engine.h"
 #include "chips/expert_engine.h"
 #include "chips/numerics/golden_expert.h"
 #include "core/error.h"
@@ -299,6 +300,76 @@ TEST_P(RtlBuildTest, PipelineModelMatchesRtlForRandomArrivals) {
 }
 
 // AdvanceTo over idle spans (nothing in flight, nothing due) does not evaluate the RTL.
+// The deferred RTL slot (timing from the pipeline model, values from an RTL engine that runs
+// behind, ahead in the background by up to an II, and on demand) gives the eager RTL slot's
+// starts, ends and bits for random arrivals, background runs and value requests.
+TEST_P(RtlBuildTest, DeferredRtlMatchesEagerRtl) {
+  const EngineConfig c = GetParam();
+  const PipelineModel p = MeasurePipeline(c);
+  const std::uint64_t ii = p.initiation_interval.value;
+  const std::uint64_t lat = p.latency.value;
+  for (int seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    auto w = std::make_shared<const ExpertWeights>(RandomWeights(c.shape, c.format, 200 + seed));
+    auto eager = MakeRtlExpertEngine(w, c);
+    DeferredRtlEngine deferred(MakeRtlExpertEngine(w, c), p);
+    std::vector<CompletedJob> done_eager, done_deferred;
+    deferred.AdvanceTo(eager->now_cycle() - 1, done_deferred);
+    ASSERT_EQ(deferred.now_cycle(), eager->now_cycle());
+    SplitMix64 rng(MixSeed(seed, 77));
+    std::uint64_t arrival = eager->now_cycle();
+    std::size_t taken = 0;  // completions whose values were asked for, in completion order
+    const auto take_some = [&] {
+      while (taken < done_deferred.size() && rng.Uniform(0, 2) != 0) {
+        EXPECT_TRUE(done_deferred[taken].y.empty());
+        done_deferred[taken].y = deferred.TakeValues(done_deferred[taken].job_id);
+        ++taken;
+      }
+    };
+    const std::vector<TestJob> xs = Jobs(c.shape.d_model, MixSeed(seed, 8), 6);
+    for (std::uint64_t id = 0; id < 24; ++id) {
+      switch (rng.Uniform(0, 4)) {
+        case 0: break;
+        case 1: arrival += 1; break;
+        case 2: arrival += static_cast<std::uint64_t>(rng.Uniform(1, 2 * ii)); break;
+        case 3: arrival += ii; break;
+        default: arrival += lat + static_cast<std::uint64_t>(rng.Uniform(0, 3 * lat)); break;
+      }
+      arrival = std::max(arrival, eager->now_cycle());
+      const TestJob& j = xs[id % xs.size()];
+      eager->Submit(id, j.x, j.e, arrival);
+      deferred.Submit(id, j.x, j.e, arrival);
+      // Background work: every job arriving before `arrival` is in, the next arrives later.
+      while (rng.Uniform(0, 1) == 0 && deferred.RunAhead(arrival, static_cast<std::uint64_t>(rng.Uniform(1, ii)))) {
+      }
+      if (rng.Uniform(0, 2) == 0) {
+        const std::uint64_t to = eager->now_cycle() + static_cast<std::uint64_t>(rng.Uniform(0, 3 * lat));
+        eager->AdvanceTo(to, done_eager);
+        deferred.AdvanceTo(to, done_deferred);
+        ASSERT_EQ(done_eager.size(), done_deferred.size()) << "after AdvanceTo(" << to << ")";
+        ASSERT_EQ(eager->now_cycle(), deferred.now_cycle());
+        arrival = std::max(arrival, eager->now_cycle());
+        take_some();
+      }
+    }
+    const std::uint64_t end = arrival + 30 * lat;
+    eager->AdvanceTo(end, done_eager);
+    deferred.AdvanceTo(end, done_deferred);
+    ASSERT_EQ(done_eager.size(), 24u);
+    ASSERT_EQ(done_deferred.size(), 24u);
+    for (; taken < done_deferred.size(); ++taken)
+      done_deferred[taken].y = deferred.TakeValues(done_deferred[taken].job_id);
+    EXPECT_FALSE(deferred.behind());
+    for (std::size_t k = 0; k < done_eager.size(); ++k) {
+      EXPECT_EQ(done_eager[k].job_id, done_deferred[k].job_id) << k;
+      EXPECT_EQ(done_eager[k].start_cycle, done_deferred[k].start_cycle) << k;
+      EXPECT_EQ(done_eager[k].done_cycle, done_deferred[k].done_cycle) << k;
+      EXPECT_EQ(done_eager[k].y, done_deferred[k].y) << k;
+    }
+    EXPECT_EQ(deferred.rtl_cycles_simulated(), eager->rtl_cycles_simulated());
+  }
+}
+
 TEST_P(RtlBuildTest, IdleSpansAreSkipped) {
   const EngineConfig c = GetParam();
   const PipelineModel p = ClosedFormPipeline(c);
