@@ -315,6 +315,11 @@ class Network {
     Tick credits_out_after = kTickMax;
   };
   Tick PacketLookaheadPs(RankId peer) const;
+  /// Per node: how long after a window's end an event from another rank can reach it at the
+  /// earliest: its distance in hops from the nearest node another rank owns, less one, times
+  /// the smallest delay between two nodes (0 next to another rank's node, and 0 everywhere
+  /// with reconfigurations: the wiring changes).
+  std::vector<Tick> CrossRankSlackPs() const;
   PeerHorizon PeerBound(RankId peer, Tick peer_done);
 
   // Statistics: read them after the run (each rank reads its own nodes).

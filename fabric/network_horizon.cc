@@ -58,6 +58,43 @@ Tick Network::PacketLookaheadPs(RankId peer) const {
   return ranks_->peer_lookahead_ps[peer];
 }
 
+std::vector<Tick> Network::CrossRankSlackPs() const {
+  MOEFAB_CHECK(ranks_ != nullptr, "CrossRankSlackPs before TrackRanks");
+  const RankTracking& t = *ranks_;
+  std::vector<Tick> slack(num_nodes(), 0);
+  if (!t.enabled) return slack;
+  // Breadth-first from every node another rank owns, over the links of the (only) wiring in
+  // either direction (packets go down a link, credits come back up).
+  const Topology& topo = topology();
+  std::vector<std::vector<NodeId>> next(num_nodes());
+  for (NodeId n = 0; n < num_nodes(); ++n)
+    for (PortId p = 0; p < num_ports_; ++p)
+      if (const OutLink& l = topo.Out(n, p); l.present) {
+        next[n].push_back(l.dst);
+        next[l.dst].push_back(n);
+      }
+  constexpr std::uint32_t kFar = ~0u;
+  std::vector<std::uint32_t> hops(num_nodes(), kFar);
+  std::vector<NodeId> queue;
+  for (NodeId n = 0; n < num_nodes(); ++n)
+    if (t.remote[n]) {
+      hops[n] = 0;
+      queue.push_back(n);
+    }
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    const NodeId u = queue[head];
+    for (const NodeId v : next[u]) {
+      if (hops[v] != kFar) continue;
+      hops[v] = hops[u] + 1;
+      queue.push_back(v);
+    }
+  }
+  const Tick hop_ps = MinCrossNodeDelayPs();
+  for (NodeId n = 0; n < num_nodes(); ++n)
+    if (!t.remote[n] && hops[n] != kFar && hops[n] > 1) slack[n] = (hops[n] - 1) * hop_ps;
+  return slack;
+}
+
 Network::PeerHorizon Network::PeerBound(RankId peer, Tick peer_done) {
   MOEFAB_CHECK(ranks_ != nullptr && peer < ranks_->sent.size(), "PeerBound of rank " << peer);
   RankTracking& t = *ranks_;

@@ -8,6 +8,7 @@
 #include "runtime/cluster/cluster.h"
 #include "core/rng.h"
 #include "core/error.h"
+#include "runtime/plan/rank_map.h"
 #include "runtime/results/golden_model.h"
 
 namespace moefab {
@@ -110,13 +111,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
   fabric::Network& net = *plan->network;
   MOEFAB_CHECK(net.TotalStats().messages_injected == 0, "a plan's fabric serves one run: make a new plan");
-  auto owner = options.rank_mapping == RankMapping::kBlock
-                   ? pdes::BlockOwners(options.num_nodes(), transport.size())
-                   : pdes::RoundRobinOwners(options.num_nodes(), transport.size());
-  if (const char* k = getenv("MOEFAB_CYCLIC")) {  // EXPERIMENT
-    const uint32_t chunk = static_cast<uint32_t>(atoi(k));
-    for (NodeId n = 0; n < options.num_nodes(); ++n) owner[n] = (n / chunk) % transport.size();
-  }
+  const std::vector<RankId> owner = RankOwners(options, *plan, transport.size());
   // Lookahead: the smallest delay of a packet crossing ranks (chip events stay on their node;
   // messages leave a chip only through its own router); the credits that cross ranks are
   // bounded by the fabric's horizon after each window (fabric/network.h, CrossRankHorizon).
@@ -128,6 +123,9 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     net.TrackRanks(owner, rank);
     lookahead = net.CrossRankLookaheadPs();
   }
+  ClusterEngine engine(transport, owner, lookahead, log);
+  // Windows: what nothing from another rank can reach yet runs while the exchange is in flight.
+  if (transport.size() > 1 && channels == nullptr) engine.SetSlack(net.CrossRankSlackPs());
   if (rank == 0) {
     log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
               options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
@@ -135,7 +133,6 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
                                     : std::to_string(lookahead) + " ps");
   }
 
-  ClusterEngine engine(transport, owner, lookahead, log);
   Cluster cluster(options, *plan, engine, log, faults.sampled_rtl_wrong_weights);
   cluster.ScheduleFabricEvents();
   cluster.ScheduleInitialTokens();
@@ -170,6 +167,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   RankHost me;
   me.events = stats.events;
   me.events_sent = stats.events_sent;
+  me.early_events = stats.early_events;
   for (NodeId n = 0; n < options.num_nodes(); ++n) me.nodes += engine.Owns(n);
   me.work_seconds = stats.work_seconds;
   me.background_seconds = stats.background_seconds;

@@ -7,13 +7,21 @@
 // depends on the rank count, the mapping, pointer values or hash order, so every run repeats
 // bit for bit. Loop: every rank handles its events with tick in the window [T, E); the events
 // that crossed to other ranks are exchanged together with every rank's window summary (its
-// next event time and its horizon); T is then the earliest event anywhere and E the earliest
-// tick at which any rank may still send an event to another: E = min(T + lookahead,
-// T + min horizon_after, min horizon). The lookahead is the smallest delay with which any event
-// on one rank can cause an event on another; the horizons (optional, from the model's state:
-// "earliest output time") may allow more. No event ever arrives in a rank's past, so results do
-// not depend on the rank count. Idle spans are skipped, not stepped. With one rank the whole
-// run is one window.
+// next event time and its send bound); T is then the earliest event anywhere and E the
+// earliest tick at which any rank may still send an event to another: E = min(min horizon,
+// T + min horizon_after). A rank's horizon is one lookahead after its earliest queued or
+// outgoing event (for events of nodes with slack, below: plus the smallest slack), bounded by the model's
+// own CrossRankHorizon (its "earliest output time", e.g. credits). The lookahead is the
+// smallest delay with which any event on one rank can cause an event on another. No event
+// ever arrives in a node's past, so results do not depend on the rank count. Idle spans are
+// skipped, not stepped. With one rank the whole run is one window.
+//
+// Slack (SetSlack, windows only): a node far from every other rank's nodes cannot be reached
+// from another rank until some time after a window's end (the model knows how long: e.g. the
+// fabric's hops to the nearest foreign node). Its events wait in a second queue; they count
+// for the send bound with that slack, and while the window exchange is in flight the engine
+// handles those below the window's end plus their node's slack: work that would otherwise
+// wait on the exchange. Such a node never sends to another rank (checked).
 //
 // While a window exchange is in flight, the engine lets the model do deferred work (its
 // Background hook) instead of waiting: work whose results are needed only later in simulated
@@ -90,6 +98,7 @@ struct EngineStats {
   uint64_t events = 0;             // events handled on this rank
   uint64_t windows = 0;            // synchronisation windows
   uint64_t events_sent = 0;        // events sent to other ranks
+  uint64_t early_events = 0;       // of events, handled early while a window exchange was in flight
   double wall_seconds = 0;         // wall time of Run on this rank
   double work_seconds = 0;         // of which handling events
   double background_seconds = 0;   // of which the model's deferred work while a window was exchanged
@@ -191,6 +200,7 @@ class Engine<M, PayloadList<P...>> {
         owner_(std::move(owner)),
         lookahead_ps_(lookahead_ps),
         log_(std::move(log)),
+        node_last_(owner_.size(), 0),
         next_seq_(owner_.size(), 0),
         outbox_(transport.size()),
         outbox_min_by_(transport.size(), kTickMax),
@@ -221,7 +231,10 @@ class Engine<M, PayloadList<P...>> {
       Push<type>(head.tick, rest, head.node, U(std::forward<T>(payload)));
       return;
     }
-    // Conservative synchronisation: a cross-rank event must not land inside the current window.
+    // Conservative synchronisation: a cross-rank event must not land inside the current window,
+    // nor come from a node handled early (its slack says it is too far from other ranks).
+    MOEFAB_CHECK(!in_early_, "cross-rank event at tick " << head.tick << " for node " << head.node
+                                 << " from node " << head.origin << " handled early (its slack is wrong)");
     MOEFAB_CHECK(head.tick >= window_end_, "cross-rank event at tick " << head.tick << " for node " << head.node
                                                << " falls inside the window ending at " << window_end_
                                                << " (lookahead " << lookahead_ps_ << " ps too large)");
@@ -258,10 +271,12 @@ class Engine<M, PayloadList<P...>> {
     // The first window's start needs one agreement; after that every exchange carries each
     // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
-    Tick horizon = kTickMax, horizon_after = kTickMax;  // from the last exchange
+    // From the last exchange: the earliest tick any rank may send at (absolute; at first one
+    // lookahead from the start) and the model's bound counted from the window's start.
+    Tick horizon = Add(start, lookahead_ps_), horizon_after = kTickMax;
     std::vector<std::span<const std::byte>> incoming;
     while (start != kTickMax) {
-      window_end_ = std::min({Add(start, lookahead_ps_), Add(start, horizon_after), horizon});
+      window_end_ = std::min(Add(start, horizon_after), horizon);
       MOEFAB_CHECK(window_end_ > start, "window [" << start << ", " << window_end_ << ") is empty");
       ++stats_.windows;
       const uint64_t work_start = detail::Cycles();
@@ -278,18 +293,26 @@ class Engine<M, PayloadList<P...>> {
       tally.work += work_end - work_start;
       if (!parallel) {
         start = TopTick();
+        horizon = Add(start, lookahead_ps_);
         continue;
       }
       WindowSummary mine;
       mine.next = std::min(TopTick(), outbox_min_);
+      mine.horizon = SendBound();
       if constexpr (requires { model.CrossRankHorizon(); }) {
         const Horizon h = model.CrossRankHorizon();
-        mine.horizon = h.absolute;
+        mine.horizon = std::min(mine.horizon, h.absolute);
         mine.horizon_after = h.after_start;
       }
       mine.count = ProgressCountOf(model);
       transport_.StartWindow(outbox_, mine);
-      // Deferred work of the model while the other ranks finish their windows.
+      // Events that cannot be affected yet, then deferred work of the model, while the other
+      // ranks finish their windows.
+      if (max_slack_ > 0) {
+        const uint64_t early_start = detail::Cycles();
+        HandleEarly(model);
+        tally.work += detail::Cycles() - early_start;
+      }
       uint64_t wait_start = detail::Cycles();
       if constexpr (requires { model.Background(); }) {
         while (!transport_.WindowReady() && model.Background()) {
@@ -381,7 +404,7 @@ class Engine<M, PayloadList<P...>> {
       for (RankId s = 0; s < ranks; ++s) {
         if (s == me) continue;
         for (auto batch = ch.Peek(s); !batch.empty(); batch = ch.Peek(s)) {
-          Receive(batch, 0, &got);
+          Receive(batch, 0, &got, true);
           ch.Consume(s);
         }
       }
@@ -428,7 +451,7 @@ class Engine<M, PayloadList<P...>> {
       if (handled || got) ++mine.activity;
       mine.done = done;
       mine.count = ProgressCountOf(model);
-      mine.idle = heap_.empty() && !unsent ? 1 : 0;
+      mine.idle = Empty() && !unsent ? 1 : 0;
       ch.Publish(clock_to, mine);
       if (progress.interval_seconds > 0 && progress.report && (rounds % kWindowsPerClockCheck) == 0) {
         const auto now = Clock::now();
@@ -469,6 +492,20 @@ class Engine<M, PayloadList<P...>> {
   [[nodiscard]] RankId OwnerOf(NodeId n) const { return owner_[n]; }
   [[nodiscard]] const std::vector<RankId>& owners() const { return owner_; }
   [[nodiscard]] Tick lookahead_ps() const { return lookahead_ps_; }
+  /// Per node, how far past a window's end its events may run while the window exchange is in
+  /// flight (windows only; before Run): nothing from another rank can reach the node earlier
+  /// (it is that many ticks of fabric delay from any node another rank owns; 0 next to one).
+  void SetSlack(std::vector<Tick> slack) {
+    MOEFAB_CHECK(Empty(), "SetSlack before any event is scheduled");
+    MOEFAB_CHECK(slack.empty() || slack.size() == owner_.size(), "slack of " << slack.size() << " nodes");
+    slack_ = std::move(slack);
+    max_slack_ = 0;
+    min_slack_ = kTickMax;
+    for (Tick t : slack_) {
+      max_slack_ = std::max(max_slack_, t);
+      if (t > 0) min_slack_ = std::min(min_slack_, t);
+    }
+  }
   /// The end of the current (or just finished) window: every event before it has been handled
   /// on every rank once the window is over.
   [[nodiscard]] Tick window_end() const { return window_end_; }
@@ -512,10 +549,20 @@ class Engine<M, PayloadList<P...>> {
   void Push(Tick tick, uint64_t rest, NodeId node, T&& payload) {
     const uint32_t slot = std::get<I>(slabs_).Put(std::move(payload));
     MOEFAB_CHECK(slot < (1u << kSlotBits), "more than 2^29 queued events of one type");
-    heap_.push(Entry{tick, rest, (uint32_t{I} << kSlotBits) | slot, node});
+    const Entry entry{tick, rest, (uint32_t{I} << kSlotBits) | slot, node};
+    if (!slack_.empty() && slack_[node] > 0) {
+      early_heap_.push(entry);
+    } else {
+      heap_.push(entry);
+    }
   }
 
-  [[nodiscard]] Tick TopTick() const { return heap_.empty() ? kTickMax : heap_.top().tick; }
+  [[nodiscard]] Tick TopTick() const {
+    const Tick a = heap_.empty() ? kTickMax : heap_.top().tick;
+    const Tick b = early_heap_.empty() ? kTickMax : early_heap_.top().tick;
+    return std::min(a, b);
+  }
+  [[nodiscard]] bool Empty() const { return heap_.empty() && early_heap_.empty(); }
 
   void ClearOutboxes() {
     for (RankId d = 0; d < outbox_.size(); ++d) {
@@ -526,12 +573,57 @@ class Engine<M, PayloadList<P...>> {
     outbox_min_ = kTickMax;
   }
 
+  // The earliest tick at which an event this rank holds (queued or in an outbox) may cause
+  // one on another rank: one lookahead after it, and the slack more for a node with slack
+  // (it is further from every other rank's nodes). The model may bound it further (credits).
+  [[nodiscard]] Tick SendBound() const {
+    Tick bound = std::min(Add(outbox_min_, lookahead_ps_),
+                          heap_.empty() ? kTickMax : Add(heap_.top().tick, lookahead_ps_));
+    if (!early_heap_.empty()) bound = std::min(bound, Add(Add(early_heap_.top().tick, lookahead_ps_), min_slack_));
+    return bound;
+  }
+
+  // The earliest event of the two heaps.
   void HandleTop(M& model) {
-    const Entry e = heap_.top();
-    heap_.pop();
+    if (early_heap_.empty() || (!heap_.empty() && !Later{}(heap_.top(), early_heap_.top()))) {
+      const Entry e = heap_.top();
+      heap_.pop();
+      Handle(model, e);
+    } else {
+      const Entry e = early_heap_.top();
+      early_heap_.pop();
+      Handle(model, e);
+    }
+  }
+
+  // While a window exchange is in flight: the events of nodes with slack below the window end
+  // plus their slack (nothing from another rank reaches them earlier), until the exchange is
+  // ready. The others wait for the next window.
+  void HandleEarly(M& model) {
+    const Tick limit = window_end_ + max_slack_;
+    uint32_t handled = 0;
+    set_aside_.clear();
+    while (!early_heap_.empty() && early_heap_.top().tick < limit) {
+      if ((++handled & 15) == 0 && transport_.WindowReady()) break;
+      const Entry e = early_heap_.top();
+      early_heap_.pop();
+      if (e.tick >= window_end_ + slack_[e.node]) {
+        set_aside_.push_back(e);
+        continue;
+      }
+      in_early_ = true;
+      Handle(model, e);
+      in_early_ = false;
+      ++stats_.early_events;
+    }
+    for (const Entry& e : set_aside_) early_heap_.push(e);
+  }
+
+  void Handle(M& model, const Entry& e) {
     now_ = e.tick;
     last_tick_ = e.tick;
     last_rest_ = e.rest;
+    node_last_[e.node] = e.tick;
     CheckContext::Now() = now_;
     const EventHead head{e.tick, static_cast<uint8_t>(e.rest >> 56), e.node,
                          static_cast<NodeId>((e.rest >> 32) & 0xFFFFFF)};
@@ -546,7 +638,8 @@ class Engine<M, PayloadList<P...>> {
     ((type == I ? (model.Handle(head, std::get<I>(slabs_)[slot]), std::get<I>(slabs_).Release(slot), 0) : 0), ...);
   }
 
-  void Receive(std::span<const std::byte> buf, Tick window_end, uint64_t* count = nullptr) {
+  void Receive(std::span<const std::byte> buf, Tick window_end, uint64_t* count = nullptr,
+               bool check_rank_past = false) {
     ByteReader r(buf);
     while (!r.done()) {
       const auto type = r.Get<uint8_t>();
@@ -555,8 +648,11 @@ class Engine<M, PayloadList<P...>> {
       const auto node = r.Get<NodeId>();
       MOEFAB_CHECK(node < owner_.size() && Owns(node), "received an event for node " << node << " not owned here");
       MOEFAB_CHECK(tick >= window_end, "received an event at " << tick << " inside the window that ended at " << window_end);
-      // Never in this rank's past: after the last event handled here in the order key.
-      MOEFAB_CHECK(tick > last_tick_ || (tick == last_tick_ && rest > last_rest_) || stats_.events == 0,
+      // Never in its node's past (nor, in the asynchronous protocol, in this rank's).
+      MOEFAB_CHECK(tick > node_last_[node] || stats_.events == 0,
+                   "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
+                                                << " after handling tick " << node_last_[node] << " there");
+      MOEFAB_CHECK(!check_rank_past || tick > last_tick_ || (tick == last_tick_ && rest > last_rest_) || stats_.events == 0,
                    "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
                                                 << " after handling tick " << last_tick_ << ": a horizon was wrong");
       DecodeInto(type, tick, rest, node, r, std::index_sequence_for<P...>{});
@@ -571,6 +667,10 @@ class Engine<M, PayloadList<P...>> {
   }
 
   void Clear() {
+    while (!early_heap_.empty()) {
+      heap_.push(early_heap_.top());
+      early_heap_.pop();
+    }
     while (!heap_.empty()) {
       const Entry e = heap_.top();
       heap_.pop();
@@ -586,7 +686,14 @@ class Engine<M, PayloadList<P...>> {
   std::vector<RankId> owner_;       // node -> rank
   Tick lookahead_ps_;               // window length (ps); kTickMax = unbounded
   std::shared_ptr<spdlog::logger> log_;
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events (but for:)
+  std::priority_queue<Entry, std::vector<Entry>, Later> early_heap_;  // those of nodes with slack
+  std::vector<Tick> slack_;         // per node: how far past a window end it may run early (ps)
+  Tick max_slack_ = 0;              // the largest of slack_
+  Tick min_slack_ = kTickMax;       // the smallest positive one
+  bool in_early_ = false;           // handling an event early
+  std::vector<Entry> set_aside_;    // early phase: events beyond their node's slack
+  std::vector<Tick> node_last_;     // per node: tick of the last event handled there
   std::tuple<detail::Slab<P>...> slabs_;  // their payloads, one slab per type
   std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
   std::vector<Bytes> outbox_;       // per destination rank: serialised events not sent yet

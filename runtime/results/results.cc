@@ -365,6 +365,7 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
           .Field("nodes", r.nodes)
           .Field("events", r.events)
           .Field("events_sent", r.events_sent)
+          .Field("early_events", r.early_events)
           .Field("events_per_window", host.windows ? static_cast<double>(r.events) / static_cast<double>(host.windows) : 0.0)
           .Field("work_seconds", r.work_seconds)
           .Field("background_seconds", r.background_seconds)

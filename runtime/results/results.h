@@ -31,6 +31,7 @@ struct QuantErrorSummary {
 struct RankHost {
   uint64_t events = 0;             // events handled
   uint64_t events_sent = 0;        // events this rank sent to other ranks
+  uint64_t early_events = 0;       // of events, handled while a window exchange was in flight
   uint32_t nodes = 0;              // nodes (chips) owned
   double work_seconds = 0;         // handling events
   double background_seconds = 0;   // deferred model work done while windows were exchanged
