@@ -292,14 +292,15 @@ class Network {
   ///   + router delay over the cut links; credits are left to the horizon). With
   ///   reconfigurations set it is MinCrossNodeDelayPs(owner) and the horizon says nothing.
   /// - CrossRankHorizon(window_end), after every event before window_end was handled on every
-  ///   rank, bounds the credits this rank may still send to others: a credit leaves a buffer
-  ///   fed by another rank only for a packet that arrived there, which is either in flight from
-  ///   this rank (its credit comes a wire (and, if it goes on, a serialisation) after its
-  ///   arrival) or waiting here (a serialisation and a wire after it leaves, at or after the
-  ///   next window's start). Same results as without: it only tells when events can cross.
+  ///   rank, bounds the credits that cross ranks: a credit leaves a buffer fed by another rank
+  ///   only for a packet that arrived there, which is either in flight from this rank (its
+  ///   credit comes back a wire (and, if it goes on, a serialisation) after its arrival:
+  ///   `credits_in`) or waiting here (its credit leaves a serialisation and a wire after it
+  ///   does, at or after the next window's start: `credits_out_after`). Same results as
+  ///   without: it only tells when events can cross.
   struct RankHorizon {
-    Tick absolute = kTickMax;     // no credit to another rank before this tick
-    Tick after_start = kTickMax;  // ... nor before the next window's start plus this
+    Tick credits_in = kTickMax;         // no credit from another rank to this one before this tick
+    Tick credits_out_after = kTickMax;  // none from this rank before the next window's start plus this
   };
   void TrackRanks(const std::vector<RankId>& owner, RankId me);
   Tick CrossRankLookaheadPs() const;

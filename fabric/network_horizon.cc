@@ -123,8 +123,8 @@ Network::RankHorizon Network::CrossRankHorizon(Tick window_end) {
   for (RankId r = 0; r < ranks_->sent.size(); ++r) {
     if (r == ranks_->me) continue;
     const PeerHorizon p = PeerBound(r, window_end);
-    h.absolute = std::min(h.absolute, p.credits_in);
-    h.after_start = std::min(h.after_start, p.credits_out_after);
+    h.credits_in = std::min(h.credits_in, p.credits_in);
+    h.credits_out_after = std::min(h.credits_out_after, p.credits_out_after);
   }
   return h;
 }

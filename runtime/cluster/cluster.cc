@@ -203,8 +203,8 @@ void Cluster::Send(OutgoingMessage m) {
 }
 
 pdes::Horizon Cluster::CrossRankHorizon() {
-  const fabric::Network::RankHorizon h = net_.CrossRankHorizon(engine_.window_end());
-  return pdes::Horizon{h.absolute, h.after_start};
+  const fabric::Network::RankHorizon h = net_.CrossRankHorizon(engine_.all_done());
+  return pdes::Horizon{h.credits_in, h.credits_out_after};
 }
 
 uint64_t Cluster::tokens_done() const { return tokens_done_; }

@@ -1,18 +1,10 @@
-#include "runtime/pdes/engine.h"
+#include "runtime/pdes/engine_detail.h"
 
-namespace moefab::pdes {
+namespace moefab::pdes::detail {
 
-std::vector<RankId> BlockOwners(uint32_t num_nodes, RankId ranks) {
-  std::vector<RankId> owner(num_nodes);
-  for (uint32_t n = 0; n < num_nodes; ++n)
-    owner[n] = static_cast<RankId>(static_cast<uint64_t>(n) * ranks / num_nodes);
-  return owner;
+double CycleTally::Seconds(uint64_t cycles, double wall_seconds) const {
+  const uint64_t total = Cycles() - start;
+  return total ? wall_seconds * static_cast<double>(cycles) / static_cast<double>(total) : 0.0;
 }
 
-std::vector<RankId> RoundRobinOwners(uint32_t num_nodes, RankId ranks) {
-  std::vector<RankId> owner(num_nodes);
-  for (uint32_t n = 0; n < num_nodes; ++n) owner[n] = n % ranks;
-  return owner;
-}
-
-}  // namespace moefab::pdes
+}  // namespace moefab::pdes::detail

@@ -5,13 +5,15 @@
 // Each rank owns a set of nodes (an owner map) and keeps the events of those nodes in one
 // queue ordered by the key (tick, class, origin node, origin sequence number). The key never
 // depends on the rank count, the mapping, pointer values or hash order, so every run repeats
-// bit for bit. Loop: every rank handles its events with tick in the window [T, E); the events
-// that crossed to other ranks are exchanged together with every rank's window summary (its
-// next event time and its send bound); T is then the earliest event anywhere and E the
-// earliest tick at which any rank may still send an event to another: E = min(min horizon,
-// T + min horizon_after). A rank's horizon is one lookahead after its earliest queued or
-// outgoing event (for events of nodes with slack, below: plus the smallest slack), bounded by the model's
-// own CrossRankHorizon (its "earliest output time", e.g. credits). The lookahead is the
+// bit for bit. Loop: every rank r handles its events with tick in its window [T, E_r); the
+// events that crossed to other ranks are exchanged together with every rank's window summary
+// (its next event time and its send bound); T is then the earliest event anywhere and E_r the
+// earliest tick at which another rank may still send r an event: the smallest send bound of
+// the other ranks (E_r = min over s != r of min(horizon_s, T + horizon_after_s)), and one
+// lookahead after the earliest event r itself just sent (the others' bounds were made before
+// they received it). A rank's send bound is one lookahead after its earliest queued or
+// outgoing event (for events of nodes with slack, below: plus the smallest slack), bounded by
+// the model's own CrossRankHorizon (its "earliest output time", e.g. credits). The lookahead is the
 // smallest delay with which any event on one rank can cause an event on another. No event
 // ever arrives in a node's past, so results do not depend on the rank count. Idle spans are
 // skipped, not stepped. With one rank the whole run is one window.
@@ -38,8 +40,8 @@
 //   using Payloads = pdes::PayloadList<A, B, ...>;   // at most 8 types
 //   void Handle(const pdes::EventHead& head, A& payload);  // one overload per payload type
 // and, optionally:
-//   pdes::Horizon CrossRankHorizon();  // after a window: the earliest ticks this rank may
-//                                      // still send at (Horizon below); default: none
+//   pdes::Horizon CrossRankHorizon();  // after a window: its own bounds on events crossing
+//                                      // ranks (Horizon below); default: none
 //   bool Background();                 // one slice of deferred work; false when none is left
 //   uint64_t ProgressCount() const;    // a counter summed over the ranks for progress lines
 #pragma once
@@ -60,6 +62,7 @@
 #include "core/byte_io.h"
 #include "core/error.h"
 #include "core/types.h"
+#include "runtime/pdes/engine_detail.h"
 #include "runtime/transport/transport.h"
 
 namespace moefab::pdes {
@@ -87,11 +90,13 @@ struct PeerHorizon {
   Tick credits_out_after = kTickMax;
 };
 
-/// A rank's bound on the events it may still send to other ranks, from the model's state after
-/// a window: none before `absolute`, none before the next window's start + `after_start`.
+/// What the model knows after a window about events crossing ranks (its "earliest output
+/// time"): other ranks send this rank nothing before `in_absolute` for what this rank sent
+/// them (e.g. credits for its packets), and this rank sends nothing before the next window's
+/// start + `out_after_start` for what it holds (e.g. credits for packets waiting here).
 struct Horizon {
-  Tick absolute = kTickMax;     // ps
-  Tick after_start = kTickMax;  // ps after the next window's start
+  Tick in_absolute = kTickMax;      // ps
+  Tick out_after_start = kTickMax;  // ps after the next window's start
 };
 
 struct EngineStats {
@@ -112,78 +117,6 @@ struct ProgressOptions {
   double interval_seconds = 0;  // 0: never
   std::function<void(Tick, uint64_t, double)> report;
 };
-
-/// Node-to-rank maps. Block: contiguous blocks of node ids; round-robin: n mod ranks.
-std::vector<RankId> BlockOwners(uint32_t num_nodes, RankId ranks);
-std::vector<RankId> RoundRobinOwners(uint32_t num_nodes, RankId ranks);
-
-namespace detail {
-
-// A cheap cycle counter for the engine's time accounting (rdtsc where there is one; a few ns
-// against ~25 for the clock). Converted to seconds with the wall time of the whole run.
-inline uint64_t Cycles() {
-#if defined(__x86_64__)
-  return __builtin_ia32_rdtsc();
-#else
-  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-}
-
-// Cycles of one run, split by where they went.
-struct CycleTally {
-  uint64_t start = Cycles();
-  uint64_t work = 0, background = 0, wait = 0;
-  // Seconds of `cycles`, given the run's wall seconds.
-  double Seconds(uint64_t cycles, double wall_seconds) const {
-    const uint64_t total = Cycles() - start;
-    return total ? wall_seconds * static_cast<double>(cycles) / static_cast<double>(total) : 0.0;
-  }
-};
-
-// Storage for payloads of one type: fixed-size chunks (stable addresses while handlers
-// schedule more), a free list, construction on push and destruction after handling.
-template <class T>
-class Slab {
- public:
-  static constexpr uint32_t kChunkBits = 10;
-  uint32_t Put(T&& value) {
-    uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = size_++;
-      if ((slot >> kChunkBits) >= chunks_.size())
-        chunks_.push_back(std::make_unique<Cell[]>(size_t{1} << kChunkBits));
-    }
-    new (At(slot)) T(std::move(value));
-    return slot;
-  }
-  T& operator[](uint32_t slot) { return *std::launder(reinterpret_cast<T*>(At(slot))); }
-  void Release(uint32_t slot) {
-    (*this)[slot].~T();
-    free_.push_back(slot);
-  }
-
- private:
-  struct alignas(T) Cell {
-    std::byte bytes[sizeof(T)];
-  };
-  void* At(uint32_t slot) { return chunks_[slot >> kChunkBits][slot & ((1u << kChunkBits) - 1)].bytes; }
-  std::vector<std::unique_ptr<Cell[]>> chunks_;
-  std::vector<uint32_t> free_;      // slots to reuse
-  uint32_t size_ = 0;               // slots ever used (live payloads are released by the engine)
-};
-
-template <class T, class... P>
-constexpr uint8_t IndexOf() {
-  constexpr bool same[] = {std::is_same_v<T, P>...};
-  for (uint8_t i = 0; i < sizeof...(P); ++i)
-    if (same[i]) return i;
-  return 0xFF;
-}
-
-}  // namespace detail
 
 template <class M, class List = typename M::Payloads>
 class Engine;
@@ -235,9 +168,9 @@ class Engine<M, PayloadList<P...>> {
     // nor come from a node handled early (its slack says it is too far from other ranks).
     MOEFAB_CHECK(!in_early_, "cross-rank event at tick " << head.tick << " for node " << head.node
                                  << " from node " << head.origin << " handled early (its slack is wrong)");
-    MOEFAB_CHECK(head.tick >= window_end_, "cross-rank event at tick " << head.tick << " for node " << head.node
-                                               << " falls inside the window ending at " << window_end_
-                                               << " (lookahead " << lookahead_ps_ << " ps too large)");
+    MOEFAB_CHECK(head.tick >= all_done_, "cross-rank event at tick " << head.tick << " for node " << head.node
+                                              << " falls inside the windows ending at " << all_done_
+                                              << " (lookahead " << lookahead_ps_ << " ps too large)");
     outbox_min_ = std::min(outbox_min_, head.tick);
     outbox_min_by_[dest] = std::min(outbox_min_by_[dest], head.tick);
     sent_to_ = dest;
@@ -271,13 +204,23 @@ class Engine<M, PayloadList<P...>> {
     // The first window's start needs one agreement; after that every exchange carries each
     // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
-    // From the last exchange: the earliest tick any rank may send at (absolute; at first one
-    // lookahead from the start) and the model's bound counted from the window's start.
+    // From the last exchange: the earliest tick any other rank may send this one an event at
+    // (absolute; at first one lookahead from the start) and the models' bound counted from the
+    // window's start.
     Tick horizon = Add(start, lookahead_ps_), horizon_after = kTickMax;
+    all_done_ = horizon;
+    uint32_t stalled = 0;  // windows in a row in which the earliest event may not run
     std::vector<std::span<const std::byte>> incoming;
     while (start != kTickMax) {
-      window_end_ = std::min(Add(start, horizon_after), horizon);
-      MOEFAB_CHECK(window_end_ > start, "window [" << start << ", " << window_end_ << ") is empty");
+      // A rank's window may be empty (another rank's reply could still come at the start; the
+      // next exchange tells it that reply's packet was handled), never for long. Every bound
+      // holds for all later windows too, so a window never ends before the last one did (the
+      // bounds of the models are coarse: min over all ranks and destinations). Receive checks
+      // every incoming event against this rank's past.
+      const Tick end = std::min(Add(start, horizon_after), horizon);
+      stalled = all_done_ > start ? 0 : stalled + 1;
+      MOEFAB_CHECK(stalled < 64, "windows [" << start << ", " << all_done_ << ") stay empty");
+      window_end_ = std::max(window_end_, end);
       ++stats_.windows;
       const uint64_t work_start = detail::Cycles();
       uint32_t until_check = kEventsPerClockCheck;
@@ -293,7 +236,7 @@ class Engine<M, PayloadList<P...>> {
       tally.work += work_end - work_start;
       if (!parallel) {
         start = TopTick();
-        horizon = Add(start, lookahead_ps_);
+        horizon = all_done_ = Add(start, lookahead_ps_);
         continue;
       }
       WindowSummary mine;
@@ -301,8 +244,8 @@ class Engine<M, PayloadList<P...>> {
       mine.horizon = SendBound();
       if constexpr (requires { model.CrossRankHorizon(); }) {
         const Horizon h = model.CrossRankHorizon();
-        mine.horizon = std::min(mine.horizon, h.absolute);
-        mine.horizon_after = h.after_start;
+        mine.receive_bound = h.in_absolute;
+        mine.horizon_after = h.out_after_start;
       }
       mine.count = ProgressCountOf(model);
       transport_.StartWindow(outbox_, mine);
@@ -323,11 +266,17 @@ class Engine<M, PayloadList<P...>> {
       }
       const WindowSummary all = transport_.FinishWindow(incoming);
       tally.wait += detail::Cycles() - wait_start;
+      // What this rank sent may come back one lookahead later (the others' summaries were made
+      // before they received it; faster replies are the model's receive bound), and what it
+      // sends in the next window (at or after its own bound) one reply delay later.
+      const Tick reply = std::min(reply_ps_, lookahead_ps_);
+      const Tick bounce = Add(outbox_min_, lookahead_ps_);
       ClearOutboxes();
       for (const auto& buf : incoming) Receive(buf, window_end_);
       start = all.next;
-      horizon = all.horizon;
-      horizon_after = all.horizon_after;
+      horizon = std::min({transport_.others().horizon, bounce, mine.receive_bound, Add(mine.horizon, reply)});
+      horizon_after = std::min(transport_.others().horizon_after, Add(mine.horizon_after, reply));
+      all_done_ = std::min({Add(start, all.horizon_after), all.horizon, all.receive_bound});
       report(start == kTickMax ? now_ : start, all.count);
     }
     stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
@@ -351,7 +300,7 @@ class Engine<M, PayloadList<P...>> {
     const auto wall_start = Clock::now();
     detail::CycleTally tally;
     const RankId ranks = transport_.size(), me = transport_.rank();
-    window_end_ = 0;  // the sender-side window check is off: the receiver checks causality
+    window_end_ = all_done_ = 0;  // the sender-side window check is off: the receiver checks causality
     std::vector<Tick> lookahead(ranks, kTickMax), clock_to(ranks, 0), peer_clock(ranks, 0);
     for (RankId r = 0; r < ranks; ++r)
       if (r != me) lookahead[r] = model.PacketLookahead(r);
@@ -492,6 +441,12 @@ class Engine<M, PayloadList<P...>> {
   [[nodiscard]] RankId OwnerOf(NodeId n) const { return owner_[n]; }
   [[nodiscard]] const std::vector<RankId>& owners() const { return owner_; }
   [[nodiscard]] Tick lookahead_ps() const { return lookahead_ps_; }
+  /// The smallest delay with which an event sent to another rank can make that rank send one
+  /// back (windows only; before Run; default and at most: the lookahead). Each rank's window
+  /// ends at the latest one reply delay after its own send bound. A model whose replies come
+  /// faster than the lookahead bounds those to the events it has already sent through
+  /// CrossRankHorizon().in_absolute.
+  void SetReplyDelay(Tick delay) { reply_ps_ = std::min(delay, lookahead_ps_); }
   /// Per node, how far past a window's end its events may run while the window exchange is in
   /// flight (windows only; before Run): nothing from another rank can reach the node earlier
   /// (it is that many ticks of fabric delay from any node another rank owns; 0 next to one).
@@ -506,9 +461,12 @@ class Engine<M, PayloadList<P...>> {
       if (t > 0) min_slack_ = std::min(min_slack_, t);
     }
   }
-  /// The end of the current (or just finished) window: every event before it has been handled
-  /// on every rank once the window is over.
+  /// The end of this rank's current (or just finished) window: every event of this rank before
+  /// it has been handled once the window is over.
   [[nodiscard]] Tick window_end() const { return window_end_; }
+  /// Every event before this tick has been handled on every rank once the current window is
+  /// over (the smallest window end of all ranks, or below it).
+  [[nodiscard]] Tick all_done() const { return all_done_; }
 
  private:
   // The key (tick, class, origin, seq) packed into two words: class 8 bits, origin 24 bits,
@@ -685,6 +643,7 @@ class Engine<M, PayloadList<P...>> {
   Transport& transport_;            // borrowed; outlives the engine
   std::vector<RankId> owner_;       // node -> rank
   Tick lookahead_ps_;               // window length (ps); kTickMax = unbounded
+  Tick reply_ps_ = kTickMax;        // SetReplyDelay (kTickMax: the lookahead)
   std::shared_ptr<spdlog::logger> log_;
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events (but for:)
   std::priority_queue<Entry, std::vector<Entry>, Later> early_heap_;  // those of nodes with slack
@@ -706,7 +665,8 @@ class Engine<M, PayloadList<P...>> {
   Tick last_tick_ = 0;
   uint64_t last_rest_ = 0;
   Tick now_ = 0;                    // tick of the event being handled
-  Tick window_end_ = 0;             // events at or after this tick wait for the next window
+  Tick window_end_ = 0;             // events at or after this tick wait for this rank's next window
+  Tick all_done_ = 0;               // no rank's window ends before this tick (all_done())
   EngineStats stats_;
 };
 

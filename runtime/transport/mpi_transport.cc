@@ -86,10 +86,12 @@ void MpiTransport::WaitWindow() {
 WindowSummary MpiTransport::FinishWindow(std::vector<std::span<const std::byte>>& incoming) {
   WaitWindow();
   WindowSummary all;
+  others_ = WindowSummary{};
   uint64_t total = 0;
   std::vector<int> send_counts(size_), recv_counts(size_);
   for (RankId r = 0; r < size_; ++r) {
     all = Combine(all, recv_headers_[r].summary);
+    if (r != rank_) others_ = Combine(others_, recv_headers_[r].summary);
     total += recv_headers_[r].total;
     send_counts[r] = static_cast<int>(send_headers_[r].bytes);
     recv_counts[r] = static_cast<int>(recv_headers_[r].bytes);

@@ -242,8 +242,10 @@ WindowSummary ShmTransport::FinishWindow(std::vector<std::span<const std::byte>>
   incoming.assign(size(), {});
   overflow_in_.resize(size());
   WindowSummary all;
+  others_ = WindowSummary{};
   for (RankId r = 0; r < size(); ++r) {
     all = Combine(all, *SummaryOf(r, parity));
+    if (r != rank()) others_ = Combine(others_, *SummaryOf(r, parity));
     if (r == rank()) continue;
     const uint64_t count = BytesOf(r, parity)[rank()];
     if (count & kOverflow) {

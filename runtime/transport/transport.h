@@ -24,13 +24,15 @@ struct WindowSummary {
   Tick next = kTickMax;           // earliest event this rank holds or has just sent
   Tick horizon = kTickMax;        // earliest tick it may still send an event at (absolute)
   Tick horizon_after = kTickMax;  // the same, counted from the next window's start (relative)
+  Tick receive_bound = kTickMax;  // earliest tick another rank may send it an event at (model's bound)
   uint64_t count = 0;             // a progress counter of the model (e.g. tokens finished)
 };
 
 /// Combines two summaries: min of the ticks, sum of the counts.
 inline WindowSummary Combine(const WindowSummary& a, const WindowSummary& b) {
   return WindowSummary{std::min(a.next, b.next), std::min(a.horizon, b.horizon),
-                       std::min(a.horizon_after, b.horizon_after), a.count + b.count};
+                       std::min(a.horizon_after, b.horizon_after),
+                       std::min(a.receive_bound, b.receive_bound), a.count + b.count};
 }
 
 /// What a rank publishes for the engine's asynchronous protocol (AsyncChannels).
@@ -83,9 +85,9 @@ class Transport {
   /// WindowReady (never blocks: true once everything has arrived; between calls the caller may
   /// do other work); WaitWindow (blocks until ready, backing off so that a rank sharing a core
   /// is not starved); FinishWindow (after ready: incoming[r] from rank r, valid until the next
-  /// StartWindow, and the combined
-  /// summary of all ranks). The default runs ExchangeAndMin-style framing over Exchange
-  /// inside WindowReady.
+  /// StartWindow, and the combined summary of all ranks; `others()` then holds the combined
+  /// summary of every rank but this one). The default frames each buffer with the summary
+  /// and runs Exchange inside WindowReady.
   virtual void StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) {
     pending_out_ = &outgoing;
     pending_mine_ = mine;
@@ -101,10 +103,14 @@ class Transport {
     }
     pending_in_ = Exchange(framed);
     pending_all_ = pending_mine_;
-    for (auto& b : pending_in_) {
+    others_ = WindowSummary{};
+    for (size_t i = 0; i < pending_in_.size(); ++i) {
+      Bytes& b = pending_in_[i];
       if (b.empty()) continue;  // own slot (transports may leave it empty)
       ByteReader r(b);
-      pending_all_ = Combine(pending_all_, r.Get<WindowSummary>());
+      const auto theirs = r.Get<WindowSummary>();
+      pending_all_ = Combine(pending_all_, theirs);
+      if (i != rank()) others_ = Combine(others_, theirs);
       b.erase(b.begin(), b.begin() + sizeof(WindowSummary));
     }
     pending_done_ = true;
@@ -125,6 +131,11 @@ class Transport {
   [[nodiscard]] virtual const char* name() const = 0;
   /// The asynchronous channels of this transport, or null if it has none.
   virtual AsyncChannels* async() { return nullptr; }
+  /// After FinishWindow: the summaries of every other rank, combined.
+  [[nodiscard]] const WindowSummary& others() const { return others_; }
+
+ protected:
+  WindowSummary others_;  // set by every FinishWindow
 
  private:
   // The default window exchange's state.

@@ -104,13 +104,6 @@ TEST(EngineTest, EventsCreatedDuringRunAreHandled) {
   EXPECT_EQ(std::get<3>(r.seen.back()), 100u);
 }
 
-TEST(EngineTest, OwnerMapsCoverEveryNode) {
-  EXPECT_EQ(BlockOwners(5, 2), (std::vector<RankId>{0, 0, 0, 1, 1}));
-  EXPECT_EQ(BlockOwners(4, 4), (std::vector<RankId>{0, 1, 2, 3}));
-  EXPECT_EQ(BlockOwners(2, 4), (std::vector<RankId>{0, 2}));
-  EXPECT_EQ(RoundRobinOwners(5, 2), (std::vector<RankId>{0, 1, 0, 1, 0}));
-}
-
 TEST(EngineDeathTest, SchedulingInThePastAbortsWithTick) {
   auto run = [] {
     LoopbackTransport t;
