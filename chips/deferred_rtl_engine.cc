@@ -15,8 +15,8 @@ DeferredRtlEngine::DeferredRtlEngine(std::unique_ptr<ExpertEngine> rtl, Pipeline
 void DeferredRtlEngine::Submit(std::uint64_t job_id, std::span<const std::int8_t> x, std::uint8_t e,
                                std::uint64_t arrival_cycle) {
   MOEFAB_CHECK(arrival_cycle >= now_ && arrival_cycle >= last_arrival_,
-               "DeferredRtlEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now="
-                                         << now_ << " or the previous arrival " << last_arrival_);
+               "DeferredRtlEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now=" << now_
+                                         << " or the previous arrival " << last_arrival_);
   last_arrival_ = arrival_cycle;
   std::uint64_t start = arrival_cycle;
   if (any_started_) start = std::max(start, last_start_ + pipeline_.initiation_interval.value);
@@ -48,10 +48,11 @@ void DeferredRtlEngine::RunRtlTo(std::uint64_t cycle) {
   rtl_->AdvanceTo(cycle, scratch_);
   for (auto& c : scratch_) {
     MOEFAB_CHECK(!rtl_jobs_.empty() && rtl_jobs_.front().id == c.job_id && rtl_jobs_.front().done == c.done_cycle,
-                 "RTL " << rtl_->config().ToString() << ": job " << c.job_id << " finished at cycle "
-                        << c.done_cycle << "; the pipeline model predicted "
-                        << (rtl_jobs_.empty() ? std::string("no job") : "job " + std::to_string(rtl_jobs_.front().id) +
-                                                                          " at " + std::to_string(rtl_jobs_.front().done)));
+                 "RTL " << rtl_->config().ToString() << ": job " << c.job_id << " finished at cycle " << c.done_cycle
+                        << "; the pipeline model predicted "
+                        << (rtl_jobs_.empty() ? std::string("no job")
+                                              : "job " + std::to_string(rtl_jobs_.front().id) + " at " +
+                                                    std::to_string(rtl_jobs_.front().done)));
     values_.emplace(c.job_id, std::move(c.y));
     rtl_jobs_.pop_front();
     --fed_;

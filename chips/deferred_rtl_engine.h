@@ -51,21 +51,21 @@ class DeferredRtlEngine final : public ExpertEngine {
   struct Job {
     std::uint64_t id, arrival, done;  // cycles: arrival, and the model's last beat
     std::uint8_t e;
-    std::vector<std::int8_t> x;       // kept until the RTL takes it
+    std::vector<std::int8_t> x;  // kept until the RTL takes it
   };
   void RunRtlTo(std::uint64_t cycle);  // submits what arrived by then, runs, checks, keeps y
 
-  std::unique_ptr<ExpertEngine> rtl_;  // the Verilated slot, behind the model's time
-  PipelineModel pipeline_;             // latency and II (cycles), measured from the RTL
-  std::deque<Job> rtl_jobs_;           // submitted here, not yet completed in RTL
-  std::size_t fed_ = 0;                // of rtl_jobs_, the first ones already given to the RTL
-  std::deque<CompletedJob> timing_;    // submitted, not yet reported by AdvanceTo
+  std::unique_ptr<ExpertEngine> rtl_;                          // the Verilated slot, behind the model's time
+  PipelineModel pipeline_;                                     // latency and II (cycles), measured from the RTL
+  std::deque<Job> rtl_jobs_;                                   // submitted here, not yet completed in RTL
+  std::size_t fed_ = 0;                                        // of rtl_jobs_, the first ones already given to the RTL
+  std::deque<CompletedJob> timing_;                            // submitted, not yet reported by AdvanceTo
   std::map<std::uint64_t, std::vector<std::int16_t>> values_;  // finished in RTL, not taken
-  std::vector<CompletedJob> scratch_;  // RTL completions of one run
-  bool any_started_ = false;           // the model's state: a job has been accepted
-  std::uint64_t last_start_ = 0;       // start cycle of the last job
-  std::uint64_t last_arrival_ = 0;     // arrival cycle of the last job
-  std::uint64_t now_ = 0;              // first cycle not yet run (model)
+  std::vector<CompletedJob> scratch_;                          // RTL completions of one run
+  bool any_started_ = false;                                   // the model's state: a job has been accepted
+  std::uint64_t last_start_ = 0;                               // start cycle of the last job
+  std::uint64_t last_arrival_ = 0;                             // arrival cycle of the last job
+  std::uint64_t now_ = 0;                                      // first cycle not yet run (model)
 };
 
 }  // namespace moefab::chips

@@ -14,20 +14,18 @@
 namespace moefab::chips {
 namespace {
 
-void CheckWeights(const std::shared_ptr<const ExpertWeights>& w, const EngineConfig& c,
-                  const char* who) {
+void CheckWeights(const std::shared_ptr<const ExpertWeights>& w, const EngineConfig& c, const char* who) {
   const std::string what = std::string(who) + "(" + c.ToString() + ")";
   if (!w) throw ConfigError(what + ": expert weights are null");
   ValidateExpertWeights(*w, what);
   if (!(w->shape == c.shape)) {
     std::ostringstream os;
-    os << what << ": weights have shape " << w->shape.d_model << "x" << w->shape.width
-       << ", expected " << c.shape.d_model << "x" << c.shape.width;
+    os << what << ": weights have shape " << w->shape.d_model << "x" << w->shape.width << ", expected "
+       << c.shape.d_model << "x" << c.shape.width;
     throw ConfigError(os.str());
   }
   if (w->format != c.format) {
-    throw ConfigError(what + ": weights are " + FormatTag(w->format) + ", expected " +
-                      FormatTag(c.format));
+    throw ConfigError(what + ": weights are " + FormatTag(w->format) + ", expected " + FormatTag(c.format));
   }
   if (c.lanes == 0) throw ConfigError(what + ": lanes=0: expected >= 1");
 }
@@ -44,12 +42,8 @@ std::string BuildList() {
 /// done = start + L. Results are computed at Submit (PreparedExpert, the fast path).
 class ModelExpertEngine final : public ExpertEngine {
  public:
-  ModelExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& c,
-                    PipelineModel p)
-      : weights_(std::move(w)),
-        prepared_(weights_ ? PrepareGolden(*weights_) : nullptr),
-        config_(c),
-        pipeline_(p) {}
+  ModelExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& c, PipelineModel p)
+      : weights_(std::move(w)), prepared_(weights_ ? PrepareGolden(*weights_) : nullptr), config_(c), pipeline_(p) {}
 
   const EngineConfig& config() const override { return config_; }
   std::uint64_t now_cycle() const override { return now_; }
@@ -59,13 +53,11 @@ class ModelExpertEngine final : public ExpertEngine {
               std::uint64_t arrival_cycle) override {
     // Timing-only engines (no weights) take jobs without bytes and return empty results.
     const std::size_t expected = prepared_ ? config_.shape.d_model : 0;
-    MOEFAB_CHECK(x.size() == expected, "ModelExpertEngine: job " << job_id << " x has " << x.size()
-                                                                 << " elements, expected " << expected);
-    MOEFAB_CHECK(e <= kMaxDispatchExponent,
-                 "ModelExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
+    MOEFAB_CHECK(x.size() == expected,
+                 "ModelExpertEngine: job " << job_id << " x has " << x.size() << " elements, expected " << expected);
+    MOEFAB_CHECK(e <= kMaxDispatchExponent, "ModelExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
     MOEFAB_CHECK(arrival_cycle >= now_ && arrival_cycle >= last_arrival_,
-                 "ModelExpertEngine: job " << job_id << " arrives at " << arrival_cycle
-                                           << ", before now=" << now_
+                 "ModelExpertEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now=" << now_
                                            << " or the previous arrival " << last_arrival_);
     last_arrival_ = arrival_cycle;
     std::uint64_t start = arrival_cycle;
@@ -89,15 +81,15 @@ class ModelExpertEngine final : public ExpertEngine {
   }
 
  private:
-  std::shared_ptr<const ExpertWeights> weights_;     // the slot's contents
-  std::shared_ptr<const PreparedExpert> prepared_;   // repacked for the fast golden kernels
-  EngineConfig config_;                              // design point (for config())
-  PipelineModel pipeline_;                           // latency and II (cycles)
-  std::deque<CompletedJob> queue_;                   // submitted, not yet reported
-  bool any_started_ = false;                         // a job has been accepted
-  std::uint64_t last_start_ = 0;                     // start cycle of the last job
-  std::uint64_t last_arrival_ = 0;                   // arrival cycle of the last job
-  std::uint64_t now_ = 0;                            // first cycle not yet run
+  std::shared_ptr<const ExpertWeights> weights_;    // the slot's contents
+  std::shared_ptr<const PreparedExpert> prepared_;  // repacked for the fast golden kernels
+  EngineConfig config_;                             // design point (for config())
+  PipelineModel pipeline_;                          // latency and II (cycles)
+  std::deque<CompletedJob> queue_;                  // submitted, not yet reported
+  bool any_started_ = false;                        // a job has been accepted
+  std::uint64_t last_start_ = 0;                    // start cycle of the last job
+  std::uint64_t last_arrival_ = 0;                  // arrival cycle of the last job
+  std::uint64_t now_ = 0;                           // first cycle not yet run
 };
 
 // Valid weights of the config's shape and format with all-zero codes (for MeasurePipeline).
@@ -147,13 +139,12 @@ const char* FormatTag(WeightFormat f) {
 
 std::string EngineConfig::ToString() const {
   std::ostringstream os;
-  os << shape.d_model << "x" << shape.width << "x" << lanes << "-" << FormatTag(format) << "-"
-     << DatapathName(datapath) << "-" << WeightStyleName(style);
+  os << shape.d_model << "x" << shape.width << "x" << lanes << "-" << FormatTag(format) << "-" << DatapathName(datapath)
+     << "-" << WeightStyleName(style);
   return os.str();
 }
 
-std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                  const EngineConfig& config) {
+std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config) {
   for (const internal::RtlBuild& b : internal::LinkedRtlBuilds()) {
     if (b.config == config) {
       CheckWeights(w, config, "MakeRtlExpertEngine");
@@ -164,33 +155,28 @@ std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWe
   if (config.style == WeightStyle::kHardwired) {
     why = "the hardwired weight style has no RTL builds yet (only rom)";
   }
-  throw ConfigError("MakeRtlExpertEngine(" + config.ToString() + "): " + why +
-                    "; available builds: " + BuildList() +
+  throw ConfigError("MakeRtlExpertEngine(" + config.ToString() + "): " + why + "; available builds: " + BuildList() +
                     "; add <D>x<I>x<lanes>:<int4|int3|mxfp4>:<mac|psel> to the CMake cache "
                     "list MOEFAB_RTL_BUILDS and rebuild");
 }
 
-std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                    const EngineConfig& config,
+std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config,
                                                     PipelineModel pipeline) {
   CheckWeights(w, config, "MakeModelExpertEngine");
   if (pipeline.latency.value == 0 || pipeline.initiation_interval.value == 0) {
     std::ostringstream os;
-    os << "MakeModelExpertEngine(" << config.ToString()
-       << "): pipeline latency=" << pipeline.latency.value
+    os << "MakeModelExpertEngine(" << config.ToString() << "): pipeline latency=" << pipeline.latency.value
        << " initiation_interval=" << pipeline.initiation_interval.value << ": expected both >= 1";
     throw ConfigError(os.str());
   }
   return std::make_unique<ModelExpertEngine>(std::move(w), config, pipeline);
 }
 
-std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config,
-                                                     PipelineModel pipeline) {
+std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config, PipelineModel pipeline) {
   if (pipeline.latency.value == 0 || pipeline.initiation_interval.value == 0) {
     std::ostringstream os;
-    os << "MakeTimingExpertEngine(" << config.ToString() << "): pipeline latency="
-       << pipeline.latency.value << " initiation_interval=" << pipeline.initiation_interval.value
-       << ": expected both >= 1";
+    os << "MakeTimingExpertEngine(" << config.ToString() << "): pipeline latency=" << pipeline.latency.value
+       << " initiation_interval=" << pipeline.initiation_interval.value << ": expected both >= 1";
     throw ConfigError(os.str());
   }
   return std::make_unique<ModelExpertEngine>(nullptr, config, pipeline);
@@ -245,8 +231,7 @@ PipelineModel ClosedFormPipeline(const EngineConfig& config) {
   const std::uint64_t i = config.shape.width;
   const std::uint64_t l = config.lanes;
   if (l == 0 || d == 0 || i == 0) {
-    throw ConfigError("ClosedFormPipeline(" + config.ToString() +
-                      "): lanes, d_model and width must be >= 1");
+    throw ConfigError("ClosedFormPipeline(" + config.ToString() + "): lanes, d_model and width must be >= 1");
   }
   const std::uint64_t dg = (d + l - 1) / l;  // x / y beats, gate/up words per row
   const std::uint64_t ig = (i + l - 1) / l;  // down words per row

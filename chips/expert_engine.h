@@ -29,15 +29,15 @@ enum class Datapath : std::uint8_t { kMac = 0, kProductSelect = 1 };
 /// weights of its shape and format), or constants baked into the RTL (later).
 enum class WeightStyle : std::uint8_t { kRom = 0, kHardwired = 1 };
 
-const char* DatapathName(Datapath d);         // "mac", "psel"
-const char* WeightStyleName(WeightStyle s);   // "rom", "hardwired"
-const char* FormatTag(WeightFormat f);        // "int4", "int3", "mxfp4"
+const char* DatapathName(Datapath d);        // "mac", "psel"
+const char* WeightStyleName(WeightStyle s);  // "rom", "hardwired"
+const char* FormatTag(WeightFormat f);       // "int4", "int3", "mxfp4"
 
 /// One expert engine design point. Each kRom config with an RTL build is one Verilated model.
 struct EngineConfig {
-  ExpertShape shape;                            // D = d_model, I = width
-  WeightFormat format = WeightFormat::kInt4;    // weight format (and ROM layout)
-  std::uint32_t lanes = 8;                      // MACs per matrix per cycle, bytes per beat
+  ExpertShape shape;                          // D = d_model, I = width
+  WeightFormat format = WeightFormat::kInt4;  // weight format (and ROM layout)
+  std::uint32_t lanes = 8;                    // MACs per matrix per cycle, bytes per beat
   Datapath datapath = Datapath::kMac;
   WeightStyle style = WeightStyle::kRom;
   friend bool operator==(const EngineConfig&, const EngineConfig&) = default;
@@ -88,19 +88,16 @@ class ExpertEngine {
 /// Throws ConfigError when the weights are null or invalid or do not match the config, and
 /// when no Verilated build exists for the config (the message names the config and lists the
 /// available builds; builds come from the CMake cache list MOEFAB_RTL_BUILDS).
-std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                  const EngineConfig& config);
+std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config);
 
 /// Model engine: GoldenExpert bits, `pipeline` timing. Throws ConfigError when the weights are
 /// null or invalid or do not match the config, or the pipeline has a zero latency or II.
-std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                    const EngineConfig& config,
+std::unique_ptr<ExpertEngine> MakeModelExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config,
                                                     PipelineModel pipeline);
 
 /// Timing-only engine (full-size models without weights): `pipeline` timing, jobs carry no
 /// activation bytes and complete with an empty y. Throws ConfigError on a zero latency or II.
-std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config,
-                                                     PipelineModel pipeline);
+std::unique_ptr<ExpertEngine> MakeTimingExpertEngine(const EngineConfig& config, PipelineModel pipeline);
 
 /// Latency and II of a configuration, measured by running its RTL build (dummy weights): one
 /// job alone, then two jobs arriving together. Cached per config (thread-safe). ConfigError

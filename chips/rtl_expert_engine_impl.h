@@ -50,8 +50,7 @@ void GetPort(const Port& port, std::span<std::uint32_t> words) {
 }
 
 /// ORs the low `width` bits of `value` into a little-endian word vector at bit `pos`.
-inline void PutBits(std::vector<std::uint32_t>& words, std::uint32_t pos, std::uint32_t width,
-                    std::uint64_t value) {
+inline void PutBits(std::vector<std::uint32_t>& words, std::uint32_t pos, std::uint32_t width, std::uint64_t value) {
   value &= (width >= 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);
   for (std::uint32_t b = 0; b < width; b += 32 - (pos + b) % 32) {
     const std::uint32_t at = pos + b;
@@ -61,8 +60,17 @@ inline void PutBits(std::vector<std::uint32_t>& words, std::uint32_t pos, std::u
 
 /// Load port selectors of expert_engine.sv.
 enum LoadSel : std::uint32_t {
-  kSelGateW = 0, kSelUpW = 1, kSelDownW = 2, kSelGateX = 3, kSelUpX = 4, kSelDownX = 5,
-  kSelGateCh = 6, kSelUpCh = 7, kSelDownCh = 8, kSelAct = 9, kSelScalar = 10,
+  kSelGateW = 0,
+  kSelUpW = 1,
+  kSelDownW = 2,
+  kSelGateX = 3,
+  kSelUpX = 4,
+  kSelDownX = 5,
+  kSelGateCh = 6,
+  kSelUpCh = 7,
+  kSelDownCh = 8,
+  kSelAct = 9,
+  kSelScalar = 10,
 };
 
 template <class Model>
@@ -95,14 +103,11 @@ class RtlExpertEngine final : public ExpertEngine {
 
   void Submit(std::uint64_t job_id, std::span<const std::int8_t> x, std::uint8_t e,
               std::uint64_t arrival_cycle) override {
-    MOEFAB_CHECK(x.size() == d_, "RtlExpertEngine " << config_.ToString() << ": job " << job_id
-                                                    << " x has " << x.size()
+    MOEFAB_CHECK(x.size() == d_, "RtlExpertEngine " << config_.ToString() << ": job " << job_id << " x has " << x.size()
                                                     << " elements, expected " << d_);
-    MOEFAB_CHECK(e <= kMaxDispatchExponent,
-                 "RtlExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
+    MOEFAB_CHECK(e <= kMaxDispatchExponent, "RtlExpertEngine: job " << job_id << " e=" << int{e} << " is above 9");
     MOEFAB_CHECK(arrival_cycle >= now_ && arrival_cycle >= last_arrival_,
-                 "RtlExpertEngine: job " << job_id << " arrives at " << arrival_cycle
-                                         << ", before now=" << now_
+                 "RtlExpertEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now=" << now_
                                          << " or the previous arrival " << last_arrival_);
     last_arrival_ = arrival_cycle;
     pending_.push_back(Job{job_id, arrival_cycle, 0, e, {x.begin(), x.end()}, {}, 0});
@@ -126,13 +131,13 @@ class RtlExpertEngine final : public ExpertEngine {
 
  private:
   struct Job {
-    std::uint64_t id;            // caller's job id
-    std::uint64_t arrival;       // cycle from which the job is offered
-    std::uint64_t start;         // cycle its first beat was accepted
-    std::uint8_t e;              // per-token exponent
-    std::vector<std::int8_t> x;  // input (released once fed)
-    std::vector<std::int16_t> y; // output beats received so far
-    std::uint32_t beats;         // input beats fed (while feeding), then output beats received
+    std::uint64_t id;             // caller's job id
+    std::uint64_t arrival;        // cycle from which the job is offered
+    std::uint64_t start;          // cycle its first beat was accepted
+    std::uint8_t e;               // per-token exponent
+    std::vector<std::int8_t> x;   // input (released once fed)
+    std::vector<std::int16_t> y;  // output beats received so far
+    std::uint32_t beats;          // input beats fed (while feeding), then output beats received
   };
 
   // One clock cycle `now_`: offer input, take output, clock edge.
@@ -170,21 +175,19 @@ class RtlExpertEngine final : public ExpertEngine {
     Clock();
     ++now_;
     MOEFAB_CHECK(inflight_.empty() || now_ <= inflight_.front().start + guard_cycles_,
-                 "RtlExpertEngine " << config_.ToString() << ": job " << inflight_.front().id
-                                    << " started at " << inflight_.front().start
-                                    << " has not finished by " << now_);
+                 "RtlExpertEngine " << config_.ToString() << ": job " << inflight_.front().id << " started at "
+                                    << inflight_.front().start << " has not finished by " << now_);
   }
 
   void TakeBeat(std::vector<CompletedJob>& done) {
-    MOEFAB_CHECK(!inflight_.empty() && !(feeding_ && inflight_.size() == 1),
-                 "RtlExpertEngine " << config_.ToString() << ": output beat at cycle " << now_
-                                    << " with no job in flight");
+    MOEFAB_CHECK(
+        !inflight_.empty() && !(feeding_ && inflight_.size() == 1),
+        "RtlExpertEngine " << config_.ToString() << ": output beat at cycle " << now_ << " with no job in flight");
     Job& j = inflight_.front();
     GetPort(model_->out_data, std::span<std::uint32_t>(scratch_.data(), out_words_));
     const std::size_t base = std::size_t{j.beats} * lanes_;
     for (std::uint32_t l = 0; l < lanes_ && base + l < d_; ++l) {
-      j.y[base + l] = static_cast<std::int16_t>(
-          static_cast<std::uint16_t>(scratch_[l / 2] >> ((l % 2) * 16)));
+      j.y[base + l] = static_cast<std::int16_t>(static_cast<std::uint16_t>(scratch_[l / 2] >> ((l % 2) * 16)));
     }
     if (++j.beats == dg_) {
       done.push_back(CompletedJob{j.id, j.start, now_, std::move(j.y)});
@@ -266,8 +269,7 @@ class RtlExpertEngine final : public ExpertEngine {
     for (std::uint32_t r = 0; r < m.rows; ++r) {
       const std::uint32_t bias = m.bias.empty() ? 0u : static_cast<std::uint32_t>(m.bias[r]);
       const std::uint64_t word = (static_cast<std::uint64_t>(m.mult[r]) & 0xFFFFFFu) |
-                                 (std::uint64_t{m.shift[r] & 0x3Fu} << 24) |
-                                 (std::uint64_t{bias} << 32);
+                                 (std::uint64_t{m.shift[r] & 0x3Fu} << 24) | (std::uint64_t{bias} << 32);
       LoadValue(sel, r, word);
     }
   }
@@ -296,8 +298,7 @@ class RtlExpertEngine final : public ExpertEngine {
     std::fill(scratch_.begin(), scratch_.begin() + in_words_, 0u);
     const std::size_t base = std::size_t{beat} * lanes_;
     for (std::uint32_t l = 0; l < lanes_ && base + l < x.size(); ++l) {
-      scratch_[l / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(x[base + l]))
-                         << ((l % 4) * 8);
+      scratch_[l / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(x[base + l])) << ((l % 4) * 8);
     }
     SetPort(model_->in_data, std::span<const std::uint32_t>(scratch_.data(), in_words_));
   }

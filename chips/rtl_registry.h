@@ -16,8 +16,8 @@ using RtlEngineFactory = std::unique_ptr<ExpertEngine> (*)(std::shared_ptr<const
 
 /// One linked Verilated build.
 struct RtlBuild {
-  EngineConfig config;     // style is always kRom
-  RtlEngineFactory make;   // constructs the adapter around this build's model
+  EngineConfig config;    // style is always kRom
+  RtlEngineFactory make;  // constructs the adapter around this build's model
 };
 
 /// Every linked build, in MOEFAB_RTL_BUILDS order (defined in the generated rtl_registry.cc).

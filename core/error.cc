@@ -19,12 +19,13 @@ namespace {
 void (*g_abort_hook)() = nullptr;
 }  // namespace
 
-void SetCheckAbortHook(void (*hook)()) { g_abort_hook = hook; }
+void SetCheckAbortHook(void (*hook)()) {
+  g_abort_hook = hook;
+}
 
 void CheckFailed(const char* file, int line, const char* cond, const std::string& msg) {
-  std::fprintf(stderr, "moefab internal error [rank %d tick %llu] %s:%d: check `%s` failed: %s\n",
-               CheckContext::Rank(), static_cast<unsigned long long>(CheckContext::Now()), file,
-               line, cond, msg.c_str());
+  std::fprintf(stderr, "moefab internal error [rank %d tick %llu] %s:%d: check `%s` failed: %s\n", CheckContext::Rank(),
+               static_cast<unsigned long long>(CheckContext::Now()), file, line, cond, msg.c_str());
   std::fflush(stderr);
   if (g_abort_hook != nullptr) g_abort_hook();  // e.g. MPI_Abort so no rank hangs
   std::abort();

@@ -20,8 +20,8 @@ class ConfigError : public std::runtime_error {
 
 /// Context printed by MOEFAB_CHECK: set by the runtime (rank) and the engine (tick).
 struct CheckContext {
-  static int& Rank();    // -1 until the runtime sets it
-  static Tick& Now();    // current simulated tick of this rank
+  static int& Rank();  // -1 until the runtime sets it
+  static Tick& Now();  // current simulated tick of this rank
 };
 
 /// Installed by the runtime (e.g. MPI_Abort) so that a failed check on one rank stops all.
@@ -36,11 +36,11 @@ void SetCheckAbortHook(void (*hook)());
 }  // namespace moefab
 
 /// Abort loudly (rank, tick, file:line, condition, message) when an invariant breaks.
-#define MOEFAB_CHECK(cond, msg)                                            \
-  do {                                                                     \
-    if (!(cond)) [[unlikely]] {                                            \
-      std::ostringstream moefab_check_os_;                                 \
-      moefab_check_os_ << msg;                                             \
+#define MOEFAB_CHECK(cond, msg)                                                 \
+  do {                                                                          \
+    if (!(cond)) [[unlikely]] {                                                 \
+      std::ostringstream moefab_check_os_;                                      \
+      moefab_check_os_ << msg;                                                  \
       ::moefab::CheckFailed(__FILE__, __LINE__, #cond, moefab_check_os_.str()); \
-    }                                                                      \
+    }                                                                           \
   } while (0)

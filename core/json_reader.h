@@ -23,12 +23,12 @@ const char* KindName(Kind kind);
 class Value {
  public:
   Kind kind = Kind::kNull;
-  bool boolean = false;                // kBool
-  double number = 0;                   // kNumber, nearest double
-  std::string text;                    // kNumber: the literal as written; kString: the decoded UTF-8
-  std::vector<Value> items;            // kArray
+  bool boolean = false;                                // kBool
+  double number = 0;                                   // kNumber, nearest double
+  std::string text;                                    // kNumber: the literal as written; kString: the decoded UTF-8
+  std::vector<Value> items;                            // kArray
   std::vector<std::pair<std::string, Value>> members;  // kObject, in file order, keys unique
-  uint32_t line = 0, column = 0;       // where the value starts (1-based)
+  uint32_t line = 0, column = 0;                       // where the value starts (1-based)
 
   bool is_null() const { return kind == Kind::kNull; }
   /// The member `key` of an object, or nullptr (also when this is not an object).

@@ -27,8 +27,7 @@ class SplitMix64 {
 };
 
 /// Mix several integers into one seed (for per-(layer, expert, matrix) streams).
-inline std::uint64_t MixSeed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0,
-                             std::uint64_t d = 0) {
+inline std::uint64_t MixSeed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0, std::uint64_t d = 0) {
   SplitMix64 r(a ^ 0x6A09E667F3BCC909ULL);
   std::uint64_t s = r.Next() ^ b;
   SplitMix64 r2(s);

@@ -10,13 +10,13 @@
 namespace moefab::fabric {
 
 namespace {
-bool TickAfter(const auto& x, const auto& y) { return x.tick > y.tick; }  // min-heap order
+bool TickAfter(const auto& x, const auto& y) {
+  return x.tick > y.tick;
+}  // min-heap order
 }  // namespace
 
 SequentialDriver::SequentialDriver(Network& network)
-    : network_(network),
-      lookahead_ps_(network.MinCrossNodeDelayPs()),
-      num_nodes_(network.num_nodes()) {
+    : network_(network), lookahead_ps_(network.MinCrossNodeDelayPs()), num_nodes_(network.num_nodes()) {
   MOEFAB_CHECK(network.num_nodes() < (1u << 24), "driver keys hold 2^24 nodes");
   node_bits_ = std::max(1u, static_cast<unsigned>(std::bit_width(network.num_nodes() - 1u)));
   hash_.assign(std::size_t{1} << (64 - hash_shift_), TickRef{0, kNone});
@@ -31,9 +31,9 @@ void SequentialDriver::FailSchedule(const NetEvent& e) const {
                "event from node " << e.origin << " to node " << e.node << " of " << num_nodes_);
   MOEFAB_CHECK(static_cast<unsigned>(e.kind) < 16, "event kind " << static_cast<int>(e.kind));
   // The PDES contract: an event for another node is at least one lookahead ahead.
-  MOEFAB_CHECK(false, "event kind " << static_cast<int>(e.kind) << " from node " << e.origin << " to node "
-                                    << e.node << " at " << e.tick << " is closer than the lookahead "
-                                    << lookahead_ps_ << " ps to now " << now_);
+  MOEFAB_CHECK(false, "event kind " << static_cast<int>(e.kind) << " from node " << e.origin << " to node " << e.node
+                                    << " at " << e.tick << " is closer than the lookahead " << lookahead_ps_
+                                    << " ps to now " << now_);
   std::abort();
 }
 

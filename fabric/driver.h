@@ -48,11 +48,11 @@ class SequentialDriver final : public NetContext {
   /// the event is written into its slab slot in place, with the same checks and order key as
   /// Schedule. Signal: a credit, credit sync or output wake-up (no packet). Packet: a kPacket
   /// with a copy of `h` and the data; returns the queued header (valid until the next Schedule).
-  inline void ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
-                             std::uint32_t vc, std::uint32_t value, std::uint32_t epoch);
+  inline void ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
+                             std::uint32_t value, std::uint32_t epoch);
   inline PacketHeader& SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
-                             const PacketHeader& h, std::shared_ptr<const Payload>&& data,
-                             std::uint64_t data_offset);
+                                      const PacketHeader& h, std::shared_ptr<const Payload>&& data,
+                                      std::uint64_t data_offset);
 
   std::uint64_t events_handled() const { return events_; }
   std::size_t events_pending() const { return pending_; }
@@ -80,18 +80,18 @@ class SequentialDriver final : public NetContext {
     NetEventKind kind;
   };
   static constexpr std::uint32_t kSignalBit = 1u << 31;  // Entry::slot: an index into signals_
-  static constexpr std::uint32_t kChunk = 4096;  // events per slab chunk
+  static constexpr std::uint32_t kChunk = 4096;          // events per slab chunk
   static constexpr std::uint32_t kNone = ~0u;
 
-  void HandleNext();                     // the next event of cur_ (cur_pos_ < cur_.size())
-  void NextTick();                       // the earliest future bucket becomes cur_, sorted
-  void SortCurrent();                    // stable sort of cur_ by key
-  void InsertCurrent(Entry e);           // an event for cur_tick_ while it is being handled
-  std::uint32_t BucketFor(Tick tick);    // finds or opens the bucket of a future tick
+  void HandleNext();                   // the next event of cur_ (cur_pos_ < cur_.size())
+  void NextTick();                     // the earliest future bucket becomes cur_, sorted
+  void SortCurrent();                  // stable sort of cur_ by key
+  void InsertCurrent(Entry e);         // an event for cur_tick_ while it is being handled
+  std::uint32_t BucketFor(Tick tick);  // finds or opens the bucket of a future tick
   std::uint32_t OpenBucket(Tick tick, std::size_t hash_at);
   void HashErase(Tick tick);
   void HashGrow();
-  std::uint32_t NewSlab();               // a never used slab slot (adds a chunk when full)
+  std::uint32_t NewSlab();  // a never used slab slot (adds a chunk when full)
   std::size_t HashIndex(Tick tick) const {
     return static_cast<std::size_t>((tick * 0x9E3779B97F4A7C15ull) >> hash_shift_);
   }
@@ -103,34 +103,34 @@ class SequentialDriver final : public NetContext {
   /// Takes a slab slot and queues it; returns the slot to fill.
   inline NetEvent& Push(Tick tick, NetEventKind kind, NodeId node, NodeId origin);
 
-  Network& network_;                           // borrowed
-  Tick lookahead_ps_;                          // checked for every cross-node event
-  NodeId num_nodes_;                           // of the network
-  Tick now_ = 0;                               // tick of the event being handled
-  unsigned node_bits_ = 1;                     // bits of an origin node id in a key
+  Network& network_;        // borrowed
+  Tick lookahead_ps_;       // checked for every cross-node event
+  NodeId num_nodes_;        // of the network
+  Tick now_ = 0;            // tick of the event being handled
+  unsigned node_bits_ = 1;  // bits of an origin node id in a key
   // The queue.
-  Tick cur_tick_ = 0;                          // tick of cur_ (<= now_ except inside RunUntil)
-  std::vector<Entry> cur_;                     // events at cur_tick_, sorted from cur_pos_ on
-  std::size_t cur_pos_ = 0;                    // next entry of cur_ to handle
-  std::vector<Entry> sort_tmp_;                // radix sort scratch
-  std::vector<std::uint32_t> radix_count_;     // radix sort histograms
-  std::vector<TickRef> ticks_;                 // min-heap of the future ticks with a bucket
-  std::vector<std::vector<Entry>> buckets_;    // per future tick, in scheduling order
-  std::vector<std::uint32_t> free_buckets_;    // recycled (they keep their capacity)
-  std::vector<TickRef> hash_;                  // tick -> bucket, linear probing
-  unsigned hash_shift_ = 64 - 6;               // 64 - log2(hash_.size())
-  std::size_t hash_used_ = 0;                  // occupied hash entries
-  std::size_t pending_ = 0;                    // events queued
+  Tick cur_tick_ = 0;                        // tick of cur_ (<= now_ except inside RunUntil)
+  std::vector<Entry> cur_;                   // events at cur_tick_, sorted from cur_pos_ on
+  std::size_t cur_pos_ = 0;                  // next entry of cur_ to handle
+  std::vector<Entry> sort_tmp_;              // radix sort scratch
+  std::vector<std::uint32_t> radix_count_;   // radix sort histograms
+  std::vector<TickRef> ticks_;               // min-heap of the future ticks with a bucket
+  std::vector<std::vector<Entry>> buckets_;  // per future tick, in scheduling order
+  std::vector<std::uint32_t> free_buckets_;  // recycled (they keep their capacity)
+  std::vector<TickRef> hash_;                // tick -> bucket, linear probing
+  unsigned hash_shift_ = 64 - 6;             // 64 - log2(hash_.size())
+  std::size_t hash_used_ = 0;                // occupied hash entries
+  std::size_t pending_ = 0;                  // events queued
   // The slab.
   std::vector<std::unique_ptr<NetEvent[]>> chunks_;  // stable event storage
-  std::uint32_t slab_size_ = 0;                // slots ever used
-  std::vector<std::uint32_t> free_;            // free slots
-  std::vector<Signal> signals_;                // signal events (index | kSignalBit in an Entry)
-  std::vector<std::uint32_t> free_signals_;    // free entries of signals_
-  NetEvent scratch_;                           // a signal being handled, as a NetEvent
+  std::uint32_t slab_size_ = 0;                      // slots ever used
+  std::vector<std::uint32_t> free_;                  // free slots
+  std::vector<Signal> signals_;                      // signal events (index | kSignalBit in an Entry)
+  std::vector<std::uint32_t> free_signals_;          // free entries of signals_
+  NetEvent scratch_;                                 // a signal being handled, as a NetEvent
   std::function<void(DeliveredMessage&)> on_deliver_;
-  std::uint64_t events_ = 0;                   // handled
-  std::size_t peak_pending_ = 0;               // most events queued at once
+  std::uint64_t events_ = 0;      // handled
+  std::size_t peak_pending_ = 0;  // most events queued at once
 };
 
 inline void SequentialDriver::Schedule(NetEvent&& e) {
@@ -196,9 +196,10 @@ inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeI
   signals_[i] = Signal{node, origin, port, vc, value, epoch, kind};
 }
 
-inline PacketHeader& SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port, std::uint32_t vc,
-                                             const PacketHeader& h, std::shared_ptr<const Payload>&& data,
-                                             std::uint64_t data_offset) {
+inline PacketHeader& SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port,
+                                                      std::uint32_t vc, const PacketHeader& h,
+                                                      std::shared_ptr<const Payload>&& data,
+                                                      std::uint64_t data_offset) {
   NetEvent& to = Push(tick, NetEventKind::kPacket, node, origin);
   to.port = port;
   to.vc = vc;

@@ -8,16 +8,15 @@
 #include <string>
 #include <utility>
 
+#include "core/error.h"
 #include "fabric/network_internal.h"
 #include "fabric/serialization.h"
-#include "core/error.h"
 
 namespace moefab::fabric {
 
 namespace {
 
-[[noreturn]] void Fail(const std::string& field, const std::string& value,
-                       const std::string& expected) {
+[[noreturn]] void Fail(const std::string& field, const std::string& value, const std::string& expected) {
   throw ConfigError("network." + field + "=" + value + ": " + expected);
 }
 
@@ -36,8 +35,7 @@ void ValidateFields(const NetworkOptions& o) {
          "expected auto, dimension order, shortest-path table or minimal adaptive");
   }
   if (static_cast<int>(o.deadlock) > 3) {
-    Fail("deadlock", std::to_string(static_cast<int>(o.deadlock)),
-         "expected auto, dateline, hop-count VCs or none");
+    Fail("deadlock", std::to_string(static_cast<int>(o.deadlock)), "expected auto, dateline, hop-count VCs or none");
   }
 }
 
@@ -52,8 +50,7 @@ void Network::Impl::CacheLinkTiming(const Network& net, detail::Output& out, con
   out.bandwidth_mbytes_per_s = l.bandwidth_mbytes_per_s;
   if (!l.present) return;  // keeps the last link's timing (statistics only)
   out.flit_ps = SerializationPs(net.options_.flit_bytes, l.bandwidth_mbytes_per_s);
-  out.linear =
-      static_cast<std::uint64_t>(net.options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
+  out.linear = static_cast<std::uint64_t>(net.options_.flit_bytes) * 1000000u % l.bandwidth_mbytes_per_s == 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,8 +107,7 @@ Tick LatencyHistogram::Percentile(double q) const {
 // ---------------------------------------------------------------------------------------------
 // Construction.
 
-std::unique_ptr<Network> Network::Make(const TopologyOptions& topology,
-                                       const NetworkOptions& options) {
+std::unique_ptr<Network> Network::Make(const TopologyOptions& topology, const NetworkOptions& options) {
   return std::unique_ptr<Network>(new Network(topology, options));
 }
 
@@ -119,12 +115,11 @@ Network::~Network() = default;
 
 std::uint32_t Network::PacketFlits(std::uint64_t payload_bytes) const {
   const std::uint64_t total = payload_bytes + options_.header_bytes;
-  return std::max<std::uint32_t>(
-      1, static_cast<std::uint32_t>((total + options_.flit_bytes - 1) / options_.flit_bytes));
+  return std::max<std::uint32_t>(1,
+                                 static_cast<std::uint32_t>((total + options_.flit_bytes - 1) / options_.flit_bytes));
 }
 
-Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
-    : options_(options) {
+Network::Network(const TopologyOptions& topology, const NetworkOptions& options) : options_(options) {
   // One step each (declared in network_internal.h); a step reads what the earlier ones set.
   ValidateFields(options_);
   Impl::BuildEpochs(*this, topology);
@@ -153,8 +148,8 @@ void Network::Impl::BuildEpochs(Network& net, const TopologyOptions& topology) {
     const std::string f = "reconfigurations[" + std::to_string(i) + "]";
     if (i > 0 && r.at_ps <= o.reconfigurations[i - 1].at_ps) {
       Fail(f + ".at_ps", std::to_string(r.at_ps),
-           "expected > reconfigurations[" + std::to_string(i - 1) + "].at_ps=" +
-               std::to_string(o.reconfigurations[i - 1].at_ps) + " (increasing times)");
+           "expected > reconfigurations[" + std::to_string(i - 1) +
+               "].at_ps=" + std::to_string(o.reconfigurations[i - 1].at_ps) + " (increasing times)");
     }
     TopologyOptions next = topology;
     next.ocs = r.ocs;
@@ -170,8 +165,7 @@ void Network::Impl::BuildEpochs(Network& net, const TopologyOptions& topology) {
     Fail("control_latency_ps", "0", "expected > 0 (it bounds the PDES lookahead)");
   }
   if (o.ocs_controller >= t0.num_nodes()) {
-    Fail("ocs_controller", std::to_string(o.ocs_controller),
-         "expected a node < " + std::to_string(t0.num_nodes()));
+    Fail("ocs_controller", std::to_string(o.ocs_controller), "expected a node < " + std::to_string(t0.num_nodes()));
   }
 }
 
@@ -179,8 +173,8 @@ void Network::Impl::ResolveRouting(Network& net) {
   const Topology& t0 = *net.epochs_[0].topology;
   net.routing_ = net.options_.routing;
   if (net.routing_ == RoutingAlgorithm::kAuto) {
-    net.routing_ = t0.SupportsDimensionOrder() ? RoutingAlgorithm::kDimensionOrder
-                                               : RoutingAlgorithm::kShortestPathTable;
+    net.routing_ =
+        t0.SupportsDimensionOrder() ? RoutingAlgorithm::kDimensionOrder : RoutingAlgorithm::kShortestPathTable;
   }
   if (net.routing_ == RoutingAlgorithm::kDimensionOrder && !t0.SupportsDimensionOrder()) {
     Fail("routing", "dimension_order",
@@ -211,8 +205,7 @@ void Network::Impl::ResolveVcs(Network& net) {
     net.deadlock_ = tables ? DeadlockAvoidance::kHopCountVcs : DeadlockAvoidance::kDateline;
   }
   if (net.deadlock_ == DeadlockAvoidance::kDateline && tables) {
-    Fail("deadlock", "dateline",
-         "expected hop_count_vcs (or none) with table routing: datelines need dimension order");
+    Fail("deadlock", "dateline", "expected hop_count_vcs (or none) with table routing: datelines need dimension order");
   }
   std::uint32_t need = 1;
   std::string why = "one VC";
@@ -224,8 +217,7 @@ void Network::Impl::ResolveVcs(Network& net) {
     for (std::size_t i = 1; i < epochs.size(); ++i) {
       need = std::max(need, epochs[i - 1].diameter + epochs[i].diameter - 1);
     }
-    why = "hop-count VCs need one VC per hop of the longest route (diameter " +
-          std::to_string(epochs[0].diameter) +
+    why = "hop-count VCs need one VC per hop of the longest route (diameter " + std::to_string(epochs[0].diameter) +
           (epochs.size() > 1 ? ", plus the next wiring's diameter across a rewiring)" : ")");
   }
   net.num_vcs_ = o.num_vcs == 0 ? need : o.num_vcs;
@@ -258,16 +250,14 @@ void Network::Impl::SizeBuffers(Network& net) {
   if (min_flit_ps == kTickMax || min_flit_ps == 0) min_flit_ps = 1;
   if (o.buffer_flits == 0) {
     const Tick rtt_ps = 2 * max_latency + o.router_delay_ps + o.credit_delay_ps + min_flit_ps;
-    net.buffer_flits_ =
-        2 * max_flits + static_cast<std::uint32_t>((rtt_ps + min_flit_ps - 1) / min_flit_ps);
+    net.buffer_flits_ = 2 * max_flits + static_cast<std::uint32_t>((rtt_ps + min_flit_ps - 1) / min_flit_ps);
   } else {
     net.buffer_flits_ = o.buffer_flits;
   }
   if (net.buffer_flits_ < max_flits) {
     Fail("buffer_flits", std::to_string(o.buffer_flits),
-         "expected >= " + std::to_string(max_flits) + " (one whole packet: header " +
-             std::to_string(o.header_bytes) + " + mtu " + std::to_string(o.mtu_bytes) +
-             " bytes in " + std::to_string(o.flit_bytes) + "-byte flits)");
+         "expected >= " + std::to_string(max_flits) + " (one whole packet: header " + std::to_string(o.header_bytes) +
+             " + mtu " + std::to_string(o.mtu_bytes) + " bytes in " + std::to_string(o.flit_bytes) + "-byte flits)");
   }
 }
 
@@ -343,13 +333,21 @@ void Network::Impl::InitNodes(Network& net) {
   }
 }
 
-const Topology& Network::topology(std::uint32_t epoch) const { return *epochs_.at(epoch).topology; }
+const Topology& Network::topology(std::uint32_t epoch) const {
+  return *epochs_.at(epoch).topology;
+}
 
-std::uint32_t Network::num_epochs() const { return static_cast<std::uint32_t>(epochs_.size()); }
+std::uint32_t Network::num_epochs() const {
+  return static_cast<std::uint32_t>(epochs_.size());
+}
 
-std::uint32_t Network::num_nodes() const { return topology().num_nodes(); }
+std::uint32_t Network::num_nodes() const {
+  return topology().num_nodes();
+}
 
-std::uint32_t Network::Diameter() const { return epochs_[0].diameter; }
+std::uint32_t Network::Diameter() const {
+  return epochs_[0].diameter;
+}
 
 std::uint32_t Network::Hops(NodeId src, NodeId dst) const {
   const Epoch& e = epochs_[0];
@@ -398,7 +396,9 @@ std::vector<NetEvent> Network::InitialEvents(NodeId node) const {
 // ---------------------------------------------------------------------------------------------
 // Reports.
 
-const NodeStats& Network::Stats(NodeId node) const { return nodes_.at(node).stats; }
+const NodeStats& Network::Stats(NodeId node) const {
+  return nodes_.at(node).stats;
+}
 
 NodeStats Network::TotalStats() const {
   NodeStats t;
@@ -477,7 +477,9 @@ std::vector<std::string> Network::AuditIdle() const {
   for (const NodeState& s : nodes_) {
     const Topology& t = *epochs_[s.epoch].topology;
     if (s.held != 0) bad.push_back("node " + std::to_string(s.id) + " holds " + std::to_string(s.held) + " packets");
-    if (!s.reassembly.empty()) bad.push_back("node " + std::to_string(s.id) + " has " + std::to_string(s.reassembly.size()) + " partial messages");
+    if (!s.reassembly.empty())
+      bad.push_back("node " + std::to_string(s.id) + " has " + std::to_string(s.reassembly.size()) +
+                    " partial messages");
     for (PortId p = 0; p < num_ports_; ++p) {
       if (s.out[p].waiting != 0) bad.push_back(Topology::PortName(s.id, p) + " has waiting packets");
       for (std::uint32_t v = 0; v < num_vcs_; ++v) {
@@ -502,15 +504,14 @@ std::vector<std::string> Network::AuditIdle() const {
 Tick ZeroLoadPacketLatencyPs(const NetworkOptions& o, const LinkTiming& link, std::uint32_t hops,
                              std::uint64_t payload_bytes) {
   if (hops == 0) return o.router_delay_ps;
-  const std::uint64_t flits = std::max<std::uint64_t>(
-      1, (payload_bytes + o.header_bytes + o.flit_bytes - 1) / o.flit_bytes);
+  const std::uint64_t flits =
+      std::max<std::uint64_t>(1, (payload_bytes + o.header_bytes + o.flit_bytes - 1) / o.flit_bytes);
   const Tick flit_ps = SerializationPs(o.flit_bytes, link.bandwidth_mbytes_per_s);
   const Tick packet_ps = SerializationPs(flits * o.flit_bytes, link.bandwidth_mbytes_per_s);
   if (o.flow_control == FlowControl::kStoreAndForward) {
     return hops * (o.router_delay_ps + link.latency_ps + packet_ps) + o.router_delay_ps;
   }
-  return hops * (o.router_delay_ps + link.latency_ps + flit_ps) + (packet_ps - flit_ps) +
-         o.router_delay_ps;
+  return hops * (o.router_delay_ps + link.latency_ps + flit_ps) + (packet_ps - flit_ps) + o.router_delay_ps;
 }
 
 Tick ZeroLoadMessageLatencyPs(const NetworkOptions& o, const LinkTiming& link, std::uint32_t hops,

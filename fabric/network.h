@@ -32,10 +32,10 @@
 #include <string>
 #include <vector>
 
-#include "fabric/routing.h"
-#include "fabric/topology.h"
 #include "core/byte_io.h"
 #include "core/types.h"
+#include "fabric/routing.h"
+#include "fabric/topology.h"
 
 namespace moefab::fabric {
 
@@ -63,31 +63,31 @@ struct Reconfiguration {
 };
 
 struct NetworkOptions {
-  Tick router_delay_ps = 20000;       // per hop: head (VCT) or tail (SAF) arrival -> may leave
-  Tick credit_delay_ps = 0;           // a returned credit becomes usable upstream this long after
-                                      // it arrives (credit processing); raises the PDES lookahead
-  std::uint32_t flit_bytes = 64;      // flow-control unit: buffers and credits count flits
-  std::uint32_t header_bytes = 16;    // per packet, on the wire with the payload
-  std::uint32_t mtu_bytes = 4096;     // largest payload per packet; messages are split
+  Tick router_delay_ps = 20000;     // per hop: head (VCT) or tail (SAF) arrival -> may leave
+  Tick credit_delay_ps = 0;         // a returned credit becomes usable upstream this long after
+                                    // it arrives (credit processing); raises the PDES lookahead
+  std::uint32_t flit_bytes = 64;    // flow-control unit: buffers and credits count flits
+  std::uint32_t header_bytes = 16;  // per packet, on the wire with the payload
+  std::uint32_t mtu_bytes = 4096;   // largest payload per packet; messages are split
   FlowControl flow_control = FlowControl::kVirtualCutThrough;
   RoutingAlgorithm routing = RoutingAlgorithm::kAuto;
   DeadlockAvoidance deadlock = DeadlockAvoidance::kAuto;
-  std::uint32_t num_vcs = 0;          // per input port; 0 = what the deadlock scheme needs
-  std::uint32_t buffer_flits = 0;     // per (input port, VC); 0 = one credit round trip + 2 packets
-  Tick watchdog_ps = 1'000'000'000;   // an output with waiting packets that sends nothing this
-                                      // long (ps) is a stall: StallError. 0 disables.
+  std::uint32_t num_vcs = 0;                      // per input port; 0 = what the deadlock scheme needs
+  std::uint32_t buffer_flits = 0;                 // per (input port, VC); 0 = one credit round trip + 2 packets
+  Tick watchdog_ps = 1'000'000'000;               // an output with waiting packets that sends nothing this
+                                                  // long (ps) is a stall: StallError. 0 disables.
   std::vector<Reconfiguration> reconfigurations;  // in increasing at_ps
-  Tick ocs_switch_ps = 10'000'000;    // optical links down while the mirrors move (ps)
-  Tick control_latency_ps = 1'000'000;  // node <-> OCS controller messages (ps), > 0
-  NodeId ocs_controller = 0;          // node hosting the controller's events
+  Tick ocs_switch_ps = 10'000'000;                // optical links down while the mirrors move (ps)
+  Tick control_latency_ps = 1'000'000;            // node <-> OCS controller messages (ps), > 0
+  NodeId ocs_controller = 0;                      // node hosting the controller's events
 };
 
 /// A message handed to the fabric by the chip at `src`.
 struct MessageSpec {
-  NodeId src = 0;                      // injecting node (the handler's node)
-  NodeId dst = 0;                      // destination node
-  std::uint64_t bytes = 0;             // payload bytes (0 allowed: one header-only packet)
-  std::uint64_t tag = 0;               // opaque to the fabric, returned on delivery
+  NodeId src = 0;                       // injecting node (the handler's node)
+  NodeId dst = 0;                       // destination node
+  std::uint64_t bytes = 0;              // payload bytes (0 allowed: one header-only packet)
+  std::uint64_t tag = 0;                // opaque to the fabric, returned on delivery
   std::shared_ptr<const Payload> data;  // the bytes (size == bytes) or null (timing only)
 };
 
@@ -107,7 +107,7 @@ struct DeliveredMessage {
 /// Per-packet header fields; travels with the packet from hop to hop.
 struct PacketHeader {
   MessageId message = 0;
-  std::uint64_t tag = 0;            // message tag
+  std::uint64_t tag = 0;  // message tag
   NodeId src = 0;
   NodeId dst = 0;
   std::uint32_t index = 0;          // packet index within the message
@@ -199,13 +199,13 @@ class LatencyHistogram {
 struct LinkStats {
   NodeId src = 0;
   PortId port = 0;
-  NodeId dst = kNoNode;                // far end in the current wiring
+  NodeId dst = kNoNode;  // far end in the current wiring
   PortId dst_port = 0;
   LinkClass link_class = LinkClass::kElectrical;
   std::uint64_t packets = 0;
   std::uint64_t flits = 0;
-  std::uint64_t bytes = 0;             // header + payload
-  Tick busy_ps = 0;                    // serializing
+  std::uint64_t bytes = 0;                 // header + payload
+  Tick busy_ps = 0;                        // serializing
   std::uint32_t peak_waiting_packets = 0;  // most packets queued for this output at once
   std::uint32_t peak_buffer_flits = 0;     // fullest VC buffer at the far end's input port
 };
@@ -217,18 +217,18 @@ struct NodeStats {
   std::uint64_t messages_delivered = 0;
   std::uint64_t packets_delivered = 0;
   std::uint64_t flits_delivered = 0;
-  std::uint64_t bytes_delivered = 0;       // payload
-  std::uint64_t packet_hops = 0;           // links traversed by packets leaving this node
-  std::uint64_t vc_overflows = 0;          // hop-count VC clamped (see README)
-  LatencyHistogram packet_latency;         // Inject -> packet delivered, ps
-  LatencyHistogram message_latency;        // Inject -> message delivered, ps
+  std::uint64_t bytes_delivered = 0;  // payload
+  std::uint64_t packet_hops = 0;      // links traversed by packets leaving this node
+  std::uint64_t vc_overflows = 0;     // hop-count VC clamped (see README)
+  LatencyHistogram packet_latency;    // Inject -> packet delivered, ps
+  LatencyHistogram message_latency;   // Inject -> message delivered, ps
 };
 
 /// One OCS reconfiguration as it happened.
 struct ReconfigStats {
-  Tick begin_ps = 0;          // traffic stopped on affected links
-  Tick drained_ps = 0;        // controller knew every node had drained
-  Tick installed_ps = 0;      // new wiring and tables live
+  Tick begin_ps = 0;                  // traffic stopped on affected links
+  Tick drained_ps = 0;                // controller knew every node had drained
+  Tick installed_ps = 0;              // new wiring and tables live
   std::uint64_t affected_links = 0;   // directed links rewired
   std::uint64_t delayed_packets = 0;  // packets that waited for an affected link
   std::uint64_t delayed_bytes = 0;    // their payload bytes
@@ -242,8 +242,7 @@ class Network {
  public:
   /// Validates everything (ConfigError: field, value, expectation), builds the wiring of
   /// every epoch and its routing tables.
-  static std::unique_ptr<Network> Make(const TopologyOptions& topology,
-                                       const NetworkOptions& options);
+  static std::unique_ptr<Network> Make(const TopologyOptions& topology, const NetworkOptions& options);
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
@@ -326,7 +325,7 @@ class Network {
   // Statistics: read them after the run (each rank reads its own nodes).
   std::vector<LinkStats> LinkReport() const;  // present links of each node's current wiring
   const NodeStats& Stats(NodeId node) const;
-  NodeStats TotalStats() const;               // summed over all nodes
+  NodeStats TotalStats() const;  // summed over all nodes
   std::vector<ReconfigStats> ReconfigReport() const;
   /// Packets held in routers (buffers and source queues) and messages being reassembled.
   std::uint64_t PacketsHeld() const;
@@ -345,36 +344,36 @@ class Network {
   NetworkOptions options_;
   RoutingAlgorithm routing_ = RoutingAlgorithm::kAuto;     // resolved
   DeadlockAvoidance deadlock_ = DeadlockAvoidance::kAuto;  // resolved
-  std::uint32_t num_vcs_ = 1;          // VCs per input port
-  std::uint32_t buffer_flits_ = 0;     // per (input port, VC)
-  std::uint32_t num_ports_ = 0;        // per node
-  std::uint32_t num_inputs_ = 0;       // num_ports * num_vcs + 1 (the injection queue)
-  std::uint32_t mask_words_ = 1;       // 64-bit words per output's input mask
-  std::vector<PortId> input_port_;     // per input (in_port * num_vcs + vc): its port
+  std::uint32_t num_vcs_ = 1;                              // VCs per input port
+  std::uint32_t buffer_flits_ = 0;                         // per (input port, VC)
+  std::uint32_t num_ports_ = 0;                            // per node
+  std::uint32_t num_inputs_ = 0;                           // num_ports * num_vcs + 1 (the injection queue)
+  std::uint32_t mask_words_ = 1;                           // 64-bit words per output's input mask
+  std::vector<PortId> input_port_;                         // per input (in_port * num_vcs + vc): its port
   // Dimension-order routing on epoch 0's shape (DOR topologies are never rewired).
-  std::uint32_t dor_dims_ = 0;         // dimensions
-  std::uint32_t dor_k_[kMaxTorusDims] = {};     // nodes per dimension
-  bool dor_wraps_[kMaxTorusDims] = {};          // the dimension has wrap links
-  Tick min_cross_ps_ = 0;              // lookahead
-  std::vector<Epoch> epochs_;          // wiring 0, then one per reconfiguration
-  std::vector<NodeState> nodes_;       // by node id
-  struct RankTracking;                 // TrackRanks' bookkeeping (network_internal.h)
-  std::unique_ptr<RankTracking> ranks_;  // null unless TrackRanks was called
+  std::uint32_t dor_dims_ = 0;               // dimensions
+  std::uint32_t dor_k_[kMaxTorusDims] = {};  // nodes per dimension
+  bool dor_wraps_[kMaxTorusDims] = {};       // the dimension has wrap links
+  Tick min_cross_ps_ = 0;                    // lookahead
+  std::vector<Epoch> epochs_;                // wiring 0, then one per reconfiguration
+  std::vector<NodeState> nodes_;             // by node id
+  struct RankTracking;                       // TrackRanks' bookkeeping (network_internal.h)
+  std::unique_ptr<RankTracking> ranks_;      // null unless TrackRanks was called
 };
 
 /// Zero-load latency of one packet of `payload_bytes` over `hops` identical links (timing
 /// `link`), from Inject to delivery. VCT: hops * (router + wire + flit) + (packet - flit) +
 /// router; SAF: hops * (router + wire + packet) + router; 0 hops: router. "flit" and "packet"
 /// are serialization times of one flit and of the whole packet (in whole flits).
-Tick ZeroLoadPacketLatencyPs(const NetworkOptions& options, const LinkTiming& link,
-                             std::uint32_t hops, std::uint64_t payload_bytes);
+Tick ZeroLoadPacketLatencyPs(const NetworkOptions& options, const LinkTiming& link, std::uint32_t hops,
+                             std::uint64_t payload_bytes);
 
 /// Zero-load latency of a message split into packets of at most mtu_bytes that follow each
 /// other on the same path: the last packet leaves the source after the earlier ones (with
 /// enough buffer for a credit round trip). Under SAF a shorter last packet also waits for its
 /// predecessor's serialization at each later hop.
-Tick ZeroLoadMessageLatencyPs(const NetworkOptions& options, const LinkTiming& link,
-                              std::uint32_t hops, std::uint64_t message_bytes);
+Tick ZeroLoadMessageLatencyPs(const NetworkOptions& options, const LinkTiming& link, std::uint32_t hops,
+                              std::uint64_t message_bytes);
 
 /// Cross-rank form of an event: fixed fields plus only this packet's slice of the payload.
 void AppendNetEvent(const NetEvent& e, ByteWriter& out);

@@ -35,8 +35,8 @@ void Network::TrackRanks(const std::vector<RankId>& owner, RankId me) {
       // The input port p of n is fed by the reverse of this link.
       if (owner[n] == me && owner[l.dst] != me) t.cut_input[static_cast<std::size_t>(n) * num_ports_ + p] = 1;
       if (owner[n] == owner[l.dst]) continue;
-      const Tick packet = l.latency_ps + SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s) +
-                          options_.router_delay_ps;
+      const Tick packet =
+          l.latency_ps + SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s) + options_.router_delay_ps;
       t.lookahead_ps = std::min(t.lookahead_ps, packet);
       if (owner[n] == me) t.peer_lookahead_ps[owner[l.dst]] = std::min(t.peer_lookahead_ps[owner[l.dst]], packet);
     }
@@ -134,9 +134,10 @@ void Network::Impl::TrackSent(Network& net, const detail::Output& out, const Pac
   // Its credit returns over the reverse link a wire after the packet frees the far buffer: at
   // its arrival if it is delivered there, else after its serialisation onwards at the earliest.
   const Tick back_ps = net.nodes_[out.dst].out[out.dst_port].latency_ps + net.options_.credit_delay_ps;
-  const Tick onwards_ps = h.dst == out.dst ? 0
-                                           : SerializationPs(static_cast<std::uint64_t>(h.flits) * net.options_.flit_bytes,
-                                                             t.max_bandwidth_mbytes_per_s);
+  const Tick onwards_ps = h.dst == out.dst
+                              ? 0
+                              : SerializationPs(static_cast<std::uint64_t>(h.flits) * net.options_.flit_bytes,
+                                                t.max_bandwidth_mbytes_per_s);
   t.sent[t.owner[out.dst]].emplace(arrival_ps + onwards_ps + back_ps, arrival_ps);
 }
 

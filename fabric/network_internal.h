@@ -15,21 +15,22 @@
 #include <utility>
 #include <vector>
 
-#include "fabric/serialization.h"
-#include "fabric/network.h"
 #include "core/error.h"
+#include "fabric/network.h"
+#include "fabric/serialization.h"
 
 // MOEFAB_CHECK for the per-hop handlers: the message is built in a cold lambda of its own, so
 // the handler keeps a small stack frame and few saved registers on the path that passes.
-#define MOEFAB_HOT_CHECK(cond, msg)                                                    \
-  do {                                                                                 \
-    if (!(cond)) [[unlikely]] {                                                        \
-      [&]() __attribute__((noinline, cold)) {                                          \
-        std::ostringstream moefab_check_os_;                                           \
-        moefab_check_os_ << msg;                                                       \
-        ::moefab::CheckFailed(__FILE__, __LINE__, #cond, moefab_check_os_.str());      \
-      }();                                                                             \
-    }                                                                                  \
+#define MOEFAB_HOT_CHECK(cond, msg)                                               \
+  do {                                                                            \
+    if (!(cond)) [[unlikely]] {                                                   \
+      [&]() __attribute__((noinline, cold)) {                                     \
+        std::ostringstream moefab_check_os_;                                      \
+        moefab_check_os_ << msg;                                                  \
+        ::moefab::CheckFailed(__FILE__, __LINE__, #cond, moefab_check_os_.str()); \
+      }                                                                           \
+      ();                                                                         \
+    }                                                                             \
   } while (0)
 
 namespace moefab::fabric {
@@ -60,13 +61,13 @@ struct Output {
   bool draining = false;         // a reconfiguration holds this output
   // The current link of this port (a copy of the wiring's OutLink, refreshed on rewiring). The
   // same port's input buffer is fed by the reverse link, so credits go back over it too.
-  bool present = false;          // a link is installed
-  bool dateline = false;         // the link is a wrap link (DOR datelines)
-  bool linear = false;           // n flits take exactly n * flit_ps (bandwidth divides evenly)
-  PortId dst_port = 0;           // input port at the far end
-  NodeId dst = kNoNode;          // far end
-  Tick latency_ps = 0;           // wire latency
-  Tick flit_ps = 0;              // serialization of one flit
+  bool present = false;   // a link is installed
+  bool dateline = false;  // the link is a wrap link (DOR datelines)
+  bool linear = false;    // n flits take exactly n * flit_ps (bandwidth divides evenly)
+  PortId dst_port = 0;    // input port at the far end
+  NodeId dst = kNoNode;   // far end
+  Tick latency_ps = 0;    // wire latency
+  Tick flit_ps = 0;       // serialization of one flit
   std::uint64_t bandwidth_mbytes_per_s = 0;
   // Statistics.
   std::uint64_t packets = 0;
@@ -77,33 +78,33 @@ struct Output {
 };
 
 struct Reassembly {
-  std::uint32_t received = 0;              // packets so far
-  std::vector<bool> got;                   // per packet index: arrived (no duplicates)
-  std::shared_ptr<const Payload> whole;    // all packets so far shared this full buffer
-  std::shared_ptr<Payload> assembled;      // else: bytes copied in by offset
+  std::uint32_t received = 0;            // packets so far
+  std::vector<bool> got;                 // per packet index: arrived (no duplicates)
+  std::shared_ptr<const Payload> whole;  // all packets so far shared this full buffer
+  std::shared_ptr<Payload> assembled;    // else: bytes copied in by offset
 };
 
 }  // namespace detail
 
 struct NodeState {
   NodeId id = 0;
-  std::uint32_t epoch = 0;                         // wiring in force at this node
-  std::vector<detail::Slot> slots;                 // packet pool
-  std::vector<std::uint32_t> free_slots;           // unused pool entries
-  std::vector<std::uint32_t> head, tail;           // [input * P + out]: queue of slots
-  std::vector<std::uint64_t> mask;                 // [out * words + w]: inputs with a queue
-  std::vector<detail::Output> out;                 // per output port
-  std::vector<std::uint32_t> credits;              // [out * V + vc]: free flits downstream
-  std::vector<std::uint32_t> occupancy;            // [in_port * V + vc]: flits held
-  std::vector<std::uint32_t> peak;                 // [in_port * V + vc]: most flits held
-  std::vector<std::uint32_t> in_epoch;             // [in_port]: epoch of the incoming link
-  bool watchdog_pending = false;                   // a kWatchdog event is scheduled
-  std::uint64_t next_message = 0;                  // per-source message counter
-  std::uint64_t held = 0;                          // slots in use
+  std::uint32_t epoch = 0;                                       // wiring in force at this node
+  std::vector<detail::Slot> slots;                               // packet pool
+  std::vector<std::uint32_t> free_slots;                         // unused pool entries
+  std::vector<std::uint32_t> head, tail;                         // [input * P + out]: queue of slots
+  std::vector<std::uint64_t> mask;                               // [out * words + w]: inputs with a queue
+  std::vector<detail::Output> out;                               // per output port
+  std::vector<std::uint32_t> credits;                            // [out * V + vc]: free flits downstream
+  std::vector<std::uint32_t> occupancy;                          // [in_port * V + vc]: flits held
+  std::vector<std::uint32_t> peak;                               // [in_port * V + vc]: most flits held
+  std::vector<std::uint32_t> in_epoch;                           // [in_port]: epoch of the incoming link
+  bool watchdog_pending = false;                                 // a kWatchdog event is scheduled
+  std::uint64_t next_message = 0;                                // per-source message counter
+  std::uint64_t held = 0;                                        // slots in use
   std::unordered_map<MessageId, detail::Reassembly> reassembly;  // by message (never iterated)
   NodeStats stats;
-  std::vector<ReconfigStats> reconfig;             // this node's share of each reconfiguration
-  std::vector<std::uint32_t> drained_reports;      // controller: nodes drained, per reconfig
+  std::vector<ReconfigStats> reconfig;         // this node's share of each reconfiguration
+  std::vector<std::uint32_t> drained_reports;  // controller: nodes drained, per reconfig
 };
 
 using detail::kNil;
@@ -114,18 +115,18 @@ using detail::kNil;
 struct Network::RankTracking {
   using BoundHeap =  // (bound on a credit, arrival tick of its packet), smallest bound on top
       std::priority_queue<std::pair<Tick, Tick>, std::vector<std::pair<Tick, Tick>>, std::greater<>>;
-  RankId me = 0;                              // this process's rank
-  std::vector<RankId> owner;                  // per node: its rank
-  std::vector<std::uint8_t> remote;           // per node: owned by another rank
-  std::vector<std::uint8_t> cut_input;        // [node * ports + port]: the port's link comes from another rank
-  Tick lookahead_ps = kTickMax;               // CrossRankLookaheadPs
-  std::vector<Tick> peer_lookahead_ps;        // per rank: PacketLookaheadPs
-  Tick min_latency_ps = 0;                    // smallest wire latency of any link
+  RankId me = 0;                                 // this process's rank
+  std::vector<RankId> owner;                     // per node: its rank
+  std::vector<std::uint8_t> remote;              // per node: owned by another rank
+  std::vector<std::uint8_t> cut_input;           // [node * ports + port]: the port's link comes from another rank
+  Tick lookahead_ps = kTickMax;                  // CrossRankLookaheadPs
+  std::vector<Tick> peer_lookahead_ps;           // per rank: PacketLookaheadPs
+  Tick min_latency_ps = 0;                       // smallest wire latency of any link
   std::uint64_t max_bandwidth_mbytes_per_s = 0;  // fastest link: serialisation lower bounds
-  std::vector<BoundHeap> sent;                // per rank: packets in flight to it
+  std::vector<BoundHeap> sent;                   // per rank: packets in flight to it
   std::vector<std::map<std::uint32_t, std::uint32_t>> waiting;  // per upstream rank: flits -> packets
-                                              // waiting at cut inputs it feeds
-  bool enabled = false;                       // false with reconfigurations: the static lookahead holds
+                                                                // waiting at cut inputs it feeds
+  bool enabled = false;  // false with reconfigurations: the static lookahead holds
 };
 
 // One wiring: epoch 0, then one per reconfiguration.
@@ -163,11 +164,16 @@ struct Network::Impl {
   static void CacheLinkTiming(const Network& net, detail::Output& out, const OutLink& link);
 
   // The packet path (network_router.cc).
-  template <class Ctx> static MessageId InjectT(Network& net, const MessageSpec& spec, Ctx& ctx);
-  template <class Ctx> static void HandleT(Network& net, NetEvent& e, Ctx& ctx);
-  template <class Ctx> static void OnInject(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
-  template <class Ctx> static void OnPacket(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
-  template <class Ctx> static void OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx& ctx);
+  template <class Ctx>
+  static MessageId InjectT(Network& net, const MessageSpec& spec, Ctx& ctx);
+  template <class Ctx>
+  static void HandleT(Network& net, NetEvent& e, Ctx& ctx);
+  template <class Ctx>
+  static void OnInject(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx>
+  static void OnPacket(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
+  template <class Ctx>
+  static void OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx& ctx);
   /// A packet slot from the node's pool.
   static std::uint32_t NewSlot(NodeState& s);
   /// Re-routes a queued packet (after a rewiring).
@@ -175,8 +181,8 @@ struct Network::Impl {
   /// Chooses (output port, VC) for a packet at node s; updates its DOR state.
   static std::pair<PortId, std::uint32_t> RouteHeader(Network& net, NodeState& s, PacketHeader& h);
   /// The fast path: an idle output with credits and nobody waiting sends at once.
-  static bool CanSendNow(const Network& net, const NodeState& s, PortId out, std::uint32_t vc,
-                         std::uint32_t flits, Tick now);
+  static bool CanSendNow(const Network& net, const NodeState& s, PortId out, std::uint32_t vc, std::uint32_t flits,
+                         Tick now);
   template <class Ctx>
   static void Enqueue(Network& net, NodeState& s, std::uint32_t slot, Tick now, Ctx& ctx);
   template <class Ctx>
@@ -184,20 +190,19 @@ struct Network::Impl {
   template <class Ctx>
   static void ScheduleOutputFree(NodeState& s, PortId out, Tick at_ps, Ctx& ctx);
   template <class Ctx>
-  static void Transmit(Network& net, NodeState& s, PortId out, std::uint32_t input, Tick now,
-                       Ctx& ctx);
+  static void Transmit(Network& net, NodeState& s, PortId out, std::uint32_t input, Tick now, Ctx& ctx);
   template <class Ctx>
-  static void Send(Network& net, NodeState& s, PortId out, std::uint32_t input,
-                   std::uint32_t out_vc, const PacketHeader& h,
-                   std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now,
+  static void Send(Network& net, NodeState& s, PortId out, std::uint32_t input, std::uint32_t out_vc,
+                   const PacketHeader& h, std::shared_ptr<const Payload>&& data, std::uint64_t data_offset, Tick now,
                    Ctx& ctx);
   template <class Ctx>
   static void DeliverPacket(Network& net, NodeState& s, NetEvent& e, Tick now, Ctx& ctx);
   template <class Ctx>
-  static void ReturnCredit(Network& net, NodeState& s, PortId in_port, std::uint32_t vc,
-                           std::uint32_t flits, Tick at_ps, Ctx& ctx);
+  static void ReturnCredit(Network& net, NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
+                           Tick at_ps, Ctx& ctx);
   /// Sets e.origin to the handling node and schedules e.
-  template <class Ctx> static void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
+  template <class Ctx>
+  static void Emit(NodeState& s, NetEvent&& e, Ctx& ctx);
 
   // Cross-rank horizon bookkeeping (network_horizon.cc), only after TrackRanks.
   /// A packet leaves `out` for another rank, arriving (ready there) at `arrival_ps`.

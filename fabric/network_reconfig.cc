@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "fabric/network_internal.h"
 #include "core/error.h"
+#include "fabric/network_internal.h"
 
 namespace moefab::fabric {
 
@@ -16,8 +16,8 @@ namespace moefab::fabric {
 
 void Network::Impl::OnReconfigBegin(Network& net, NodeState& s, const NetEvent& e, NetContext& ctx) {
   const std::uint32_t i = e.value;
-  MOEFAB_CHECK(s.epoch == i, "reconfiguration " << i << " starts at node " << s.id
-                                                << " before reconfiguration " << s.epoch
+  MOEFAB_CHECK(s.epoch == i, "reconfiguration " << i << " starts at node " << s.id << " before reconfiguration "
+                                                << s.epoch
                                                 << " installed; space the reconfiguration times further apart");
   const Tick now = ctx.Now();
   const Topology& t = *net.epochs_[i].topology;

@@ -9,10 +9,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/error.h"
 #include "fabric/driver.h"
 #include "fabric/network_internal.h"
 #include "fabric/serialization.h"
-#include "core/error.h"
 
 namespace moefab::fabric {
 
@@ -40,9 +40,9 @@ template <class Ctx>
 MessageId Network::Impl::InjectT(Network& net, const MessageSpec& spec, Ctx& ctx) {
   const std::uint32_t num_nodes = net.epochs_[0].topology->num_nodes();
   MOEFAB_HOT_CHECK(spec.src < num_nodes && spec.dst < num_nodes,
-               "message " << spec.src << " -> " << spec.dst << " outside " << num_nodes << " nodes");
+                   "message " << spec.src << " -> " << spec.dst << " outside " << num_nodes << " nodes");
   MOEFAB_HOT_CHECK(!spec.data || spec.data->size() == spec.bytes,
-               "message data of " << spec.data->size() << " bytes, declared " << spec.bytes);
+                   "message data of " << spec.data->size() << " bytes, declared " << spec.bytes);
   NodeState& s = net.nodes_[spec.src];
   const MessageId id = (static_cast<MessageId>(spec.src) << 40) | s.next_message++;
   NetEvent e;
@@ -71,17 +71,31 @@ void Network::Impl::HandleT(Network& net, NetEvent& e, Ctx& ctx) {
   NodeState& s = net.nodes_[e.node];
   switch (e.kind) {
     case NetEventKind::kCredit:
-    case NetEventKind::kCreditSync: OnCredit(net, s, e, ctx); break;
+    case NetEventKind::kCreditSync:
+      OnCredit(net, s, e, ctx);
+      break;
     case NetEventKind::kOutputFree:
       s.out[e.port].free_pending = false;
       TryOutput(net, s, e.port, ctx.Now(), ctx);
       break;
-    case NetEventKind::kPacket: OnPacket(net, s, e, ctx); break;
-    case NetEventKind::kInject: OnInject(net, s, e, ctx); break;
-    case NetEventKind::kWatchdog: OnWatchdog(net, s, e, ctx); break;
-    case NetEventKind::kReconfigBegin: OnReconfigBegin(net, s, e, ctx); break;
-    case NetEventKind::kReconfigDrained: OnReconfigDrained(net, s, e, ctx); break;
-    case NetEventKind::kReconfigInstall: OnReconfigInstall(net, s, e, ctx); break;
+    case NetEventKind::kPacket:
+      OnPacket(net, s, e, ctx);
+      break;
+    case NetEventKind::kInject:
+      OnInject(net, s, e, ctx);
+      break;
+    case NetEventKind::kWatchdog:
+      OnWatchdog(net, s, e, ctx);
+      break;
+    case NetEventKind::kReconfigBegin:
+      OnReconfigBegin(net, s, e, ctx);
+      break;
+    case NetEventKind::kReconfigDrained:
+      OnReconfigDrained(net, s, e, ctx);
+      break;
+    case NetEventKind::kReconfigInstall:
+      OnReconfigInstall(net, s, e, ctx);
+      break;
   }
 }
 
@@ -117,8 +131,8 @@ void Network::Impl::OnInject(Network& net, NodeState& s, NetEvent& e, Ctx& ctx) 
     PacketHeader ph = h;
     ph.index = i;
     ph.offset = static_cast<std::uint64_t>(i) * net.options_.mtu_bytes;
-    ph.payload_bytes = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(net.options_.mtu_bytes, h.message_bytes - ph.offset));
+    ph.payload_bytes =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(net.options_.mtu_bytes, h.message_bytes - ph.offset));
     ph.flits = net.PacketFlits(ph.payload_bytes);
     ph.tail_ps = now;
     std::shared_ptr<const Payload> data = (i + 1 == h.count) ? std::move(e.data) : e.data;
@@ -151,9 +165,9 @@ void Network::Impl::OnPacket(Network& net, NodeState& s, NetEvent& e, Ctx& ctx) 
   std::uint32_t& occupancy = s.occupancy[in];
   occupancy += flits;
   if (occupancy > s.peak[in]) s.peak[in] = occupancy;
-  MOEFAB_HOT_CHECK(occupancy <= net.buffer_flits_,
-               "buffer overflow at " << Topology::PortName(s.id, e.port) << " vc " << e.vc << ": "
-                                     << occupancy << " > " << net.buffer_flits_ << " flits");
+  MOEFAB_HOT_CHECK(occupancy <= net.buffer_flits_, "buffer overflow at " << Topology::PortName(s.id, e.port) << " vc "
+                                                                         << e.vc << ": " << occupancy << " > "
+                                                                         << net.buffer_flits_ << " flits");
   if (e.packet.dst == s.id) {
     DeliverPacket(net, s, e, now, ctx);
     ReturnCredit(net, s, e.port, e.vc, flits, now, ctx);
@@ -183,11 +197,10 @@ void Network::Impl::Route(Network& net, NodeState& s, std::uint32_t slot) {
   p.out_vc = vc;
 }
 
-bool Network::Impl::CanSendNow(const Network& net, const NodeState& s, PortId o, std::uint32_t vc,
-                               std::uint32_t flits, Tick now) {
+bool Network::Impl::CanSendNow(const Network& net, const NodeState& s, PortId o, std::uint32_t vc, std::uint32_t flits,
+                               Tick now) {
   const detail::Output& out = s.out[o];
-  return out.waiting == 0 && !out.draining && out.busy_until_ps <= now &&
-         s.credits[o * net.num_vcs_ + vc] >= flits;
+  return out.waiting == 0 && !out.draining && out.busy_until_ps <= now && s.credits[o * net.num_vcs_ + vc] >= flits;
 }
 
 std::pair<PortId, std::uint32_t> Network::Impl::RouteHeader(Network& net, NodeState& s, PacketHeader& h) {
@@ -214,9 +227,8 @@ std::pair<PortId, std::uint32_t> Network::Impl::RouteHeader(Network& net, NodeSt
       h.dim = static_cast<std::uint8_t>(d);
       h.crossed = 0;
       const bool crosses = net.dor_wraps_[d] && (plus ? b[d] < a[d] : b[d] > a[d]);
-      h.dim_vc = (net.deadlock_ == DeadlockAvoidance::kDateline && !crosses)
-                     ? static_cast<std::uint8_t>(BalanceBit(h, d))
-                     : 0;
+      h.dim_vc =
+          (net.deadlock_ == DeadlockAvoidance::kDateline && !crosses) ? static_cast<std::uint8_t>(BalanceBit(h, d)) : 0;
     }
     if (net.deadlock_ == DeadlockAvoidance::kDateline) {
       const bool dateline = s.out[port].dateline;
@@ -349,15 +361,14 @@ void Network::Impl::Transmit(Network& net, NodeState& s, PortId o, std::uint32_t
 
 template <class Ctx>
 void Network::Impl::Send(Network& net, NodeState& s, PortId o, std::uint32_t i, std::uint32_t out_vc,
-                         const PacketHeader& h, std::shared_ptr<const Payload>&& data,
-                         std::uint64_t data_offset, Tick now, Ctx& ctx) {
+                         const PacketHeader& h, std::shared_ptr<const Payload>&& data, std::uint64_t data_offset,
+                         Tick now, Ctx& ctx) {
   detail::Output& out = s.out[o];
   out.rr = i + 1 == net.num_inputs_ ? 0 : i + 1;
   MOEFAB_HOT_CHECK(out.present, "packet routed to absent link " << Topology::PortName(s.id, o));
   const std::uint32_t flits = h.flits;
   const Tick ser_ps = out.linear ? flits * out.flit_ps
-                                 : SerializationPs(static_cast<std::uint64_t>(flits) *
-                                                       net.options_.flit_bytes,
+                                 : SerializationPs(static_cast<std::uint64_t>(flits) * net.options_.flit_bytes,
                                                    out.bandwidth_mbytes_per_s);
   const Tick tail_out = std::max(now + ser_ps, h.tail_ps);
   out.busy_until_ps = tail_out;
@@ -380,7 +391,8 @@ void Network::Impl::Send(Network& net, NodeState& s, PortId o, std::uint32_t i, 
                             ? tail_out + out.latency_ps + net.options_.router_delay_ps
                             : now + out.flit_ps + out.latency_ps + net.options_.router_delay_ps;
   if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
-    PacketHeader& next = ctx.SchedulePacket(ready_ps, out.dst, s.id, out.dst_port, out_vc, h, std::move(data), data_offset);
+    PacketHeader& next =
+        ctx.SchedulePacket(ready_ps, out.dst, s.id, out.dst_port, out_vc, h, std::move(data), data_offset);
     ++next.hops;
     next.tail_ps = tail_out + out.latency_ps;
   } else {
@@ -402,14 +414,14 @@ void Network::Impl::Send(Network& net, NodeState& s, PortId o, std::uint32_t i, 
 }
 
 template <class Ctx>
-void Network::Impl::ReturnCredit(Network& net, NodeState& s, PortId in_port, std::uint32_t vc,
-                                 std::uint32_t flits, Tick at_ps, Ctx& ctx) {
+void Network::Impl::ReturnCredit(Network& net, NodeState& s, PortId in_port, std::uint32_t vc, std::uint32_t flits,
+                                 Tick at_ps, Ctx& ctx) {
   s.occupancy[in_port * net.num_vcs_ + vc] -= flits;
   const detail::Output& back = s.out[in_port];  // the link on this port leads back upstream
-  if (!back.present) return;  // the port was left unconnected by a rewiring
+  if (!back.present) return;                    // the port was left unconnected by a rewiring
   if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
-    ctx.ScheduleSignal(at_ps + back.latency_ps + net.options_.credit_delay_ps, NetEventKind::kCredit,
-                       back.dst, s.id, back.dst_port, vc, flits, s.in_epoch[in_port]);
+    ctx.ScheduleSignal(at_ps + back.latency_ps + net.options_.credit_delay_ps, NetEventKind::kCredit, back.dst, s.id,
+                       back.dst_port, vc, flits, s.in_epoch[in_port]);
   } else {
     ctx.Schedule(NetEvent{.tick = at_ps + back.latency_ps + net.options_.credit_delay_ps,
                           .kind = NetEventKind::kCredit,
@@ -431,9 +443,8 @@ void Network::Impl::OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx&
   if (e.epoch != out.link_epoch) return;  // for a link that a rewiring has replaced
   std::uint32_t& c = s.credits[e.port * net.num_vcs_ + e.vc];
   c = e.kind == NetEventKind::kCreditSync ? e.value : c + e.value;
-  MOEFAB_HOT_CHECK(c <= net.buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc "
-                                                          << e.vc << " exceed the buffer: " << c << " > "
-                                                          << net.buffer_flits_);
+  MOEFAB_HOT_CHECK(c <= net.buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc " << e.vc
+                                                         << " exceed the buffer: " << c << " > " << net.buffer_flits_);
   if (out.waiting != 0) TryOutput(net, s, e.port, ctx.Now(), ctx);
 }
 
@@ -450,7 +461,7 @@ void Network::Impl::DeliverPacket(Network& /*net*/, NodeState& s, NetEvent& e, T
   };
   auto copy_slice = [&](Payload& into) {
     MOEFAB_HOT_CHECK(h.offset >= e.data_offset && h.offset + h.payload_bytes <= e.data_offset + e.data->size(),
-                 "packet data does not cover its payload");
+                     "packet data does not cover its payload");
     std::memcpy(into.data() + h.offset, e.data->data() + (h.offset - e.data_offset), h.payload_bytes);
   };
   DeliveredMessage m{h.message, h.src, h.dst, h.tag, h.message_bytes, h.count, h.created_ps, now, nullptr};
@@ -467,7 +478,7 @@ void Network::Impl::DeliverPacket(Network& /*net*/, NodeState& s, NetEvent& e, T
     detail::Reassembly& r = it->second;
     if (inserted) r.got.assign(h.count, false);
     MOEFAB_HOT_CHECK(h.index < h.count && !r.got[h.index],
-                 "packet " << h.index << " of message " << h.message << " delivered twice at node " << s.id);
+                     "packet " << h.index << " of message " << h.message << " delivered twice at node " << s.id);
     r.got[h.index] = true;
     ++r.received;
     if (e.data) {
@@ -502,11 +513,15 @@ void Network::Impl::DeliverPacket(Network& /*net*/, NodeState& s, NetEvent& e, T
 MessageId Network::Inject(const MessageSpec& spec, NetContext& ctx) {
   return Impl::InjectT(*this, spec, ctx);
 }
-void Network::Handle(NetEvent& e, NetContext& ctx) { Impl::HandleT(*this, e, ctx); }
+void Network::Handle(NetEvent& e, NetContext& ctx) {
+  Impl::HandleT(*this, e, ctx);
+}
 MessageId Network::Inject(const MessageSpec& spec, SequentialDriver& ctx) {
   return Impl::InjectT(*this, spec, ctx);
 }
-void Network::Handle(NetEvent& e, SequentialDriver& ctx) { Impl::HandleT(*this, e, ctx); }
+void Network::Handle(NetEvent& e, SequentialDriver& ctx) {
+  Impl::HandleT(*this, e, ctx);
+}
 
 // Used by the rewiring and watchdog files with the plain context.
 template void Network::Impl::Emit<NetContext>(NodeState&, NetEvent&&, NetContext&);

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "fabric/network_internal.h"
 #include "core/error.h"
+#include "fabric/network_internal.h"
 
 namespace moefab::fabric {
 
@@ -38,8 +38,8 @@ void Network::Impl::OnWatchdog(Network& net, NodeState& s, const NetEvent& /*e*/
     if (now - out.progress_ps >= net.options_.watchdog_ps) {
       std::ostringstream os;
       os << "fabric watchdog: at tick " << now << " ps output " << Topology::PortName(s.id, o)
-         << " has sent nothing for " << now - out.progress_ps << " ps (watchdog_ps="
-         << net.options_.watchdog_ps << ") while " << out.waiting
+         << " has sent nothing for " << now - out.progress_ps << " ps (watchdog_ps=" << net.options_.watchdog_ps
+         << ") while " << out.waiting
          << " packets wait for it; blocked links (each waits for buffer space held by the "
             "next): "
          << BlockedCycle(net, s.id, o);
@@ -98,8 +98,7 @@ std::string Network::Impl::BlockedCycle(const Network& net, NodeId node, PortId 
   std::ostringstream os;
   const std::size_t from = cycle_at == kNil ? 0 : cycle_at;
   for (std::size_t i = from; i < chain.size(); ++i) {
-    os << (i > from ? " -> " : "") << Topology::PortName(chain[i].first, chain[i].second) << "/vc"
-       << vcs[i];
+    os << (i > from ? " -> " : "") << Topology::PortName(chain[i].first, chain[i].second) << "/vc" << vcs[i];
   }
   if (cycle_at != kNil) {
     os << " -> " << Topology::PortName(chain[cycle_at].first, chain[cycle_at].second) << " (cycle of "

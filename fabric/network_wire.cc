@@ -37,7 +37,8 @@ void AppendNetEvent(const NetEvent& e, ByteWriter& out) {
   out.Put(from);
   out.Put(len);
   if (has && len > 0) {
-    MOEFAB_CHECK(from >= e.data_offset && from + len <= e.data_offset + e.data->size(), "event data slice out of range");
+    MOEFAB_CHECK(from >= e.data_offset && from + len <= e.data_offset + e.data->size(),
+                 "event data slice out of range");
     out.PutBytes(e.data->data() + (from - e.data_offset), len);
   }
 }

@@ -68,8 +68,7 @@ RoutingTable RoutingTable::Build(const Topology& topology) {
     }
     for (NodeId u = 0; u < n; ++u) {
       if (d[u] == kUnreached) {
-        throw ConfigError("topology: node " + std::to_string(u) + " cannot reach node " +
-                          std::to_string(dst) +
+        throw ConfigError("topology: node " + std::to_string(u) + " cannot reach node " + std::to_string(dst) +
                           ": expected a connected wiring (check dims, twists or the OCS "
                           "permutation)");
       }

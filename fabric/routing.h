@@ -54,15 +54,13 @@ class RoutingTable {
   double AverageDistance() const { return average_; }
 
  private:
-  std::size_t Index(NodeId a, NodeId b) const {
-    return static_cast<std::size_t>(a) * num_nodes_ + b;
-  }
+  std::size_t Index(NodeId a, NodeId b) const { return static_cast<std::size_t>(a) * num_nodes_ + b; }
 
-  std::uint32_t num_nodes_ = 0;       // nodes
-  std::vector<std::uint16_t> dist_;   // from * N + to: hops
-  std::vector<std::uint8_t> mask_;    // from * N + to: productive ports (at most 6 ports)
-  std::uint32_t diameter_ = 0;        // hops
-  double average_ = 0;                // hops
+  std::uint32_t num_nodes_ = 0;      // nodes
+  std::vector<std::uint16_t> dist_;  // from * N + to: hops
+  std::vector<std::uint8_t> mask_;   // from * N + to: productive ports (at most 6 ports)
+  std::uint32_t diameter_ = 0;       // hops
+  double average_ = 0;               // hops
 };
 
 }  // namespace moefab::fabric

@@ -16,15 +16,13 @@ std::string Join(const std::vector<std::uint32_t>& v) {
   return v.empty() ? std::string("(none)") : os.str();
 }
 
-[[noreturn]] void Fail(const std::string& field, const std::string& value,
-                       const std::string& expected) {
+[[noreturn]] void Fail(const std::string& field, const std::string& value, const std::string& expected) {
   throw ConfigError("topology." + field + "=" + value + ": " + expected);
 }
 
 void ValidateDims(const std::vector<std::uint32_t>& dims, const std::string& field) {
   if (dims.empty() || dims.size() > kMaxTorusDims) {
-    Fail(field, Join(dims) + " (" + std::to_string(dims.size()) + " dimensions)",
-         "expected 1 to 3 dimensions");
+    Fail(field, Join(dims) + " (" + std::to_string(dims.size()) + " dimensions)", "expected 1 to 3 dimensions");
   }
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == 0) {
@@ -44,13 +42,11 @@ void ValidateTiming(const LinkTiming& t, const std::string& field) {
     Fail(field + ".bandwidth_mbytes_per_s", "0", "expected > 0 (TPU v4 ICI: 50000)");
   }
   if (t.latency_ps == 0) {
-    Fail(field + ".latency_ps", "0",
-         "expected > 0 (the wire latency is the PDES lookahead; it cannot be 0)");
+    Fail(field + ".latency_ps", "0", "expected > 0 (the wire latency is the PDES lookahead; it cannot be 0)");
   }
 }
 
-std::array<std::uint32_t, kMaxTorusDims> CoordOf(NodeId node,
-                                                 const std::vector<std::uint32_t>& dims) {
+std::array<std::uint32_t, kMaxTorusDims> CoordOf(NodeId node, const std::vector<std::uint32_t>& dims) {
   std::array<std::uint32_t, kMaxTorusDims> c{};
   for (std::size_t i = 0; i < dims.size(); ++i) {
     c[i] = node % dims[i];
@@ -59,8 +55,7 @@ std::array<std::uint32_t, kMaxTorusDims> CoordOf(NodeId node,
   return c;
 }
 
-NodeId NodeOf(const std::array<std::uint32_t, kMaxTorusDims>& c,
-              const std::vector<std::uint32_t>& dims) {
+NodeId NodeOf(const std::array<std::uint32_t, kMaxTorusDims>& c, const std::vector<std::uint32_t>& dims) {
   NodeId n = 0;
   for (std::size_t i = dims.size(); i-- > 0;) n = n * dims[i] + c[i];
   return n;
@@ -71,8 +66,7 @@ NodeId NodeOf(const std::array<std::uint32_t, kMaxTorusDims>& c,
 std::uint32_t ValidateShape(const TopologyOptions& options) {
   const bool ocs = options.kind == TopologyKind::kOcsCubes;
   if (static_cast<int>(options.kind) > 3) {
-    Fail("kind", std::to_string(static_cast<int>(options.kind)),
-         "expected torus, mesh, twisted torus or OCS cubes");
+    Fail("kind", std::to_string(static_cast<int>(options.kind)), "expected torus, mesh, twisted torus or OCS cubes");
   }
   const std::vector<std::uint32_t>& dims = ocs ? options.cube_dims : options.dims;
   ValidateDims(dims, ocs ? "cube_dims" : "dims");
@@ -91,20 +85,19 @@ std::uint32_t ValidateShape(const TopologyOptions& options) {
 
 // The twists of a twisted torus (the TPU v4 default when none are given), validated; none for
 // the other kinds, which must not set any.
-std::vector<Twist> ResolveTwists(const TopologyOptions& options,
-                                 const std::vector<std::uint32_t>& dims) {
+std::vector<Twist> ResolveTwists(const TopologyOptions& options, const std::vector<std::uint32_t>& dims) {
   if (options.kind != TopologyKind::kTwistedTorus) {
     if (!options.twists.empty()) {
-      Fail("twists", std::to_string(options.twists.size()) + " entries",
-           "expected none unless kind is twisted torus");
+      Fail("twists", std::to_string(options.twists.size()) + " entries", "expected none unless kind is twisted torus");
     }
     return options.twists;
   }
   std::vector<Twist> twists = options.twists.empty() ? DefaultTwists(dims) : options.twists;
   if (twists.empty()) {
     Fail("twists", "(none)",
-         "dims " + Join(dims) + " have no TPU v4 default twist (k x k x 2k or k x 2k); "
-         "expected explicit twists");
+         "dims " + Join(dims) +
+             " have no TPU v4 default twist (k x k x 2k or k x 2k); "
+             "expected explicit twists");
   }
   std::set<std::uint32_t> seen;
   for (std::size_t i = 0; i < twists.size(); ++i) {
@@ -113,22 +106,23 @@ std::vector<Twist> ResolveTwists(const TopologyOptions& options,
     if (tw.dim >= dims.size()) Fail(f + ".dim", std::to_string(tw.dim), "expected < " + std::to_string(dims.size()));
     if (tw.along >= dims.size() || tw.along == tw.dim) {
       Fail(f + ".along", std::to_string(tw.along),
-           "expected a dimension < " + std::to_string(dims.size()) + " other than dim " +
-               std::to_string(tw.dim));
+           "expected a dimension < " + std::to_string(dims.size()) + " other than dim " + std::to_string(tw.dim));
     }
     if (tw.shift >= dims[tw.along]) {
       Fail(f + ".shift", std::to_string(tw.shift),
            "expected < dims[" + std::to_string(tw.along) + "]=" + std::to_string(dims[tw.along]));
     }
-    if (dims[tw.dim] < 2) Fail(f + ".dim", std::to_string(tw.dim), "expected a dimension with >= 2 nodes (one with wrap links)");
-    if (!seen.insert(tw.dim).second) Fail(f + ".dim", std::to_string(tw.dim), "expected each dimension twisted at most once");
+    if (dims[tw.dim] < 2)
+      Fail(f + ".dim", std::to_string(tw.dim), "expected a dimension with >= 2 nodes (one with wrap links)");
+    if (!seen.insert(tw.dim).second)
+      Fail(f + ".dim", std::to_string(tw.dim), "expected each dimension twisted at most once");
   }
   return twists;
 }
 
 // Torus, mesh and twisted torus (twists resolved): the links of every node.
-void WireTorus(const TopologyOptions& options, const std::vector<std::uint32_t>& dims,
-               std::uint32_t num_nodes, std::vector<OutLink>& out) {
+void WireTorus(const TopologyOptions& options, const std::vector<std::uint32_t>& dims, std::uint32_t num_nodes,
+               std::vector<OutLink>& out) {
   const auto P = static_cast<std::uint32_t>(2 * dims.size());
   for (NodeId n = 0; n < num_nodes; ++n) {
     const auto c = CoordOf(n, dims);
@@ -175,8 +169,8 @@ std::vector<FacePort> CubeFaces(const std::vector<std::uint32_t>& dims, std::uin
 }
 
 // OCS: the mesh links inside each cube.
-void WireCubeMeshes(const LinkTiming& link, const std::vector<std::uint32_t>& dims,
-                    std::uint32_t cube_size, std::uint32_t num_nodes, std::vector<OutLink>& out) {
+void WireCubeMeshes(const LinkTiming& link, const std::vector<std::uint32_t>& dims, std::uint32_t cube_size,
+                    std::uint32_t num_nodes, std::vector<OutLink>& out) {
   const auto P = static_cast<std::uint32_t>(2 * dims.size());
   for (NodeId n = 0; n < num_nodes; ++n) {
     const NodeId base = n - n % cube_size;
@@ -199,15 +193,17 @@ void WireCubeMeshes(const LinkTiming& link, const std::vector<std::uint32_t>& di
 }
 
 // OCS: the optical circuits of options.ocs, validated (cubes, face ports, a permutation).
-void WireOcsCircuits(const TopologyOptions& options, const std::vector<FacePort>& faces,
-                     std::uint32_t cube_size, std::uint32_t P, std::vector<OutLink>& out) {
+void WireOcsCircuits(const TopologyOptions& options, const std::vector<FacePort>& faces, std::uint32_t cube_size,
+                     std::uint32_t P, std::vector<OutLink>& out) {
   const auto nf = static_cast<std::uint32_t>(faces.size());
   std::set<std::pair<std::uint32_t, std::uint32_t>> used;
   for (std::size_t i = 0; i < options.ocs.size(); ++i) {
     const OcsConnection& oc = options.ocs[i];
     const std::string f = "ocs[" + std::to_string(i) + "]";
-    if (oc.cube_a >= options.num_cubes) Fail(f + ".cube_a", std::to_string(oc.cube_a), "expected < num_cubes=" + std::to_string(options.num_cubes));
-    if (oc.cube_b >= options.num_cubes) Fail(f + ".cube_b", std::to_string(oc.cube_b), "expected < num_cubes=" + std::to_string(options.num_cubes));
+    if (oc.cube_a >= options.num_cubes)
+      Fail(f + ".cube_a", std::to_string(oc.cube_a), "expected < num_cubes=" + std::to_string(options.num_cubes));
+    if (oc.cube_b >= options.num_cubes)
+      Fail(f + ".cube_b", std::to_string(oc.cube_b), "expected < num_cubes=" + std::to_string(options.num_cubes));
     if (oc.port_a >= nf) Fail(f + ".port_a", std::to_string(oc.port_a), "expected a face port < " + std::to_string(nf));
     if (oc.port_b >= nf) Fail(f + ".port_b", std::to_string(oc.port_b), "expected a face port < " + std::to_string(nf));
     if (oc.cube_a == oc.cube_b && oc.port_a == oc.port_b) {
@@ -249,8 +245,7 @@ std::vector<Twist> DefaultTwists(const std::vector<std::uint32_t>& dims) {
   return {};
 }
 
-std::uint32_t FacePortId(const std::vector<std::uint32_t>& cube_dims, std::uint32_t dim,
-                         bool plus, NodeId local_node) {
+std::uint32_t FacePortId(const std::vector<std::uint32_t>& cube_dims, std::uint32_t dim, bool plus, NodeId local_node) {
   const std::uint64_t size = Product(cube_dims);
   std::uint32_t offset = 0;
   for (std::uint32_t d = 0; d < dim; ++d) offset += 2 * static_cast<std::uint32_t>(size / cube_dims[d]);
@@ -269,8 +264,7 @@ std::uint32_t FacePortId(const std::vector<std::uint32_t>& cube_dims, std::uint3
 }
 
 std::vector<OcsConnection> OcsTorusWiring(const std::vector<std::uint32_t>& cube_dims,
-                                          const std::vector<std::uint32_t>& grid,
-                                          const std::vector<Twist>& twists) {
+                                          const std::vector<std::uint32_t>& grid, const std::vector<Twist>& twists) {
   ValidateDims(cube_dims, "cube_dims");
   ValidateDims(grid, "ocs_grid");
   if (grid.size() != cube_dims.size()) {
@@ -303,8 +297,8 @@ std::vector<OcsConnection> OcsTorusWiring(const std::vector<std::uint32_t>& cube
           l2[i] = x[i] % cube_dims[i];
         }
         const NodeId local_b = NodeOf(l2, cube_dims);
-        out.push_back({cube, FacePortId(cube_dims, d, true, local),
-                       NodeOf(g2, grid), FacePortId(cube_dims, d, false, local_b)});
+        out.push_back(
+            {cube, FacePortId(cube_dims, d, true, local), NodeOf(g2, grid), FacePortId(cube_dims, d, false, local_b)});
       }
     }
   }

@@ -82,13 +82,13 @@ struct TopologyOptions {
 /// A directed link leaving output `port` of a node. Also describes the input side: the link
 /// enters `dst` through its input port `dst_port`.
 struct OutLink {
-  bool present = false;                       // false: no link on this port
-  NodeId dst = kNoNode;                       // node at the far end
-  PortId dst_port = 0;                        // input port at the far end (= its reverse output)
-  std::uint64_t bandwidth_mbytes_per_s = 0;   // MB/s per direction
-  Tick latency_ps = 0;                        // one-way wire latency, ps
+  bool present = false;                      // false: no link on this port
+  NodeId dst = kNoNode;                      // node at the far end
+  PortId dst_port = 0;                       // input port at the far end (= its reverse output)
+  std::uint64_t bandwidth_mbytes_per_s = 0;  // MB/s per direction
+  Tick latency_ps = 0;                       // one-way wire latency, ps
   LinkClass link_class = LinkClass::kElectrical;
-  bool dateline = false;                      // torus/twisted: a wrap link (crosses the dateline)
+  bool dateline = false;  // torus/twisted: a wrap link (crosses the dateline)
 };
 
 /// Face port numbering of an OCS cube with dims k0 x k1 x k2: faces in the order (dim 0, +),
@@ -96,9 +96,9 @@ struct OutLink {
 /// dimension d holds the nodes with x_d = k_d - 1 (their + port leaves the cube), the - face
 /// those with x_d = 0. A 4x4x4 cube has 6 faces of 16 ports: 96 face ports.
 struct FacePort {
-  std::uint32_t dim = 0;     // dimension
-  bool plus = true;          // + face (x_d = k_d - 1, port 2d) or - face (x_d = 0, port 2d+1)
-  NodeId local_node = 0;     // node id within the cube
+  std::uint32_t dim = 0;  // dimension
+  bool plus = true;       // + face (x_d = k_d - 1, port 2d) or - face (x_d = 0, port 2d+1)
+  NodeId local_node = 0;  // node id within the cube
 };
 
 class Topology {
@@ -122,9 +122,7 @@ class Topology {
   /// Coordinates (within the cube for OCS); entries beyond num_dims are 0.
   const std::array<std::uint32_t, kMaxTorusDims>& Coord(NodeId node) const { return coords_[node]; }
   /// True for kTorus and kMesh: dimension-order routing applies.
-  bool SupportsDimensionOrder() const {
-    return kind() == TopologyKind::kTorus || kind() == TopologyKind::kMesh;
-  }
+  bool SupportsDimensionOrder() const { return kind() == TopologyKind::kTorus || kind() == TopologyKind::kMesh; }
   /// Torus: dimension d has wrap links (k >= 2). Mesh: never.
   bool Wraps(std::uint32_t d) const { return kind() == TopologyKind::kTorus && dims_[d] >= 2; }
 
@@ -144,22 +142,21 @@ class Topology {
  private:
   Topology() = default;
 
-  TopologyOptions options_;                 // as given (twists resolved to the default)
-  std::vector<std::uint32_t> dims_;         // shape (cube shape for OCS)
-  std::uint32_t num_nodes_ = 0;             // nodes
-  std::vector<OutLink> out_;                // node * num_ports + port
+  TopologyOptions options_;                                       // as given (twists resolved to the default)
+  std::vector<std::uint32_t> dims_;                               // shape (cube shape for OCS)
+  std::uint32_t num_nodes_ = 0;                                   // nodes
+  std::vector<OutLink> out_;                                      // node * num_ports + port
   std::vector<std::array<std::uint32_t, kMaxTorusDims>> coords_;  // per node (cube-local for OCS)
-  std::uint32_t num_present_links_ = 0;     // directed links present
-  Tick min_latency_ps_ = 0;                 // smallest link latency, ps
-  std::uint64_t min_bandwidth_ = 0;         // smallest link bandwidth, MB/s
-  std::uint32_t cube_size_ = 0;             // OCS: nodes per cube
-  std::vector<FacePort> faces_;             // OCS: face ports of one cube, by face port id
+  std::uint32_t num_present_links_ = 0;                           // directed links present
+  Tick min_latency_ps_ = 0;                                       // smallest link latency, ps
+  std::uint64_t min_bandwidth_ = 0;                               // smallest link bandwidth, MB/s
+  std::uint32_t cube_size_ = 0;                                   // OCS: nodes per cube
+  std::vector<FacePort> faces_;                                   // OCS: face ports of one cube, by face port id
 };
 
 /// Face port id of (dim, plus, local node) in a cube of `cube_dims`; the node must be on that
 /// face.
-std::uint32_t FacePortId(const std::vector<std::uint32_t>& cube_dims, std::uint32_t dim,
-                         bool plus, NodeId local_node);
+std::uint32_t FacePortId(const std::vector<std::uint32_t>& cube_dims, std::uint32_t dim, bool plus, NodeId local_node);
 
 /// OCS wiring that makes `num_cubes = prod(grid)` cubes into one torus of shape cube_dims *
 /// grid (cube (g0, g1, g2) at grid position g0 + grid0 * (g1 + grid1 * g2)), with optional

@@ -26,16 +26,15 @@ std::uint32_t RingDelta(std::uint32_t src, std::uint32_t dst, std::uint32_t k) {
 Torus Torus::Make(std::vector<std::uint32_t> dims) {
   if (dims.empty() || dims.size() > kMaxTorusDims) {
     std::ostringstream os;
-    os << "torus dims: " << dims.size() << " dimensions given (" << DimsToString(dims)
-       << "); expected 1 to " << kMaxTorusDims;
+    os << "torus dims: " << dims.size() << " dimensions given (" << DimsToString(dims) << "); expected 1 to "
+       << kMaxTorusDims;
     throw ConfigError(os.str());
   }
   std::uint64_t nodes = 1;
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == 0) {
       std::ostringstream os;
-      os << "torus dims[" << i << "]=0 (" << DimsToString(dims)
-         << "): each dimension needs >= 1 node";
+      os << "torus dims[" << i << "]=0 (" << DimsToString(dims) << "): each dimension needs >= 1 node";
       throw ConfigError(os.str());
     }
     // Saturate so that three huge dimensions cannot wrap the 64-bit product.
@@ -102,8 +101,7 @@ std::uint32_t Torus::HopCount(NodeId src, NodeId dst) const {
 }
 
 std::uint32_t Torus::LinkIndex(NodeId node, PortId port) const {
-  MOEFAB_CHECK(node < num_nodes_ && port < num_ports(),
-               "link (node " << node << ", port " << port << ") out of range");
+  MOEFAB_CHECK(node < num_nodes_ && port < num_ports(), "link (node " << node << ", port " << port << ") out of range");
   return node * num_ports() + port;
 }
 

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "fabric/topology.h"
 #include "core/types.h"
+#include "fabric/topology.h"
 
 namespace moefab::fabric {
 

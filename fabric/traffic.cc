@@ -8,14 +8,13 @@
 #include <sstream>
 #include <utility>
 
+#include "core/error.h"
 #include "fabric/driver.h"
 #include "fabric/serialization.h"
-#include "core/error.h"
 
 namespace moefab::fabric {
 
-NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, NodeId src,
-                          SplitMix64& rng) {
+NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, NodeId src, SplitMix64& rng) {
   const std::uint32_t n = t.num_nodes();
   const bool coords = t.kind() != TopologyKind::kOcsCubes;
   const auto& dims = t.dims();
@@ -25,11 +24,12 @@ NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, Node
     return id;
   };
   switch (traffic.pattern) {
-    case TrafficPattern::kUniform: return static_cast<NodeId>(rng.Next() % n);
+    case TrafficPattern::kUniform:
+      return static_cast<NodeId>(rng.Next() % n);
     case TrafficPattern::kHotspot:
       if (traffic.hotspot_node >= n) {
-        throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) +
-                          ": expected a node < " + std::to_string(n));
+        throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) + ": expected a node < " +
+                          std::to_string(n));
       }
       if (rng.UniformDouble() < traffic.hotspot_fraction) return traffic.hotspot_node;
       return static_cast<NodeId>(rng.Next() % n);
@@ -47,8 +47,9 @@ NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, Node
       bool ok = coords;
       for (std::size_t i = 0; ok && i < dims.size(); ++i) ok = dims[i] == dims[dims.size() - 1 - i];
       if (!ok) {
-        throw ConfigError("traffic.pattern=transpose: expected a torus or mesh with dims[i] == "
-                          "dims[D-1-i] (e.g. k x k)");
+        throw ConfigError(
+            "traffic.pattern=transpose: expected a torus or mesh with dims[i] == "
+            "dims[D-1-i] (e.g. k x k)");
       }
       const auto c = t.Coord(src);
       std::array<std::uint32_t, kMaxTorusDims> r{};
@@ -75,8 +76,7 @@ NodeId PatternDestination(const Topology& t, const TrafficOptions& traffic, Node
 Tick CyclePs(const Network& network) {
   Tick best = kTickMax;
   for (std::uint32_t e = 0; e < network.num_epochs(); ++e) {
-    best = std::min(best, SerializationPs(network.options().flit_bytes,
-                                          network.topology(e).MinBandwidthMbytesPerS()));
+    best = std::min(best, SerializationPs(network.options().flit_bytes, network.topology(e).MinBandwidthMbytesPerS()));
   }
   return best;
 }
@@ -84,8 +84,8 @@ Tick CyclePs(const Network& network) {
 namespace {
 
 // RunLoad with the pattern's channel loads computed once per sweep (null: here).
-LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& options,
-                      const TrafficOptions& traffic, double offered, const ChannelLoads* pattern_loads) {
+LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
+                      double offered, const ChannelLoads* pattern_loads) {
   auto net = Network::Make(topology, options);
   SequentialDriver driver(*net);
   const Topology& t = net->topology();
@@ -94,9 +94,8 @@ LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& opt
   const std::uint32_t flits = net->PacketFlits(traffic.packet_payload_bytes);
   const double p = offered / flits;
   if (!(p > 0) || p > 1) {
-    throw ConfigError("traffic offered load=" + std::to_string(offered) +
-                      ": expected > 0 and <= one packet (" + std::to_string(flits) +
-                      " flits) per node per cycle");
+    throw ConfigError("traffic offered load=" + std::to_string(offered) + ": expected > 0 and <= one packet (" +
+                      std::to_string(flits) + " flits) per node per cycle");
   }
   const Tick warm_ps = traffic.warmup_cycles * cycle;
   const Tick end_ps = (traffic.warmup_cycles + traffic.measure_cycles) * cycle;
@@ -163,8 +162,7 @@ LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& opt
   if (!warm.taken) snapshot(warm, warm_ps);
   if (!end.taken) snapshot(end, end_ps);
   // Drain: stop injecting, run until the measured packets are in or the limit passes.
-  while (lp.delivered_measured < lp.measured_packets && driver.events_pending() > 0 &&
-         driver.Now() < limit_ps) {
+  while (lp.delivered_measured < lp.measured_packets && driver.events_pending() > 0 && driver.Now() < limit_ps) {
     driver.RunUntil(std::min(limit_ps, driver.Now() + 1000 * cycle));
   }
   lp.all_delivered = lp.delivered_measured == lp.measured_packets;
@@ -212,13 +210,13 @@ LoadPoint RunLoadWith(const TopologyOptions& topology, const NetworkOptions& opt
 
 }  // namespace
 
-LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options,
-                  const TrafficOptions& traffic, double offered) {
+LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
+                  double offered) {
   return RunLoadWith(topology, options, traffic, offered, nullptr);
 }
 
-SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options,
-                     const TrafficOptions& traffic, const std::vector<double>& offered_loads) {
+SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
+                     const std::vector<double>& offered_loads) {
   SweepResult r;
   const ChannelLoads loads = PatternChannelLoads(*Network::Make(topology, options), traffic);
   for (double load : offered_loads) {
@@ -235,17 +233,17 @@ SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& opti
 std::string SweepResult::Table() const {
   std::ostringstream os;
   char line[256];
-  std::snprintf(line, sizeof line, "%9s %9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted",
-                "mean_acc", "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
+  std::snprintf(line, sizeof line, "%9s %9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted", "mean_acc",
+                "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
   os << line;
   for (const LoadPoint& p : points) {
-    std::snprintf(line, sizeof line, "%9.3f %9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered,
-                  p.accepted, p.mean_accepted, p.mean_latency_cycles, p.p99_latency_cycles,
-                  p.max_link_utilisation, p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
+    std::snprintf(line, sizeof line, "%9.3f %9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered, p.accepted,
+                  p.mean_accepted, p.mean_latency_cycles, p.p99_latency_cycles, p.max_link_utilisation,
+                  p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
     os << line;
   }
-  std::snprintf(line, sizeof line, "saturation offered %.3f, peak accepted %.3f flits/node/cycle\n",
-                saturation_offered, peak_accepted);
+  std::snprintf(line, sizeof line, "saturation offered %.3f, peak accepted %.3f flits/node/cycle\n", saturation_offered,
+                peak_accepted);
   os << line;
   return os.str();
 }
@@ -277,8 +275,8 @@ ChannelLoads PatternChannelLoads(const Network& network, const TrafficOptions& t
   const std::uint32_t n = t.num_nodes();
   const std::uint32_t ports = t.num_ports();
   if (traffic.pattern == TrafficPattern::kHotspot && traffic.hotspot_node >= n) {
-    throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) +
-                      ": expected a node < " + std::to_string(n));
+    throw ConfigError("traffic.hotspot_node=" + std::to_string(traffic.hotspot_node) + ": expected a node < " +
+                      std::to_string(n));
   }
   ChannelLoads c;
   c.load.assign(static_cast<std::size_t>(n) * ports, 0.0);
@@ -310,14 +308,16 @@ ChannelLoads PatternChannelLoads(const Network& network, const TrafficOptions& t
         }
         break;
       }
-      default: add(s, PatternDestination(t, traffic, s, unused), 1.0);
+      default:
+        add(s, PatternDestination(t, traffic, s, unused), 1.0);
     }
   }
   const double min_bw = static_cast<double>(t.MinBandwidthMbytesPerS());
   for (NodeId a = 0; a < n; ++a) {
     for (PortId p = 0; p < ports; ++p) {
       const OutLink& l = t.Out(a, p);
-      if (l.present) c.capacity[static_cast<std::size_t>(a) * ports + p] = static_cast<double>(l.bandwidth_mbytes_per_s) / min_bw;
+      if (l.present)
+        c.capacity[static_cast<std::size_t>(a) * ports + p] = static_cast<double>(l.bandwidth_mbytes_per_s) / min_bw;
     }
   }
   return c;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "fabric/network.h"
 #include "core/rng.h"
+#include "fabric/network.h"
 
 namespace moefab::fabric {
 
@@ -38,36 +38,35 @@ struct TrafficOptions {
 
 /// Destination of a packet from `src` (rng used by the random patterns). Throws ConfigError
 /// if the pattern does not fit the topology.
-NodeId PatternDestination(const Topology& topology, const TrafficOptions& traffic, NodeId src,
-                          SplitMix64& rng);
+NodeId PatternDestination(const Topology& topology, const TrafficOptions& traffic, NodeId src, SplitMix64& rng);
 
 struct LoadPoint {
-  double offered = 0;               // flits / node / cycle
-  double accepted = 0;              // accepted throughput of the pattern, flits / node / cycle:
-                                    // the injection rate its bottleneck channels served in the
-                                    // window (see ChannelLoads); = offered below saturation,
-                                    // <= the channel-load bound past it
-  double mean_accepted = 0;         // flits delivered in the window / node / cycle, over all
-                                    // nodes: past saturation it also counts loopback traffic
-                                    // and flows that avoid the bottleneck, so for transpose or
-                                    // hotspot it can exceed the channel-load bound
-  double mean_latency_cycles = 0;   // measured packets
+  double offered = 0;              // flits / node / cycle
+  double accepted = 0;             // accepted throughput of the pattern, flits / node / cycle:
+                                   // the injection rate its bottleneck channels served in the
+                                   // window (see ChannelLoads); = offered below saturation,
+                                   // <= the channel-load bound past it
+  double mean_accepted = 0;        // flits delivered in the window / node / cycle, over all
+                                   // nodes: past saturation it also counts loopback traffic
+                                   // and flows that avoid the bottleneck, so for transpose or
+                                   // hotspot it can exceed the channel-load bound
+  double mean_latency_cycles = 0;  // measured packets
   double p99_latency_cycles = 0;
-  double max_link_utilisation = 0;  // busy fraction of the busiest link in the window
-  double mean_link_utilisation = 0; // over present links
+  double max_link_utilisation = 0;   // busy fraction of the busiest link in the window
+  double mean_link_utilisation = 0;  // over present links
   std::uint64_t measured_packets = 0;
   std::uint64_t delivered_measured = 0;
-  bool all_delivered = false;       // every measured packet arrived before the drain limit
-  std::uint64_t packet_hops = 0;    // whole run
-  std::uint64_t events = 0;         // whole run
+  bool all_delivered = false;     // every measured packet arrived before the drain limit
+  std::uint64_t packet_hops = 0;  // whole run
+  std::uint64_t events = 0;       // whole run
 };
 
 /// One cycle of `network`: a flit on its slowest link, ps.
 Tick CyclePs(const Network& network);
 
 /// Runs one offered load on a fresh network built from the options.
-LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options,
-                  const TrafficOptions& traffic, double offered);
+LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
+                  double offered);
 
 struct SweepResult {
   std::vector<LoadPoint> points;
@@ -78,12 +77,12 @@ struct SweepResult {
   std::string Table() const;      // one row per point
 };
 
-SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options,
-                     const TrafficOptions& traffic, const std::vector<double>& loads);
+SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
+                     const std::vector<double>& loads);
 
 struct AllToAllResult {
-  Tick completion_ps = 0;           // last delivery
-  std::uint64_t messages = 0;       // delivered
+  Tick completion_ps = 0;      // last delivery
+  std::uint64_t messages = 0;  // delivered
   double mean_message_latency_ps = 0;
   Tick p99_message_latency_ps = 0;
   std::vector<ReconfigStats> reconfigurations;

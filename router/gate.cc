@@ -10,12 +10,10 @@
 
 namespace moefab::router {
 
-GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_model,
-                                     std::uint64_t seed) {
+GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_model, std::uint64_t seed) {
   if (num_experts == 0 || d_model == 0) {
     std::ostringstream os;
-    os << "gate weights: num_experts=" << num_experts << " d_model=" << d_model
-       << ": both must be >= 1";
+    os << "gate weights: num_experts=" << num_experts << " d_model=" << d_model << ": both must be >= 1";
     throw ConfigError(os.str());
   }
   GateWeights gate;
@@ -29,11 +27,10 @@ GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_
 }
 
 std::vector<std::int32_t> GateLogits(const GateWeights& gate, std::span<const std::int8_t> h) {
-  MOEFAB_CHECK(h.size() == gate.d_model,
-               "gate input has " << h.size() << " elements, d_model=" << gate.d_model);
-  MOEFAB_CHECK(gate.w.size() == std::size_t{gate.num_experts} * gate.d_model,
-               "gate weights have " << gate.w.size() << " elements, expected "
-                                    << gate.num_experts << "x" << gate.d_model);
+  MOEFAB_CHECK(h.size() == gate.d_model, "gate input has " << h.size() << " elements, d_model=" << gate.d_model);
+  MOEFAB_CHECK(
+      gate.w.size() == std::size_t{gate.num_experts} * gate.d_model,
+      "gate weights have " << gate.w.size() << " elements, expected " << gate.num_experts << "x" << gate.d_model);
   std::vector<std::int32_t> logits(gate.num_experts);
   for (std::uint32_t e = 0; e < gate.num_experts; ++e) {
     const std::int8_t* row = gate.w.data() + std::size_t{e} * gate.d_model;
@@ -41,16 +38,14 @@ std::vector<std::int32_t> GateLogits(const GateWeights& gate, std::span<const st
     for (std::uint32_t j = 0; j < gate.d_model; ++j) {
       acc += std::int64_t{row[j]} * std::int64_t{h[j]};
     }
-    MOEFAB_CHECK(acc >= std::numeric_limits<std::int32_t>::min() &&
-                     acc <= std::numeric_limits<std::int32_t>::max(),
+    MOEFAB_CHECK(acc >= std::numeric_limits<std::int32_t>::min() && acc <= std::numeric_limits<std::int32_t>::max(),
                  "gate logit of expert " << e << " overflows int32: " << acc);
     logits[e] = static_cast<std::int32_t>(acc);
   }
   return logits;
 }
 
-std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int8_t> x,
-                               std::uint8_t exponent) {
+std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int8_t> x, std::uint8_t exponent) {
   const auto acc = GateLogits(gate, x);
   const double scale = std::ldexp(gate.scale, exponent);
   std::vector<double> out(acc.size());
@@ -59,14 +54,13 @@ std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int
   return out;
 }
 
-GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts,
-                         std::uint32_t d_model, double activation_scale,
-                         std::vector<double> bias) {
+GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts, std::uint32_t d_model,
+                         double activation_scale, std::vector<double> bias) {
   if (w.size() != static_cast<size_t>(num_experts) * d_model || num_experts == 0 ||
       (!bias.empty() && bias.size() != num_experts)) {
     std::ostringstream os;
-    os << "gate weights: " << w.size() << " values and " << bias.size()
-       << " biases; expected " << num_experts << " x " << d_model << " and 0 or " << num_experts;
+    os << "gate weights: " << w.size() << " values and " << bias.size() << " biases; expected " << num_experts << " x "
+       << d_model << " and 0 or " << num_experts;
     throw ConfigError(os.str());
   }
   double max = 0;

@@ -25,19 +25,16 @@ struct GateWeights {
 
 /// Real logits for activations x = int8 with per-token exponent e:
 /// logit[i] = (w[i] . x) * scale * 2^e + bias[i].
-std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int8_t> x,
-                               std::uint8_t exponent);
+std::vector<double> RealLogits(const GateWeights& gate, std::span<const std::int8_t> x, std::uint8_t exponent);
 
 /// Quantises a float gate matrix [E][D] (real weights, for activations at the residual scale
 /// `activation_scale`) to int8 with one per-tensor scale. Throws ConfigError on a size mismatch.
-GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts,
-                         std::uint32_t d_model, double activation_scale,
-                         std::vector<double> bias = {});
+GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts, std::uint32_t d_model,
+                         double activation_scale, std::vector<double> bias = {});
 
 /// Seeded synthetic weights: uniform int8 in [-64, 63] drawn from SplitMix64(seed) in
 /// row-major order. Throws ConfigError if num_experts or d_model is 0.
-GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_model,
-                                     std::uint64_t seed);
+GateWeights MakeSyntheticGateWeights(std::uint32_t num_experts, std::uint32_t d_model, std::uint64_t seed);
 
 /// One int32 logit per expert: sum_j w[e][j] * h[j]. h.size() must equal d_model, and the
 /// sum must fit in int32 (always true for d_model <= 131072).

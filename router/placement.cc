@@ -14,12 +14,11 @@ constexpr std::size_t kMaxListedErrors = 20;
 }  // namespace
 
 const std::vector<NodeId>& Placement::Replicas(std::uint32_t layer, std::uint32_t expert) const {
-  MOEFAB_CHECK(layer < num_layers && expert < num_experts,
-               "placement: (layer " << layer << ", expert " << expert << ") out of range "
-                                    << num_layers << "x" << num_experts);
+  MOEFAB_CHECK(layer < num_layers && expert < num_experts, "placement: (layer " << layer << ", expert " << expert
+                                                                                << ") out of range " << num_layers
+                                                                                << "x" << num_experts);
   const std::size_t flat = std::size_t{layer} * num_experts + expert;
-  MOEFAB_CHECK(flat < replicas.size(), "placement: replicas has " << replicas.size()
-                                                                  << " entries, need " << flat + 1);
+  MOEFAB_CHECK(flat < replicas.size(), "placement: replicas has " << replicas.size() << " entries, need " << flat + 1);
   return replicas[flat];
 }
 
@@ -39,8 +38,8 @@ Placement RoundRobinPlacement(std::uint32_t num_layers, std::uint32_t num_expert
                               std::span<const NodeId> expert_nodes) {
   if (num_layers == 0 || num_experts == 0 || expert_nodes.empty()) {
     std::ostringstream os;
-    os << "placement: num_layers=" << num_layers << " num_experts=" << num_experts << " with "
-       << expert_nodes.size() << " expert chips; expected all >= 1";
+    os << "placement: num_layers=" << num_layers << " num_experts=" << num_experts << " with " << expert_nodes.size()
+       << " expert chips; expected all >= 1";
     throw ConfigError(os.str());
   }
   Placement p{num_layers, num_experts, {}};
@@ -57,9 +56,8 @@ void ValidatePlacement(const Placement& placement, std::span<const NodeId> exper
   const std::size_t expected = std::size_t{placement.num_layers} * placement.num_experts;
   if (placement.replicas.size() != expected) {
     std::ostringstream os;
-    os << "placement: replicas has " << placement.replicas.size() << " entries; expected "
-       << expected << " (num_layers=" << placement.num_layers
-       << " x num_experts=" << placement.num_experts << ")";
+    os << "placement: replicas has " << placement.replicas.size() << " entries; expected " << expected
+       << " (num_layers=" << placement.num_layers << " x num_experts=" << placement.num_experts << ")";
     errors.push_back(os.str());
   }
   std::vector<NodeId> allowed(expert_nodes.begin(), expert_nodes.end());
@@ -71,15 +69,13 @@ void ValidatePlacement(const Placement& placement, std::span<const NodeId> exper
     const auto& reps = placement.replicas[flat];
     if (reps.empty()) {
       std::ostringstream os;
-      os << "placement: layer " << layer << " expert " << expert
-         << ": no replica; expected >= 1 expert chip";
+      os << "placement: layer " << layer << " expert " << expert << ": no replica; expected >= 1 expert chip";
       errors.push_back(os.str());
     }
     for (NodeId node : reps) {
       if (std::binary_search(allowed.begin(), allowed.end(), node)) continue;
       std::ostringstream os;
-      os << "placement: layer " << layer << " expert " << expert << ": node " << node
-         << " is not an expert chip";
+      os << "placement: layer " << layer << " expert " << expert << ": node " << node << " is not an expert chip";
       errors.push_back(os.str());
     }
   }

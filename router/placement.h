@@ -21,9 +21,9 @@ namespace moefab::router {
 
 /// (layer, expert) -> replicas (node ids); flat index layer * num_experts + expert.
 struct Placement {
-  std::uint32_t num_layers = 0;                 // MoE layers
-  std::uint32_t num_experts = 0;                // routed experts per layer
-  std::vector<std::vector<NodeId>> replicas;    // by flat index; nodes holding a copy
+  std::uint32_t num_layers = 0;               // MoE layers
+  std::uint32_t num_experts = 0;              // routed experts per layer
+  std::vector<std::vector<NodeId>> replicas;  // by flat index; nodes holding a copy
 
   /// Nodes holding (layer, expert); both must be in range.
   const std::vector<NodeId>& Replicas(std::uint32_t layer, std::uint32_t expert) const;

@@ -50,8 +50,7 @@ std::uint32_t HeaderCount(const FileErrors& err, const std::string& name, const 
                           std::uint32_t expected, const std::string& what) {
   std::uint32_t v = 0;
   if (!ParseU32(text, v)) err.At(1, name + "='" + text + "': expected a non-negative integer");
-  if (v != expected)
-    err.At(1, name + "=" + text + ": expected " + std::to_string(expected) + " (" + what + ")");
+  if (v != expected) err.At(1, name + "=" + text + ": expected " + std::to_string(expected) + " (" + what + ")");
   return v;
 }
 
@@ -68,8 +67,8 @@ void WritePlacementFile(const std::string& path, const Placement& p) {
   for (std::size_t flat = 0; flat < pairs; ++flat) {
     const auto layer = flat / p.num_experts, expert = flat % p.num_experts;
     if (p.replicas[flat].empty())
-      throw ConfigError(path + ": cannot write (layer " + std::to_string(layer) + ", expert " +
-                        std::to_string(expert) + "): it has no replica; expected >= 1 node");
+      throw ConfigError(path + ": cannot write (layer " + std::to_string(layer) + ", expert " + std::to_string(expert) +
+                        "): it has no replica; expected >= 1 node");
     os << layer << ' ' << expert;
     for (NodeId n : p.replicas[flat]) os << ' ' << n;
     os << '\n';
@@ -93,16 +92,14 @@ void WritePlacementFile(const std::string& path, const Placement& p) {
   }
 }
 
-Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers,
-                            std::uint32_t num_experts) {
+Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers, std::uint32_t num_experts) {
   const FileErrors err(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) err.File("cannot open the placement file (does it exist and is it readable?)");
   std::string line;
   if (!std::getline(in, line)) err.At(1, std::string("empty file; expected the header '") + kHeaderForm + "'");
   const auto h = Split(line);
-  if (h.size() != 8 || h[0] != "#" || h[1] != "moefab" || h[2] != "placement" || h[4] != "layers" ||
-      h[6] != "experts")
+  if (h.size() != 8 || h[0] != "#" || h[1] != "moefab" || h[2] != "placement" || h[4] != "layers" || h[6] != "experts")
     err.At(1, "header '" + line + "': expected '" + kHeaderForm + "'");
   if (h[3] != "v1") err.At(1, "version " + h[3] + ": expected v1 (the only placement format)");
   HeaderCount(err, "layers", h[5], num_layers, "the config's MoE layers");
@@ -119,22 +116,20 @@ Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers,
     ++n;
     const auto f = Split(line);
     if (f.empty() || f[0][0] == '#') continue;
-    if (f.size() < 3)
-      err.At(n, "'" + line + "': expected 'layer expert node [node ...]' (at least one node)");
+    if (f.size() < 3) err.At(n, "'" + line + "': expected 'layer expert node [node ...]' (at least one node)");
     std::vector<std::uint32_t> v(f.size());
     static const char* const kField[] = {"layer", "expert"};
     for (std::size_t i = 0; i < f.size(); ++i)
       if (!ParseU32(f[i], v[i]))
-        err.At(n, std::string(i < 2 ? kField[i] : "node") + "='" + f[i] +
-                      "': expected a non-negative integer");
+        err.At(n, std::string(i < 2 ? kField[i] : "node") + "='" + f[i] + "': expected a non-negative integer");
     if (v[0] >= num_layers)
       err.At(n, "layer=" + f[0] + ": expected < " + std::to_string(num_layers) + " (layers in the header)");
     if (v[1] >= num_experts)
       err.At(n, "expert=" + f[1] + ": expected < " + std::to_string(num_experts) + " (experts in the header)");
     const std::size_t flat = std::size_t{v[0]} * num_experts + v[1];
     if (given_on[flat] != 0)
-      err.At(n, "(layer " + f[0] + ", expert " + f[1] + ") again (first on line " +
-                    std::to_string(given_on[flat]) + "); expected each pair once");
+      err.At(n, "(layer " + f[0] + ", expert " + f[1] + ") again (first on line " + std::to_string(given_on[flat]) +
+                    "); expected each pair once");
     given_on[flat] = n;
     p.replicas[flat].assign(v.begin() + 2, v.end());
     ++found;
@@ -145,14 +140,13 @@ Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers,
     std::size_t listed = 0;
     for (std::size_t flat = 0; flat < pairs && listed < kMaxListedMissing; ++flat) {
       if (given_on[flat] != 0) continue;
-      missing += (listed ? ", " : "") + std::string("(layer ") + std::to_string(flat / num_experts) +
-                 ", expert " + std::to_string(flat % num_experts) + ")";
+      missing += (listed ? ", " : "") + std::string("(layer ") + std::to_string(flat / num_experts) + ", expert " +
+                 std::to_string(flat % num_experts) + ")";
       ++listed;
     }
     if (pairs - found > listed) missing += " and " + std::to_string(pairs - found - listed) + " more";
-    err.File("missing " + missing + "; expected one line per (layer, expert): " +
-             std::to_string(num_layers) + " x " + std::to_string(num_experts) + " = " +
-             std::to_string(pairs) + " lines, found " + std::to_string(found));
+    err.File("missing " + missing + "; expected one line per (layer, expert): " + std::to_string(num_layers) + " x " +
+             std::to_string(num_experts) + " = " + std::to_string(pairs) + " lines, found " + std::to_string(found));
   }
   return p;
 }

@@ -35,7 +35,6 @@ void WritePlacementFile(const std::string& path, const Placement& p);
 /// file, the line, the value found and what was expected: a missing or wrong header, counts
 /// that differ from the expected ones, a non-numeric or out-of-range field, a pair given
 /// twice or missing, a line without nodes.
-Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers,
-                            std::uint32_t num_experts);
+Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers, std::uint32_t num_experts);
 
 }  // namespace moefab::router

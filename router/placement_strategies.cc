@@ -19,14 +19,13 @@ Placement Empty(uint32_t layers, uint32_t experts) {
   return p;
 }
 
-void CheckInputs(uint32_t layers, uint32_t experts, std::span<const NodeId> nodes,
-                 const ExpertLoad* load) {
+void CheckInputs(uint32_t layers, uint32_t experts, std::span<const NodeId> nodes, const ExpertLoad* load) {
   if (layers == 0 || experts == 0 || nodes.empty())
     throw ConfigError("placement: needs at least one layer, expert and expert chip");
   if (load && load->size() != static_cast<size_t>(layers) * experts) {
     std::ostringstream os;
-    os << "placement: expert load has " << load->size() << " entries, expected layers x experts = "
-       << static_cast<size_t>(layers) * experts;
+    os << "placement: expert load has " << load->size()
+       << " entries, expected layers x experts = " << static_cast<size_t>(layers) * experts;
     throw ConfigError(os.str());
   }
 }
@@ -34,8 +33,8 @@ void CheckInputs(uint32_t layers, uint32_t experts, std::span<const NodeId> node
 void CheckSlots(uint64_t needed, uint32_t slots_per_chip, size_t chips, const char* what) {
   if (slots_per_chip > 0 && needed > uint64_t{slots_per_chip} * chips) {
     std::ostringstream os;
-    os << "placement " << what << ": needs " << needed << " expert slots but " << chips
-       << " expert chips x " << slots_per_chip << " slots hold only " << uint64_t{slots_per_chip} * chips;
+    os << "placement " << what << ": needs " << needed << " expert slots but " << chips << " expert chips x "
+       << slots_per_chip << " slots hold only " << uint64_t{slots_per_chip} * chips;
     throw ConfigError(os.str());
   }
 }
@@ -49,8 +48,7 @@ double MeanHops(NodeId node, std::span<const NodeId> homes, const HopFn& hops) {
 
 }  // namespace
 
-Placement LayerBlockedPlacement(uint32_t layers, uint32_t experts,
-                                std::span<const NodeId> nodes) {
+Placement LayerBlockedPlacement(uint32_t layers, uint32_t experts, std::span<const NodeId> nodes) {
   CheckInputs(layers, experts, nodes, nullptr);
   Placement p = Empty(layers, experts);
   const size_t total = p.replicas.size();
@@ -58,9 +56,8 @@ Placement LayerBlockedPlacement(uint32_t layers, uint32_t experts,
   return p;
 }
 
-Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertLoad& load,
-                                uint32_t extra, std::span<const NodeId> nodes,
-                                uint32_t slots_per_chip) {
+Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertLoad& load, uint32_t extra,
+                                std::span<const NodeId> nodes, uint32_t slots_per_chip) {
   CheckInputs(layers, experts, nodes, &load);
   CheckSlots(uint64_t{experts + extra} * layers, slots_per_chip, nodes.size(), "load-balanced");
   Placement p = Empty(layers, experts);
@@ -81,8 +78,7 @@ Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertL
     std::vector<std::pair<double, uint32_t>> items;
     for (uint32_t e = 0; e < experts; ++e)
       for (uint32_t r = 0; r < count[e]; ++r) items.emplace_back(w[e] / count[e], e);
-    std::stable_sort(items.begin(), items.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<uint32_t> layer_slots(nodes.size(), 0);
     for (const auto& [item_load, e] : items) {
       size_t best = nodes.size();
@@ -106,16 +102,15 @@ Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertL
 }
 
 Placement TopologyAwarePlacement(uint32_t layers, uint32_t experts, const ExpertLoad& load,
-                                 std::span<const NodeId> nodes, std::span<const NodeId> homes,
-                                 uint32_t slots_per_chip, const HopFn& hops) {
+                                 std::span<const NodeId> nodes, std::span<const NodeId> homes, uint32_t slots_per_chip,
+                                 const HopFn& hops) {
   CheckInputs(layers, experts, nodes, &load);
   CheckSlots(uint64_t{experts} * layers, slots_per_chip, nodes.size(), "topology-aware");
   // Without a slot limit, nearness alone would put everything on the nearest chip: cap the
   // chips at an even share.
   const uint32_t cap = slots_per_chip > 0
                            ? slots_per_chip
-                           : static_cast<uint32_t>((uint64_t{experts} * layers + nodes.size() - 1) /
-                                                   nodes.size());
+                           : static_cast<uint32_t>((uint64_t{experts} * layers + nodes.size() - 1) / nodes.size());
   Placement p = Empty(layers, experts);
   std::vector<size_t> order(p.replicas.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -128,8 +123,7 @@ Placement TopologyAwarePlacement(uint32_t layers, uint32_t experts, const Expert
     size_t best = nodes.size();
     for (size_t c = 0; c < nodes.size(); ++c) {
       if (used[c] >= cap) continue;
-      if (best == nodes.size() || dist[c] < dist[best] ||
-          (dist[c] == dist[best] && chip_load[c] < chip_load[best]))
+      if (best == nodes.size() || dist[c] < dist[best] || (dist[c] == dist[best] && chip_load[c] < chip_load[best]))
         best = c;
     }
     MOEFAB_CHECK(best < nodes.size(), "topology-aware placement found no chip");
@@ -140,9 +134,8 @@ Placement TopologyAwarePlacement(uint32_t layers, uint32_t experts, const Expert
   return p;
 }
 
-PlacementMetrics MeasurePlacement(const Placement& p, const ExpertLoad& load,
-                                  std::span<const NodeId> nodes, std::span<const NodeId> homes,
-                                  const HopFn& hops, uint64_t bytes_per_job) {
+PlacementMetrics MeasurePlacement(const Placement& p, const ExpertLoad& load, std::span<const NodeId> nodes,
+                                  std::span<const NodeId> homes, const HopFn& hops, uint64_t bytes_per_job) {
   PlacementMetrics m;
   std::map<NodeId, double> chip_load;
   std::map<NodeId, uint32_t> chip_slots;

@@ -28,33 +28,29 @@ using HopFn = std::function<uint32_t(NodeId, NodeId)>;
 /// Expected routed load of every (layer, expert), flat layer-major; any positive scale.
 using ExpertLoad = std::vector<double>;
 
-Placement LayerBlockedPlacement(uint32_t num_layers, uint32_t num_experts,
-                                std::span<const NodeId> expert_nodes);
+Placement LayerBlockedPlacement(uint32_t num_layers, uint32_t num_experts, std::span<const NodeId> expert_nodes);
 
 /// `extra_replicas_per_layer` slots per layer beyond one per expert. Every chip must offer
 /// enough slots: throws ConfigError naming the numbers if (E + extra) * L exceeds
 /// slots_per_chip * chips.
 Placement LoadBalancedPlacement(uint32_t num_layers, uint32_t num_experts, const ExpertLoad& load,
-                                uint32_t extra_replicas_per_layer,
-                                std::span<const NodeId> expert_nodes, uint32_t slots_per_chip);
+                                uint32_t extra_replicas_per_layer, std::span<const NodeId> expert_nodes,
+                                uint32_t slots_per_chip);
 
 Placement TopologyAwarePlacement(uint32_t num_layers, uint32_t num_experts, const ExpertLoad& load,
-                                 std::span<const NodeId> expert_nodes,
-                                 std::span<const NodeId> attention_nodes, uint32_t slots_per_chip,
-                                 const HopFn& hops);
+                                 std::span<const NodeId> expert_nodes, std::span<const NodeId> attention_nodes,
+                                 uint32_t slots_per_chip, const HopFn& hops);
 
 struct PlacementMetrics {
-  uint32_t chips_used = 0;         // expert chips holding at least one slot
-  uint32_t max_slots = 0;          // most slots on one chip
-  double max_load = 0;             // heaviest chip's expected load (replicas share their expert's load)
-  double mean_load = 0;            // mean over chips used
-  double expected_hops = 0;        // per routed job, from a uniformly chosen attention chip to the nearest replica
-  double expected_hop_bytes = 0;   // expected_hops x (dispatch + result bytes) per job
+  uint32_t chips_used = 0;        // expert chips holding at least one slot
+  uint32_t max_slots = 0;         // most slots on one chip
+  double max_load = 0;            // heaviest chip's expected load (replicas share their expert's load)
+  double mean_load = 0;           // mean over chips used
+  double expected_hops = 0;       // per routed job, from a uniformly chosen attention chip to the nearest replica
+  double expected_hop_bytes = 0;  // expected_hops x (dispatch + result bytes) per job
 };
 
-PlacementMetrics MeasurePlacement(const Placement& p, const ExpertLoad& load,
-                                  std::span<const NodeId> expert_nodes,
-                                  std::span<const NodeId> attention_nodes, const HopFn& hops,
-                                  uint64_t bytes_per_job);
+PlacementMetrics MeasurePlacement(const Placement& p, const ExpertLoad& load, std::span<const NodeId> expert_nodes,
+                                  std::span<const NodeId> attention_nodes, const HopFn& hops, uint64_t bytes_per_job);
 
 }  // namespace moefab::router

@@ -9,15 +9,17 @@ namespace moefab::router {
 
 const char* ReplicaPolicyName(ReplicaPolicy p) {
   switch (p) {
-    case ReplicaPolicy::kNearest: return "NEAREST";
-    case ReplicaPolicy::kLeastLoaded: return "LEAST_LOADED";
-    case ReplicaPolicy::kRoundRobin: return "ROUND_ROBIN";
+    case ReplicaPolicy::kNearest:
+      return "NEAREST";
+    case ReplicaPolicy::kLeastLoaded:
+      return "LEAST_LOADED";
+    case ReplicaPolicy::kRoundRobin:
+      return "ROUND_ROBIN";
   }
   return "?";
 }
 
-ReplicaChooser::ReplicaChooser(ReplicaPolicy policy, NodeId home,
-                               std::function<uint32_t(NodeId, NodeId)> hops)
+ReplicaChooser::ReplicaChooser(ReplicaPolicy policy, NodeId home, std::function<uint32_t(NodeId, NodeId)> hops)
     : policy_(policy), home_(home), hops_(std::move(hops)) {}
 
 NodeId ReplicaChooser::Choose(uint32_t expert_index, std::span<const NodeId> replicas) {
@@ -56,8 +58,8 @@ NodeId ReplicaChooser::Choose(uint32_t expert_index, std::span<const NodeId> rep
 }
 
 void ReplicaChooser::Completed(NodeId chip) {
-  MOEFAB_CHECK(chip < outstanding_.size() && outstanding_[chip] > 0, "completion from chip " << chip
-                                                                         << " with no job outstanding");
+  MOEFAB_CHECK(chip < outstanding_.size() && outstanding_[chip] > 0,
+               "completion from chip " << chip << " with no job outstanding");
   --outstanding_[chip];
 }
 

@@ -23,8 +23,7 @@ const char* ReplicaPolicyName(ReplicaPolicy p);
 
 class ReplicaChooser {
  public:
-  ReplicaChooser(ReplicaPolicy policy, NodeId home,
-                 std::function<uint32_t(NodeId, NodeId)> hops);
+  ReplicaChooser(ReplicaPolicy policy, NodeId home, std::function<uint32_t(NodeId, NodeId)> hops);
 
   /// Picks a replica of the expert with flat index `expert_index` and records the dispatch.
   NodeId Choose(uint32_t expert_index, std::span<const NodeId> replicas);
@@ -33,15 +32,15 @@ class ReplicaChooser {
 
  private:
   uint32_t Outstanding(NodeId chip) const;
-  uint32_t Hops(NodeId chip);                      // hops_(home_, chip), asked once per chip
+  uint32_t Hops(NodeId chip);  // hops_(home_, chip), asked once per chip
   static constexpr uint32_t kUnknown = ~0u;
 
   ReplicaPolicy policy_;
-  NodeId home_;                                    // the attention chip this chooser serves
-  std::function<uint32_t(NodeId, NodeId)> hops_;   // hop distance
-  std::vector<uint32_t> outstanding_;              // per chip: jobs from this home in flight
-  std::vector<uint32_t> hops_cache_;               // per chip: hops from home, or kUnknown
-  std::map<uint32_t, uint32_t> next_;              // round-robin position per expert
+  NodeId home_;                                   // the attention chip this chooser serves
+  std::function<uint32_t(NodeId, NodeId)> hops_;  // hop distance
+  std::vector<uint32_t> outstanding_;             // per chip: jobs from this home in flight
+  std::vector<uint32_t> hops_cache_;              // per chip: hops from home, or kUnknown
+  std::map<uint32_t, uint32_t> next_;             // round-robin position per expert
 };
 
 }  // namespace moefab::router

@@ -53,8 +53,7 @@ size_t Index(const RoutingTrace& t, uint32_t token, uint32_t layer) {
 }  // namespace
 
 Selection RoutingTrace::At(uint32_t token, uint32_t layer) const {
-  MOEFAB_CHECK(token < num_tokens && layer < num_layers,
-               "trace has no token " << token << " layer " << layer);
+  MOEFAB_CHECK(token < num_tokens && layer < num_layers, "trace has no token " << token << " layer " << layer);
   const size_t i = Index(*this, token, layer);
   Selection s;
   s.experts.assign(experts.begin() + static_cast<std::ptrdiff_t>(i),
@@ -74,8 +73,8 @@ void ValidateSyntheticRoutingParams(const SyntheticRoutingParams& p) {
     os << "zipf_s: expected values in [0, 4]";
   else if (p.repeat_prob < 0 || p.affinity_prob < 0 || p.preference_prob < 0 ||
            p.repeat_prob + p.affinity_prob + p.preference_prob > 1)
-    os << "repeat_prob + affinity_prob + preference_prob = "
-       << p.repeat_prob + p.affinity_prob + p.preference_prob << ": expected each >= 0, sum <= 1";
+    os << "repeat_prob + affinity_prob + preference_prob = " << p.repeat_prob + p.affinity_prob + p.preference_prob
+       << ": expected each >= 0, sum <= 1";
   else if (p.streams == 0 || p.vocabulary == 0)
     os << "streams and vocabulary: expected >= 1";
   if (!os.str().empty()) throw ConfigError("synthetic routing: " + os.str());
@@ -155,8 +154,8 @@ void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + tmp);
     out << "moefab-routing-trace v1\n";
-    out << "layers " << t.num_layers << " experts " << t.num_experts << " top_k " << t.top_k
-        << " tokens " << t.num_tokens << "\n";
+    out << "layers " << t.num_layers << " experts " << t.num_experts << " top_k " << t.top_k << " tokens "
+        << t.num_tokens << "\n";
     for (uint32_t tok = 0; tok < t.num_tokens; ++tok)
       for (uint32_t l = 0; l < t.num_layers; ++l) {
         const size_t i = Index(t, tok, l);
@@ -192,9 +191,8 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
   {
     std::istringstream is(line);
     std::string a, b, c, d;
-    if (!(is >> a >> t.num_layers >> b >> t.num_experts >> c >> t.top_k >> d >> t.num_tokens) ||
-        a != "layers" || b != "experts" || c != "top_k" || d != "tokens" || t.top_k == 0 ||
-        t.top_k > t.num_experts || t.num_layers == 0)
+    if (!(is >> a >> t.num_layers >> b >> t.num_experts >> c >> t.top_k >> d >> t.num_tokens) || a != "layers" ||
+        b != "experts" || c != "top_k" || d != "tokens" || t.top_k == 0 || t.top_k > t.num_experts || t.num_layers == 0)
       Bad(path, lineno, "expected 'layers L experts E top_k K tokens N' with 1 <= K <= E, got '" + line + "'");
   }
   const size_t n = static_cast<size_t>(t.num_tokens) * t.num_layers * t.top_k;
@@ -209,11 +207,12 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
     if (!(is >> tok >> layer >> es >> ws))
       Bad(path, lineno, "expected '<token> <layer> <experts> <weights>', got '" + line + "'");
     if (tok >= t.num_tokens || layer >= t.num_layers)
-      Bad(path, lineno, "token " + std::to_string(tok) + " layer " + std::to_string(layer) +
-                            ": outside tokens " + std::to_string(t.num_tokens) + " x layers " +
-                            std::to_string(t.num_layers));
+      Bad(path, lineno,
+          "token " + std::to_string(tok) + " layer " + std::to_string(layer) + ": outside tokens " +
+              std::to_string(t.num_tokens) + " x layers " + std::to_string(t.num_layers));
     const size_t rec = tok * t.num_layers + layer;
-    if (seen[rec]) Bad(path, lineno, "token " + std::to_string(tok) + " layer " + std::to_string(layer) + " appears twice");
+    if (seen[rec])
+      Bad(path, lineno, "token " + std::to_string(tok) + " layer " + std::to_string(layer) + " appears twice");
     seen[rec] = true;
     auto parse = [&](const std::string& s, const char* what, auto* out, uint64_t limit) {
       std::istringstream ss(s);
@@ -223,8 +222,9 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
         char* end = nullptr;
         const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
         if (item.empty() || *end != '\0' || v > limit || k >= t.top_k)
-          Bad(path, lineno, std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) +
-                                " ';'-separated integers <= " + std::to_string(limit));
+          Bad(path, lineno,
+              std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) +
+                  " ';'-separated integers <= " + std::to_string(limit));
         out[k++] = static_cast<uint32_t>(v);
       }
       if (k != t.top_k)
@@ -239,8 +239,8 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
     ++records;
   }
   if (records != seen.size())
-    Bad(path, lineno, "expected " + std::to_string(seen.size()) + " records (tokens x layers), found " +
-                          std::to_string(records));
+    Bad(path, lineno,
+        "expected " + std::to_string(seen.size()) + " records (tokens x layers), found " + std::to_string(records));
   return t;
 }
 

@@ -34,12 +34,12 @@ struct RoutingTrace {
 
 struct SyntheticRoutingParams {
   uint32_t num_tokens = 0, num_layers = 0, num_experts = 0, top_k = 0;
-  std::vector<double> zipf_s;         // per layer (one value = all layers); 0 = uniform
-  double repeat_prob = 0.25;          // pick = previous token's pick (same stream)
-  double affinity_prob = 0.3;         // pick = successor of this token's previous-layer pick
-  double preference_prob = 0.3;       // pick = token id's favourite
-  uint32_t streams = 1;               // decode sequences interleaved in token order
-  uint32_t vocabulary = 32000;        // token ids are Zipf(1.0) over this vocabulary
+  std::vector<double> zipf_s;    // per layer (one value = all layers); 0 = uniform
+  double repeat_prob = 0.25;     // pick = previous token's pick (same stream)
+  double affinity_prob = 0.3;    // pick = successor of this token's previous-layer pick
+  double preference_prob = 0.3;  // pick = token id's favourite
+  uint32_t streams = 1;          // decode sequences interleaved in token order
+  uint32_t vocabulary = 32000;   // token ids are Zipf(1.0) over this vocabulary
   uint64_t seed = 0;
 };
 

@@ -12,12 +12,9 @@ namespace moefab::router {
 namespace {
 
 // Indices of the k best scores (descending, ties -> lower index) among `candidates`.
-std::vector<uint32_t> TopK(std::span<const double> score, std::vector<uint32_t> candidates,
-                           uint32_t k) {
+std::vector<uint32_t> TopK(std::span<const double> score, std::vector<uint32_t> candidates, uint32_t k) {
   std::partial_sort(candidates.begin(), candidates.begin() + k, candidates.end(),
-                    [&](uint32_t a, uint32_t b) {
-                      return score[a] != score[b] ? score[a] > score[b] : a < b;
-                    });
+                    [&](uint32_t a, uint32_t b) { return score[a] != score[b] ? score[a] > score[b] : a < b; });
   candidates.resize(k);
   return candidates;
 }
@@ -30,8 +27,7 @@ std::vector<uint32_t> All(size_t n) {
 
 // Q1.15 weights from real weights. When `exact_total` is set, the rounding remainder goes to
 // the expert ranked first so that the weights sum exactly to round(total * 32768).
-Selection Quantise(const std::vector<uint32_t>& ranked, const std::vector<double>& w,
-                   bool exact_total) {
+Selection Quantise(const std::vector<uint32_t>& ranked, const std::vector<double>& w, bool exact_total) {
   Selection sel;
   std::vector<size_t> order(ranked.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -55,17 +51,24 @@ Selection Quantise(const std::vector<uint32_t>& ranked, const std::vector<double
   return sel;
 }
 
-double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double Sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 }  // namespace
 
 const char* RuleName(Rule r) {
   switch (r) {
-    case Rule::kSoftmaxTopKRenorm: return "SOFTMAX_TOPK_RENORM";
-    case Rule::kSoftmaxTopK: return "SOFTMAX_TOPK";
-    case Rule::kSigmoidGroupTopK: return "SIGMOID_GROUP_TOPK";
-    case Rule::kTopKSoftmax: return "TOPK_SOFTMAX";
-    case Rule::kTop1SigmoidInput: return "TOP1_SIGMOID_INPUT";
+    case Rule::kSoftmaxTopKRenorm:
+      return "SOFTMAX_TOPK_RENORM";
+    case Rule::kSoftmaxTopK:
+      return "SOFTMAX_TOPK";
+    case Rule::kSigmoidGroupTopK:
+      return "SIGMOID_GROUP_TOPK";
+    case Rule::kTopKSoftmax:
+      return "TOPK_SOFTMAX";
+    case Rule::kTop1SigmoidInput:
+      return "TOP1_SIGMOID_INPUT";
   }
   return "?";
 }
@@ -76,13 +79,10 @@ void ValidateRouterParams(const RouterParams& p, uint32_t num_experts) {
     os << "top_k=" << p.top_k << ": expected 1 <= top_k <= num_experts (" << num_experts << ")";
   else if (p.rule == Rule::kTop1SigmoidInput && p.top_k != 1)
     os << "top_k=" << p.top_k << ": expected 1 for rule " << RuleName(p.rule);
-  else if (p.rule == Rule::kSigmoidGroupTopK &&
-           (p.num_groups == 0 || num_experts % p.num_groups != 0))
-    os << "num_groups=" << p.num_groups << ": expected a divisor of num_experts (" << num_experts
-       << ")";
-  else if (p.rule == Rule::kSigmoidGroupTopK &&
-           (p.topk_groups == 0 || p.topk_groups > p.num_groups ||
-            p.topk_groups * (num_experts / p.num_groups) < p.top_k))
+  else if (p.rule == Rule::kSigmoidGroupTopK && (p.num_groups == 0 || num_experts % p.num_groups != 0))
+    os << "num_groups=" << p.num_groups << ": expected a divisor of num_experts (" << num_experts << ")";
+  else if (p.rule == Rule::kSigmoidGroupTopK && (p.topk_groups == 0 || p.topk_groups > p.num_groups ||
+                                                 p.topk_groups * (num_experts / p.num_groups) < p.top_k))
     os << "topk_groups=" << p.topk_groups << ": expected 1..num_groups (" << p.num_groups
        << ") keeping at least top_k experts";
   else if (!p.selection_bias.empty() && p.selection_bias.size() != num_experts)

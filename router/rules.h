@@ -22,21 +22,21 @@
 namespace moefab::router {
 
 enum class Rule : uint8_t {
-  kSoftmaxTopKRenorm = 0,    // p = softmax(all); top-k; weights renormalised to sum 1
-  kSoftmaxTopK = 1,          // p = softmax(all); top-k; weights are the raw p (sum < 1)
-  kSigmoidGroupTopK = 2,     // DeepSeek-V3: s = sigmoid; select on s + bias, group-limited
-  kTopKSoftmax = 3,          // gpt-oss: top-k on logits, softmax over the k chosen
-  kTop1SigmoidInput = 4,     // Llama 4: top-1 on logits, weight sigmoid(logit) on the input
+  kSoftmaxTopKRenorm = 0,  // p = softmax(all); top-k; weights renormalised to sum 1
+  kSoftmaxTopK = 1,        // p = softmax(all); top-k; weights are the raw p (sum < 1)
+  kSigmoidGroupTopK = 2,   // DeepSeek-V3: s = sigmoid; select on s + bias, group-limited
+  kTopKSoftmax = 3,        // gpt-oss: top-k on logits, softmax over the k chosen
+  kTop1SigmoidInput = 4,   // Llama 4: top-1 on logits, weight sigmoid(logit) on the input
 };
 
 const char* RuleName(Rule r);
 
 struct RouterParams {
   Rule rule = Rule::kSoftmaxTopKRenorm;
-  uint32_t top_k = 1;                // experts chosen per token
-  uint32_t num_groups = 1;           // kSigmoidGroupTopK: expert groups (E divisible by it)
-  uint32_t topk_groups = 1;          // kSigmoidGroupTopK: groups kept per token
-  double routed_scaling = 1.0;       // multiplies the weights (DeepSeek-V3: 2.5)
+  uint32_t top_k = 1;                  // experts chosen per token
+  uint32_t num_groups = 1;             // kSigmoidGroupTopK: expert groups (E divisible by it)
+  uint32_t topk_groups = 1;            // kSigmoidGroupTopK: groups kept per token
+  double routed_scaling = 1.0;         // multiplies the weights (DeepSeek-V3: 2.5)
   std::vector<double> selection_bias;  // kSigmoidGroupTopK: per expert, selection only; empty = 0
 };
 
@@ -44,8 +44,8 @@ struct RouterParams {
 void ValidateRouterParams(const RouterParams& p, uint32_t num_experts);
 
 struct Routing {
-  Selection selection;               // experts ascending, Q1.15 weights
-  bool weight_on_input = false;      // Llama 4: scale the expert's input, combine with 1.0
+  Selection selection;           // experts ascending, Q1.15 weights
+  bool weight_on_input = false;  // Llama 4: scale the expert's input, combine with 1.0
 };
 
 /// Applies the rule to one token's real-valued logits (one per routed expert).

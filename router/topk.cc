@@ -9,12 +9,10 @@
 
 namespace moefab::router {
 
-Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uint32_t k,
-                                  double logit_scale) {
+Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uint32_t k, double logit_scale) {
   if (k == 0 || k > logits.size()) {
     std::ostringstream os;
-    os << "top-k: k=" << k << " with " << logits.size()
-       << " experts; expected 1 <= k <= num_experts";
+    os << "top-k: k=" << k << " with " << logits.size() << " experts; expected 1 <= k <= num_experts";
     throw ConfigError(os.str());
   }
   if (!std::isfinite(logit_scale) || logit_scale < 0.0) {
@@ -26,10 +24,9 @@ Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uin
   // the one that absorbs the rounding remainder.
   std::vector<std::uint32_t> rank(logits.size());
   std::iota(rank.begin(), rank.end(), 0u);
-  std::partial_sort(rank.begin(), rank.begin() + k, rank.end(),
-                    [&](std::uint32_t a, std::uint32_t b) {
-                      return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
-                    });
+  std::partial_sort(rank.begin(), rank.begin() + k, rank.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
+  });
   rank.resize(k);
   const std::uint32_t top = rank[0];
 

@@ -29,7 +29,6 @@ struct Selection {
 /// quantised to Q15 by round-to-nearest; any rounding remainder so the sum is exactly 32768
 /// goes to the expert with the largest logit (lowest id on a tie). Throws ConfigError if
 /// k == 0, k > number of experts, or logit_scale is negative or not finite.
-Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uint32_t k,
-                                  double logit_scale);
+Selection SoftmaxTopKRenormalised(std::span<const std::int32_t> logits, std::uint32_t k, double logit_scale);
 
 }  // namespace moefab::router

@@ -14,8 +14,7 @@ const char* const kLayers[] = {"chips", "fabric", "router", "runtime"};
 void SetUpLogging(const LoggingOptions& options) {
   std::vector<spdlog::sink_ptr> sinks;
   auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  console->set_level(options.rank == 0 ? (options.verbose ? spdlog::level::debug
-                                                          : spdlog::level::info)
+  console->set_level(options.rank == 0 ? (options.verbose ? spdlog::level::debug : spdlog::level::info)
                                        : spdlog::level::warn);
   sinks.push_back(console);
   if (!options.log_file.empty()) {

@@ -12,9 +12,9 @@
 namespace moefab {
 
 struct LoggingOptions {
-  int rank = 0;                 // this process's MPI rank
-  std::string log_file;         // per-rank log file; empty = console only
-  bool verbose = false;         // debug level on the console
+  int rank = 0;          // this process's MPI rank
+  std::string log_file;  // per-rank log file; empty = console only
+  bool verbose = false;  // debug level on the console
 };
 
 /// Creates (or re-creates) the loggers. Safe to call before MPI is up (rank 0 assumed).

@@ -5,9 +5,9 @@
 #include <chrono>
 
 #include "chips/numerics/float_reference.h"
-#include "runtime/cluster/cluster.h"
-#include "core/rng.h"
 #include "core/error.h"
+#include "core/rng.h"
+#include "runtime/cluster/cluster.h"
 #include "runtime/plan/rank_map.h"
 #include "runtime/results/golden_model.h"
 
@@ -40,8 +40,8 @@ GoldenCheck CheckTokens(const RunOptions& options, const ClusterPlan& plan, cons
   golden.tokens_mismatched = transport.AllreduceSum(tally.mismatched);
   const Tick first_bad = transport.AllreduceMin(tally.first_mismatch);
   golden.first_mismatch = first_bad == kTickMax ? -1 : static_cast<int64_t>(first_bad);
-  golden.match = golden.enabled && golden.tokens_mismatched == 0 &&
-                 golden.tokens_checked == options.workload.num_tokens;
+  golden.match =
+      golden.enabled && golden.tokens_mismatched == 0 && golden.tokens_checked == options.workload.num_tokens;
   return golden;
 }
 
@@ -99,14 +99,12 @@ std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out)
   return ResultsJson(options, *out.plan, out.merged, out.golden, out.quant, out.host);
 }
 
-SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
-                           std::shared_ptr<spdlog::logger> log) {
+SimulationOutcome Simulate(const RunOptions& options, Transport& transport, std::shared_ptr<spdlog::logger> log) {
   return Simulate(options, std::make_shared<ClusterPlan>(MakePlan(options)), transport, std::move(log));
 }
 
-SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan,
-                           Transport& transport, std::shared_ptr<spdlog::logger> log,
-                           const FaultInjection& faults) {
+SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan, Transport& transport,
+                           std::shared_ptr<spdlog::logger> log, const FaultInjection& faults) {
   const RankId rank = transport.rank();
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
   fabric::Network& net = *plan->network;
@@ -131,10 +129,10 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     engine.SetReplyDelay(net.MinCrossNodeDelayPs(owner));
   }
   if (rank == 0) {
-    log->info("{} ranks, {} mapping, lookahead {}", transport.size(),
-              options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
-              lookahead == kTickMax ? std::string("unbounded (no cross-rank link)")
-                                    : std::to_string(lookahead) + " ps");
+    log->info(
+        "{} ranks, {} mapping, lookahead {}", transport.size(),
+        options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
+        lookahead == kTickMax ? std::string("unbounded (no cross-rank link)") : std::to_string(lookahead) + " ps");
   }
 
   Cluster cluster(options, *plan, engine, log, faults.sampled_rtl_wrong_weights);
@@ -149,12 +147,14 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     if (rank != 0) return;
     const double eta = done > 0 ? wall * static_cast<double>(total - done) / static_cast<double>(done) : 0;
     log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall{}", done, total,
-              100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
-              FormatTime(sim), wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
+              100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)), FormatTime(sim),
+              wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
   };
   if (options.sync == SyncMode::kAsync && transport.size() > 1 && channels == nullptr && rank == 0)
-    log->warn("simulation.sync SYNC_ASYNC needs the shm transport (every rank on one node); the {} "
-              "transport runs global windows (same results)", transport.name());
+    log->warn(
+        "simulation.sync SYNC_ASYNC needs the shm transport (every rank on one node); the {} "
+        "transport runs global windows (same results)",
+        transport.name());
   const auto sim_start = Clock::now();
   const pdes::EngineStats stats =
       channels ? engine.RunAsync(cluster, *channels, progress) : engine.Run(cluster, progress);
@@ -190,8 +190,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     for (const auto& p : parts) reports.push_back(DeserializeReport(p));
     out.merged = MergeReports(std::move(reports));
     MOEFAB_CHECK(out.merged.tokens.size() == options.workload.num_tokens,
-                 "finished " << out.merged.tokens.size() << " of " << options.workload.num_tokens
-                             << " tokens");
+                 "finished " << out.merged.tokens.size() << " of " << options.workload.num_tokens << " tokens");
     out.host.ranks = transport.size();
     out.host.simulate_wall_seconds = static_cast<double>(max_sim_wall_ns) * 1e-9;
     out.host.windows = stats.windows;

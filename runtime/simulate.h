@@ -17,10 +17,10 @@ namespace moefab {
 
 struct SimulationOutcome {
   std::shared_ptr<const ClusterPlan> plan;  // what the run computed from its settings
-  RankReport merged;   // rank 0 only: every rank's statistics merged
-  GoldenCheck golden;  // all ranks
-  QuantErrorSummary quant;  // rank 0
-  HostInfo host;       // rank 0: wall-clock and engine figures (wall_seconds is left 0)
+  RankReport merged;                        // rank 0 only: every rank's statistics merged
+  GoldenCheck golden;                       // all ranks
+  QuantErrorSummary quant;                  // rank 0
+  HostInfo host;                            // rank 0: wall-clock and engine figures (wall_seconds is left 0)
 };
 
 /// Test hooks: faults the checks of a run must catch.
@@ -33,11 +33,9 @@ std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out)
 
 /// Collective over `transport`. Every rank must pass equal options and an equal, unused plan
 /// (its fabric is driven by this run).
-SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan,
-                           Transport& transport, std::shared_ptr<spdlog::logger> log,
-                           const FaultInjection& faults = {});
+SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan, Transport& transport,
+                           std::shared_ptr<spdlog::logger> log, const FaultInjection& faults = {});
 /// The same with a plan made here (MakePlan; throws ConfigError).
-SimulationOutcome Simulate(const RunOptions& options, Transport& transport,
-                           std::shared_ptr<spdlog::logger> log);
+SimulationOutcome Simulate(const RunOptions& options, Transport& transport, std::shared_ptr<spdlog::logger> log);
 
 }  // namespace moefab

@@ -28,7 +28,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::uint64_t Ceil(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t Ceil(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 std::string ReadText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -39,8 +41,7 @@ std::string ReadText(const fs::path& p) {
 }
 
 tapeout::RtlParams ParamsOf(const EngineConfig& c) {
-  return tapeout::RtlParams{c.shape.d_model, c.shape.width, c.lanes, c.format,
-                            static_cast<std::uint32_t>(c.datapath)};
+  return tapeout::RtlParams{c.shape.d_model, c.shape.width, c.lanes, c.format, static_cast<std::uint32_t>(c.datapath)};
 }
 
 // A temporary work folder, removed on destruction unless the caller named one.
@@ -90,13 +91,10 @@ SliceArea RunSlice(const EngineConfig& slice, const AreaOptions& o, const fs::pa
   {
     std::ofstream out(sv, std::ios::binary);
     if (hardwired) {
-      const Activation act = slice.format == WeightFormat::kMxfp4 ? Activation::kSwiGluClamped
-                                                                  : Activation::kSwiGlu;
-      const ExpertWeights w =
-          MakeSyntheticExpertWeights(slice.shape, slice.format, act, o.weight_seed);
+      const Activation act = slice.format == WeightFormat::kMxfp4 ? Activation::kSwiGluClamped : Activation::kSwiGlu;
+      const ExpertWeights w = MakeSyntheticExpertWeights(slice.shape, slice.format, act, o.weight_seed);
       out << tapeout::EmitHardwiredEngine(engine, tapeout::BuildRomImage(w, ParamsOf(slice)),
-                                          tapeout::SvDialect::kYosys,
-                                          "area slice " + slice.ToString());
+                                          tapeout::SvDialect::kYosys, "area slice " + slice.ToString());
     } else {
       out << engine;
     }
@@ -112,16 +110,15 @@ SliceArea RunSlice(const EngineConfig& slice, const AreaOptions& o, const fs::pa
        << "synth -top expert_engine -flatten -run begin:fine\n"
        // ROM style: the *_rom memories stay as macros (mask ROMs, counted per bit); every
        // other memory (activation buffers; hardwired constant ROMs) becomes flip-flops/logic.
-       << (hardwired ? "memory_map\n" : "memory_map t:$mem_v2 n:*_rom %d\n")
-       << "opt -full\ntechmap\nopt -fast\n"
+       << (hardwired ? "memory_map\n" : "memory_map t:$mem_v2 n:*_rom %d\n") << "opt -full\ntechmap\nopt -fast\n"
        << "dfflegalize -cell $_DFF_P_ 01\n"
        << "abc -fast -g NAND\nopt_clean\n"
        << "tee -q -o " << stat.string() << " stat\n";
   }
   const std::string yosys = o.yosys.empty() ? tapeout::config::kYosys : o.yosys;
-  const tapeout::ProcessResult r = tapeout::RunCommands(
-      {tapeout::Command{{yosys, "-q", "-l", log.string(), script.string()}, ""}}, 1,
-      o.yosys_timeout_seconds, (dir / (name + ".out")).string());
+  const tapeout::ProcessResult r =
+      tapeout::RunCommands({tapeout::Command{{yosys, "-q", "-l", log.string(), script.string()}, ""}}, 1,
+                           o.yosys_timeout_seconds, (dir / (name + ".out")).string());
   a.yosys_seconds = r.wall_seconds;
   a.yosys_peak_rss_bytes = r.peak_rss_bytes;
   if (!r.ok()) {
@@ -130,8 +127,7 @@ SliceArea RunSlice(const EngineConfig& slice, const AreaOptions& o, const fs::pa
        << (r.timed_out ? "timed out after " + std::to_string(int(o.yosys_timeout_seconds)) +
                              " s (AreaOptions::yosys_timeout_seconds; use smaller slices)"
                        : (r.exit_code == 127 ? std::string("could not be started (not installed?)")
-                                             : "failed with exit code " +
-                                                   std::to_string(r.exit_code)))
+                                             : "failed with exit code " + std::to_string(r.exit_code)))
        << "; script " << script.string() << ", log " << log.string() << ":\n"
        << tapeout::LogTail(log.string()) << tapeout::LogTail((dir / (name + ".out")).string());
     throw ConfigError(os.str());
@@ -149,18 +145,20 @@ SliceArea RunSlice(const EngineConfig& slice, const AreaOptions& o, const fs::pa
     if (!std::regex_match(line, m, type_re)) continue;
     const std::string type = m[1];
     const std::uint64_t n = std::stoull(m[2]);
-    if (type == "$_NAND_") a.nand += n;
-    else if (type == "$_NOT_") a.inverters += n;
-    else if (type == "$_DFF_P_") a.flip_flops += n;
-    else if (type == "$mem_v2" || type == "$mem") a.rom_macros += n;
+    if (type == "$_NAND_")
+      a.nand += n;
+    else if (type == "$_NOT_")
+      a.inverters += n;
+    else if (type == "$_DFF_P_")
+      a.flip_flops += n;
+    else if (type == "$mem_v2" || type == "$mem")
+      a.rom_macros += n;
     else {
-      throw ConfigError("area: unexpected cell type " + type + " after mapping in " +
-                        stat.string());
+      throw ConfigError("area: unexpected cell type " + type + " after mapping in " + stat.string());
     }
   }
   a.rom_bits = hardwired ? 0 : RomBits(slice);
-  a.nand2_eq = double(a.nand) + o.nand2_per_not * double(a.inverters) +
-               o.nand2_per_dff * double(a.flip_flops);
+  a.nand2_eq = double(a.nand) + o.nand2_per_not * double(a.inverters) + o.nand2_per_dff * double(a.flip_flops);
   a.logic_transistors = o.transistors_per_nand2 * a.nand2_eq;
   a.rom_transistors = o.rom_transistors_per_bit * double(a.rom_bits);
   a.transistors = a.logic_transistors + a.rom_transistors;
@@ -180,19 +178,19 @@ std::uint64_t RomBits(const EngineConfig& c) {
   const std::uint64_t wb = c.format == WeightFormat::kInt3 ? 3 : 4;
   const std::uint64_t words = 2 * i * Ceil(d, l) + d * Ceil(i, l);
   const std::uint64_t segl = (mx && l > 32) ? 32 : l;
-  std::uint64_t bits = words * l * wb;              // weight words
-  if (mx) bits += words * 5 * (l / segl);           // alignment shifts
-  bits += 64 * (2 * i + d);                         // channel words (mult, shift, bias)
-  bits += 256 * 8;                                  // activation LUT
-  bits += 9 + 9 + 24 + 6;                           // u_clamp, u_offset, mult_p, shift_p
+  std::uint64_t bits = words * l * wb;     // weight words
+  if (mx) bits += words * 5 * (l / segl);  // alignment shifts
+  bits += 64 * (2 * i + d);                // channel words (mult, shift, bias)
+  bits += 256 * 8;                         // activation LUT
+  bits += 9 + 9 + 24 + 6;                  // u_clamp, u_offset, mult_p, shift_p
   return bits;
 }
 
 double AreaPoint::EngineTransistors(const EngineConfig& full, double rom_t_per_bit) const {
   const double w = double(tapeout::ExpertWeightCount(full.shape));
   const double dims = double(full.shape.d_model) + double(full.shape.width);
-  double t = fixed_logic_transistors + logic_transistors_per_weight * w + fixed_ff_transistors +
-             ff_transistors_per_dim * dims;
+  double t =
+      fixed_logic_transistors + logic_transistors_per_weight * w + fixed_ff_transistors + ff_transistors_per_dim * dims;
   if (style == WeightStyle::kRom) {
     EngineConfig c = full;
     c.datapath = datapath;
@@ -209,10 +207,8 @@ SliceArea SynthesizeSlice(const EngineConfig& slice, const AreaOptions& options)
 AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) {
   const auto t0 = Clock::now();
   if (config.lanes == 0) throw ConfigError("area: engine " + config.ToString() + ": lanes=0");
-  if (config.format == WeightFormat::kMxfp4 && config.lanes % kMxBlock != 0 &&
-      kMxBlock % config.lanes != 0) {
-    throw ConfigError("area: engine " + config.ToString() +
-                      ": MXFP4 needs lanes dividing 32 or a multiple of 32");
+  if (config.format == WeightFormat::kMxfp4 && config.lanes % kMxBlock != 0 && kMxBlock % config.lanes != 0) {
+    throw ConfigError("area: engine " + config.ToString() + ": MXFP4 needs lanes dividing 32 or a multiple of 32");
   }
   AreaReport r;
   r.config = config;
@@ -267,23 +263,19 @@ AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) 
     p.small = results[k];
     p.large = results[k + 1];
     auto gates = [&](const SliceArea& a) {
-      return options.transistors_per_nand2 *
-             (double(a.nand) + options.nand2_per_not * double(a.inverters));
+      return options.transistors_per_nand2 * (double(a.nand) + options.nand2_per_not * double(a.inverters));
     };
     auto ffs = [&](const SliceArea& a) {
       return options.transistors_per_nand2 * options.nand2_per_dff * double(a.flip_flops);
     };
-    auto dims = [](const SliceArea& a) {
-      return double(a.config.shape.d_model) + double(a.config.shape.width);
-    };
+    auto dims = [](const SliceArea& a) { return double(a.config.shape.d_model) + double(a.config.shape.width); };
     const double dw = double(p.large.weights - p.small.weights);
     p.logic_transistors_per_weight = std::max(0.0, (gates(p.large) - gates(p.small)) / dw);
     p.fixed_logic_transistors =
         std::max(0.0, gates(p.small) - p.logic_transistors_per_weight * double(p.small.weights));
     const double dd = dims(p.large) - dims(p.small);
     p.ff_transistors_per_dim = std::max(0.0, (ffs(p.large) - ffs(p.small)) / dd);
-    p.fixed_ff_transistors =
-        std::max(0.0, ffs(p.small) - p.ff_transistors_per_dim * dims(p.small));
+    p.fixed_ff_transistors = std::max(0.0, ffs(p.small) - p.ff_transistors_per_dim * dims(p.small));
     r.points.push_back(p);
   }
   for (const ModelSpec& m : options.models) {
@@ -310,55 +302,47 @@ std::string FormatAreaReport(const AreaReport& r) {
   std::ostringstream os;
   os << std::fixed;
   os << "area of " << WeightFormatName(r.config.format) << " engines, lanes=" << r.config.lanes
-     << ": yosys 'synth; abc -fast -g NAND' on slices " << o.slice_small.d_model << "x"
-     << o.slice_small.width << " and " << o.slice_large.d_model << "x" << o.slice_large.width
-     << " (D x I), " << std::setprecision(0) << r.wall_seconds << " s\n";
-  os << "counting: NAND2-eq = NAND + " << std::setprecision(2) << o.nand2_per_not << " NOT + "
-     << o.nand2_per_dff << " DFF; transistors = " << o.transistors_per_nand2
-     << " x NAND2-eq + " << o.rom_transistors_per_bit
-     << " per mask-ROM bit (ROM style); density " << std::setprecision(3) << std::scientific
-     << o.transistors_per_mm2 << std::fixed << " transistors/mm^2\n";
-  os << std::left << std::setw(16) << "point" << std::setw(10) << "slice" << std::right
-     << std::setw(9) << "weights" << std::setw(9) << "cells" << std::setw(9) << "NAND"
-     << std::setw(8) << "NOT" << std::setw(7) << "DFF" << std::setw(10) << "ROM_bits"
-     << std::setw(11) << "NAND2-eq" << std::setw(12) << "transistors" << std::setw(9) << "cell/w"
-     << std::setw(8) << "T/w" << std::setw(8) << "yosys_s" << "\n";
+     << ": yosys 'synth; abc -fast -g NAND' on slices " << o.slice_small.d_model << "x" << o.slice_small.width
+     << " and " << o.slice_large.d_model << "x" << o.slice_large.width << " (D x I), " << std::setprecision(0)
+     << r.wall_seconds << " s\n";
+  os << "counting: NAND2-eq = NAND + " << std::setprecision(2) << o.nand2_per_not << " NOT + " << o.nand2_per_dff
+     << " DFF; transistors = " << o.transistors_per_nand2 << " x NAND2-eq + " << o.rom_transistors_per_bit
+     << " per mask-ROM bit (ROM style); density " << std::setprecision(3) << std::scientific << o.transistors_per_mm2
+     << std::fixed << " transistors/mm^2\n";
+  os << std::left << std::setw(16) << "point" << std::setw(10) << "slice" << std::right << std::setw(9) << "weights"
+     << std::setw(9) << "cells" << std::setw(9) << "NAND" << std::setw(8) << "NOT" << std::setw(7) << "DFF"
+     << std::setw(10) << "ROM_bits" << std::setw(11) << "NAND2-eq" << std::setw(12) << "transistors" << std::setw(9)
+     << "cell/w" << std::setw(8) << "T/w" << std::setw(8) << "yosys_s"
+     << "\n";
   for (const AreaPoint& p : r.points) {
     for (const SliceArea* s : {&p.small, &p.large}) {
       std::ostringstream slice;
       slice << s->config.shape.d_model << "x" << s->config.shape.width;
-      os << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::setw(10)
-         << slice.str() << std::right << std::setw(9) << s->weights << std::setw(9) << s->cells
-         << std::setw(9) << s->nand << std::setw(8) << s->inverters << std::setw(7)
-         << s->flip_flops << std::setw(10) << s->rom_bits << std::setw(11)
-         << std::setprecision(0) << s->nand2_eq << std::setw(12) << s->transistors
-         << std::setw(9) << std::setprecision(2) << s->cells_per_weight() << std::setw(8)
-         << std::setprecision(1) << s->transistors_per_weight() << std::setw(8)
-         << std::setprecision(0) << s->yosys_seconds << "\n";
+      os << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::setw(10) << slice.str() << std::right
+         << std::setw(9) << s->weights << std::setw(9) << s->cells << std::setw(9) << s->nand << std::setw(8)
+         << s->inverters << std::setw(7) << s->flip_flops << std::setw(10) << s->rom_bits << std::setw(11)
+         << std::setprecision(0) << s->nand2_eq << std::setw(12) << s->transistors << std::setw(9)
+         << std::setprecision(2) << s->cells_per_weight() << std::setw(8) << std::setprecision(1)
+         << s->transistors_per_weight() << std::setw(8) << std::setprecision(0) << s->yosys_seconds << "\n";
     }
   }
   os << "fit per point (engine transistors = gates: fixed + per weight x 3DI; flip-flops: "
         "fixed + per element x (D+I); + mask-ROM bits):\n";
   for (const AreaPoint& p : r.points) {
-    os << "  " << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::right
-       << "gates " << std::setprecision(0) << std::setw(8) << p.fixed_logic_transistors
-       << " T + " << std::setprecision(2) << std::setw(6) << p.logic_transistors_per_weight
-       << " T/weight; flip-flops " << std::setprecision(0) << std::setw(7)
-       << p.fixed_ff_transistors << " T + " << std::setprecision(1) << std::setw(6)
-       << p.ff_transistors_per_dim << " T/(D+I)"
-       << (p.style == WeightStyle::kRom ? "; + mask ROM" : "") << "\n";
+    os << "  " << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::right << "gates "
+       << std::setprecision(0) << std::setw(8) << p.fixed_logic_transistors << " T + " << std::setprecision(2)
+       << std::setw(6) << p.logic_transistors_per_weight << " T/weight; flip-flops " << std::setprecision(0)
+       << std::setw(7) << p.fixed_ff_transistors << " T + " << std::setprecision(1) << std::setw(6)
+       << p.ff_transistors_per_dim << " T/(D+I)" << (p.style == WeightStyle::kRom ? "; + mask ROM" : "") << "\n";
   }
   if (!r.models.empty()) {
     os << "extrapolation (one engine per expert):\n";
     for (const ModelArea& m : r.models) {
-      const double weights = double(m.model.experts) * 3.0 * m.model.shape.d_model *
-                             m.model.shape.width;
-      os << "  " << std::left << std::setw(14) << m.model.name << std::setw(16)
-         << StyleDp(m.style, m.datapath) << std::right << std::scientific
-         << std::setprecision(3) << weights << " weights  " << m.transistors
-         << " transistors  " << std::fixed << std::setprecision(2) << std::setw(7)
-         << m.transistors_per_weight << " T/weight  " << std::setprecision(0) << std::setw(9)
-         << m.die_mm2 << " mm^2\n";
+      const double weights = double(m.model.experts) * 3.0 * m.model.shape.d_model * m.model.shape.width;
+      os << "  " << std::left << std::setw(14) << m.model.name << std::setw(16) << StyleDp(m.style, m.datapath)
+         << std::right << std::scientific << std::setprecision(3) << weights << " weights  " << m.transistors
+         << " transistors  " << std::fixed << std::setprecision(2) << std::setw(7) << m.transistors_per_weight
+         << " T/weight  " << std::setprecision(0) << std::setw(9) << m.die_mm2 << " mm^2\n";
     }
     os << "  reference: Taalas HC1 (Llama 3.1 8B) ~5.3e10 transistors for ~8e9 weights = ~6.6 "
           "T/weight, 815 mm^2 (TSMC 6 nm, 3/4-bit weights)\n";

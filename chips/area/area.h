@@ -19,9 +19,9 @@ namespace moefab::chips::area {
 
 /// A model to extrapolate to: `experts` expert engines of one shape.
 struct ModelSpec {
-  std::string name;          // e.g. "gpt-oss-120b"
-  std::uint64_t experts = 0; // layers x experts per layer (one engine each)
-  ExpertShape shape;         // every expert's D x I
+  std::string name;           // e.g. "gpt-oss-120b"
+  std::uint64_t experts = 0;  // layers x experts per layer (one engine each)
+  ExpertShape shape;          // every expert's D x I
 };
 
 struct AreaOptions {
@@ -30,34 +30,34 @@ struct AreaOptions {
   /// from lanes (small = lanes x 2*lanes, large = 2*lanes x 4*lanes).
   ExpertShape slice_small{0, 0};
   ExpertShape slice_large{0, 0};
-  double yosys_timeout_seconds = 900;   // per yosys run
-  unsigned jobs = 2;                    // yosys runs at once
-  double rom_transistors_per_bit = 1.0; // NOR/NAND mask ROM: ~1 transistor per stored bit
-  double transistors_per_nand2 = 4.0;   // static CMOS NAND2
-  double nand2_per_not = 0.5;           // inverter: 2 transistors
-  double nand2_per_dff = 6.0;           // D flip-flop: ~24 transistors
-  double transistors_per_mm2 = 1.4e8;   // logic density of a 6 nm class process (see README)
-  std::uint64_t weight_seed = 1;        // synthetic weights of the hardwired slices
-  std::string work_dir;                 // empty: a temporary folder, removed afterwards
-  std::string yosys;                    // empty: the yosys found at configure time
-  std::vector<ModelSpec> models;        // models to extrapolate to (may be empty)
+  double yosys_timeout_seconds = 900;    // per yosys run
+  unsigned jobs = 2;                     // yosys runs at once
+  double rom_transistors_per_bit = 1.0;  // NOR/NAND mask ROM: ~1 transistor per stored bit
+  double transistors_per_nand2 = 4.0;    // static CMOS NAND2
+  double nand2_per_not = 0.5;            // inverter: 2 transistors
+  double nand2_per_dff = 6.0;            // D flip-flop: ~24 transistors
+  double transistors_per_mm2 = 1.4e8;    // logic density of a 6 nm class process (see README)
+  std::uint64_t weight_seed = 1;         // synthetic weights of the hardwired slices
+  std::string work_dir;                  // empty: a temporary folder, removed afterwards
+  std::string yosys;                     // empty: the yosys found at configure time
+  std::vector<ModelSpec> models;         // models to extrapolate to (may be empty)
 };
 
 /// One yosys run: one slice of one design point.
 struct SliceArea {
-  EngineConfig config;          // the slice (shape = slice shape)
-  std::uint64_t weights = 0;    // 3 * D * I
-  std::uint64_t cells = 0;      // all cells after mapping (gates, flip-flops, ROM macros)
-  std::uint64_t nand = 0;       // $_NAND_
-  std::uint64_t inverters = 0;  // $_NOT_
-  std::uint64_t flip_flops = 0; // $_DFF_P_
-  std::uint64_t rom_macros = 0; // unmapped ROM memories (ROM style)
-  std::uint64_t rom_bits = 0;   // mask-ROM bits (ROM style; 0 when hardwired)
-  double nand2_eq = 0;          // nand + nand2_per_not * inverters + nand2_per_dff * flip_flops
-  double logic_transistors = 0; // transistors_per_nand2 * nand2_eq
-  double rom_transistors = 0;   // rom_transistors_per_bit * rom_bits
-  double transistors = 0;       // logic + rom
-  double yosys_seconds = 0;     // wall time of the run
+  EngineConfig config;           // the slice (shape = slice shape)
+  std::uint64_t weights = 0;     // 3 * D * I
+  std::uint64_t cells = 0;       // all cells after mapping (gates, flip-flops, ROM macros)
+  std::uint64_t nand = 0;        // $_NAND_
+  std::uint64_t inverters = 0;   // $_NOT_
+  std::uint64_t flip_flops = 0;  // $_DFF_P_
+  std::uint64_t rom_macros = 0;  // unmapped ROM memories (ROM style)
+  std::uint64_t rom_bits = 0;    // mask-ROM bits (ROM style; 0 when hardwired)
+  double nand2_eq = 0;           // nand + nand2_per_not * inverters + nand2_per_dff * flip_flops
+  double logic_transistors = 0;  // transistors_per_nand2 * nand2_eq
+  double rom_transistors = 0;    // rom_transistors_per_bit * rom_bits
+  double transistors = 0;        // logic + rom
+  double yosys_seconds = 0;      // wall time of the run
   std::uint64_t yosys_peak_rss_bytes = 0;
   [[nodiscard]] double cells_per_weight() const { return double(cells) / double(weights); }
   [[nodiscard]] double transistors_per_weight() const { return transistors / double(weights); }
@@ -67,7 +67,7 @@ struct SliceArea {
 struct AreaPoint {
   WeightStyle style = WeightStyle::kRom;
   Datapath datapath = Datapath::kMac;
-  SliceArea small, large;                // the two slices
+  SliceArea small, large;  // the two slices
   // Two-point fits. Gates (NAND, NOT) grow with the weight count W = 3*D*I (hardwired: the
   // constant ROMs decoded in logic); flip-flops grow with D + I (activation buffers, counters),
   // not with W, so they are fitted against D + I.
@@ -83,16 +83,16 @@ struct ModelArea {
   ModelSpec model;
   WeightStyle style = WeightStyle::kRom;
   Datapath datapath = Datapath::kMac;
-  double transistors = 0;            // experts x engine transistors
-  double transistors_per_weight = 0; // over the model's expert weights
-  double die_mm2 = 0;                // transistors / density
+  double transistors = 0;             // experts x engine transistors
+  double transistors_per_weight = 0;  // over the model's expert weights
+  double die_mm2 = 0;                 // transistors / density
 };
 
 struct AreaReport {
-  EngineConfig config;               // format and lanes of every point
-  AreaOptions options;               // the assumptions used
-  std::vector<AreaPoint> points;     // rom-mac, rom-psel, hardwired-mac, hardwired-psel
-  std::vector<ModelArea> models;     // per model x point
+  EngineConfig config;            // format and lanes of every point
+  AreaOptions options;            // the assumptions used
+  std::vector<AreaPoint> points;  // rom-mac, rom-psel, hardwired-mac, hardwired-psel
+  std::vector<ModelArea> models;  // per model x point
   double wall_seconds = 0;
 };
 

@@ -18,8 +18,7 @@ int main(int argc, char** argv) {
     EngineConfig c;
     c.lanes = static_cast<std::uint32_t>(std::atoi(argv[1]));
     const std::string f = argv[2];
-    c.format = f == "int3" ? WeightFormat::kInt3
-                           : (f == "mxfp4" ? WeightFormat::kMxfp4 : WeightFormat::kInt4);
+    c.format = f == "int3" ? WeightFormat::kInt3 : (f == "mxfp4" ? WeightFormat::kMxfp4 : WeightFormat::kInt4);
     area::AreaOptions o;
     if (argc >= 7) {
       auto u = [&](int k) { return static_cast<std::uint32_t>(std::atoi(argv[k])); };
@@ -27,8 +26,7 @@ int main(int argc, char** argv) {
       o.slice_large = {u(5), u(6)};
     }
     if (argc >= 8) o.work_dir = argv[7];
-    o.models = {{"demo-2x8", 2 * 8, ExpertShape{64, 128}},
-                {"gpt-oss-120b", 36ull * 128, ExpertShape{2880, 2880}}};
+    o.models = {{"demo-2x8", 2 * 8, ExpertShape{64, 128}}, {"gpt-oss-120b", 36ull * 128, ExpertShape{2880, 2880}}};
     const area::AreaReport r = area::EstimateArea(c, o);
     std::fputs(area::FormatAreaReport(r).c_str(), stdout);
     return 0;

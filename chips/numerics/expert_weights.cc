@@ -41,11 +41,10 @@ namespace {
   throw ConfigError(os.str());
 }
 
-[[noreturn]] void FailSize(const std::string& what, const std::string& field, std::size_t size,
-                           std::size_t expected, const std::string& why) {
+[[noreturn]] void FailSize(const std::string& what, const std::string& field, std::size_t size, std::size_t expected,
+                           const std::string& why) {
   std::ostringstream os;
-  os << what << ": " << field << ".size()=" << size << ": expected " << expected << " (" << why
-     << ")";
+  os << what << ": " << field << ".size()=" << size << ": expected " << expected << " (" << why << ")";
   throw ConfigError(os.str());
 }
 
@@ -53,9 +52,8 @@ std::string Indexed(const std::string& matrix, const char* field, std::size_t i)
   return matrix + "." + field + "[" + std::to_string(i) + "]";
 }
 
-void ValidateMatrix(const QuantMatrix& m, const std::string& what, const std::string& name,
-                    WeightFormat format, std::uint32_t rows, std::uint32_t cols,
-                    std::uint8_t min_shift) {
+void ValidateMatrix(const QuantMatrix& m, const std::string& what, const std::string& name, WeightFormat format,
+                    std::uint32_t rows, std::uint32_t cols, std::uint8_t min_shift) {
   if (m.rows != rows) Fail(what, name + ".rows", m.rows, std::to_string(rows));
   if (m.cols != cols) Fail(what, name + ".cols", m.cols, std::to_string(cols));
   const std::size_t n = std::size_t{rows} * cols;
@@ -80,8 +78,7 @@ void ValidateMatrix(const QuantMatrix& m, const std::string& what, const std::st
   if (format == WeightFormat::kMxfp4) {
     const std::size_t nb = std::size_t{rows} * ((cols + kMxBlock - 1) / kMxBlock);
     if (m.block_exp.size() != nb) {
-      FailSize(what, name + ".block_exp", m.block_exp.size(), nb,
-               "rows x ceil(cols / 32) E8M0 exponents");
+      FailSize(what, name + ".block_exp", m.block_exp.size(), nb, "rows x ceil(cols / 32) E8M0 exponents");
     }
     for (std::size_t i = 0; i < nb; ++i) {
       if (m.block_exp[i] == 255) {
@@ -119,13 +116,11 @@ void ValidateExpertWeights(const ExpertWeights& w, const std::string& what) {
   const std::string dim_range = dim_os.str();
   if (d == 0 || d > kMaxExpertDim) Fail(what, "shape.d_model", d, dim_range);
   if (i == 0 || i > kMaxExpertDim) Fail(what, "shape.width", i, dim_range);
-  if (w.format != WeightFormat::kInt4 && w.format != WeightFormat::kInt3 &&
-      w.format != WeightFormat::kMxfp4) {
+  if (w.format != WeightFormat::kInt4 && w.format != WeightFormat::kInt3 && w.format != WeightFormat::kMxfp4) {
     Fail(what, "format", static_cast<int>(w.format), "0 (INT4), 1 (INT3) or 2 (MXFP4)");
   }
   if (w.activation != Activation::kSwiGlu && w.activation != Activation::kSwiGluClamped) {
-    Fail(what, "activation", static_cast<int>(w.activation),
-         "0 (SwiGLU) or 1 (gpt-oss clamped SwiGLU)");
+    Fail(what, "activation", static_cast<int>(w.activation), "0 (SwiGLU) or 1 (gpt-oss clamped SwiGLU)");
   }
   ValidateMatrix(w.gate, what, "gate", w.format, i, d, kMinGateUpShift);
   ValidateMatrix(w.up, what, "up", w.format, i, d, kMinGateUpShift);

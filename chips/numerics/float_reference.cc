@@ -12,12 +12,10 @@
 
 namespace moefab::chips {
 
-void FloatExpertForward(const FloatExpert& f, Activation act, std::span<const double> x,
-                        std::span<double> y) {
+void FloatExpertForward(const FloatExpert& f, Activation act, std::span<const double> x, std::span<double> y) {
   const std::size_t d = x.size();
   MOEFAB_CHECK(d > 0 && y.size() == d && f.w_gate.size() % d == 0,
-               "FloatExpertForward: x " << x.size() << ", y " << y.size() << ", w_gate "
-                                        << f.w_gate.size());
+               "FloatExpertForward: x " << x.size() << ", y " << y.size() << ", w_gate " << f.w_gate.size());
   const std::size_t width = f.w_gate.size() / d;
   MOEFAB_CHECK(f.w_up.size() == width * d && f.w_down.size() == width * d,
                "FloatExpertForward: w_up / w_down sizes do not match w_gate");

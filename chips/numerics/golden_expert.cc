@@ -16,19 +16,18 @@ namespace {
 
 constexpr std::uint32_t kGroupRows = 8;
 
-std::uint32_t CeilDiv(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
+std::uint32_t CeilDiv(std::uint32_t a, std::uint32_t b) {
+  return (a + b - 1) / b;
+}
 
 void CheckSpans(ExpertShape shape, std::size_t x_size, std::size_t y_size, std::uint8_t e) {
-  MOEFAB_CHECK(x_size == shape.d_model,
-               "GoldenExpert: x has " << x_size << " elements, d_model is " << shape.d_model);
-  MOEFAB_CHECK(y_size == shape.d_model,
-               "GoldenExpert: y has " << y_size << " elements, d_model is " << shape.d_model);
+  MOEFAB_CHECK(x_size == shape.d_model, "GoldenExpert: x has " << x_size << " elements, d_model is " << shape.d_model);
+  MOEFAB_CHECK(y_size == shape.d_model, "GoldenExpert: y has " << y_size << " elements, d_model is " << shape.d_model);
   MOEFAB_CHECK(e <= kMaxDispatchExponent, "GoldenExpert: e=" << int{e} << " is above 9");
 }
 
 // Scalar: acc_r of NUMERICS.md for one row of m applied to v (int64, spec order).
-std::int64_t ScalarRowAcc(const QuantMatrix& m, WeightFormat format, std::uint32_t r,
-                          std::span<const std::int8_t> v) {
+std::int64_t ScalarRowAcc(const QuantMatrix& m, WeightFormat format, std::uint32_t r, std::span<const std::int8_t> v) {
   const std::int8_t* q = m.q.data() + std::size_t{r} * m.cols;
   if (format != WeightFormat::kMxfp4) {
     std::int64_t acc = 0;
@@ -59,10 +58,9 @@ struct ActConstants {
   std::uint8_t shift_prod;                      // bits
 };
 
-inline std::int8_t RequantGateUp(std::int64_t acc, std::int32_t bias, std::int32_t mult,
-                                 std::uint8_t shift, std::uint8_t e) {
-  return SatInt8(
-      RoundShift((acc + RoundShift(bias, e)) * mult, static_cast<unsigned>(shift - e)));
+inline std::int8_t RequantGateUp(std::int64_t acc, std::int32_t bias, std::int32_t mult, std::uint8_t shift,
+                                 std::uint8_t e) {
+  return SatInt8(RoundShift((acc + RoundShift(bias, e)) * mult, static_cast<unsigned>(shift - e)));
 }
 
 inline std::int8_t Product(std::int8_t g, std::int8_t u, const ActConstants& k) {
@@ -71,8 +69,7 @@ inline std::int8_t Product(std::int8_t g, std::int8_t u, const ActConstants& k) 
   return SatInt8(RoundShift(a * uc * k.mult_prod, k.shift_prod));
 }
 
-inline std::int16_t RequantDown(std::int64_t acc, std::int32_t bias, std::int32_t mult,
-                                std::uint8_t shift) {
+inline std::int16_t RequantDown(std::int64_t acc, std::int32_t bias, std::int32_t mult, std::uint8_t shift) {
   return SatInt16(RoundShift((acc + bias) * mult, shift));
 }
 
@@ -146,10 +143,8 @@ std::uint8_t DispatchExponent(std::span<const std::int16_t> h) {
   return kMaxDispatchExponent;
 }
 
-void QuantizeForDispatch(std::span<const std::int16_t> h, std::uint8_t e,
-                         std::span<std::int8_t> x) {
-  MOEFAB_CHECK(x.size() == h.size(),
-               "QuantizeForDispatch: x has " << x.size() << " elements, h has " << h.size());
+void QuantizeForDispatch(std::span<const std::int16_t> h, std::uint8_t e, std::span<std::int8_t> x) {
+  MOEFAB_CHECK(x.size() == h.size(), "QuantizeForDispatch: x has " << x.size() << " elements, h has " << h.size());
   MOEFAB_CHECK(e <= kMaxDispatchExponent, "QuantizeForDispatch: e=" << int{e} << " is above 9");
   for (std::size_t j = 0; j < h.size(); ++j) x[j] = SatInt8(RoundShift(h[j], e));
 }
@@ -164,16 +159,13 @@ void GoldenExpertScalar(const ExpertWeights& w, std::span<const std::int8_t> x, 
   for (std::uint32_t r = 0; r < width; ++r) {
     const std::int32_t bg = w.gate.bias.empty() ? 0 : w.gate.bias[r];
     const std::int32_t bu = w.up.bias.empty() ? 0 : w.up.bias[r];
-    const std::int8_t g = RequantGateUp(ScalarRowAcc(w.gate, w.format, r, x), bg,
-                                        w.gate.mult[r], w.gate.shift[r], e);
-    const std::int8_t u = RequantGateUp(ScalarRowAcc(w.up, w.format, r, x), bu, w.up.mult[r],
-                                        w.up.shift[r], e);
+    const std::int8_t g = RequantGateUp(ScalarRowAcc(w.gate, w.format, r, x), bg, w.gate.mult[r], w.gate.shift[r], e);
+    const std::int8_t u = RequantGateUp(ScalarRowAcc(w.up, w.format, r, x), bu, w.up.mult[r], w.up.shift[r], e);
     m[r] = Product(g, u, k);
   }
   for (std::uint32_t j = 0; j < w.shape.d_model; ++j) {
     const std::int32_t bd = w.down.bias.empty() ? 0 : w.down.bias[j];
-    y[j] = RequantDown(ScalarRowAcc(w.down, w.format, j, m), bd, w.down.mult[j],
-                       w.down.shift[j]);
+    y[j] = RequantDown(ScalarRowAcc(w.down, w.format, j, m), bd, w.down.mult[j], w.down.shift[j]);
   }
 }
 
@@ -185,9 +177,8 @@ PreparedExpert::PreparedExpert(const ExpertWeights& w, GoldenKernel kernel)
     : shape_(w.shape),
       format_(w.format),
       activation_(w.activation),
-      kernel_(kernel == GoldenKernel::kAuto
-                  ? (internal::CpuHasAvx2() ? GoldenKernel::kAvx2 : GoldenKernel::kPortable)
-                  : kernel),
+      kernel_(kernel == GoldenKernel::kAuto ? (internal::CpuHasAvx2() ? GoldenKernel::kAvx2 : GoldenKernel::kPortable)
+                                            : kernel),
       gate_(Prepare(w.gate, w.format)),
       up_(Prepare(w.up, w.format)),
       down_(Prepare(w.down, w.format)),
@@ -205,15 +196,13 @@ std::size_t PreparedExpert::weight_bytes() const {
   return n;
 }
 
-void PreparedExpert::Run(std::span<const std::int8_t> x, std::uint8_t e,
-                         std::span<std::int16_t> y) const {
+void PreparedExpert::Run(std::span<const std::int8_t> x, std::uint8_t e, std::span<std::int16_t> y) const {
   CheckSpans(shape_, x.size(), y.size(), e);
   // Scratch per thread: padded inputs and accumulators, grown on demand, never shrunk.
   thread_local std::vector<std::int8_t> v;
   thread_local std::vector<std::int32_t> acc_g;
   thread_local std::vector<std::int32_t> acc_u;
-  const auto matvec =
-      kernel_ == GoldenKernel::kAvx2 ? &internal::MatVecAvx2 : &internal::MatVecPortable;
+  const auto matvec = kernel_ == GoldenKernel::kAvx2 ? &internal::MatVecAvx2 : &internal::MatVecPortable;
 
   v.assign(std::size_t{gate_.blocks} * kMxBlock, 0);
   std::copy(x.begin(), x.end(), v.begin());
@@ -225,8 +214,7 @@ void PreparedExpert::Run(std::span<const std::int8_t> x, std::uint8_t e,
   const ActConstants k{&act_lut_, u_clamp_, u_offset_, mult_prod_, shift_prod_};
   v.assign(std::size_t{down_.blocks} * kMxBlock, 0);
   for (std::uint32_t r = 0; r < shape_.width; ++r) {
-    const std::int8_t g =
-        RequantGateUp(acc_g[r], gate_.bias[r], gate_.mult[r], gate_.shift[r], e);
+    const std::int8_t g = RequantGateUp(acc_g[r], gate_.bias[r], gate_.mult[r], gate_.shift[r], e);
     const std::int8_t u = RequantGateUp(acc_u[r], up_.bias[r], up_.mult[r], up_.shift[r], e);
     v[r] = Product(g, u, k);
   }
@@ -246,13 +234,11 @@ std::shared_ptr<const PreparedExpert> PrepareGolden(const ExpertWeights& w, Gold
   return std::make_shared<const PreparedExpert>(w, kernel);
 }
 
-void GoldenExpert(const PreparedExpert& p, std::span<const std::int8_t> x, std::uint8_t e,
-                  std::span<std::int16_t> y) {
+void GoldenExpert(const PreparedExpert& p, std::span<const std::int8_t> x, std::uint8_t e, std::span<std::int16_t> y) {
   p.Run(x, e, y);
 }
 
-void GoldenExpert(const ExpertWeights& w, std::span<const std::int8_t> x, std::uint8_t e,
-                  std::span<std::int16_t> y) {
+void GoldenExpert(const ExpertWeights& w, std::span<const std::int8_t> x, std::uint8_t e, std::span<std::int16_t> y) {
   PrepareGolden(w)->Run(x, e, y);
 }
 

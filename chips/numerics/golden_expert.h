@@ -28,8 +28,7 @@ namespace moefab::chips {
 [[nodiscard]] std::uint8_t DispatchExponent(std::span<const std::int16_t> h);
 
 /// x_j = SatInt8(RoundShift(h_j, e)). x.size() must equal h.size(); e <= 9.
-void QuantizeForDispatch(std::span<const std::int16_t> h, std::uint8_t e,
-                         std::span<std::int8_t> x);
+void QuantizeForDispatch(std::span<const std::int16_t> h, std::uint8_t e, std::span<std::int8_t> x);
 
 /// Obviously-correct reference loops over ExpertWeights (NUMERICS.md step by step, int64).
 /// Validates w (ConfigError); x.size() and y.size() must equal d_model, e <= 9.
@@ -89,17 +88,15 @@ class PreparedExpert {
 
 /// Validates w (ConfigError naming `what`) and repacks it. Costs about one pass over the
 /// weights; kAvx2 on a CPU without AVX2 is a ConfigError.
-[[nodiscard]] std::shared_ptr<const PreparedExpert> PrepareGolden(
-    const ExpertWeights& w, GoldenKernel kernel = GoldenKernel::kAuto,
-    const std::string& what = "expert");
+[[nodiscard]] std::shared_ptr<const PreparedExpert> PrepareGolden(const ExpertWeights& w,
+                                                                  GoldenKernel kernel = GoldenKernel::kAuto,
+                                                                  const std::string& what = "expert");
 
 /// The fast golden datapath: y = expert(x, e), bit-identical to GoldenExpertScalar.
-void GoldenExpert(const PreparedExpert& p, std::span<const std::int8_t> x, std::uint8_t e,
-                  std::span<std::int16_t> y);
+void GoldenExpert(const PreparedExpert& p, std::span<const std::int8_t> x, std::uint8_t e, std::span<std::int16_t> y);
 
 /// Convenience form: PrepareGolden(w) then Run. Repacks the weights on every call, so hot
 /// paths (SAMPLED fidelity) keep a PreparedExpert per slot instead.
-void GoldenExpert(const ExpertWeights& w, std::span<const std::int8_t> x, std::uint8_t e,
-                  std::span<std::int16_t> y);
+void GoldenExpert(const ExpertWeights& w, std::span<const std::int8_t> x, std::uint8_t e, std::span<std::int16_t> y);
 
 }  // namespace moefab::chips

@@ -67,12 +67,12 @@ namespace {
 
 // x duplicated per 128-bit lane: for block b, 64 bytes [v0..15, v0..15, v16..31, v16..31],
 // each byte XORed with `flip` (0x80 turns int8 v into uint8 v + 128).
-__attribute__((target("avx2"))) void PrepareVector(const std::int8_t* v, std::uint32_t blocks,
-                                                   std::uint8_t flip, std::uint8_t* out) {
+__attribute__((target("avx2"))) void PrepareVector(const std::int8_t* v, std::uint32_t blocks, std::uint8_t flip,
+                                                   std::uint8_t* out) {
   const __m256i f = _mm256_set1_epi8(static_cast<char>(flip));
   for (std::uint32_t b = 0; b < blocks; ++b) {
-    const __m256i x = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + std::size_t{b} * 32)), f);
+    const __m256i x =
+        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + std::size_t{b} * 32)), f);
     const __m256i lo = _mm256_permute2x128_si256(x, x, 0x00);
     const __m256i hi = _mm256_permute2x128_si256(x, x, 0x11);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + std::size_t{b} * 64), lo);
@@ -80,8 +80,8 @@ __attribute__((target("avx2"))) void PrepareVector(const std::int8_t* v, std::ui
   }
 }
 
-__attribute__((target("avx2"))) void MatVecIntAvx2(const PreparedMatrix& m, const std::uint8_t* xp,
-                                                   std::int32_t sum_v, std::int32_t* acc) {
+__attribute__((target("avx2"))) void MatVecIntAvx2(const PreparedMatrix& m, const std::uint8_t* xp, std::int32_t sum_v,
+                                                   std::int32_t* acc) {
   const __m256i nib = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i corr = _mm256_set1_epi32(8 * sum_v);
@@ -104,23 +104,19 @@ __attribute__((target("avx2"))) void MatVecIntAvx2(const PreparedMatrix& m, cons
         __m256i w = _mm256_loadu_si256(blk + 0);
         __m256i lo = _mm256_and_si256(w, nib);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), nib);
-        s0 = _mm256_add_epi16(
-            s0, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
+        s0 = _mm256_add_epi16(s0, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
         w = _mm256_loadu_si256(blk + 1);
         lo = _mm256_and_si256(w, nib);
         hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), nib);
-        s1 = _mm256_add_epi16(
-            s1, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
+        s1 = _mm256_add_epi16(s1, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
         w = _mm256_loadu_si256(blk + 2);
         lo = _mm256_and_si256(w, nib);
         hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), nib);
-        s2 = _mm256_add_epi16(
-            s2, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
+        s2 = _mm256_add_epi16(s2, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
         w = _mm256_loadu_si256(blk + 3);
         lo = _mm256_and_si256(w, nib);
         hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), nib);
-        s3 = _mm256_add_epi16(
-            s3, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
+        s3 = _mm256_add_epi16(s3, _mm256_add_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_maddubs_epi16(hi, xh)));
       }
       a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
       a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
@@ -129,27 +125,24 @@ __attribute__((target("avx2"))) void MatVecIntAvx2(const PreparedMatrix& m, cons
     }
     // a_j = [row j | row j + 4] partial sums; three hadds give [r0 r1 r2 r3 | r4 r5 r6 r7].
     const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + g * kRowsPerGroup),
-                        _mm256_sub_epi32(h, corr));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + g * kRowsPerGroup), _mm256_sub_epi32(h, corr));
   }
 }
 
-__attribute__((target("avx2"))) inline __m256i MxPair(const __m256i* blk, __m256i lut, __m256i nib,
-                                                      __m256i ones, __m256i xl, __m256i xh) {
+__attribute__((target("avx2"))) inline __m256i MxPair(const __m256i* blk, __m256i lut, __m256i nib, __m256i ones,
+                                                      __m256i xl, __m256i xh) {
   const __m256i w = _mm256_loadu_si256(blk);
   const __m256i vl = _mm256_shuffle_epi8(lut, _mm256_and_si256(w, nib));
   const __m256i vh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(w, 4), nib));
-  return _mm256_madd_epi16(
-      _mm256_add_epi16(_mm256_maddubs_epi16(xl, vl), _mm256_maddubs_epi16(xh, vh)), ones);
+  return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(xl, vl), _mm256_maddubs_epi16(xh, vh)), ones);
 }
 
-__attribute__((target("avx2"))) void MatVecMxAvx2(const PreparedMatrix& m, const std::uint8_t* xp,
-                                                  std::int32_t* acc) {
+__attribute__((target("avx2"))) void MatVecMxAvx2(const PreparedMatrix& m, const std::uint8_t* xp, std::int32_t* acc) {
   const __m256i nib = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i one32 = _mm256_set1_epi32(1);
-  const __m256i lut = _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
-                                       0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  const __m256i lut = _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12, 0, 1, 2, 3, 4, 6, 8, 12,
+                                       0, -1, -2, -3, -4, -6, -8, -12);
   for (std::uint32_t g = 0; g < m.groups; ++g) {
     const std::size_t gb0 = std::size_t{g} * m.blocks;
     const std::uint8_t* gcodes = m.codes.data() + gb0 * kBytesPerGroupBlock;
@@ -163,14 +156,13 @@ __attribute__((target("avx2"))) void MatVecMxAvx2(const PreparedMatrix& m, const
       const __m256i p2 = MxPair(blk + 2, lut, nib, ones, xl, xh);
       const __m256i p3 = MxPair(blk + 3, lut, nib, ones, xl, xh);
       const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3));
-      const __m256i sum = _mm256_cvtepi16_epi32(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(m.mx_sum.data() + (gb0 + b) * 8)));
+      const __m256i sum =
+          _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(m.mx_sum.data() + (gb0 + b) * 8)));
       const __m256i p = _mm256_sub_epi32(h, _mm256_slli_epi32(sum, 7));
-      const __m256i s = _mm256_cvtepu8_epi32(
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m.mx_shift.data() + (gb0 + b) * 8)));
+      const __m256i s =
+          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m.mx_shift.data() + (gb0 + b) * 8)));
       const __m256i rnd = _mm256_srli_epi32(_mm256_sllv_epi32(one32, s), 1);
-      a = _mm256_add_epi32(
-          a, _mm256_srav_epi32(_mm256_add_epi32(_mm256_slli_epi32(p, kMxGuardBits), rnd), s));
+      a = _mm256_add_epi32(a, _mm256_srav_epi32(_mm256_add_epi32(_mm256_slli_epi32(p, kMxGuardBits), rnd), s));
     }
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + g * kRowsPerGroup), a);
   }

@@ -13,11 +13,13 @@ namespace moefab::chips {
 
 namespace {
 
-std::uint32_t Blocks(std::uint32_t cols) { return (cols + kMxBlock - 1) / kMxBlock; }
+std::uint32_t Blocks(std::uint32_t cols) {
+  return (cols + kMxBlock - 1) / kMxBlock;
+}
 
 // y[r] = sum_c w[r][c] * x[c] + b[r] in double.
-void Project(const std::vector<float>& w, const std::vector<float>& b, std::uint32_t rows,
-             std::uint32_t cols, const std::vector<double>& x, std::vector<double>& y) {
+void Project(const std::vector<float>& w, const std::vector<float>& b, std::uint32_t rows, std::uint32_t cols,
+             const std::vector<double>& x, std::vector<double>& y) {
   y.assign(rows, 0.0);
   for (std::uint32_t r = 0; r < rows; ++r) {
     const float* wr = w.data() + std::size_t{r} * cols;
@@ -42,8 +44,7 @@ std::int32_t SatInt32(double v) {
   return static_cast<std::int32_t>(std::nearbyint(v));
 }
 
-void CheckSize(const std::string& what, const char* field, std::size_t size, std::size_t expected,
-               bool optional) {
+void CheckSize(const std::string& what, const char* field, std::size_t size, std::size_t expected, bool optional) {
   if (size == expected || (optional && size == 0)) return;
   std::ostringstream os;
   os << what << ": " << field << ".size()=" << size << ": expected " << expected
@@ -61,9 +62,8 @@ void CheckFinite(const std::string& what, const char* field, const std::vector<f
   }
 }
 
-void FinishMatrix(QuantizedWeights& qw, const std::vector<float>& bias, double in_scale,
-                  double out_scale, std::uint8_t min_shift, const std::string& what,
-                  const char* name) {
+void FinishMatrix(QuantizedWeights& qw, const std::vector<float>& bias, double in_scale, double out_scale,
+                  std::uint8_t min_shift, const std::string& what, const char* name) {
   QuantMatrix& m = qw.matrix;
   m.mult.resize(m.rows);
   m.shift.resize(m.rows);
@@ -71,8 +71,8 @@ void FinishMatrix(QuantizedWeights& qw, const std::vector<float>& bias, double i
   if (!bias.empty()) m.bias.resize(m.rows);
   for (std::uint32_t r = 0; r < m.rows; ++r) {
     const double unit = qw.row_scale[r] * in_scale;  // real value of one accumulator unit
-    const Requant rq = DeriveRequant(unit / out_scale, min_shift, kMaxRequantShift,
-                                     what + ": " + name + " row " + std::to_string(r));
+    const Requant rq =
+        DeriveRequant(unit / out_scale, min_shift, kMaxRequantShift, what + ": " + name + " row " + std::to_string(r));
     m.mult[r] = rq.mult;
     m.shift[r] = rq.shift;
     if (!bias.empty()) m.bias[r] = unit > 0 ? SatInt32(bias[r] / unit) : 0;
@@ -116,8 +116,8 @@ void ValidateFloatExpert(const FloatExpert& f, ExpertShape shape, const std::str
   CheckFinite(what, "b_down", f.b_down);
 }
 
-ActivationScales CalibrateActivationScales(const FloatExpert& f, ExpertShape shape,
-                                           Activation act, const CalibrationOptions& opt) {
+ActivationScales CalibrateActivationScales(const FloatExpert& f, ExpertShape shape, Activation act,
+                                           const CalibrationOptions& opt) {
   ValidateFloatExpert(f, shape);
   const std::uint32_t d = shape.d_model;
   const std::uint32_t w = shape.width;
@@ -162,8 +162,7 @@ std::array<std::int8_t, 256> MakeActivationLut(Activation act, double s_g, doubl
   return lut;
 }
 
-Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift, std::uint8_t max_shift,
-                      const std::string& what) {
+Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift, std::uint8_t max_shift, const std::string& what) {
   if (!(real_multiplier > 0)) {
     if (real_multiplier == 0) return Requant{0, min_shift};
     std::ostringstream os;
@@ -172,7 +171,7 @@ Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift, std::uint8
   }
   int ex = 0;
   (void)std::frexp(real_multiplier, &ex);  // real = f * 2^ex, f in [0.5, 1)
-  int shift = 24 - ex;                       // real * 2^shift in [2^23, 2^24)
+  int shift = 24 - ex;                     // real * 2^shift in [2^23, 2^24)
   auto mult = std::llround(std::ldexp(real_multiplier, shift));
   if (mult >= kRequantMultLimit) {
     mult /= 2;
@@ -187,8 +186,8 @@ Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift, std::uint8
     mult = std::llround(std::ldexp(real_multiplier, shift));
     if (mult >= kRequantMultLimit) {
       std::ostringstream os;
-      os << what << ": real multiplier " << real_multiplier << " needs mult >= 2^24 at shift "
-         << int{min_shift} << ": expected a multiplier below " << std::ldexp(1.0, 24 - min_shift);
+      os << what << ": real multiplier " << real_multiplier << " needs mult >= 2^24 at shift " << int{min_shift}
+         << ": expected a multiplier below " << std::ldexp(1.0, 24 - min_shift);
       throw ConfigError(os.str());
     }
   }
@@ -212,8 +211,8 @@ std::uint8_t QuantizeE2M1(double v) {
   return static_cast<std::uint8_t>((neg ? 8 : 0) | idx);
 }
 
-QuantizedWeights QuantizeWeights(std::span<const float> w, std::uint32_t rows,
-                                 std::uint32_t cols, WeightFormat format) {
+QuantizedWeights QuantizeWeights(std::span<const float> w, std::uint32_t rows, std::uint32_t cols,
+                                 WeightFormat format) {
   MOEFAB_CHECK(w.size() == std::size_t{rows} * cols,
                "QuantizeWeights: " << w.size() << " weights for " << rows << " x " << cols);
   QuantizedWeights out;
@@ -257,8 +256,7 @@ QuantizedWeights QuantizeWeights(std::span<const float> w, std::uint32_t rows,
       }
       m.block_exp[std::size_t{r} * nb + b] = static_cast<std::uint8_t>(e8);
       for (std::uint32_t c = c0; c < c1; ++c) {
-        m.q[std::size_t{r} * cols + c] =
-            static_cast<std::int8_t>(QuantizeE2M1(std::ldexp(double{wr[c]}, 127 - e8)));
+        m.q[std::size_t{r} * cols + c] = static_cast<std::int8_t>(QuantizeE2M1(std::ldexp(double{wr[c]}, 127 - e8)));
       }
     }
     if (row_zero) {
@@ -287,16 +285,14 @@ std::vector<float> DequantizeMxfp4(const QuantMatrix& m) {
     for (std::uint32_t c = 0; c < m.cols; ++c) {
       const std::size_t i = std::size_t{r} * m.cols + c;
       const int e8 = m.block_exp[std::size_t{r} * nb + c / kMxBlock];
-      w[i] = static_cast<float>(
-          std::ldexp(E2M1Value(static_cast<std::uint8_t>(m.q[i])), e8 - 127));
+      w[i] = static_cast<float>(std::ldexp(E2M1Value(static_cast<std::uint8_t>(m.q[i])), e8 - 127));
     }
   }
   return w;
 }
 
-ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format, Activation act,
-                             QuantizedWeights gate, QuantizedWeights up, QuantizedWeights down,
-                             std::shared_ptr<const FloatExpert> reference,
+ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format, Activation act, QuantizedWeights gate,
+                             QuantizedWeights up, QuantizedWeights down, std::shared_ptr<const FloatExpert> reference,
                              const ActivationScales& scales, const std::string& what) {
   MOEFAB_CHECK(reference != nullptr, "AssembleExpert: no reference float expert");
   ValidateFloatExpert(*reference, shape, what);
@@ -313,15 +309,13 @@ ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format, Activation 
   w.down = std::move(down.matrix);
   w.act_lut = MakeActivationLut(act, scales.gate, scales.act);
   if (act == Activation::kSwiGluClamped) {
-    w.u_clamp = static_cast<std::int16_t>(
-        std::clamp(std::lround(kGptOssLimit / scales.up), 0L, 128L));
+    w.u_clamp = static_cast<std::int16_t>(std::clamp(std::lround(kGptOssLimit / scales.up), 0L, 128L));
     w.u_offset = static_cast<std::int16_t>(std::clamp(std::lround(1.0 / scales.up), -128L, 128L));
   } else {
     w.u_clamp = 128;
     w.u_offset = 0;
   }
-  const Requant prod =
-      DeriveRequant(scales.act * scales.up / scales.prod, 1, kMaxRequantShift, what + ": product");
+  const Requant prod = DeriveRequant(scales.act * scales.up / scales.prod, 1, kMaxRequantShift, what + ": product");
   w.mult_prod = prod.mult;
   w.shift_prod = prod.shift;
   w.reference = std::move(reference);
@@ -329,24 +323,20 @@ ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format, Activation 
   return w;
 }
 
-ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format,
-                             Activation act, const ActivationScales& scales,
-                             const std::string& what) {
+ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format, Activation act,
+                             const ActivationScales& scales, const std::string& what) {
   ValidateFloatExpert(f, shape, what);
   const std::uint32_t d = shape.d_model;
   const std::uint32_t i = shape.width;
   return AssembleExpert(shape, format, act, QuantizeWeights(f.w_gate, i, d, format),
-                        QuantizeWeights(f.w_up, i, d, format),
-                        QuantizeWeights(f.w_down, d, i, format),
+                        QuantizeWeights(f.w_up, i, d, format), QuantizeWeights(f.w_down, d, i, format),
                         std::make_shared<const FloatExpert>(f), scales, what);
 }
 
-ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format,
-                             Activation act, const CalibrationOptions& opt,
-                             const std::string& what) {
+ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format, Activation act,
+                             const CalibrationOptions& opt, const std::string& what) {
   ValidateFloatExpert(f, shape, what);
-  return QuantizeExpert(f, shape, format, act, CalibrateActivationScales(f, shape, act, opt),
-                        what);
+  return QuantizeExpert(f, shape, format, act, CalibrateActivationScales(f, shape, act, opt), what);
 }
 
 FloatExpert MakeSyntheticFloatExpert(ExpertShape shape, Activation act, std::uint64_t seed) {
@@ -382,8 +372,7 @@ FloatExpert MakeSyntheticFloatExpert(ExpertShape shape, Activation act, std::uin
   return f;
 }
 
-ExpertWeights MakeSyntheticExpertWeights(ExpertShape shape, WeightFormat format, Activation act,
-                                         std::uint64_t seed) {
+ExpertWeights MakeSyntheticExpertWeights(ExpertShape shape, WeightFormat format, Activation act, std::uint64_t seed) {
   return QuantizeExpert(MakeSyntheticFloatExpert(shape, act, seed), shape, format, act);
 }
 

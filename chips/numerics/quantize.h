@@ -35,8 +35,8 @@ struct ActivationScales {
 /// ~ N(0, 1) (the residual stream h ~ N(0, 256) at s_h = 2^-8), pool |value| over channels and
 /// tokens and take the `percentile` (clipping the rare outliers buys resolution for the rest).
 struct CalibrationOptions {
-  std::uint32_t samples = 32;          // tokens
-  double percentile = 0.9995;          // of |g|, |u| and |m|, in (0, 1]
+  std::uint32_t samples = 32;            // tokens
+  double percentile = 0.9995;            // of |g|, |u| and |m|, in (0, 1]
   std::uint64_t seed = 0xCA11B7A7E5ULL;  // input stream
 };
 
@@ -47,18 +47,15 @@ struct CalibrationOptions {
 
 /// Throws ConfigError naming `what` when a vector's size does not match `shape` or a value is
 /// not finite.
-void ValidateFloatExpert(const FloatExpert& f, ExpertShape shape,
-                         const std::string& what = "float expert");
+void ValidateFloatExpert(const FloatExpert& f, ExpertShape shape, const std::string& what = "float expert");
 
 /// s_g, s_u, s_m from the calibration pass (gpt-oss: s_g = s_u = 1/16, fixed by the model);
 /// s_a = max over the 256 LUT inputs of |act(g * s_g)| / 127, so the LUT never saturates.
-[[nodiscard]] ActivationScales CalibrateActivationScales(const FloatExpert& f, ExpertShape shape,
-                                                         Activation act,
+[[nodiscard]] ActivationScales CalibrateActivationScales(const FloatExpert& f, ExpertShape shape, Activation act,
                                                          const CalibrationOptions& opt = {});
 
 /// act_lut[uint8(g)] = SatInt8(round-half-even(act(g * s_g) / s_a)).
-[[nodiscard]] std::array<std::int8_t, 256> MakeActivationLut(Activation act, double s_g,
-                                                             double s_a);
+[[nodiscard]] std::array<std::int8_t, 256> MakeActivationLut(Activation act, double s_g, double s_a);
 
 /// A fixed-point multiplier: real ~= mult * 2^-shift.
 struct Requant {
@@ -67,14 +64,16 @@ struct Requant {
 };
 /// mult in [2^23, 2^24) when the shift range allows (else the nearest in-range pair); 0 gives
 /// (0, min_shift). A multiplier too large for min_shift is a ConfigError naming `what`.
-[[nodiscard]] Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift,
-                                    std::uint8_t max_shift, const std::string& what = "requant");
+[[nodiscard]] Requant DeriveRequant(double real_multiplier, std::uint8_t min_shift, std::uint8_t max_shift,
+                                    const std::string& what = "requant");
 
 /// The E2M1 code of v: round to nearest, ties to even, on {0, .5, 1, 1.5, 2, 3, 4, 6}, saturating
 /// at +-6; +-0 gives code 0.
 [[nodiscard]] std::uint8_t QuantizeE2M1(double v);
 /// The real value of an E2M1 code (val2 / 2).
-[[nodiscard]] inline double E2M1Value(std::uint8_t code) { return kMxfp4Val2[code & 15] * 0.5; }
+[[nodiscard]] inline double E2M1Value(std::uint8_t code) {
+  return kMxfp4Val2[code & 15] * 0.5;
+}
 
 /// The weights of one matrix in a format (q, and block_exp for MXFP4; mult, shift, bias empty)
 /// and the real value of one accumulator unit per unit input of each row (INT: s_w[r] with
@@ -85,8 +84,8 @@ struct QuantizedWeights {
 };
 /// w is [rows][cols] row-major. MXFP4: exponent floor(log2(max|block|)) - 2, E8M0 clamped to
 /// [0, 254]; an all-zero block gets E = 0 (an all-zero row E = 127).
-[[nodiscard]] QuantizedWeights QuantizeWeights(std::span<const float> w, std::uint32_t rows,
-                                               std::uint32_t cols, WeightFormat format);
+[[nodiscard]] QuantizedWeights QuantizeWeights(std::span<const float> w, std::uint32_t rows, std::uint32_t cols,
+                                               WeightFormat format);
 /// Row scales of an MXFP4 matrix from its exponents (for natively loaded MXFP4 weights).
 [[nodiscard]] std::vector<double> Mxfp4RowScales(const QuantMatrix& m);
 /// The real weights [rows][cols] of an MXFP4 matrix (exact).
@@ -97,32 +96,25 @@ struct QuantizedWeights {
 /// row_scale[j] * s_m / s_h; product: s_a * s_u / s_m), biases from `reference` in accumulator
 /// units, the act LUT and u_clamp / u_offset. `reference` (the float model, biases included)
 /// is stored in the result.
-[[nodiscard]] ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format,
-                                           Activation act, QuantizedWeights gate,
-                                           QuantizedWeights up, QuantizedWeights down,
-                                           std::shared_ptr<const FloatExpert> reference,
-                                           const ActivationScales& scales,
+[[nodiscard]] ExpertWeights AssembleExpert(ExpertShape shape, WeightFormat format, Activation act,
+                                           QuantizedWeights gate, QuantizedWeights up, QuantizedWeights down,
+                                           std::shared_ptr<const FloatExpert> reference, const ActivationScales& scales,
                                            const std::string& what = "expert");
 
 /// Quantise a float expert with the given activation scales.
-[[nodiscard]] ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape,
-                                           WeightFormat format, Activation act,
-                                           const ActivationScales& scales,
-                                           const std::string& what = "expert");
+[[nodiscard]] ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format, Activation act,
+                                           const ActivationScales& scales, const std::string& what = "expert");
 /// Quantise a float expert, calibrating the activation scales first.
-[[nodiscard]] ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape,
-                                           WeightFormat format, Activation act,
-                                           const CalibrationOptions& opt = {},
-                                           const std::string& what = "expert");
+[[nodiscard]] ExpertWeights QuantizeExpert(const FloatExpert& f, ExpertShape shape, WeightFormat format, Activation act,
+                                           const CalibrationOptions& opt = {}, const std::string& what = "expert");
 
 /// A seeded float expert: W ~ N(0, 1 / sqrt(fan_in)) (Box-Muller on SplitMix64), about 1 in 64
 /// output channels of each matrix (at least one) scaled by 3 (outliers), biases ~ N(0, 0.2)
 /// (down: N(0, 0.05)) only for kSwiGluClamped (gpt-oss has expert biases).
-[[nodiscard]] FloatExpert MakeSyntheticFloatExpert(ExpertShape shape, Activation act,
-                                                   std::uint64_t seed);
+[[nodiscard]] FloatExpert MakeSyntheticFloatExpert(ExpertShape shape, Activation act, std::uint64_t seed);
 /// QuantizeExpert(MakeSyntheticFloatExpert(shape, act, seed)) with `reference` set.
-[[nodiscard]] ExpertWeights MakeSyntheticExpertWeights(ExpertShape shape, WeightFormat format,
-                                                       Activation act, std::uint64_t seed);
+[[nodiscard]] ExpertWeights MakeSyntheticExpertWeights(ExpertShape shape, WeightFormat format, Activation act,
+                                                       std::uint64_t seed);
 
 /// A standard normal deviate (Box-Muller on two uniforms of rng).
 [[nodiscard]] double NextGaussian(SplitMix64& rng);

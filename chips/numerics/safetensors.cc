@@ -27,13 +27,13 @@ struct DtypeEntry {
   std::size_t bytes;       // per element
 };
 constexpr DtypeEntry kDtypes[] = {
-    {SafetensorsDtype::kF64, "F64", 8},       {SafetensorsDtype::kF32, "F32", 4},
-    {SafetensorsDtype::kF16, "F16", 2},       {SafetensorsDtype::kBF16, "BF16", 2},
-    {SafetensorsDtype::kI64, "I64", 8},       {SafetensorsDtype::kI32, "I32", 4},
-    {SafetensorsDtype::kI16, "I16", 2},       {SafetensorsDtype::kI8, "I8", 1},
-    {SafetensorsDtype::kU64, "U64", 8},       {SafetensorsDtype::kU32, "U32", 4},
-    {SafetensorsDtype::kU16, "U16", 2},       {SafetensorsDtype::kU8, "U8", 1},
-    {SafetensorsDtype::kBool, "BOOL", 1},     {SafetensorsDtype::kF8E4M3, "F8_E4M3", 1},
+    {SafetensorsDtype::kF64, "F64", 8},        {SafetensorsDtype::kF32, "F32", 4},
+    {SafetensorsDtype::kF16, "F16", 2},        {SafetensorsDtype::kBF16, "BF16", 2},
+    {SafetensorsDtype::kI64, "I64", 8},        {SafetensorsDtype::kI32, "I32", 4},
+    {SafetensorsDtype::kI16, "I16", 2},        {SafetensorsDtype::kI8, "I8", 1},
+    {SafetensorsDtype::kU64, "U64", 8},        {SafetensorsDtype::kU32, "U32", 4},
+    {SafetensorsDtype::kU16, "U16", 2},        {SafetensorsDtype::kU8, "U8", 1},
+    {SafetensorsDtype::kBool, "BOOL", 1},      {SafetensorsDtype::kF8E4M3, "F8_E4M3", 1},
     {SafetensorsDtype::kF8E5M2, "F8_E5M2", 1},
 };
 
@@ -62,8 +62,7 @@ std::string ShapeText(const std::vector<std::uint64_t>& shape) {
   return os.str();
 }
 
-[[noreturn]] void FailTensor(const std::string& file, const std::string& tensor,
-                             const std::string& problem) {
+[[noreturn]] void FailTensor(const std::string& file, const std::string& tensor, const std::string& problem) {
   throw ConfigError(file + ": tensor '" + tensor + "': " + problem);
 }
 
@@ -152,8 +151,8 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
   std::uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
   if (header_len > kMaxHeaderBytes || header_len > size - 8) {
-    throw ConfigError(path + ": header length " + std::to_string(header_len) +
-                      " goes beyond the file (" + std::to_string(size) + " bytes)");
+    throw ConfigError(path + ": header length " + std::to_string(header_len) + " goes beyond the file (" +
+                      std::to_string(size) + " bytes)");
   }
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
@@ -225,9 +224,8 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
     }
     if (t.data_end > data_size) {
       FailTensor(path, name,
-                 "data_offsets [" + std::to_string(t.data_begin) + ", " +
-                     std::to_string(t.data_end) + "] outside the data section (" +
-                     std::to_string(data_size) + " bytes)");
+                 "data_offsets [" + std::to_string(t.data_begin) + ", " + std::to_string(t.data_end) +
+                     "] outside the data section (" + std::to_string(data_size) + " bytes)");
     }
     // elements * bytes, guarding overflow.
     std::uint64_t bytes = SafetensorsDtypeBytes(t.dtype);
@@ -238,9 +236,9 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
     }
     if (overflow || bytes != t.data_end - t.data_begin) {
       FailTensor(path, name,
-                 "shape " + ShapeText(t.shape) + " of " + SafetensorsDtypeName(t.dtype) +
-                     " needs " + (overflow ? std::string("too many") : std::to_string(bytes)) +
-                     " bytes, data_offsets give " + std::to_string(t.data_end - t.data_begin));
+                 "shape " + ShapeText(t.shape) + " of " + SafetensorsDtypeName(t.dtype) + " needs " +
+                     (overflow ? std::string("too many") : std::to_string(bytes)) + " bytes, data_offsets give " +
+                     std::to_string(t.data_end - t.data_begin));
     }
     f.tensors_.push_back(std::move(t));
   }
@@ -260,15 +258,14 @@ const TensorInfo& SafetensorsFile::Get(const std::string& name) const {
   return *t;
 }
 
-std::vector<std::uint8_t> SafetensorsFile::ReadBytes(const std::string& name,
-                                                     std::uint64_t offset,
+std::vector<std::uint8_t> SafetensorsFile::ReadBytes(const std::string& name, std::uint64_t offset,
                                                      std::uint64_t count) const {
   const TensorInfo& t = Get(name);
   const std::uint64_t n = t.data_end - t.data_begin;
   if (offset > n || count > n - offset) {
     FailTensor(path_, name,
-               "read of " + std::to_string(count) + " bytes at " + std::to_string(offset) +
-                   " beyond its " + std::to_string(n) + " bytes");
+               "read of " + std::to_string(count) + " bytes at " + std::to_string(offset) + " beyond its " +
+                   std::to_string(n) + " bytes");
   }
   std::vector<std::uint8_t> out(count);
   std::ifstream in(path_, std::ios::binary);
@@ -305,9 +302,9 @@ std::vector<float> SafetensorsFile::ReadFloat(const std::string& name) const {
       for (std::size_t i = 0; i < n; ++i) out[i] = F16ToFloat(Le16(&raw[2 * i]));
       break;
     default:
-      FailTensor(path_, name,
-                 std::string("dtype ") + SafetensorsDtypeName(t.dtype) +
-                     ": expected F32, F16, BF16 or F64 for float weights");
+      FailTensor(
+          path_, name,
+          std::string("dtype ") + SafetensorsDtypeName(t.dtype) + ": expected F32, F16, BF16 or F64 for float weights");
   }
   return out;
 }
@@ -315,8 +312,7 @@ std::vector<float> SafetensorsFile::ReadFloat(const std::string& name) const {
 std::vector<std::uint8_t> SafetensorsFile::ReadU8(const std::string& name) const {
   const TensorInfo& t = Get(name);
   if (t.dtype != SafetensorsDtype::kU8) {
-    FailTensor(path_, name,
-               std::string("dtype ") + SafetensorsDtypeName(t.dtype) + ": expected U8");
+    FailTensor(path_, name, std::string("dtype ") + SafetensorsDtypeName(t.dtype) + ": expected U8");
   }
   return ReadBytes(name, 0, t.data_end - t.data_begin);
 }
@@ -324,14 +320,13 @@ std::vector<std::uint8_t> SafetensorsFile::ReadU8(const std::string& name) const
 void SafetensorsFile::CheckShape(const TensorInfo& t, const std::vector<std::uint64_t>& expected,
                                  const std::string& meaning) const {
   if (t.shape != expected) {
-    FailTensor(path_, t.name,
-               "shape " + ShapeText(t.shape) + ": expected " + ShapeText(expected) + " (" +
-                   meaning + ") for the model");
+    FailTensor(
+        path_, t.name,
+        "shape " + ShapeText(t.shape) + ": expected " + ShapeText(expected) + " (" + meaning + ") for the model");
   }
 }
 
-TensorToWrite F32Tensor(std::string name, std::vector<std::uint64_t> shape,
-                        std::span<const float> values) {
+TensorToWrite F32Tensor(std::string name, std::vector<std::uint64_t> shape, std::span<const float> values) {
   TensorToWrite t{std::move(name), SafetensorsDtype::kF32, std::move(shape), {}};
   t.bytes.resize(values.size() * 4);
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -341,8 +336,7 @@ TensorToWrite F32Tensor(std::string name, std::vector<std::uint64_t> shape,
   return t;
 }
 
-TensorToWrite BF16Tensor(std::string name, std::vector<std::uint64_t> shape,
-                         std::span<const float> values) {
+TensorToWrite BF16Tensor(std::string name, std::vector<std::uint64_t> shape, std::span<const float> values) {
   TensorToWrite t{std::move(name), SafetensorsDtype::kBF16, std::move(shape), {}};
   t.bytes.resize(values.size() * 2);
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -353,8 +347,7 @@ TensorToWrite BF16Tensor(std::string name, std::vector<std::uint64_t> shape,
   return t;
 }
 
-TensorToWrite U8Tensor(std::string name, std::vector<std::uint64_t> shape,
-                       std::span<const std::uint8_t> values) {
+TensorToWrite U8Tensor(std::string name, std::vector<std::uint64_t> shape, std::span<const std::uint8_t> values) {
   return TensorToWrite{std::move(name), SafetensorsDtype::kU8, std::move(shape),
                        std::vector<std::uint8_t>(values.begin(), values.end())};
 }
@@ -381,8 +374,8 @@ void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>&
     for (const std::uint64_t s : t.shape) n *= s;
     if (n != t.bytes.size()) {
       FailTensor(path, t.name,
-                 "cannot write: shape " + ShapeText(t.shape) + " needs " + std::to_string(n) +
-                     " bytes, got " + std::to_string(t.bytes.size()));
+                 "cannot write: shape " + ShapeText(t.shape) + " needs " + std::to_string(n) + " bytes, got " +
+                     std::to_string(t.bytes.size()));
     }
     if (!first) h << ',';
     first = false;
@@ -402,18 +395,15 @@ void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>&
   out.write(reinterpret_cast<const char*>(len), 8);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (const auto& t : tensors) {
-    out.write(reinterpret_cast<const char*>(t.bytes.data()),
-              static_cast<std::streamsize>(t.bytes.size()));
+    out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
   }
   if (!out) throw ConfigError(path + ": write failed");
 }
 
-FloatExpert LoadFloatExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
-                            ExpertShape shape) {
+FloatExpert LoadFloatExpert(const SafetensorsFile& file, const FloatExpertTensors& names, ExpertShape shape) {
   const std::uint64_t d = shape.d_model;
   const std::uint64_t w = shape.width;
-  const auto load = [&](const std::string& name, std::vector<std::uint64_t> expected,
-                        const char* meaning) {
+  const auto load = [&](const std::string& name, std::vector<std::uint64_t> expected, const char* meaning) {
     if (name.empty()) return std::vector<float>();
     file.CheckShape(file.Get(name), expected, meaning);
     std::vector<float> v = file.ReadFloat(name);
@@ -437,16 +427,14 @@ FloatExpert LoadFloatExpert(const SafetensorsFile& file, const FloatExpertTensor
   return f;
 }
 
-ExpertWeights LoadQuantizedExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
-                                  ExpertShape shape, WeightFormat format, Activation act,
-                                  const CalibrationOptions& opt) {
+ExpertWeights LoadQuantizedExpert(const SafetensorsFile& file, const FloatExpertTensors& names, ExpertShape shape,
+                                  WeightFormat format, Activation act, const CalibrationOptions& opt) {
   return QuantizeExpert(LoadFloatExpert(file, names, shape), shape, format, act, opt,
                         file.path() + ": expert " + names.w_gate);
 }
 
-ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& prefix,
-                               std::uint32_t expert, ExpertShape expected,
-                               const CalibrationOptions& opt) {
+ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& prefix, std::uint32_t expert,
+                               ExpertShape expected, const CalibrationOptions& opt) {
   const std::string gu_b = prefix + "gate_up_proj_blocks";
   const std::string gu_s = prefix + "gate_up_proj_scales";
   const std::string gu_bias = prefix + "gate_up_proj_bias";
@@ -455,11 +443,10 @@ ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& p
   const std::string dn_bias = prefix + "down_proj_bias";
   const TensorInfo& gub = file.Get(gu_b);
   if (gub.dtype != SafetensorsDtype::kU8) FailTensor(file.path(), gu_b, "dtype: expected U8");
-  if (gub.shape.size() != 4 || gub.shape[1] % 2 != 0 || gub.shape[3] != 16 || gub.shape[0] == 0 ||
-      gub.shape[1] == 0 || gub.shape[2] == 0) {
+  if (gub.shape.size() != 4 || gub.shape[1] % 2 != 0 || gub.shape[3] != 16 || gub.shape[0] == 0 || gub.shape[1] == 0 ||
+      gub.shape[2] == 0) {
     FailTensor(file.path(), gu_b,
-               "shape " + ShapeText(gub.shape) +
-                   ": expected [experts, 2 * width, d_model / 32, 16] for gpt-oss MXFP4");
+               "shape " + ShapeText(gub.shape) + ": expected [experts, 2 * width, d_model / 32, 16] for gpt-oss MXFP4");
   }
   const std::uint64_t n_exp = gub.shape[0];
   const std::uint64_t width = gub.shape[1] / 2;
@@ -467,15 +454,14 @@ ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& p
   const TensorInfo& dnb = file.Get(dn_b);
   if (dnb.dtype != SafetensorsDtype::kU8) FailTensor(file.path(), dn_b, "dtype: expected U8");
   if (dnb.shape.size() != 4) {
-    FailTensor(file.path(), dn_b,
-               "shape " + ShapeText(dnb.shape) + ": expected [experts, d_model, width / 32, 16]");
+    FailTensor(file.path(), dn_b, "shape " + ShapeText(dnb.shape) + ": expected [experts, d_model, width / 32, 16]");
   }
   const std::uint64_t d_model = expected.d_model != 0 ? expected.d_model : dnb.shape[1];
   const std::uint64_t nb_i = (width + kMxBlock - 1) / kMxBlock;
   if (expected.width != 0 && expected.width != width) {
     FailTensor(file.path(), gu_b,
-               "shape " + ShapeText(gub.shape) + ": width " + std::to_string(width) +
-                   ", expected " + std::to_string(expected.width) + " for the model");
+               "shape " + ShapeText(gub.shape) + ": width " + std::to_string(width) + ", expected " +
+                   std::to_string(expected.width) + " for the model");
   }
   if ((d_model + kMxBlock - 1) / kMxBlock != nb_d) {
     FailTensor(file.path(), gu_b,
@@ -494,17 +480,16 @@ ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& p
   if (file.Get(gu_s).dtype != SafetensorsDtype::kU8) FailTensor(file.path(), gu_s, "dtype: expected U8");
   if (file.Get(dn_s).dtype != SafetensorsDtype::kU8) FailTensor(file.path(), dn_s, "dtype: expected U8");
   if (expert >= n_exp) {
-    FailTensor(file.path(), gu_b,
-               "expert " + std::to_string(expert) + " out of range: the file has " +
-                   std::to_string(n_exp) + " experts");
+    FailTensor(
+        file.path(), gu_b,
+        "expert " + std::to_string(expert) + " out of range: the file has " + std::to_string(n_exp) + " experts");
   }
   const ExpertShape shape{static_cast<std::uint32_t>(d_model), static_cast<std::uint32_t>(width)};
 
   // Decodes rows of one expert: `rows` rows of `cols` columns in `nb` blocks; row r of the
   // tensor goes to (matrix, row) by `route`.
-  const auto decode = [&](const std::string& blocks_name, const std::string& scales_name,
-                          std::uint64_t rows, std::uint64_t cols, std::uint64_t nb,
-                          QuantMatrix* even, QuantMatrix* odd) {
+  const auto decode = [&](const std::string& blocks_name, const std::string& scales_name, std::uint64_t rows,
+                          std::uint64_t cols, std::uint64_t nb, QuantMatrix* even, QuantMatrix* odd) {
     const std::uint64_t row_bytes = nb * 16;
     const auto codes = file.ReadBytes(blocks_name, expert * rows * row_bytes, rows * row_bytes);
     const auto scales = file.ReadBytes(scales_name, expert * rows * nb, rows * nb);
@@ -515,8 +500,8 @@ ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& p
         const std::uint8_t e8 = scales[r * nb + b];
         if (e8 == 255) {
           FailTensor(file.path(), scales_name,
-                     "expert " + std::to_string(expert) + " row " + std::to_string(r) +
-                         " block " + std::to_string(b) + ": E8M0 scale 255 (NaN)");
+                     "expert " + std::to_string(expert) + " row " + std::to_string(r) + " block " + std::to_string(b) +
+                         ": E8M0 scale 255 (NaN)");
         }
         m.block_exp[mr * nb + b] = e8;
         for (std::uint64_t k = 0; k < 32; ++k) {
@@ -558,10 +543,9 @@ ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& p
   ref->b_down.assign(dnb_all.begin() + static_cast<std::ptrdiff_t>(expert * d_model),
                      dnb_all.begin() + static_cast<std::ptrdiff_t>((expert + 1) * d_model));
   const std::string what = file.path() + ": " + prefix + " expert " + std::to_string(expert);
-  const ActivationScales scales =
-      CalibrateActivationScales(*ref, shape, Activation::kSwiGluClamped, opt);
-  return AssembleExpert(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped, std::move(gate),
-                        std::move(up), std::move(down), std::move(ref), scales, what);
+  const ActivationScales scales = CalibrateActivationScales(*ref, shape, Activation::kSwiGluClamped, opt);
+  return AssembleExpert(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped, std::move(gate), std::move(up),
+                        std::move(down), std::move(ref), scales, what);
 }
 
 }  // namespace moefab::chips

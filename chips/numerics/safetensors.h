@@ -19,18 +19,32 @@
 namespace moefab::chips {
 
 enum class SafetensorsDtype : std::uint8_t {
-  kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool, kF8E4M3, kF8E5M2
+  kF64,
+  kF32,
+  kF16,
+  kBF16,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU64,
+  kU32,
+  kU16,
+  kU8,
+  kBool,
+  kF8E4M3,
+  kF8E5M2
 };
-const char* SafetensorsDtypeName(SafetensorsDtype d);  // "F32", "BF16", ...
+const char* SafetensorsDtypeName(SafetensorsDtype d);   // "F32", "BF16", ...
 std::size_t SafetensorsDtypeBytes(SafetensorsDtype d);  // bytes per element
 
 /// One tensor of a file's header.
 struct TensorInfo {
-  std::string name;              // header key
-  SafetensorsDtype dtype{};      // element type
+  std::string name;                  // header key
+  SafetensorsDtype dtype{};          // element type
   std::vector<std::uint64_t> shape;  // dimensions (empty = scalar)
-  std::uint64_t data_begin = 0;  // byte offset in the data section
-  std::uint64_t data_end = 0;    // one past the last byte
+  std::uint64_t data_begin = 0;      // byte offset in the data section
+  std::uint64_t data_end = 0;        // one past the last byte
   [[nodiscard]] std::uint64_t elements() const;
 };
 
@@ -42,9 +56,7 @@ class SafetensorsFile {
 
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const std::vector<TensorInfo>& tensors() const { return tensors_; }  // header order
-  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& metadata() const {
-    return metadata_;
-  }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
   [[nodiscard]] const TensorInfo* Find(const std::string& name) const;  // nullptr if absent
   [[nodiscard]] const TensorInfo& Get(const std::string& name) const;   // ConfigError if absent
   /// All elements as float; F32, F16, BF16 and F64 only (ConfigError for other dtypes).
@@ -56,13 +68,12 @@ class SafetensorsFile {
                                                     std::uint64_t count) const;
   /// ConfigError naming the file and tensor unless the shape equals `expected`; `meaning`
   /// describes the dimensions, e.g. "width x d_model".
-  void CheckShape(const TensorInfo& t, const std::vector<std::uint64_t>& expected,
-                  const std::string& meaning) const;
+  void CheckShape(const TensorInfo& t, const std::vector<std::uint64_t>& expected, const std::string& meaning) const;
 
  private:
-  std::string path_;                    // as given to Open
-  std::uint64_t data_start_ = 0;        // file offset of the data section
-  std::vector<TensorInfo> tensors_;     // header order
+  std::string path_;                                           // as given to Open
+  std::uint64_t data_start_ = 0;                               // file offset of the data section
+  std::vector<TensorInfo> tensors_;                            // header order
   std::vector<std::pair<std::string, std::string>> metadata_;  // "__metadata__" entries
 };
 
@@ -98,13 +109,11 @@ struct FloatExpertTensors {
 };
 
 /// Loads the float expert (ConfigError for a missing tensor or a wrong shape for `shape`).
-[[nodiscard]] FloatExpert LoadFloatExpert(const SafetensorsFile& file,
-                                          const FloatExpertTensors& names, ExpertShape shape);
+[[nodiscard]] FloatExpert LoadFloatExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
+                                          ExpertShape shape);
 /// LoadFloatExpert, then QuantizeExpert (calibrated) to `format`; `reference` is set.
-[[nodiscard]] ExpertWeights LoadQuantizedExpert(const SafetensorsFile& file,
-                                                const FloatExpertTensors& names,
-                                                ExpertShape shape, WeightFormat format,
-                                                Activation act,
+[[nodiscard]] ExpertWeights LoadQuantizedExpert(const SafetensorsFile& file, const FloatExpertTensors& names,
+                                                ExpertShape shape, WeightFormat format, Activation act,
                                                 const CalibrationOptions& opt = {});
 
 /// Loads expert `expert` of a gpt-oss MoE layer natively in MXFP4 from `<prefix>gate_up_proj_

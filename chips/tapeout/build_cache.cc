@@ -32,8 +32,7 @@ bool IsComplete(const fs::path& dir) {
 std::string UniqueSuffix() {
   static std::atomic<unsigned> counter{0};
   std::ostringstream os;
-  os << getpid() << "-" << counter.fetch_add(1) << "-"
-     << std::chrono::steady_clock::now().time_since_epoch().count();
+  os << getpid() << "-" << counter.fetch_add(1) << "-" << std::chrono::steady_clock::now().time_since_epoch().count();
   return os.str();
 }
 
@@ -72,8 +71,7 @@ FileLock::~FileLock() {
   if (fd_ >= 0) close(fd_);  // releases the flock
 }
 
-CacheEntry CachedBuild(const std::string& cache_dir, const std::string& hash,
-                       unsigned max_concurrent_builds,
+CacheEntry CachedBuild(const std::string& cache_dir, const std::string& hash, unsigned max_concurrent_builds,
                        const std::function<void(const std::string& tmp_dir)>& build) {
   const fs::path root(cache_dir);
   const fs::path final_dir = root / hash;
@@ -93,8 +91,7 @@ CacheEntry CachedBuild(const std::string& cache_dir, const std::string& hash,
   std::unique_ptr<FileLock> slot;
   while (!slot) {
     for (unsigned k = 0; k < slots && !slot; ++k) {
-      auto l = std::make_unique<FileLock>(
-          (root / ".locks" / ("slot" + std::to_string(k) + ".lock")).string(), true);
+      auto l = std::make_unique<FileLock>((root / ".locks" / ("slot" + std::to_string(k) + ".lock")).string(), true);
       if (l->held()) slot = std::move(l);
     }
     if (!slot) std::this_thread::sleep_for(std::chrono::milliseconds(100));

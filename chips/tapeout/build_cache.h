@@ -33,8 +33,8 @@ class FileLock {
 
 /// Result of CachedBuild.
 struct CacheEntry {
-  std::string dir;        // <cache>/<hash>: the finished build (never modified once there)
-  bool cache_hit = false; // true: found finished, `build` was not called
+  std::string dir;         // <cache>/<hash>: the finished build (never modified once there)
+  bool cache_hit = false;  // true: found finished, `build` was not called
 };
 
 /// Returns <cache_dir>/<hash>, building it first if it is missing: takes the hash's lock,
@@ -42,8 +42,7 @@ struct CacheEntry {
 /// inside cache_dir, writes the marker file `complete` and renames the folder into place.
 /// When `build` throws, the temporary folder is removed and the exception propagates.
 /// `max_concurrent_builds` counts builds on this host across processes sharing cache_dir.
-CacheEntry CachedBuild(const std::string& cache_dir, const std::string& hash,
-                       unsigned max_concurrent_builds,
+CacheEntry CachedBuild(const std::string& cache_dir, const std::string& hash, unsigned max_concurrent_builds,
                        const std::function<void(const std::string& tmp_dir)>& build);
 
 }  // namespace moefab::chips::tapeout

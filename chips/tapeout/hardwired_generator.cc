@@ -8,7 +8,9 @@
 namespace moefab::chips::tapeout {
 namespace {
 
-std::uint32_t Ceil(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
+std::uint32_t Ceil(std::uint32_t a, std::uint32_t b) {
+  return (a + b - 1) / b;
+}
 
 // Engine localparams (expert_engine.sv) computed in C++.
 struct Geometry {
@@ -28,8 +30,8 @@ struct Geometry {
   }
 };
 
-RomArray NewArray(std::string name, std::string sv_width, std::string sv_depth,
-                  std::uint32_t bits, std::uint32_t words) {
+RomArray NewArray(std::string name, std::string sv_width, std::string sv_depth, std::uint32_t bits,
+                  std::uint32_t words) {
   RomArray a;
   a.name = std::move(name);
   a.sv_width = std::move(sv_width);
@@ -40,8 +42,7 @@ RomArray NewArray(std::string name, std::string sv_width, std::string sv_depth,
   return a;
 }
 
-void PutBits(RomArray& a, std::size_t word, std::uint32_t bit, std::uint32_t nbits,
-             std::uint64_t v) {
+void PutBits(RomArray& a, std::size_t word, std::uint32_t bit, std::uint32_t nbits, std::uint64_t v) {
   for (std::uint32_t k = 0; k < nbits; ++k) {
     if (((v >> k) & 1u) == 0) continue;
     const std::uint32_t b = bit + k;
@@ -50,8 +51,7 @@ void PutBits(RomArray& a, std::size_t word, std::uint32_t bit, std::uint32_t nbi
 }
 
 // Weight words: row r, group k at address r * groups + k; lane l at [WB*l +: WB].
-RomArray PackWeights(const char* name, const QuantMatrix& m, const RtlParams& p,
-                     const Geometry& g) {
+RomArray PackWeights(const char* name, const QuantMatrix& m, const RtlParams& p, const Geometry& g) {
   const std::uint32_t groups = Ceil(m.cols, p.lanes);
   RomArray a = NewArray(name, "GW", "", g.gw, m.rows * groups);
   const std::uint64_t mask = (1u << g.wb) - 1;
@@ -70,8 +70,7 @@ RomArray PackWeights(const char* name, const QuantMatrix& m, const RtlParams& p,
 
 // MXFP4 alignment shifts at the weight word's address: min(Emax_r - E[r][b], 24), 5 bits per
 // block segment (LANES >= 32) or the word's block at [4:0] (LANES < 32).
-RomArray PackShifts(const char* name, const QuantMatrix& m, const RtlParams& p,
-                    const Geometry& g) {
+RomArray PackShifts(const char* name, const QuantMatrix& m, const RtlParams& p, const Geometry& g) {
   if (!g.mx) return NewArray(name, "SW", "", g.sw, 1);
   const std::uint32_t groups = Ceil(m.cols, p.lanes);
   const std::uint32_t blocks = Ceil(m.cols, kMxBlock);
@@ -94,8 +93,7 @@ RomArray PackShifts(const char* name, const QuantMatrix& m, const RtlParams& p,
 RomArray PackChannels(const char* name, const char* depth, const QuantMatrix& m) {
   RomArray a = NewArray(name, "64", depth, 64, m.rows);
   for (std::uint32_t r = 0; r < m.rows; ++r) {
-    const std::uint64_t bias =
-        m.bias.empty() ? 0 : static_cast<std::uint32_t>(m.bias[r]);
+    const std::uint64_t bias = m.bias.empty() ? 0 : static_cast<std::uint32_t>(m.bias[r]);
     a.data[r] = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(m.mult[r])) & 0xFFFFFFu) |
                 (std::uint64_t{m.shift[r] & 0x3Fu} << 24) | (bias << 32);
   }
@@ -121,8 +119,8 @@ void AppendHex(std::string& out, const RomArray& a, std::size_t word) {
 
 std::string ToString(const RtlParams& p) {
   std::ostringstream os;
-  os << p.d_model << "x" << p.width << "x" << p.lanes << "-" << WeightFormatName(p.format)
-     << "-" << (p.datapath == 0 ? "mac" : "psel");
+  os << p.d_model << "x" << p.width << "x" << p.lanes << "-" << WeightFormatName(p.format) << "-"
+     << (p.datapath == 0 ? "mac" : "psel");
   return os.str();
 }
 
@@ -146,11 +144,9 @@ std::uint64_t RomImage::TotalBits() const {
 }
 
 RomImage BuildRomImage(const ExpertWeights& w, const RtlParams& p) {
-  MOEFAB_CHECK(w.shape.d_model == p.d_model && w.shape.width == p.width && w.format == p.format &&
-                   p.lanes > 0,
-               "BuildRomImage: weights " << w.shape.d_model << "x" << w.shape.width << " "
-                                         << WeightFormatName(w.format) << " vs build "
-                                         << ToString(p));
+  MOEFAB_CHECK(w.shape.d_model == p.d_model && w.shape.width == p.width && w.format == p.format && p.lanes > 0,
+               "BuildRomImage: weights " << w.shape.d_model << "x" << w.shape.width << " " << WeightFormatName(w.format)
+                                         << " vs build " << ToString(p));
   const Geometry g(p);
   RomImage img;
   img.params = p;
@@ -179,8 +175,8 @@ RomImage BuildRomImage(const ExpertWeights& w, const RtlParams& p) {
   return img;
 }
 
-std::string EmitHardwiredEngine(const std::string& engine_sv, const RomImage& image,
-                                SvDialect dialect, const std::string& banner) {
+std::string EmitHardwiredEngine(const std::string& engine_sv, const RomImage& image, SvDialect dialect,
+                                const std::string& banner) {
   // Locate the ROM block: whole lines from the begin marker's line to the end marker's line
   // (exclusive), or between the two section rules of the current engine.
   auto line_start = [&](std::size_t pos) {
@@ -212,18 +208,17 @@ std::string EmitHardwiredEngine(const std::string& engine_sv, const RomImage& im
   std::string rom;
   rom.reserve(64 + image.TotalBits() / 3);
   rom += "  // ---------------------------------------------------------------- ROMs (hardwired)\n";
-  rom += "  // Generated by " + std::string(kGeneratorVersion) + " for " + ToString(image.params) +
-         ": " + banner + "\n";
+  rom +=
+      "  // Generated by " + std::string(kGeneratorVersion) + " for " + ToString(image.params) + ": " + banner + "\n";
   for (const RomScalar& s : image.scalars) {
-    rom += "  localparam logic [" + std::to_string(s.bits - 1) + ":0] " + s.name + " = " +
-           std::to_string(s.bits) + "'h";
+    rom +=
+        "  localparam logic [" + std::to_string(s.bits - 1) + ":0] " + s.name + " = " + std::to_string(s.bits) + "'h";
     std::ostringstream hex;
     hex << std::hex << s.value;
     rom += hex.str() + ";\n";
   }
   for (const RomArray& a : image.arrays) {
-    const std::string decl =
-        "logic [" + a.sv_width + "-1:0] " + a.name + "[0:" + a.sv_depth + "-1]";
+    const std::string decl = "logic [" + a.sv_width + "-1:0] " + a.name + "[0:" + a.sv_depth + "-1]";
     if (dialect == SvDialect::kVerilator) {
       rom += "  localparam " + decl + " = '{\n";
       for (std::size_t k = 0; k < a.words(); ++k) {

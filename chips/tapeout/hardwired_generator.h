@@ -26,11 +26,11 @@ inline constexpr const char* kRomEndMarker = "@moefab-rom-end";
 
 /// The Verilog parameters of one expert_engine build.
 struct RtlParams {
-  std::uint32_t d_model = 0;  // D
-  std::uint32_t width = 0;    // I
-  std::uint32_t lanes = 0;    // LANES
+  std::uint32_t d_model = 0;                  // D
+  std::uint32_t width = 0;                    // I
+  std::uint32_t lanes = 0;                    // LANES
   WeightFormat format = WeightFormat::kInt4;  // FORMAT
-  std::uint32_t datapath = 0; // DATAPATH: 0 MAC lanes, 1 product-select
+  std::uint32_t datapath = 0;                 // DATAPATH: 0 MAC lanes, 1 product-select
   friend bool operator==(const RtlParams&, const RtlParams&) = default;
 };
 /// "64x128x8-INT4-mac" style tag (file names, messages).
@@ -40,11 +40,11 @@ std::vector<std::pair<std::string, std::string>> VerilogParams(const RtlParams& 
 
 /// One ROM of the engine with its contents (words of `word_bits`, little-endian 64-bit limbs).
 struct RomArray {
-  std::string name;            // the engine's array name, e.g. "wg_rom"
-  std::string sv_width;        // declared word width as in the engine, e.g. "GW"
-  std::string sv_depth;        // declared depth as in the engine, e.g. "NGU"
-  std::uint32_t word_bits = 0; // numeric width of sv_width
-  std::uint32_t limbs = 0;     // ceil(word_bits / 64)
+  std::string name;                 // the engine's array name, e.g. "wg_rom"
+  std::string sv_width;             // declared word width as in the engine, e.g. "GW"
+  std::string sv_depth;             // declared depth as in the engine, e.g. "NGU"
+  std::uint32_t word_bits = 0;      // numeric width of sv_width
+  std::uint32_t limbs = 0;          // ceil(word_bits / 64)
   std::vector<std::uint64_t> data;  // [words][limbs]
   [[nodiscard]] std::size_t words() const { return limbs == 0 ? 0 : data.size() / limbs; }
 };
@@ -53,7 +53,7 @@ struct RomArray {
 struct RomScalar {
   std::string name;
   std::uint32_t bits = 0;
-  std::uint64_t value = 0;     // two's complement in `bits`
+  std::uint64_t value = 0;  // two's complement in `bits`
 };
 
 /// Every ROM word of one expert slot, in the engine's load-port layout.
@@ -76,8 +76,8 @@ enum class SvDialect : std::uint8_t { kVerilator = 0, kYosys = 1 };
 
 /// The engine source with its ROM block replaced by the constants of `image`. Throws
 /// ConfigError when the ROM block markers cannot be found in `engine_sv`.
-std::string EmitHardwiredEngine(const std::string& engine_sv, const RomImage& image,
-                                SvDialect dialect, const std::string& banner);
+std::string EmitHardwiredEngine(const std::string& engine_sv, const RomImage& image, SvDialect dialect,
+                                const std::string& banner);
 
 /// Number of expert weights (3 * D * I), the figure the size limit applies to.
 [[nodiscard]] inline std::uint64_t ExpertWeightCount(const ExpertShape& s) {

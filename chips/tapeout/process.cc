@@ -19,7 +19,9 @@
 namespace moefab::chips::tapeout {
 namespace {
 
-double Seconds(const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; }
+double Seconds(const timeval& t) {
+  return double(t.tv_sec) + double(t.tv_usec) * 1e-6;
+}
 
 // Starts one command in its own process group; returns its pid (-1 when fork fails).
 pid_t Start(const Command& c, const std::string& log_path) {
@@ -69,8 +71,8 @@ std::string LogTail(const std::string& log_path, std::size_t max_bytes) {
   return s;
 }
 
-ProcessResult RunCommands(const std::vector<Command>& commands, unsigned jobs,
-                          double timeout_seconds, const std::string& log_path) {
+ProcessResult RunCommands(const std::vector<Command>& commands, unsigned jobs, double timeout_seconds,
+                          const std::string& log_path) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   ProcessResult total;
@@ -103,8 +105,7 @@ ProcessResult RunCommands(const std::vector<Command>& commands, unsigned jobs,
       if (r == *it) {
         reaped = true;
         total.cpu_seconds += Seconds(ru.ru_utime) + Seconds(ru.ru_stime);
-        total.peak_rss_bytes =
-            std::max<std::uint64_t>(total.peak_rss_bytes, std::uint64_t(ru.ru_maxrss) * 1024);
+        total.peak_rss_bytes = std::max<std::uint64_t>(total.peak_rss_bytes, std::uint64_t(ru.ru_maxrss) * 1024);
         const bool bad = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         if (bad && !failed) {
           failed = true;
@@ -123,8 +124,7 @@ ProcessResult RunCommands(const std::vector<Command>& commands, unsigned jobs,
         int status = 0;
         rusage ru{};
         wait4(pid, &status, 0, &ru);
-        total.peak_rss_bytes =
-            std::max<std::uint64_t>(total.peak_rss_bytes, std::uint64_t(ru.ru_maxrss) * 1024);
+        total.peak_rss_bytes = std::max<std::uint64_t>(total.peak_rss_bytes, std::uint64_t(ru.ru_maxrss) * 1024);
       }
       running.clear();
       total.timed_out = true;

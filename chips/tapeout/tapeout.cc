@@ -31,8 +31,7 @@ constexpr const char* kHashSymbol = "moefab_tapeout_build_hash";
 // Headers compiled into every engine library: a change in any of them changes the ABI the
 // library was built against, so their text is part of every cache key.
 constexpr const char* kAdapterHeaders[] = {
-    "chips/expert_engine.h",          "chips/rtl_expert_engine_impl.h",
-    "chips/numerics/expert_weights.h", "core/types.h",
+    "chips/expert_engine.h", "chips/rtl_expert_engine_impl.h", "chips/numerics/expert_weights.h", "core/types.h",
     "core/error.h",
 };
 
@@ -58,8 +57,7 @@ std::vector<std::string> SplitArgs(const std::string& s) {
 }
 
 RtlParams ParamsOf(const EngineConfig& c) {
-  return RtlParams{c.shape.d_model, c.shape.width, c.lanes, c.format,
-                   static_cast<std::uint32_t>(c.datapath)};
+  return RtlParams{c.shape.d_model, c.shape.width, c.lanes, c.format, static_cast<std::uint32_t>(c.datapath)};
 }
 
 void CheckConfig(const EngineConfig& c) {
@@ -67,8 +65,7 @@ void CheckConfig(const EngineConfig& c) {
     throw ConfigError("engine " + c.ToString() + ": d_model, width and lanes must be >= 1");
   }
   if (c.shape.d_model > kMaxExpertDim || c.shape.width > kMaxExpertDim) {
-    throw ConfigError("engine " + c.ToString() + ": d_model and width must be <= " +
-                      std::to_string(kMaxExpertDim));
+    throw ConfigError("engine " + c.ToString() + ": d_model and width must be <= " + std::to_string(kMaxExpertDim));
   }
   if (c.format == WeightFormat::kMxfp4 && c.lanes % kMxBlock != 0 && kMxBlock % c.lanes != 0) {
     throw ConfigError("engine " + c.ToString() + ": lanes=" + std::to_string(c.lanes) +
@@ -79,9 +76,8 @@ void CheckConfig(const EngineConfig& c) {
 void CheckWeights(const ExpertWeights& w, const EngineConfig& c, const std::string& what) {
   ValidateExpertWeights(w, what);
   if (!(w.shape == c.shape) || w.format != c.format) {
-    throw ConfigError(what + ": weights are " + std::to_string(w.shape.d_model) + "x" +
-                      std::to_string(w.shape.width) + " " + WeightFormatName(w.format) +
-                      ", the engine config is " + c.ToString());
+    throw ConfigError(what + ": weights are " + std::to_string(w.shape.d_model) + "x" + std::to_string(w.shape.width) +
+                      " " + WeightFormatName(w.format) + ", the engine config is " + c.ToString());
   }
 }
 
@@ -107,8 +103,7 @@ std::string AdapterSource(const std::string& prefix, const std::string& hash) {
      << "extern \"C\" moefab::chips::ExpertEngine* " << kFactorySymbol << "(\n"
      << "    const std::shared_ptr<const moefab::chips::ExpertWeights>* w,\n"
      << "    const moefab::chips::EngineConfig* config) {\n"
-     << "  return new moefab::chips::internal::RtlExpertEngine<" << prefix
-     << ">(*w, *config);\n}\n\n"
+     << "  return new moefab::chips::internal::RtlExpertEngine<" << prefix << ">(*w, *config);\n}\n\n"
      << "extern \"C\" const char* " << kHashSymbol << "() { return \"" << hash << "\"; }\n";
   return os.str();
 }
@@ -133,18 +128,23 @@ BuildStats ReadStats(const fs::path& dir) {
   BuildStats s;
   std::ifstream in(dir / "build.txt");
   for (std::string key; in >> key;) {
-    if (key == "verilator_seconds") in >> s.verilator_seconds;
-    else if (key == "cxx_seconds") in >> s.cxx_seconds;
-    else if (key == "cpu_seconds") in >> s.cpu_seconds;
-    else if (key == "peak_rss_bytes") in >> s.peak_rss_bytes;
-    else in.ignore(1 << 20, '\n');
+    if (key == "verilator_seconds")
+      in >> s.verilator_seconds;
+    else if (key == "cxx_seconds")
+      in >> s.cxx_seconds;
+    else if (key == "cpu_seconds")
+      in >> s.cpu_seconds;
+    else if (key == "peak_rss_bytes")
+      in >> s.peak_rss_bytes;
+    else
+      in.ignore(1 << 20, '\n');
   }
   return s;
 }
 
 // Verilates `sv` (file name engine.sv in tmp) and compiles the library engine.so.
-BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlParams& p,
-                   const std::string& hash, const BuildOptions& o, bool hardwired) {
+BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlParams& p, const std::string& hash,
+                   const BuildOptions& o, bool hardwired) {
   BuildStats stats;
   const std::string log = (tmp / "build.log").string();
   const fs::path obj = tmp / "obj";
@@ -157,11 +157,11 @@ BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlPara
   };
   auto fail = [&](const char* step, const ProcessResult& r) {
     std::ostringstream os;
-    os << "on-demand RTL build of " << ToString(p) << (hardwired ? " (hardwired)" : " (rom)")
-       << ": " << step << (r.timed_out ? " timed out" : " failed") << " (exit " << r.exit_code;
+    os << "on-demand RTL build of " << ToString(p) << (hardwired ? " (hardwired)" : " (rom)") << ": " << step
+       << (r.timed_out ? " timed out" : " failed") << " (exit " << r.exit_code;
     if (r.signal != 0) os << ", signal " << r.signal;
-    os << ", " << std::fixed << std::setprecision(1) << r.wall_seconds << " s, peak "
-       << r.peak_rss_bytes / (1 << 20) << " MiB)";
+    os << ", " << std::fixed << std::setprecision(1) << r.wall_seconds << " s, peak " << r.peak_rss_bytes / (1 << 20)
+       << " MiB)";
     // The temporary folder goes away with the failure: keep its log next to the cache.
     const fs::path kept = tmp.parent_path() / ".failed" / (hash.substr(0, 16) + "-build.log");
     std::error_code ec;
@@ -172,9 +172,18 @@ BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlPara
   };
 
   Command v;
-  v.argv = {config::kVerilator, "--cc", (tmp / "engine.sv").string(), "--top-module",
-            "expert_engine", "--prefix", prefix, "--Mdir", obj.string(), "-Wno-fatal",
-            "-Wno-lint", "-Wno-style"};
+  v.argv = {config::kVerilator,
+            "--cc",
+            (tmp / "engine.sv").string(),
+            "--top-module",
+            "expert_engine",
+            "--prefix",
+            prefix,
+            "--Mdir",
+            obj.string(),
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style"};
   for (const std::string& a : SplitArgs(config::kVerilatorArgs)) v.argv.push_back(a);
   for (const auto& [name, value] : VerilogParams(p)) v.argv.push_back("-G" + name + "=" + value);
   const ProcessResult vr = RunCommands({v}, 1, remaining(), log);
@@ -185,11 +194,23 @@ BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlPara
 
   WriteFile(obj / "moefab_factory.cc", AdapterSource(prefix, hash));
   const std::string vroot = config::kVerilatorRoot;
-  const std::vector<std::string> common = {
-      config::kCxx,  "-std=c++20", o.cxx_opt, "-fPIC", "-DVM_COVERAGE=0", "-DVM_SC=0",
-      "-DVM_TRACE=0", "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-faligned-new", "-w",
-      "-I" + obj.string(), "-I" + std::string(config::kSourceDir), "-isystem",
-      vroot + "/include", "-isystem", vroot + "/include/vltstd"};
+  const std::vector<std::string> common = {config::kCxx,
+                                           "-std=c++20",
+                                           o.cxx_opt,
+                                           "-fPIC",
+                                           "-DVM_COVERAGE=0",
+                                           "-DVM_SC=0",
+                                           "-DVM_TRACE=0",
+                                           "-DVM_TRACE_FST=0",
+                                           "-DVM_TRACE_VCD=0",
+                                           "-faligned-new",
+                                           "-w",
+                                           "-I" + obj.string(),
+                                           "-I" + std::string(config::kSourceDir),
+                                           "-isystem",
+                                           vroot + "/include",
+                                           "-isystem",
+                                           vroot + "/include/vltstd"};
   // Every file includes verilated.h (seconds to parse), so the sources are grouped into
   // `jobs` translation units of similar size, as Verilator's own __ALL.cpp does for one.
   std::vector<fs::path> sources;
@@ -204,8 +225,8 @@ BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlPara
   std::vector<std::string> unit_text(units);
   std::vector<std::uintmax_t> unit_bytes(units, 0);
   for (const fs::path& src : sources) {
-    const std::size_t k = static_cast<std::size_t>(
-        std::min_element(unit_bytes.begin(), unit_bytes.end()) - unit_bytes.begin());
+    const std::size_t k =
+        static_cast<std::size_t>(std::min_element(unit_bytes.begin(), unit_bytes.end()) - unit_bytes.begin());
     unit_bytes[k] += fs::file_size(src);
     unit_text[k] += "#include \"" + src.filename().string() + "\"\n";
   }
@@ -239,8 +260,7 @@ BuildStats Compile(const fs::path& tmp, const std::string& prefix, const RtlPara
   return stats;
 }
 
-std::string HashOf(const std::string& sv, const RtlParams& p, bool hardwired,
-                   const BuildOptions& o) {
+std::string HashOf(const std::string& sv, const RtlParams& p, bool hardwired, const BuildOptions& o) {
   Sha256 h;
   h.UpdateField(hardwired ? "hardwired" : "rom");
   HashToolchain(h);
@@ -250,19 +270,17 @@ std::string HashOf(const std::string& sv, const RtlParams& p, bool hardwired,
   return h.Hex();
 }
 
-EngineBuild BuildFromSv(const std::string& sv, const EngineConfig& config,
-                        const BuildOptions& o, const RtlParams& p, bool hardwired,
-                        Clock::time_point t0) {
+EngineBuild BuildFromSv(const std::string& sv, const EngineConfig& config, const BuildOptions& o, const RtlParams& p,
+                        bool hardwired, Clock::time_point t0) {
   const std::string hash = HashOf(sv, p, hardwired, o);
   const std::string prefix = "Vmoefab_" + hash.substr(0, 16);
   const std::string cache = o.cache_dir.empty() ? DefaultCacheDir() : o.cache_dir;
   const std::string tag = config.ToString();
-  const CacheEntry entry =
-      CachedBuild(cache, hash, o.max_concurrent_builds, [&](const std::string& tmp) {
-        WriteFile(fs::path(tmp) / "engine.sv", sv);
-        const BuildStats s = Compile(tmp, prefix, p, hash, o, hardwired);
-        WriteStats(tmp, s, tag);
-      });
+  const CacheEntry entry = CachedBuild(cache, hash, o.max_concurrent_builds, [&](const std::string& tmp) {
+    WriteFile(fs::path(tmp) / "engine.sv", sv);
+    const BuildStats s = Compile(tmp, prefix, p, hash, o, hardwired);
+    WriteStats(tmp, s, tag);
+  });
   EngineBuild b;
   b.config = config;
   b.config.style = hardwired ? WeightStyle::kHardwired : WeightStyle::kRom;
@@ -309,8 +327,8 @@ struct HardwiredSv {
   std::uint64_t rom_bits = 0;
 };
 
-HardwiredSv MakeHardwiredSv(const ExpertWeights& w, const EngineConfig& config,
-                            const BuildOptions& options, const std::string& what) {
+HardwiredSv MakeHardwiredSv(const ExpertWeights& w, const EngineConfig& config, const BuildOptions& options,
+                            const std::string& what) {
   CheckConfig(config);
   CheckHardwiredSize(config.shape, options.max_hardwired_weights, what);
   CheckWeights(w, config, what);
@@ -323,10 +341,8 @@ HardwiredSv MakeHardwiredSv(const ExpertWeights& w, const EngineConfig& config,
 
 }  // namespace
 
-std::string HardwiredEngineHash(const ExpertWeights& w, const EngineConfig& config,
-                                const BuildOptions& options) {
-  return HashOf(MakeHardwiredSv(w, config, options, "expert").sv, ParamsOf(config), true,
-                options);
+std::string HardwiredEngineHash(const ExpertWeights& w, const EngineConfig& config, const BuildOptions& options) {
+  return HashOf(MakeHardwiredSv(w, config, options, "expert").sv, ParamsOf(config), true, options);
 }
 
 std::string RomEngineHash(const EngineConfig& config, const BuildOptions& options) {
@@ -334,8 +350,8 @@ std::string RomEngineHash(const EngineConfig& config, const BuildOptions& option
   return HashOf(ReadFile(EngineSourcePath()), ParamsOf(config), false, options);
 }
 
-EngineBuild BuildHardwiredEngine(const ExpertWeights& w, const EngineConfig& config,
-                                 const BuildOptions& options, const std::string& what) {
+EngineBuild BuildHardwiredEngine(const ExpertWeights& w, const EngineConfig& config, const BuildOptions& options,
+                                 const std::string& what) {
   const auto t0 = Clock::now();
   const HardwiredSv h = MakeHardwiredSv(w, config, options, what);
   EngineBuild b = BuildFromSv(h.sv, config, options, ParamsOf(config), true, t0);
@@ -349,8 +365,7 @@ EngineBuild BuildRomEngine(const EngineConfig& config, const BuildOptions& optio
   return BuildFromSv(ReadFile(EngineSourcePath()), config, options, ParamsOf(config), false, t0);
 }
 
-std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build,
-                                         std::shared_ptr<const ExpertWeights> w) {
+std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build, std::shared_ptr<const ExpertWeights> w) {
   if (!w) throw ConfigError("LoadEngine " + build.config.ToString() + ": null weights");
   CheckWeights(*w, build.config, "LoadEngine " + build.config.ToString());
   void* handle = nullptr;
@@ -362,10 +377,10 @@ std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build,
       handle = dlopen(build.library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle == nullptr) {
         const char* err = dlerror();
-        throw ConfigError(build.library_path + ": cannot load the engine library: " +
-                          (err ? err : "?") +
+        throw ConfigError(build.library_path + ": cannot load the engine library: " + (err ? err : "?") +
                           " (the executable must be linked with ENABLE_EXPORTS / -rdynamic and "
-                          "the Verilator runtime; delete " + build.dir + " to rebuild)");
+                          "the Verilator runtime; delete " +
+                          build.dir + " to rebuild)");
       }
       it = libs.emplace(build.library_path, handle).first;
     }
@@ -374,11 +389,10 @@ std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build,
   using HashFn = const char* (*)();
   auto hash_fn = reinterpret_cast<HashFn>(dlsym(handle, kHashSymbol));
   if (hash_fn == nullptr || build.hash != hash_fn()) {
-    throw ConfigError(build.library_path + ": library does not match its cache key " +
-                      build.hash + "; delete " + build.dir + " to rebuild");
+    throw ConfigError(build.library_path + ": library does not match its cache key " + build.hash + "; delete " +
+                      build.dir + " to rebuild");
   }
-  using Factory = ExpertEngine* (*)(const std::shared_ptr<const ExpertWeights>*,
-                                    const EngineConfig*);
+  using Factory = ExpertEngine* (*)(const std::shared_ptr<const ExpertWeights>*, const EngineConfig*);
   auto factory = reinterpret_cast<Factory>(dlsym(handle, kFactorySymbol));
   if (factory == nullptr) {
     throw ConfigError(build.library_path + ": no symbol " + kFactorySymbol);
@@ -387,18 +401,15 @@ std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build,
 }
 
 std::unique_ptr<ExpertEngine> MakeHardwiredExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                        const EngineConfig& config,
-                                                        const BuildOptions& options,
+                                                        const EngineConfig& config, const BuildOptions& options,
                                                         const std::string& what) {
   if (!w) throw ConfigError(what + ": null weights");
   const EngineBuild b = BuildHardwiredEngine(*w, config, options, what);
   return LoadEngine(b, std::move(w));
 }
 
-std::unique_ptr<ExpertEngine> MakeAnyRtlExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                     const EngineConfig& config,
-                                                     const BuildOptions& options,
-                                                     const std::string& what) {
+std::unique_ptr<ExpertEngine> MakeAnyRtlExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config,
+                                                     const BuildOptions& options, const std::string& what) {
   if (config.style == WeightStyle::kHardwired) {
     return MakeHardwiredExpertEngine(std::move(w), config, options, what);
   }
@@ -424,8 +435,7 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
       CheckWeights(*e.weights, config, e.name);
     } catch (const ConfigError& err) {
       errors += std::string(errors.empty() ? "" : "\n") + err.what();
-      if (ExpertWeightCount(config.shape) > options.max_hardwired_weights &&
-          options.max_hardwired_weights != 0) {
+      if (ExpertWeightCount(config.shape) > options.max_hardwired_weights && options.max_hardwired_weights != 0) {
         break;  // the same size message for every expert: say it once
       }
     }
@@ -445,8 +455,7 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
         k = next++;
       }
       try {
-        EngineBuild b = BuildHardwiredEngine(*experts[k].weights, config, options,
-                                             experts[k].name);
+        EngineBuild b = BuildHardwiredEngine(*experts[k].weights, config, options, experts[k].name);
         std::lock_guard<std::mutex> lock(mu);
         r.experts[k] = TapeoutEntry{experts[k].name, std::move(b)};
       } catch (const std::exception& err) {
@@ -456,16 +465,17 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
     }
   };
   const unsigned threads =
-      std::max(1u, std::min<unsigned>(options.max_concurrent_builds,
-                                      static_cast<unsigned>(experts.size())));
+      std::max(1u, std::min<unsigned>(options.max_concurrent_builds, static_cast<unsigned>(experts.size())));
   std::vector<std::thread> pool;
   for (unsigned t = 0; t + 1 < threads; ++t) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
   if (!first_error.empty()) throw ConfigError(first_error);
   for (const TapeoutEntry& e : r.experts) {
-    if (e.build.cache_hit) ++r.cache_hits;
-    else ++r.builds;
+    if (e.build.cache_hit)
+      ++r.cache_hits;
+    else
+      ++r.builds;
   }
   r.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return r;
@@ -473,21 +483,19 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
 
 std::string FormatTapeoutReport(const TapeoutReport& r) {
   std::ostringstream os;
-  os << "tapeout " << r.config.ToString() << ": " << r.experts.size() << " experts, "
-     << r.builds << " built, " << r.cache_hits << " cache hits, " << std::fixed
-     << std::setprecision(1) << r.wall_seconds << " s; cache " << r.cache_dir << "\n";
-  os << std::left << std::setw(24) << "expert" << std::setw(18) << "hash" << std::right
-     << std::setw(6) << "hit" << std::setw(10) << "req_s" << std::setw(10) << "vl_s"
-     << std::setw(10) << "cxx_s" << std::setw(10) << "peak_MiB" << std::setw(12) << "rom_kbit"
+  os << "tapeout " << r.config.ToString() << ": " << r.experts.size() << " experts, " << r.builds << " built, "
+     << r.cache_hits << " cache hits, " << std::fixed << std::setprecision(1) << r.wall_seconds << " s; cache "
+     << r.cache_dir << "\n";
+  os << std::left << std::setw(24) << "expert" << std::setw(18) << "hash" << std::right << std::setw(6) << "hit"
+     << std::setw(10) << "req_s" << std::setw(10) << "vl_s" << std::setw(10) << "cxx_s" << std::setw(10) << "peak_MiB"
+     << std::setw(12) << "rom_kbit"
      << "  sv\n";
   for (const TapeoutEntry& e : r.experts) {
     const EngineBuild& b = e.build;
-    os << std::left << std::setw(24) << e.name << std::setw(18) << b.hash.substr(0, 16)
-       << std::right << std::setw(6) << (b.cache_hit ? "yes" : "no") << std::setw(10)
-       << std::setprecision(2) << b.request_seconds << std::setw(10) << b.verilator_seconds
-       << std::setw(10) << b.cxx_seconds << std::setw(10) << b.peak_rss_bytes / (1 << 20)
-       << std::setw(12) << std::setprecision(1) << double(b.rom_bits) / 1000.0 << "  "
-       << b.sv_path << "\n";
+    os << std::left << std::setw(24) << e.name << std::setw(18) << b.hash.substr(0, 16) << std::right << std::setw(6)
+       << (b.cache_hit ? "yes" : "no") << std::setw(10) << std::setprecision(2) << b.request_seconds << std::setw(10)
+       << b.verilator_seconds << std::setw(10) << b.cxx_seconds << std::setw(10) << b.peak_rss_bytes / (1 << 20)
+       << std::setw(12) << std::setprecision(1) << double(b.rom_bits) / 1000.0 << "  " << b.sv_path << "\n";
   }
   return os.str();
 }
@@ -496,17 +504,15 @@ std::string TapeoutReportJson(const TapeoutReport& r) {
   std::ostringstream os;
   os << std::setprecision(6);
   os << "{\"config\": " << Json(r.config.ToString()) << ", \"cache_dir\": " << Json(r.cache_dir)
-     << ", \"builds\": " << r.builds << ", \"cache_hits\": " << r.cache_hits
-     << ", \"wall_seconds\": " << r.wall_seconds << ", \"experts\": [";
+     << ", \"builds\": " << r.builds << ", \"cache_hits\": " << r.cache_hits << ", \"wall_seconds\": " << r.wall_seconds
+     << ", \"experts\": [";
   for (std::size_t k = 0; k < r.experts.size(); ++k) {
     const EngineBuild& b = r.experts[k].build;
-    os << (k ? ", " : "") << "{\"name\": " << Json(r.experts[k].name)
-       << ", \"hash\": " << Json(b.hash) << ", \"sv\": " << Json(b.sv_path)
-       << ", \"library\": " << Json(b.library_path)
-       << ", \"cache_hit\": " << (b.cache_hit ? "true" : "false")
-       << ", \"request_seconds\": " << b.request_seconds
-       << ", \"verilator_seconds\": " << b.verilator_seconds
-       << ", \"cxx_seconds\": " << b.cxx_seconds << ", \"cpu_seconds\": " << b.cpu_seconds << ", \"peak_rss_bytes\": " << b.peak_rss_bytes
+    os << (k ? ", " : "") << "{\"name\": " << Json(r.experts[k].name) << ", \"hash\": " << Json(b.hash)
+       << ", \"sv\": " << Json(b.sv_path) << ", \"library\": " << Json(b.library_path)
+       << ", \"cache_hit\": " << (b.cache_hit ? "true" : "false") << ", \"request_seconds\": " << b.request_seconds
+       << ", \"verilator_seconds\": " << b.verilator_seconds << ", \"cxx_seconds\": " << b.cxx_seconds
+       << ", \"cpu_seconds\": " << b.cpu_seconds << ", \"peak_rss_bytes\": " << b.peak_rss_bytes
        << ", \"rom_bits\": " << b.rom_bits << "}";
   }
   os << "]}\n";

@@ -28,42 +28,41 @@ namespace moefab::chips::tapeout {
 inline constexpr std::uint64_t kDefaultMaxHardwiredWeights = 3ull * 4096 * 4096;
 
 struct BuildOptions {
-  std::string cache_dir;                 // empty: DefaultCacheDir() ($HOME/.cache/moefab/rtl)
-  unsigned jobs = 2;                     // compiler processes per build (-j)
-  unsigned max_concurrent_builds = 1;    // builds at once on this host, across processes
-  double timeout_seconds = 3600;         // one build (Verilator + C++), 0 = none
+  std::string cache_dir;               // empty: DefaultCacheDir() ($HOME/.cache/moefab/rtl)
+  unsigned jobs = 2;                   // compiler processes per build (-j)
+  unsigned max_concurrent_builds = 1;  // builds at once on this host, across processes
+  double timeout_seconds = 3600;       // one build (Verilator + C++), 0 = none
   std::uint64_t max_hardwired_weights = kDefaultMaxHardwiredWeights;  // 0 = no limit
-  std::string cxx_opt = "-O2";           // optimisation flag for the Verilated C++
+  std::string cxx_opt = "-O2";                                        // optimisation flag for the Verilated C++
 };
 
 /// One cached engine build (hardwired or on-demand ROM).
 struct EngineBuild {
-  EngineConfig config;           // the design point (style tells which kind)
-  std::string hash;              // 64 hex digits: the cache key
-  std::string dir;               // <cache>/<hash>
-  std::string sv_path;           // the SystemVerilog that was Verilated
-  std::string library_path;      // engine.so
-  bool cache_hit = false;        // found in the cache: no Verilator run in this request
-  double request_seconds = 0;    // wall time of this request (generation + lookup + build)
-  double verilator_seconds = 0;  // of the build that made the folder
-  double cxx_seconds = 0;        // of the build that made the folder (compile + link)
-  double cpu_seconds = 0;        // user + system CPU of that build (all processes)
+  EngineConfig config;               // the design point (style tells which kind)
+  std::string hash;                  // 64 hex digits: the cache key
+  std::string dir;                   // <cache>/<hash>
+  std::string sv_path;               // the SystemVerilog that was Verilated
+  std::string library_path;          // engine.so
+  bool cache_hit = false;            // found in the cache: no Verilator run in this request
+  double request_seconds = 0;        // wall time of this request (generation + lookup + build)
+  double verilator_seconds = 0;      // of the build that made the folder
+  double cxx_seconds = 0;            // of the build that made the folder (compile + link)
+  double cpu_seconds = 0;            // user + system CPU of that build (all processes)
   std::uint64_t peak_rss_bytes = 0;  // largest process of that build (verilator or g++)
-  std::uint64_t rom_bits = 0;    // hardwired: constant bits emitted (weights, exps, channels)
+  std::uint64_t rom_bits = 0;        // hardwired: constant bits emitted (weights, exps, channels)
 };
 
 /// Generates, Verilates and compiles (or finds in the cache) the hardwired engine of one
 /// expert. `config.style` is ignored (treated as kHardwired). ConfigError: invalid weights,
 /// weights not matching the config, an expert above BuildOptions::max_hardwired_weights, a
 /// failed or timed-out build (with the log path and its tail). `what` names the expert.
-EngineBuild BuildHardwiredEngine(const ExpertWeights& w, const EngineConfig& config,
-                                 const BuildOptions& options, const std::string& what = "expert");
+EngineBuild BuildHardwiredEngine(const ExpertWeights& w, const EngineConfig& config, const BuildOptions& options,
+                                 const std::string& what = "expert");
 
 /// The cache keys, without building: SHA-256 of the generator version, the toolchain and
 /// adapter headers, the parameters and the Verilated SV text (for a hardwired engine that text
 /// holds every ROM word, so any weight change changes the key; for ROM it is the engine source).
-std::string HardwiredEngineHash(const ExpertWeights& w, const EngineConfig& config,
-                                const BuildOptions& options);
+std::string HardwiredEngineHash(const ExpertWeights& w, const EngineConfig& config, const BuildOptions& options);
 std::string RomEngineHash(const EngineConfig& config, const BuildOptions& options);
 
 /// The ROM-style engine of `config` (style ignored, treated as kRom), built on demand.
@@ -72,21 +71,17 @@ EngineBuild BuildRomEngine(const EngineConfig& config, const BuildOptions& optio
 /// Loads a build's library (once per process) and constructs an engine of it. For a ROM
 /// build the weights go in through the load port; for a hardwired build they must be the
 /// weights it was generated from (the caller's duty; the golden check would catch a mix-up).
-std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build,
-                                         std::shared_ptr<const ExpertWeights> w);
+std::unique_ptr<ExpertEngine> LoadEngine(const EngineBuild& build, std::shared_ptr<const ExpertWeights> w);
 
 /// BuildHardwiredEngine + LoadEngine.
 std::unique_ptr<ExpertEngine> MakeHardwiredExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                        const EngineConfig& config,
-                                                        const BuildOptions& options,
+                                                        const EngineConfig& config, const BuildOptions& options,
                                                         const std::string& what = "expert");
 
 /// Any configuration in RTL: kHardwired -> MakeHardwiredExpertEngine; kRom -> the prebuilt
 /// variant when linked (MakeRtlExpertEngine), else BuildRomEngine + LoadEngine.
-std::unique_ptr<ExpertEngine> MakeAnyRtlExpertEngine(std::shared_ptr<const ExpertWeights> w,
-                                                     const EngineConfig& config,
-                                                     const BuildOptions& options,
-                                                     const std::string& what = "expert");
+std::unique_ptr<ExpertEngine> MakeAnyRtlExpertEngine(std::shared_ptr<const ExpertWeights> w, const EngineConfig& config,
+                                                     const BuildOptions& options, const std::string& what = "expert");
 
 /// One expert of a tapeout.
 struct TapeoutExpert {
@@ -100,12 +95,12 @@ struct TapeoutEntry {
 };
 
 struct TapeoutReport {
-  EngineConfig config;               // the common design point (style kHardwired)
-  std::string cache_dir;             // where the builds are
-  std::vector<TapeoutEntry> experts; // in input order
+  EngineConfig config;                // the common design point (style kHardwired)
+  std::string cache_dir;              // where the builds are
+  std::vector<TapeoutEntry> experts;  // in input order
   unsigned cache_hits = 0;
-  unsigned builds = 0;               // experts built in this call
-  double wall_seconds = 0;           // the whole call
+  unsigned builds = 0;      // experts built in this call
+  double wall_seconds = 0;  // the whole call
 };
 
 /// The hardwired chips of a config: checks every expert's size and weights first (one

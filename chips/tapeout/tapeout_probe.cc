@@ -19,18 +19,19 @@
 int main(int argc, char** argv) {
   using namespace moefab::chips;
   if (argc < 6) {
-    std::fprintf(stderr, "usage: %s D I LANES int4|int3|mxfp4 mac|psel [hardwired|rom] "
-                         "[cache_dir] [cxx_opt]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s D I LANES int4|int3|mxfp4 mac|psel [hardwired|rom] "
+                 "[cache_dir] [cxx_opt]\n",
+                 argv[0]);
     return 2;
   }
   try {
     EngineConfig c;
-    c.shape = ExpertShape{static_cast<std::uint32_t>(std::atoi(argv[1])),
-                          static_cast<std::uint32_t>(std::atoi(argv[2]))};
+    c.shape =
+        ExpertShape{static_cast<std::uint32_t>(std::atoi(argv[1])), static_cast<std::uint32_t>(std::atoi(argv[2]))};
     c.lanes = static_cast<std::uint32_t>(std::atoi(argv[3]));
     const std::string f = argv[4];
-    c.format = f == "int3" ? WeightFormat::kInt3
-                           : (f == "mxfp4" ? WeightFormat::kMxfp4 : WeightFormat::kInt4);
+    c.format = f == "int3" ? WeightFormat::kInt3 : (f == "mxfp4" ? WeightFormat::kMxfp4 : WeightFormat::kInt4);
     c.datapath = std::string(argv[5]) == "psel" ? Datapath::kProductSelect : Datapath::kMac;
     const bool hardwired = argc < 7 || std::string(argv[6]) != "rom";
     c.style = hardwired ? WeightStyle::kHardwired : WeightStyle::kRom;
@@ -38,17 +39,15 @@ int main(int argc, char** argv) {
     if (argc >= 8) o.cache_dir = argv[7];
     if (argc >= 9) o.cxx_opt = argv[8];
     o.max_hardwired_weights = 0;  // the probe measures beyond the limit
-    const auto w = std::make_shared<const ExpertWeights>(
-        MakeSyntheticExpertWeights(c.shape, c.format, Activation::kSwiGlu, 1));
-    const tapeout::EngineBuild b =
-        hardwired ? tapeout::BuildHardwiredEngine(*w, c, o) : tapeout::BuildRomEngine(c, o);
-    std::printf("%s hit=%d request_s=%.1f verilator_s=%.1f cxx_s=%.1f cpu_s=%.1f peak_MiB=%llu "
-                "rom_bits=%llu sv_MB=%.1f\n  %s\n",
-                c.ToString().c_str(), b.cache_hit ? 1 : 0, b.request_seconds,
-                b.verilator_seconds, b.cxx_seconds, b.cpu_seconds,
-                static_cast<unsigned long long>(b.peak_rss_bytes >> 20),
-                static_cast<unsigned long long>(b.rom_bits),
-                double(std::filesystem::file_size(b.sv_path)) / 1e6, b.dir.c_str());
+    const auto w =
+        std::make_shared<const ExpertWeights>(MakeSyntheticExpertWeights(c.shape, c.format, Activation::kSwiGlu, 1));
+    const tapeout::EngineBuild b = hardwired ? tapeout::BuildHardwiredEngine(*w, c, o) : tapeout::BuildRomEngine(c, o);
+    std::printf(
+        "%s hit=%d request_s=%.1f verilator_s=%.1f cxx_s=%.1f cpu_s=%.1f peak_MiB=%llu "
+        "rom_bits=%llu sv_MB=%.1f\n  %s\n",
+        c.ToString().c_str(), b.cache_hit ? 1 : 0, b.request_seconds, b.verilator_seconds, b.cxx_seconds, b.cpu_seconds,
+        static_cast<unsigned long long>(b.peak_rss_bytes >> 20), static_cast<unsigned long long>(b.rom_bits),
+        double(std::filesystem::file_size(b.sv_path)) / 1e6, b.dir.c_str());
     // Load it and check a few jobs against the golden datapath (bits) and the closed form
     // (cycles); prints the simulation speed.
     auto engine = tapeout::LoadEngine(b, w);
@@ -71,12 +70,11 @@ int main(int argc, char** argv) {
       bad += y != j.y;
     }
     const PipelineModel pm = ClosedFormPipeline(c);
-    std::printf("  ran %d jobs: %d mismatches vs golden; latency %llu (closed form %llu); "
-                "%.0f RTL cycles/s\n",
-                jobs, bad,
-                static_cast<unsigned long long>(done[0].done_cycle - done[0].start_cycle),
-                static_cast<unsigned long long>(pm.latency.value),
-                double(engine->rtl_cycles_simulated()) / s);
+    std::printf(
+        "  ran %d jobs: %d mismatches vs golden; latency %llu (closed form %llu); "
+        "%.0f RTL cycles/s\n",
+        jobs, bad, static_cast<unsigned long long>(done[0].done_cycle - done[0].start_cycle),
+        static_cast<unsigned long long>(pm.latency.value), double(engine->rtl_cycles_simulated()) / s);
     return bad == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

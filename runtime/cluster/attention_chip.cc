@@ -104,7 +104,7 @@ void AttentionChip::OnAttentionDone(const ChipEvent& e, ChipActions& act) {
     job.token = t.id;
     job.layer = t.layer;
     job.expert = j.expert;
-    job.bytes = uint64_t{options_.model.d_model} + 1;  // x and its exponent
+    job.bytes = uint64_t{options_.model.d_model} + 1;                   // x and its exponent
     if (!options_.timing_only) job.payload = PackJob(j.x, j.exponent);  // the bytes the engine sees
     act.Send(std::move(job));
   }
@@ -116,8 +116,8 @@ void AttentionChip::ApplyCapacity(TokenState& t, ModelData::DispatchPlan& plan) 
   const auto& m = options_.model;
   // Per home chip, per window of W of its tokens, per layer: at most ceil(f * W * k / E) jobs
   // for each routed expert (GShard-style capacity, counted where the tokens are).
-  const auto cap = static_cast<uint32_t>(std::ceil(w.capacity_factor * w.capacity_window_tokens * m.top_k /
-                                                   static_cast<double>(m.num_experts)));
+  const auto cap = static_cast<uint32_t>(
+      std::ceil(w.capacity_factor * w.capacity_window_tokens * m.top_k / static_cast<double>(m.num_experts)));
   auto& used = capacity_used_[{t.index_at_home / w.capacity_window_tokens, t.layer}];
   if (used.empty()) used.assign(m.num_experts, 0);
   std::vector<uint32_t> dropped;
@@ -138,8 +138,7 @@ void AttentionChip::OnResult(const Delivery& d, ChipActions& act) {
   auto it = tokens_.find(d.token);
   MOEFAB_CHECK(it != tokens_.end(), "result for unknown token " << d.token);
   TokenState& t = it->second;
-  MOEFAB_CHECK(d.layer == t.layer, "result of layer " << d.layer << " for token " << t.id
-                                                      << " at layer " << t.layer);
+  MOEFAB_CHECK(d.layer == t.layer, "result of layer " << d.layer << " for token " << t.id << " at layer " << t.layer);
   const auto pos = std::find(t.selection.experts.begin(), t.selection.experts.end(), d.expert);
   MOEFAB_CHECK(pos != t.selection.experts.end(), "result from an expert not selected");
   chooser_.Completed(d.src);
@@ -176,9 +175,11 @@ Tick AttentionChip::AttentionPs(const TokenState& t) {
   flops_ += total_flops;
   if (sku_.compute_tflops <= 0 && sku_.memory_gbytes_per_s <= 0)
     return sku_.attention_ps * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
-  const double compute_s = sku_.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku_.compute_tflops * 1e12) : 0;
+  const double compute_s =
+      sku_.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku_.compute_tflops * 1e12) : 0;
   const uint64_t bytes = attn_bytes * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
-  const double memory_s = sku_.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku_.memory_gbytes_per_s * 1e9) : 0;
+  const double memory_s =
+      sku_.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku_.memory_gbytes_per_s * 1e9) : 0;
   return static_cast<Tick>(std::llround(std::max(compute_s, memory_s) * 1e12));
 }
 
@@ -193,8 +194,8 @@ void AttentionChip::OnCombineDone(const ChipEvent& e, ChipActions& act) {
     BeginLayer(t, act);
     return;
   }
-  finished_.push_back(TokenRecord{t.id, node_, t.start_ps, act.now(), t.breakdown, std::move(t.h),
-                                  std::move(t.dropped), std::move(t.routed)});
+  finished_.push_back(TokenRecord{t.id, node_, t.start_ps, act.now(), t.breakdown, std::move(t.h), std::move(t.dropped),
+                                  std::move(t.routed)});
   tokens_.erase(it);
   if (options_.workload.arrival == Arrival::kClosedLoop && next_pending_ < pending_.size()) {
     ChipEvent start;

@@ -34,8 +34,7 @@ class AttentionChip {
   /// on the (t mod count)-th. `hops` measures distances for replica choice; `data` (borrowed,
   /// outlives the chip) holds the model's weights, inputs and routing.
   AttentionChip(NodeId node, uint32_t index, uint32_t count, const RunOptions& options,
-                const router::Placement& placement, ModelData& data,
-                std::function<uint32_t(NodeId, NodeId)> hops);
+                const router::Placement& placement, ModelData& data, std::function<uint32_t(NodeId, NodeId)> hops);
 
   /// Closed loop: the chip's share of the concurrency starts at tick 0.
   void StartClosedLoop(ChipActions& act);
@@ -55,19 +54,19 @@ class AttentionChip {
 
  private:
   struct TokenState {
-    uint32_t id = 0;                  // token id
-    uint32_t index_at_home = 0;       // position among this chip's tokens (capacity windows)
-    uint32_t context = 0;             // context length of this decode step (attention timing)
-    Tick start_ps = 0;                // entered its home chip (arrival)
-    uint32_t layer = 0;               // current MoE layer
-    std::vector<int16_t> h;           // hidden state (int16 at the residual scale)
-    router::Selection selection;      // experts of the current layer
+    uint32_t id = 0;                            // token id
+    uint32_t index_at_home = 0;                 // position among this chip's tokens (capacity windows)
+    uint32_t context = 0;                       // context length of this decode step (attention timing)
+    Tick start_ps = 0;                          // entered its home chip (arrival)
+    uint32_t layer = 0;                         // current MoE layer
+    std::vector<int16_t> h;                     // hidden state (int16 at the residual scale)
+    router::Selection selection;                // experts of the current layer
     std::vector<std::vector<int16_t>> outputs;  // per selected expert: its output vector
-    uint32_t received = 0;            // outputs received for the current layer
-    Tick phase_start_ps = 0;          // tick the current phase began (ps)
-    TokenBreakdown breakdown;         // where its time went
-    std::vector<uint32_t> dropped;    // capacity overflow: layer * E + expert
-    std::vector<uint32_t> routed;     // write_trace: per layer k experts, k weights
+    uint32_t received = 0;                      // outputs received for the current layer
+    Tick phase_start_ps = 0;                    // tick the current phase began (ps)
+    TokenBreakdown breakdown;                   // where its time went
+    std::vector<uint32_t> dropped;              // capacity overflow: layer * E + expert
+    std::vector<uint32_t> routed;               // write_trace: per layer k experts, k weights
   };
 
   // Attention (+ dense layers before the first MoE layer) time of a token on this chip.
@@ -81,24 +80,24 @@ class AttentionChip {
   void BeginLayer(TokenState& t, ChipActions& act);
   void Schedule(EventKind kind, Tick tick, const TokenState& t, ChipActions& act) const;
 
-  NodeId node_;                       // torus node
-  const RunOptions& options_;         // borrowed
-  const SkuOptions& sku_;             // borrowed from options_
-  const router::Placement& placement_;  // borrowed: where each expert's replicas are
-  ModelData& data_;                   // borrowed
-  uint32_t index_;                    // position among the attention chips
-  uint32_t count_;                    // attention chips in the cluster
-  Tick core_free_ps_ = 0;             // the core is busy until this tick
-  Tick busy_ps_ = 0;                  // total core service time
-  std::vector<uint32_t> pending_;     // tokens homed here, in start order
-  size_t next_pending_ = 0;           // index of the next token to start (closed loop)
+  NodeId node_;                            // torus node
+  const RunOptions& options_;              // borrowed
+  const SkuOptions& sku_;                  // borrowed from options_
+  const router::Placement& placement_;     // borrowed: where each expert's replicas are
+  ModelData& data_;                        // borrowed
+  uint32_t index_;                         // position among the attention chips
+  uint32_t count_;                         // attention chips in the cluster
+  Tick core_free_ps_ = 0;                  // the core is busy until this tick
+  Tick busy_ps_ = 0;                       // total core service time
+  std::vector<uint32_t> pending_;          // tokens homed here, in start order
+  size_t next_pending_ = 0;                // index of the next token to start (closed loop)
   std::map<uint32_t, TokenState> tokens_;  // in flight, by id
-  router::ReplicaChooser chooser_;    // which replica each job goes to
+  router::ReplicaChooser chooser_;         // which replica each job goes to
   // Capacity: jobs sent per (window, layer) and expert, from this home.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> capacity_used_;
-  uint64_t flops_ = 0;                // attention and dense-layer FLOPs run (energy)
-  uint64_t jobs_dropped_ = 0;         // capacity overflow (DROP)
-  std::vector<TokenRecord> finished_; // tokens finished here
+  uint64_t flops_ = 0;                 // attention and dense-layer FLOPs run (energy)
+  uint64_t jobs_dropped_ = 0;          // capacity overflow (DROP)
+  std::vector<TokenRecord> finished_;  // tokens finished here
 };
 
 }  // namespace moefab

@@ -13,11 +13,11 @@ namespace moefab {
 /// A message a chip sends: an expert job (home -> expert chip) or a result (expert -> home).
 struct OutgoingMessage {
   PacketType packet = PacketType::kNone;
-  NodeId src = 0;                  // the sending chip's node (the handling node)
-  NodeId dst = 0;                  // destination node
+  NodeId src = 0;  // the sending chip's node (the handling node)
+  NodeId dst = 0;  // destination node
   uint32_t token = 0, layer = 0, expert = 0;
-  uint64_t bytes = 0;              // bytes on the wire when there is no payload (timing only)
-  std::vector<int8_t> payload;     // the real bytes (empty: timing only)
+  uint64_t bytes = 0;           // bytes on the wire when there is no payload (timing only)
+  std::vector<int8_t> payload;  // the real bytes (empty: timing only)
 };
 
 class ChipActions {

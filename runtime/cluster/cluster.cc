@@ -40,8 +40,7 @@ void FromTag(uint64_t tag, Delivery& d) {
 // The fabric's view of the engine while one event (or one Inject) is handled.
 class Cluster::NetAdapter final : public fabric::NetContext {
  public:
-  explicit NetAdapter(ClusterEngine& engine, LogHistogram* latency = nullptr)
-      : engine_(engine), latency_(latency) {}
+  explicit NetAdapter(ClusterEngine& engine, LogHistogram* latency = nullptr) : engine_(engine), latency_(latency) {}
   Tick Now() const override { return engine_.now(); }
   void Schedule(fabric::NetEvent&& n) override {
     const pdes::EventHead head{n.tick, static_cast<uint8_t>(n.kind), n.node, n.origin};
@@ -83,11 +82,10 @@ Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngi
     Node& node = nodes_[n];
     const SkuOptions& sku = options.SkuOf(n);
     if (sku.kind == ChipKind::kAttention) {
-      const auto idx = static_cast<uint32_t>(
-          std::find(attention.begin(), attention.end(), n) - attention.begin());
-      node.attention = std::make_unique<AttentionChip>(
-          n, idx, static_cast<uint32_t>(attention.size()), options, plan.placement, data_,
-          [this](NodeId a, NodeId b) { return net_.Hops(a, b); });
+      const auto idx = static_cast<uint32_t>(std::find(attention.begin(), attention.end(), n) - attention.begin());
+      node.attention =
+          std::make_unique<AttentionChip>(n, idx, static_cast<uint32_t>(attention.size()), options, plan.placement,
+                                          data_, [this](NodeId a, NodeId b) { return net_.Hops(a, b); });
       continue;
     }
     std::vector<ExpertChipModel::SlotSpec> slots;
@@ -97,14 +95,12 @@ Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngi
     // The pipeline model is a measurement of the RTL (cached per configuration), never typed in;
     // timing-only runs of design points not linked in take the closed form, which the chip
     // tests prove equal to the RTL's measurement on every linked-in design point.
-    const chips::PipelineModel pipeline = options.timing_only && !IsPrebuilt(config)
-                                              ? chips::ClosedFormPipeline(config)
-                                              : rtl_.Pipeline(config);
-    log_->debug("node {}: expert chip {} with {} slots, {}: latency {} cycles, II {} cycles", n,
-                sku.name, slots.size(), config.ToString(), pipeline.latency.value,
-                pipeline.initiation_interval.value);
-    node.expert = std::make_unique<ExpertChipModel>(n, sku, options, std::move(slots), config,
-                                                    pipeline, rtl_, fault_sampled_rtl);
+    const chips::PipelineModel pipeline =
+        options.timing_only && !IsPrebuilt(config) ? chips::ClosedFormPipeline(config) : rtl_.Pipeline(config);
+    log_->debug("node {}: expert chip {} with {} slots, {}: latency {} cycles, II {} cycles", n, sku.name, slots.size(),
+                config.ToString(), pipeline.latency.value, pipeline.initiation_interval.value);
+    node.expert =
+        std::make_unique<ExpertChipModel>(n, sku, options, std::move(slots), config, pipeline, rtl_, fault_sampled_rtl);
     if (options.fidelity == Fidelity::kRtl && !options.timing_only) rtl_chips_.push_back(node.expert.get());
   }
 }
@@ -161,18 +157,29 @@ void Cluster::Handle(const pdes::EventHead& head, NetEventPayload& p) {
 void Cluster::Handle(const pdes::EventHead& head, ChipEvent& e) {
   Node& node = nodes_[head.node];
   switch (static_cast<EventKind>(head.cls)) {
-    case EventKind::kSlotDone: node.expert->OnSlotDone(e, *this); break;
-    case EventKind::kEgressDone: node.expert->OnEgressDone(e, *this); break;
-    case EventKind::kSlotReady: node.expert->OnSlotReady(e, *this); break;
-    case EventKind::kAttentionDone: node.attention->OnAttentionDone(e, *this); break;
+    case EventKind::kSlotDone:
+      node.expert->OnSlotDone(e, *this);
+      break;
+    case EventKind::kEgressDone:
+      node.expert->OnEgressDone(e, *this);
+      break;
+    case EventKind::kSlotReady:
+      node.expert->OnSlotReady(e, *this);
+      break;
+    case EventKind::kAttentionDone:
+      node.attention->OnAttentionDone(e, *this);
+      break;
     case EventKind::kCombineDone: {
       const uint64_t before = node.attention->tokens_done();
       node.attention->OnCombineDone(e, *this);
       tokens_done_ += node.attention->tokens_done() - before;
       break;
     }
-    case EventKind::kTokenStart: node.attention->OnTokenStart(e, *this); break;
-    default: MOEFAB_CHECK(false, "unknown chip event class " << int{head.cls});
+    case EventKind::kTokenStart:
+      node.attention->OnTokenStart(e, *this);
+      break;
+    default:
+      MOEFAB_CHECK(false, "unknown chip event class " << int{head.cls});
   }
 }
 
@@ -207,7 +214,9 @@ pdes::Horizon Cluster::CrossRankHorizon() {
   return pdes::Horizon{h.credits_in, h.credits_out_after};
 }
 
-uint64_t Cluster::tokens_done() const { return tokens_done_; }
+uint64_t Cluster::tokens_done() const {
+  return tokens_done_;
+}
 
 bool Cluster::Background() {
   // About 10-50 us of Verilator per slice: the engine looks at the exchange in between.
@@ -245,8 +254,8 @@ RankReport Cluster::Report() const {
     r.links.push_back(rec);
   }
   for (const auto& c : net_.ReconfigReport()) {
-    r.reconfigs.push_back(ReconfigRecord{c.begin_ps, c.drained_ps, c.installed_ps, c.affected_links,
-                                         c.delayed_packets, c.delayed_bytes, c.delayed_ps});
+    r.reconfigs.push_back(ReconfigRecord{c.begin_ps, c.drained_ps, c.installed_ps, c.affected_links, c.delayed_packets,
+                                         c.delayed_bytes, c.delayed_ps});
   }
   for (const Node& node : nodes_) {
     if (!node.attention) continue;
@@ -269,9 +278,11 @@ RankReport Cluster::Report() const {
     f.packet_hops += ns.packet_hops;
     f.vc_overflows += ns.vc_overflows;
     // Latencies are whole picoseconds, so the sums are exact in a double below 2^53 ps.
-    f.packet_latency_sum_ps += static_cast<uint64_t>(ns.packet_latency.Mean() * static_cast<double>(ns.packet_latency.count()) + 0.5);
+    f.packet_latency_sum_ps +=
+        static_cast<uint64_t>(ns.packet_latency.Mean() * static_cast<double>(ns.packet_latency.count()) + 0.5);
     f.packet_latency_max_ps = std::max(f.packet_latency_max_ps, ns.packet_latency.Max());
-    f.message_latency_sum_ps += static_cast<uint64_t>(ns.message_latency.Mean() * static_cast<double>(ns.message_latency.count()) + 0.5);
+    f.message_latency_sum_ps +=
+        static_cast<uint64_t>(ns.message_latency.Mean() * static_cast<double>(ns.message_latency.count()) + 0.5);
     f.message_latency_max_ps = std::max(f.message_latency_max_ps, ns.message_latency.Max());
     ChipRecord c;
     c.node = n;

@@ -90,23 +90,23 @@ class Cluster final : private ChipActions {
   void Send(OutgoingMessage m) override;  // hand a message to the fabric at m.src, now
   [[nodiscard]] Tick now() const override { return engine_.now(); }
 
-  class NetAdapter;                   // fabric::NetContext over the engine
+  class NetAdapter;  // fabric::NetContext over the engine
 
-  const RunOptions& options_;         // borrowed
-  const ClusterPlan& plan_;           // borrowed
-  ClusterEngine& engine_;             // borrowed
+  const RunOptions& options_;  // borrowed
+  const ClusterPlan& plan_;    // borrowed
+  ClusterEngine& engine_;      // borrowed
   std::shared_ptr<spdlog::logger> log_;
-  fabric::Network& net_;              // borrowed
+  fabric::Network& net_;  // borrowed
   ModelData data_;
-  RtlEngines rtl_;                    // this rank's Verilated engine factory
-  std::vector<Node> nodes_;           // indexed by node id; only owned nodes are populated
-  std::vector<uint64_t> expert_jobs_; // per (layer * E + expert): jobs run on chips of this rank
-  Tick dispatch_network_ps_ = 0;      // sum over jobs: home -> expert chip in the fabric
-  Tick return_network_ps_ = 0;        // sum over jobs: expert chip -> home in the fabric
-  LogHistogram message_latency_;      // messages delivered to this rank's chips (ps)
-  uint64_t tokens_done_ = 0;          // tokens finished on this rank's attention chips
+  RtlEngines rtl_;                           // this rank's Verilated engine factory
+  std::vector<Node> nodes_;                  // indexed by node id; only owned nodes are populated
+  std::vector<uint64_t> expert_jobs_;        // per (layer * E + expert): jobs run on chips of this rank
+  Tick dispatch_network_ps_ = 0;             // sum over jobs: home -> expert chip in the fabric
+  Tick return_network_ps_ = 0;               // sum over jobs: expert chip -> home in the fabric
+  LogHistogram message_latency_;             // messages delivered to this rank's chips (ps)
+  uint64_t tokens_done_ = 0;                 // tokens finished on this rank's attention chips
   std::vector<ExpertChipModel*> rtl_chips_;  // owned expert chips with RTL slots (Background)
-  size_t next_rtl_chip_ = 0;          // Background: the chip to look at first
+  size_t next_rtl_chip_ = 0;                 // Background: the chip to look at first
 };
 
 }  // namespace moefab

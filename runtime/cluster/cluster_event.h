@@ -28,13 +28,13 @@ enum class EventKind : uint8_t {
   kNetReconfigDrained = 7,
   kNetReconfigInstall = 8,
   // Chip events.
-  kDeliver = 9,          // the fabric hands a reassembled message to the chip at `node`
-  kSlotDone = 10,        // an expert slot of the chip at `node` finished job `job`
-  kEgressDone = 11,      // a result left the egress port of the chip at `node`
-  kSlotReady = 12,       // an expert slot can start its next job
-  kAttentionDone = 13,   // attention + gate of (token, layer) finished on the attention core
-  kCombineDone = 14,     // combine + residual of (token, layer) finished
-  kTokenStart = 15,      // a token enters its home attention chip
+  kDeliver = 9,         // the fabric hands a reassembled message to the chip at `node`
+  kSlotDone = 10,       // an expert slot of the chip at `node` finished job `job`
+  kEgressDone = 11,     // a result left the egress port of the chip at `node`
+  kSlotReady = 12,      // an expert slot can start its next job
+  kAttentionDone = 13,  // attention + gate of (token, layer) finished on the attention core
+  kCombineDone = 14,    // combine + residual of (token, layer) finished
+  kTokenStart = 15,     // a token enters its home attention chip
 };
 static_assert(static_cast<uint8_t>(EventKind::kDeliver) == fabric::kNumNetEventKinds);
 
@@ -54,10 +54,10 @@ struct NetEventPayload {
 /// A chip's own event (slot, egress, attention, combine, token start): which token, layer,
 /// expert or job it is about (the fields its kind reads).
 struct ChipEvent {
-  uint32_t token = 0;         // token id
-  uint32_t layer = 0;         // MoE layer
-  uint32_t expert = 0;        // expert id within the layer
-  uint64_t job = 0;           // chip-local job id (slot and egress events)
+  uint32_t token = 0;   // token id
+  uint32_t layer = 0;   // MoE layer
+  uint32_t expert = 0;  // expert id within the layer
+  uint64_t job = 0;     // chip-local job id (slot and egress events)
   void Encode(ByteWriter& w) const {
     w.Put(token);
     w.Put(layer);
@@ -80,9 +80,9 @@ struct ChipEvent {
 struct Delivery {
   PacketType packet = PacketType::kNone;
   uint32_t token = 0, layer = 0, expert = 0;
-  NodeId src = 0;             // sending node
-  Tick injected_ps = 0;       // it entered the fabric (ps)
-  uint64_t bytes = 0;         // payload bytes on the wire
+  NodeId src = 0;                               // sending node
+  Tick injected_ps = 0;                         // it entered the fabric (ps)
+  uint64_t bytes = 0;                           // payload bytes on the wire
   std::shared_ptr<const fabric::Payload> data;  // the bytes, or null (timing only)
   void Encode(ByteWriter& w) const {
     w.Put(packet);

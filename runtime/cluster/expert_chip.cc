@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fabric/serialization.h"
 #include "core/error.h"
+#include "fabric/serialization.h"
 
 namespace moefab {
 
@@ -36,8 +36,7 @@ std::vector<int16_t> UnpackResult(std::span<const int8_t> bytes) {
 }
 
 ExpertChipModel::ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOptions& options,
-                                 std::vector<SlotSpec> slots,
-                                 const chips::EngineConfig& engine_config,
+                                 std::vector<SlotSpec> slots, const chips::EngineConfig& engine_config,
                                  chips::PipelineModel pipeline, RtlEngines& rtl, bool fault_sampled_rtl)
     : node_(node),
       sku_(sku),
@@ -74,8 +73,8 @@ ExpertChipModel::~ExpertChipModel() = default;
 
 std::unique_ptr<chips::ExpertEngine> ExpertChipModel::MakeRtl(const Slot& slot) {
   return rtl_.Make(slot.weights, engine_config_,
-                   "node " + std::to_string(node_) + " layer " + std::to_string(slot.layer) +
-                       " expert " + std::to_string(slot.expert));
+                   "node " + std::to_string(node_) + " layer " + std::to_string(slot.layer) + " expert " +
+                       std::to_string(slot.expert));
 }
 
 uint64_t ExpertChipModel::CycleAt(Tick t) const {
@@ -105,8 +104,7 @@ bool ExpertChipModel::RunAhead(Tick known_ps, uint64_t budget_cycles) {
 }
 
 bool ExpertChipModel::idle() const {
-  return ingress_.empty() && blocked_.empty() && running_.empty() && leaving_.empty() &&
-         egress_queue_.empty();
+  return ingress_.empty() && blocked_.empty() && running_.empty() && leaving_.empty() && egress_queue_.empty();
 }
 
 void ExpertChipModel::UpdateBusy(Tick now) {
@@ -116,8 +114,8 @@ void ExpertChipModel::UpdateBusy(Tick now) {
 
 void ExpertChipModel::OnDeliver(const Delivery& e, ChipActions& act) {
   auto it = slot_of_.find({e.layer, e.expert});
-  MOEFAB_CHECK(it != slot_of_.end(), "node " << node_ << " holds no slot for layer " << e.layer
-                                             << " expert " << e.expert);
+  MOEFAB_CHECK(it != slot_of_.end(),
+               "node " << node_ << " holds no slot for layer " << e.layer << " expert " << e.expert);
   MOEFAB_CHECK((e.data && !e.data->empty()) || timing_only_, "empty expert job");
   Job job;
   job.id = next_job_id_++;
@@ -172,8 +170,7 @@ void ExpertChipModel::TryAdmit(ChipActions& act) {
       ++it;
     }
     // Entries freed: the router hands over held jobs in their arrival order.
-    while (!blocked_.empty() &&
-           (sku_.ingress_queue_jobs == 0 || ingress_.size() < sku_.ingress_queue_jobs)) {
+    while (!blocked_.empty() && (sku_.ingress_queue_jobs == 0 || ingress_.size() < sku_.ingress_queue_jobs)) {
       Job job = std::move(blocked_.front());
       blocked_.pop_front();
       stats_.blocked_ps += now - job.delivered_ps;
@@ -223,8 +220,9 @@ void ExpertChipModel::OnSlotDone(const ChipEvent& e, ChipActions& act) {
   MOEFAB_CHECK(done.size() == 1 && done[0].job_id == job.id && done[0].done_cycle == cycle,
                "node " << node_ << " slot (layer " << slot.layer << ", expert " << slot.expert
                        << "): the engine completed " << done.size() << " job(s) at cycle " << cycle
-                       << (done.empty() ? std::string() : ", first id " + std::to_string(done[0].job_id) +
-                                                             " done at " + std::to_string(done[0].done_cycle))
+                       << (done.empty() ? std::string()
+                                        : ", first id " + std::to_string(done[0].job_id) + " done at " +
+                                              std::to_string(done[0].done_cycle))
                        << "; the pipeline model predicted job " << job.id << " exactly then");
   std::vector<int16_t> y = std::move(done[0].y);
   const uint64_t index = stats_.jobs;  // completion order: the every-Nth rule of SAMPLED
@@ -245,8 +243,7 @@ void ExpertChipModel::OnSlotDone(const ChipEvent& e, ChipActions& act) {
     std::vector<chips::CompletedJob> check;
     slot.checker->AdvanceTo(start + pipeline_.latency.value, check);
     ++stats_.sampled_checks;
-    if (check.size() != 1 || check[0].y != y ||
-        check[0].done_cycle - check[0].start_cycle != pipeline_.latency.value)
+    if (check.size() != 1 || check[0].y != y || check[0].done_cycle - check[0].start_cycle != pipeline_.latency.value)
       ++stats_.sampled_mismatches;
   }
   UpdateBusy(now);
@@ -279,8 +276,7 @@ void ExpertChipModel::TryEgress(ChipActions& act) {
 }
 
 void ExpertChipModel::OnEgressDone(const ChipEvent& e, ChipActions& act) {
-  MOEFAB_CHECK(!egress_queue_.empty() && egress_queue_.front().first == e.job,
-               "egress order broken at job " << e.job);
+  MOEFAB_CHECK(!egress_queue_.empty() && egress_queue_.front().first == e.job, "egress order broken at job " << e.job);
   auto it = leaving_.find(e.job);
   MOEFAB_CHECK(it != leaving_.end(), "egress of unknown job " << e.job);
   const Job& job = it->second;

@@ -27,25 +27,25 @@
 #include "chips/expert_engine.h"
 #include "runtime/cluster/chip_actions.h"
 #include "runtime/cluster/cluster_event.h"
+#include "runtime/cluster/rtl_engines.h"
 #include "runtime/config/options.h"
 #include "runtime/results/rank_report.h"
-#include "runtime/cluster/rtl_engines.h"
 
 namespace moefab {
 
 struct ExpertChipStats {
-  uint64_t jobs = 0;                 // jobs completed
-  Tick busy_ps = 0;                  // time with at least one job in a slot
-  Tick slot_active_ps = 0;           // sum over jobs of start -> done (pipelines overlap)
-  Tick ingress_wait_ps = 0;          // sum over jobs: delivered -> admitted
-  Tick blocked_ps = 0;               // sum over jobs: held at the ejection port (ingress full)
-  Tick egress_wait_ps = 0;           // sum over jobs: done -> result leaves the chip
-  Tick compute_ps = 0;               // sum over jobs: start -> done
-  uint64_t rtl_cycles = 0;           // chip cycles of the jobs (latency each)
-  uint64_t max_ingress = 0;          // peak ingress occupancy (jobs)
-  uint64_t sampled_checks = 0;       // SAMPLED: jobs also run in RTL
-  uint64_t sampled_mismatches = 0;   // SAMPLED: of those, outputs or cycles that differed
-  std::vector<JobSpan> spans;        // jobs of traced tokens (token id < trace limit)
+  uint64_t jobs = 0;                // jobs completed
+  Tick busy_ps = 0;                 // time with at least one job in a slot
+  Tick slot_active_ps = 0;          // sum over jobs of start -> done (pipelines overlap)
+  Tick ingress_wait_ps = 0;         // sum over jobs: delivered -> admitted
+  Tick blocked_ps = 0;              // sum over jobs: held at the ejection port (ingress full)
+  Tick egress_wait_ps = 0;          // sum over jobs: done -> result leaves the chip
+  Tick compute_ps = 0;              // sum over jobs: start -> done
+  uint64_t rtl_cycles = 0;          // chip cycles of the jobs (latency each)
+  uint64_t max_ingress = 0;         // peak ingress occupancy (jobs)
+  uint64_t sampled_checks = 0;      // SAMPLED: jobs also run in RTL
+  uint64_t sampled_mismatches = 0;  // SAMPLED: of those, outputs or cycles that differed
+  std::vector<JobSpan> spans;       // jobs of traced tokens (token id < trace limit)
 };
 
 class ExpertChipModel {
@@ -56,15 +56,15 @@ class ExpertChipModel {
     std::shared_ptr<const chips::ExpertWeights> weights;
   };
   /// `rtl` makes the Verilated engines (borrowed; outlives the chip).
-  ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOptions& options,
-                  std::vector<SlotSpec> slots, const chips::EngineConfig& engine_config,
-                  chips::PipelineModel pipeline, RtlEngines& rtl, bool fault_sampled_rtl = false);
+  ExpertChipModel(NodeId node, const SkuOptions& sku, const RunOptions& options, std::vector<SlotSpec> slots,
+                  const chips::EngineConfig& engine_config, chips::PipelineModel pipeline, RtlEngines& rtl,
+                  bool fault_sampled_rtl = false);
   ~ExpertChipModel();
 
-  void OnDeliver(const Delivery& job, ChipActions& act);  // an expert-job message arrived
-  void OnSlotDone(const ChipEvent& e, ChipActions& act);   // a slot's job finished (predicted tick)
-  void OnSlotReady(const ChipEvent& e, ChipActions& act);  // a slot can start its next job
-  void OnEgressDone(const ChipEvent& e, ChipActions& act); // a result has left through the egress
+  void OnDeliver(const Delivery& job, ChipActions& act);    // an expert-job message arrived
+  void OnSlotDone(const ChipEvent& e, ChipActions& act);    // a slot's job finished (predicted tick)
+  void OnSlotReady(const ChipEvent& e, ChipActions& act);   // a slot can start its next job
+  void OnEgressDone(const ChipEvent& e, ChipActions& act);  // a result has left through the egress
 
   [[nodiscard]] const ExpertChipStats& stats() const { return stats_; }
   [[nodiscard]] uint32_t num_slots() const { return static_cast<uint32_t>(slots_.size()); }
@@ -77,16 +77,16 @@ class ExpertChipModel {
 
  private:
   struct Job {
-    uint64_t id = 0;                 // chip-local job number (admission order is not id order)
-    uint32_t slot = 0;               // index into slots_
+    uint64_t id = 0;    // chip-local job number (admission order is not id order)
+    uint32_t slot = 0;  // index into slots_
     uint32_t token = 0, layer = 0, expert = 0;
-    NodeId home = 0;                 // where the result goes
-    Tick delivered_ps = 0;           // arrived at the chip (or at the ejection port if blocked)
-    Tick queued_ps = 0;              // entered the ingress queue
-    Tick admitted_ps = 0;            // started in its slot
-    Tick done_ps = 0;                // last output beat
-    uint8_t e = 0;                   // per-token exponent
-    std::shared_ptr<const fabric::Payload> data;  // the message as received: x then e
+    NodeId home = 0;                                   // where the result goes
+    Tick delivered_ps = 0;                             // arrived at the chip (or at the ejection port if blocked)
+    Tick queued_ps = 0;                                // entered the ingress queue
+    Tick admitted_ps = 0;                              // started in its slot
+    Tick done_ps = 0;                                  // last output beat
+    uint8_t e = 0;                                     // per-token exponent
+    std::shared_ptr<const fabric::Payload> data;       // the message as received: x then e
     [[nodiscard]] std::span<const int8_t> x() const {  // activation bytes (empty: timing only)
       return data ? std::span<const int8_t>(data->data(), data->size() - 1) : std::span<const int8_t>();
     }
@@ -97,8 +97,8 @@ class ExpertChipModel {
     std::unique_ptr<chips::ExpertEngine> engine;   // RTL (deferred) or pipeline model
     chips::DeferredRtlEngine* rtl = nullptr;       // RTL fidelity: `engine`, whose values come later
     std::unique_ptr<chips::ExpertEngine> checker;  // SAMPLED: RTL, created on first use
-    uint64_t ready_cycle = 0;        // earliest cycle the next job may start
-    bool wake_pending = false;       // a kSlotReady event is scheduled
+    uint64_t ready_cycle = 0;                      // earliest cycle the next job may start
+    bool wake_pending = false;                     // a kSlotReady event is scheduled
   };
 
   void TryAdmit(ChipActions& act);
@@ -110,31 +110,31 @@ class ExpertChipModel {
   std::unique_ptr<chips::ExpertEngine> MakeRtl(const Slot& slot);
 
   NodeId node_;
-  const SkuOptions& sku_;            // borrowed from the run options
-  RtlEngines& rtl_;                  // borrowed: engine factory of this rank
+  const SkuOptions& sku_;  // borrowed from the run options
+  RtlEngines& rtl_;        // borrowed: engine factory of this rank
   Fidelity fidelity_;
-  uint32_t sample_every_;            // SAMPLED: N
-  uint32_t trace_tokens_;            // jobs of tokens below this id are recorded as spans
+  uint32_t sample_every_;  // SAMPLED: N
+  uint32_t trace_tokens_;  // jobs of tokens below this id are recorded as spans
   chips::EngineConfig engine_config_;
-  chips::PipelineModel pipeline_;    // measured from the RTL at start-up
+  chips::PipelineModel pipeline_;  // measured from the RTL at start-up
   std::vector<Slot> slots_;
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> slot_of_;  // (layer, expert) -> slot
-  std::deque<Job> ingress_;          // admitted to the chip, waiting for their slot
-  std::deque<Job> blocked_;          // held at the ejection port: ingress full
-  std::map<uint64_t, Job> running_;  // job id -> job, while in a slot
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> slot_of_;           // (layer, expert) -> slot
+  std::deque<Job> ingress_;                                             // admitted to the chip, waiting for their slot
+  std::deque<Job> blocked_;                                             // held at the ejection port: ingress full
+  std::map<uint64_t, Job> running_;                                     // job id -> job, while in a slot
   std::deque<std::pair<uint64_t, std::vector<int16_t>>> egress_queue_;  // finished, waiting
-  std::map<uint64_t, Job> leaving_;  // job id -> job, while in the egress
-  uint32_t free_result_buffers_;     // credits for admission (unlimited if the SKU says 0)
-  bool unlimited_results_;           // egress_buffer_results == 0
-  bool timing_only_ = false;         // jobs carry no bytes, results are empty
-  bool fault_sampled_rtl_ = false;   // tests: SAMPLED checkers hold wrong weights
-  Tick egress_free_ps_ = 0;          // the egress port is busy until this tick
-  bool egress_busy_ = false;         // a kEgressDone is pending
-  uint64_t next_job_id_ = 0;         // chip-local job numbering
-  uint64_t jobs_admitted_ = 0;       // for SAMPLED's every-Nth rule
-  uint32_t in_flight_ = 0;           // jobs in slots
-  size_t next_behind_ = 0;           // RunAhead: the slot to look at first
-  Tick busy_since_ps_ = 0;           // when in_flight_ last became > 0
+  std::map<uint64_t, Job> leaving_;                                     // job id -> job, while in the egress
+  uint32_t free_result_buffers_;    // credits for admission (unlimited if the SKU says 0)
+  bool unlimited_results_;          // egress_buffer_results == 0
+  bool timing_only_ = false;        // jobs carry no bytes, results are empty
+  bool fault_sampled_rtl_ = false;  // tests: SAMPLED checkers hold wrong weights
+  Tick egress_free_ps_ = 0;         // the egress port is busy until this tick
+  bool egress_busy_ = false;        // a kEgressDone is pending
+  uint64_t next_job_id_ = 0;        // chip-local job numbering
+  uint64_t jobs_admitted_ = 0;      // for SAMPLED's every-Nth rule
+  uint32_t in_flight_ = 0;          // jobs in slots
+  size_t next_behind_ = 0;          // RunAhead: the slot to look at first
+  Tick busy_since_ps_ = 0;          // when in_flight_ last became > 0
   ExpertChipStats stats_;
 };
 

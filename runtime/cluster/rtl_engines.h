@@ -22,13 +22,12 @@ class RtlEngines {
 
   /// An RTL engine holding `weights` for `config` (built on demand if not linked in).
   std::unique_ptr<chips::ExpertEngine> Make(std::shared_ptr<const chips::ExpertWeights> weights,
-                                            const chips::EngineConfig& config,
-                                            const std::string& what);
+                                            const chips::EngineConfig& config, const std::string& what);
   /// Latency and initiation interval of `config`, measured from its RTL once per design point.
   chips::PipelineModel Pipeline(const chips::EngineConfig& config);
 
  private:
-  chips::tapeout::BuildOptions build_;   // on-demand builds
+  chips::tapeout::BuildOptions build_;  // on-demand builds
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, chips::PipelineModel> pipelines_;  // by ROM design point
 };

@@ -24,13 +24,11 @@ int AreaCommand(const CommandArgs& args) {
     if (!done.insert(config.ToString()).second) continue;
     chips::area::AreaOptions opts;
     opts.transistors_per_mm2 = sku.transistors_per_mm2;
-    opts.models.push_back(chips::area::ModelSpec{
-        o.model.name.empty() ? "model" : o.model.name,
-        uint64_t{o.model.num_layers} * o.model.experts_per_layer(),
-        chips::ExpertShape{o.model.d_model, o.model.expert_width}});
+    opts.models.push_back(chips::area::ModelSpec{o.model.name.empty() ? "model" : o.model.name,
+                                                 uint64_t{o.model.num_layers} * o.model.experts_per_layer(),
+                                                 chips::ExpertShape{o.model.d_model, o.model.expert_width}});
     const auto report = chips::area::EstimateArea(config, opts);
-    text += "chip kind " + sku.name + " (" + config.ToString() + "):\n" +
-            chips::area::FormatAreaReport(report) + "\n";
+    text += "chip kind " + sku.name + " (" + config.ToString() + "):\n" + chips::area::FormatAreaReport(report) + "\n";
   }
   if (done.empty())
     throw ConfigError(o.config_path + ": skus: no EXPERT chip kind; expected at least one for moefab area");

@@ -21,22 +21,23 @@ int FabricBenchCommand(const CommandArgs& args) {
          "mean_delivered_flits_per_node_cycle,mean_latency_cycles,p99_latency_cycles,"
          "max_link_utilisation,mean_link_utilisation,all_delivered\n";
   const auto network = fabric::Network::Make(o.topology, o.network);
-  text << "fabric " << o.kind_name << ", " << o.num_nodes << " nodes, cycle "
-       << fabric::CyclePs(*network) << " ps (one " << o.network.flit_bytes << "-byte flit)\n";
+  text << "fabric " << o.kind_name << ", " << o.num_nodes << " nodes, cycle " << fabric::CyclePs(*network)
+       << " ps (one " << o.network.flit_bytes << "-byte flit)\n";
   for (auto pattern : o.patterns) {
     fabric::TrafficOptions traffic = o.traffic;
     traffic.pattern = pattern;
     const auto sweep = fabric::RunSweep(o.topology, o.network, traffic, o.loads);
     const double bound = fabric::ChannelLoadBound(*network, traffic);
-    text << "\n" << TrafficPatternName(pattern) << ": channel-load bound " << bound
+    text << "\n"
+         << TrafficPatternName(pattern) << ": channel-load bound " << bound
          << " flits/node/cycle, saturation at offered "
          << (sweep.saturation_offered > 0 ? std::to_string(sweep.saturation_offered) : "none in the sweep")
          << ", saturation throughput " << sweep.peak_accepted << "\n"
          << sweep.Table();
     for (const auto& p : sweep.points)
-      csv << TrafficPatternName(pattern) << ',' << p.offered << ',' << p.accepted << ','
-          << p.mean_accepted << ',' << p.mean_latency_cycles << ',' << p.p99_latency_cycles << ',' << p.max_link_utilisation
-          << ',' << p.mean_link_utilisation << ',' << (p.all_delivered ? 1 : 0) << '\n';
+      csv << TrafficPatternName(pattern) << ',' << p.offered << ',' << p.accepted << ',' << p.mean_accepted << ','
+          << p.mean_latency_cycles << ',' << p.p99_latency_cycles << ',' << p.max_link_utilisation << ','
+          << p.mean_link_utilisation << ',' << (p.all_delivered ? 1 : 0) << '\n';
   }
   if (o.all_to_all_bytes > 0) {
     const auto a2a = fabric::RunAllToAll(o.topology, o.network, o.all_to_all_bytes);
@@ -51,8 +52,8 @@ int FabricBenchCommand(const CommandArgs& args) {
       other.kind = twisted ? fabric::TopologyKind::kTorus : fabric::TopologyKind::kTwistedTorus;
       other.twists.clear();
       const auto b = fabric::RunAllToAll(other, o.network, o.all_to_all_bytes);
-      text << "all-to-all on the " << (twisted ? "regular" : "twisted") << " torus of the same shape: "
-           << static_cast<double>(b.completion_ps) / 1e6 << " us\n";
+      text << "all-to-all on the " << (twisted ? "regular" : "twisted")
+           << " torus of the same shape: " << static_cast<double>(b.completion_ps) / 1e6 << " us\n";
     }
   }
   std::fputs(text.str().c_str(), stdout);

@@ -30,13 +30,12 @@ int PlaceCommand(const CommandArgs& args) {
   const RunOptions o = LoadConfigFile(args.config_path);
   const ClusterPlan plan = MakePlan(o);
   std::vector<NodeId> experts, attention;
-  for (NodeId n = 0; n < o.num_nodes(); ++n)
-    (o.SkuOf(n).kind == ChipKind::kExpert ? experts : attention).push_back(n);
+  for (NodeId n = 0; n < o.num_nodes(); ++n) (o.SkuOf(n).kind == ChipKind::kExpert ? experts : attention).push_back(n);
   const fabric::Network& net = *plan.network;
   const router::HopFn hops = [&net](NodeId a, NodeId b) { return net.Hops(a, b); };
   const bool measured = plan.expected_load.size() == plan.placement.replicas.size();
-  const router::ExpertLoad load = measured ? router::ExpertLoad(plan.expected_load)
-                                           : router::ExpertLoad(plan.placement.replicas.size(), 1.0);
+  const router::ExpertLoad load =
+      measured ? router::ExpertLoad(plan.expected_load) : router::ExpertLoad(plan.placement.replicas.size(), 1.0);
   const uint64_t bytes_per_job = 3ull * o.model.d_model + 1;
   const router::PlacementMetrics m =
       router::MeasurePlacement(plan.placement, load, experts, attention, hops, bytes_per_job);
@@ -46,18 +45,17 @@ int PlaceCommand(const CommandArgs& args) {
   std::size_t replicas = 0;
   for (const auto& r : plan.placement.replicas) replicas += r.size();
   std::ostringstream text;
-  text << "model " << o.model.name << ": " << o.model.num_layers << " MoE layers x ("
-       << o.model.num_experts << " routed + " << o.model.num_shared_experts << " shared) experts = "
-       << plan.placement.replicas.size() << " (layer, expert) pairs, " << replicas << " slots\n"
-       << "cluster: torus " << dims.str() << ", " << experts.size() << " expert chips, "
-       << attention.size() << " attention chips\n"
+  text << "model " << o.model.name << ": " << o.model.num_layers << " MoE layers x (" << o.model.num_experts
+       << " routed + " << o.model.num_shared_experts << " shared) experts = " << plan.placement.replicas.size()
+       << " (layer, expert) pairs, " << replicas << " slots\n"
+       << "cluster: torus " << dims.str() << ", " << experts.size() << " expert chips, " << attention.size()
+       << " attention chips\n"
        << "expert chips used   " << m.chips_used << " of " << experts.size() << "\n"
        << "slots per chip      max " << m.max_slots << "\n"
        << "load per chip       max " << m.max_load << ", mean " << m.mean_load
        << (measured ? " (jobs per token summed over layers: the loader's expected load)\n"
                     : " (uniform load: 1 per (layer, expert))\n")
-       << "expected hops       " << m.expected_hops
-       << " per routed job (attention chip -> nearest replica)\n"
+       << "expected hops       " << m.expected_hops << " per routed job (attention chip -> nearest replica)\n"
        << "expected hop-bytes  " << m.expected_hop_bytes << " per routed job (" << bytes_per_job
        << " bytes per job: dispatch d_model + 1, result 2 x d_model)\n";
   if (!args.out_dir.empty()) {

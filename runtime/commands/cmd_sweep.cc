@@ -25,15 +25,15 @@
 #include <set>
 #include <sstream>
 
+#include "core/error.h"
 #include "moefab.pb.h"
 #include "runtime/commands/commands.h"
-#include "runtime/config/config_loader.h"
-#include "core/error.h"
-#include "runtime/logging.h"
-#include "runtime/transport/mpi_transport.h"
-#include "runtime/results/results.h"
 #include "runtime/commands/run.h"
+#include "runtime/config/config_loader.h"
+#include "runtime/logging.h"
+#include "runtime/results/results.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/mpi_transport.h"
 #include "runtime/transport/ucx_transport.h"
 
 namespace moefab {
@@ -54,7 +54,8 @@ Segment ParseSegment(const std::string& path, const std::string& s) {
   Segment seg;
   const auto open = s.find('[');
   seg.name = s.substr(0, open);
-  if (seg.name.empty()) throw ConfigError("field path '" + path + "': empty field name; expected e.g. workload.concurrency");
+  if (seg.name.empty())
+    throw ConfigError("field path '" + path + "': empty field name; expected e.g. workload.concurrency");
   if (open == std::string::npos) return seg;
   const std::string idx = s.substr(open + 1, s.size() > open + 1 ? s.size() - open - 2 : 0);
   const auto res = std::from_chars(idx.data(), idx.data() + idx.size(), seg.index);
@@ -73,8 +74,8 @@ std::string FieldList(const gp::Descriptor* d) {
 const FD* FindField(const std::string& path, const gp::Message& m, const std::string& name) {
   const FD* f = m.GetDescriptor()->FindFieldByName(name);
   if (!f)
-    throw ConfigError("field path '" + path + "': no field '" + name + "' in " +
-                      m.GetDescriptor()->full_name() + "; expected one of: " + FieldList(m.GetDescriptor()));
+    throw ConfigError("field path '" + path + "': no field '" + name + "' in " + m.GetDescriptor()->full_name() +
+                      "; expected one of: " + FieldList(m.GetDescriptor()));
   return f;
 }
 
@@ -132,8 +133,7 @@ void SetScalar(const std::string& path, gp::Message& m, const FD* f, const std::
       break;
     }
     case FD::CPPTYPE_BOOL: {
-      if (v != "true" && v != "false")
-        throw ConfigError("value '" + v + "' for " + path + ": expected true or false");
+      if (v != "true" && v != "false") throw ConfigError("value '" + v + "' for " + path + ": expected true or false");
       const bool x = v == "true";
       rep ? (index < 0 ? r->AddBool(&m, f, x) : r->SetRepeatedBool(&m, f, index, x)) : r->SetBool(&m, f, x);
       break;
@@ -181,8 +181,8 @@ class TextErrors : public gp::io::ErrorCollector {
  public:
   explicit TextErrors(std::string file) : file_(std::move(file)) {}
   void AddError(int line, gp::io::ColumnNumber column, const std::string& message) override {
-    all_ += (all_.empty() ? "" : "\n") + file_ + ":" + std::to_string(line + 1) + ":" +
-            std::to_string(column + 1) + ": " + message;
+    all_ += (all_.empty() ? "" : "\n") + file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
+            ": " + message;
   }
   const std::string& all() const { return all_; }
 
@@ -217,8 +217,9 @@ std::vector<Point> BuildPoints(const SweepArgs& args) {
   gp::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(ss.str(), &base))
-    throw ConfigError((errors.all().empty() ? args.config_path + ": not a valid text-format moefab config"
-                                            : errors.all()) + "\n(the schema is configs/moefab.proto)");
+    throw ConfigError(
+        (errors.all().empty() ? args.config_path + ": not a valid text-format moefab config" : errors.all()) +
+        "\n(the schema is configs/moefab.proto)");
   size_t count = 1;
   for (const auto& a : args.axes) count *= a.values.size();
   std::vector<Point> points(count);
@@ -270,20 +271,19 @@ void SetConfigField(gp::Message& config, const std::string& path, const std::str
     if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
       if (last) SetScalar(path, *m, f, value, -1);  // throws: a message is not settable
       if (f->is_repeated() && !seg.indexed)
-        throw ConfigError("field path '" + path + "': '" + seg.name + "' is a repeated message; expected " +
-                          seg.name + "[index]");
+        throw ConfigError("field path '" + path + "': '" + seg.name + "' is a repeated message; expected " + seg.name +
+                          "[index]");
       m = f->is_repeated() ? r->MutableRepeatedMessage(m, f, static_cast<int>(seg.index)) : r->MutableMessage(m, f);
       continue;
     }
-    if (!last)
-      throw ConfigError("field path '" + path + "': '" + seg.name + "' is not a message; expected it last");
+    if (!last) throw ConfigError("field path '" + path + "': '" + seg.name + "' is not a message; expected it last");
     if (!f->is_repeated()) {
       SetScalar(path, *m, f, value, -1);
     } else if (seg.indexed) {
       SetScalar(path, *m, f, value, static_cast<int>(seg.index));
     } else {
-      const bool numeric = f->cpp_type() != FD::CPPTYPE_STRING && f->cpp_type() != FD::CPPTYPE_ENUM &&
-                           f->cpp_type() != FD::CPPTYPE_BOOL;
+      const bool numeric =
+          f->cpp_type() != FD::CPPTYPE_STRING && f->cpp_type() != FD::CPPTYPE_ENUM && f->cpp_type() != FD::CPPTYPE_BOOL;
       gp::Message* scratch = m->New();  // parse every element before changing the config
       std::unique_ptr<gp::Message> owner(scratch);
       for (const auto& element : SplitOn(value, numeric ? 'x' : '+')) SetScalar(path, *scratch, f, element, -1);
@@ -311,21 +311,23 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     std::set<std::string> paths;
     for (const auto& a : args.axes)
       if (!paths.insert(a.path).second)
-        throw ConfigError("command line: --set " + a.arg + ": " + a.path + " is swept twice; expected one --set per field");
+        throw ConfigError("command line: --set " + a.arg + ": " + a.path +
+                          " is swept twice; expected one --set per field");
     points = BuildPoints(args);
   } catch (const ConfigError& e) {
     error = e.what();
   }
   if (control.AllreduceSum(error.empty() ? 0 : 1) != 0) {
     if (rank == 0)
-      std::fprintf(stderr, "moefab: error: %s\n", error.empty() ? "the sweep failed to load on another rank" : error.c_str());
+      std::fprintf(stderr, "moefab: error: %s\n",
+                   error.empty() ? "the sweep failed to load on another rank" : error.c_str());
     return kExitBadInput;
   }
   // Only a valid sweep creates the output folder: per-rank logs go next to the results.
   const std::string log_dir = args.out_dir + "/logs";
   std::filesystem::create_directories(log_dir);
-  SetUpLogging(LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log",
-                              args.verbose});
+  SetUpLogging(
+      LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});
   auto log = Logger("runtime");
   std::ostringstream csv;
   csv.precision(12);  // plain decimals up to 1e12 (tokens/s, ns)
@@ -350,10 +352,9 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     const char* golden = !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH");
     csv << i;
     for (const auto& v : p.values) csv << ',' << CsvField(v);
-    csv << ',' << out.merged.tokens.size() << ',' << s.p50_ns << ',' << s.p90_ns << ',' << s.p99_ns << ','
-        << s.mean_ns << ',' << s.throughput_tokens_per_s << ',' << static_cast<double>(s.makespan_ps) / 1e3
-        << ',' << golden << ',' << out.merged.job_totals.sampled_mismatches << ',' << out.host.wall_seconds
-        << '\n';
+    csv << ',' << out.merged.tokens.size() << ',' << s.p50_ns << ',' << s.p90_ns << ',' << s.p99_ns << ',' << s.mean_ns
+        << ',' << s.throughput_tokens_per_s << ',' << static_cast<double>(s.makespan_ps) / 1e3 << ',' << golden << ','
+        << out.merged.job_totals.sampled_mismatches << ',' << out.host.wall_seconds << '\n';
     WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // after every point: progress is visible
     log->info("sweep {} of {} ({}): tokens {} | p50 {:.1f} ns, p99 {:.1f} ns | {:.0f} tokens/s | golden {} | {:.2f} s",
               i + 1, points.size(), PointName(i), out.merged.tokens.size(), s.p50_ns, s.p99_ns,

@@ -30,8 +30,7 @@ int TapeoutCommand(const CommandArgs& args) {
     for (const auto& [layer, expert] : plan.placement.SlotsOn(n)) {
       if (!seen[options.node_sku[n]].insert({layer, expert}).second) continue;
       by_sku[options.node_sku[n]].push_back(
-          {"layer " + std::to_string(layer) + " expert " + std::to_string(expert),
-           data.Expert(layer, expert)});
+          {"layer " + std::to_string(layer) + " expert " + std::to_string(expert), data.Expert(layer, expert)});
     }
   }
   if (by_sku.empty())
@@ -41,10 +40,8 @@ int TapeoutCommand(const CommandArgs& args) {
   std::string json = "[\n";
   for (const auto& [sku_index, experts] : by_sku) {
     const SkuOptions& sku = options.skus[sku_index];
-    const auto report =
-        chips::tapeout::Tapeout(experts, EngineConfigOf(options.model, sku), build);
-    std::printf("chip kind %s:\n%s\n", sku.name.c_str(),
-                chips::tapeout::FormatTapeoutReport(report).c_str());
+    const auto report = chips::tapeout::Tapeout(experts, EngineConfigOf(options.model, sku), build);
+    std::printf("chip kind %s:\n%s\n", sku.name.c_str(), chips::tapeout::FormatTapeoutReport(report).c_str());
     json += (json.size() > 2 ? ",\n" : "") + chips::tapeout::TapeoutReportJson(report);
   }
   json += "\n]\n";

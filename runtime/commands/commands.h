@@ -18,9 +18,9 @@ namespace moefab {
 class Transport;
 
 struct CommandArgs {
-  std::string config_path;             // CONFIG
-  std::string out_dir;                 // --out
-  std::string cache_dir;               // --cache (tapeout)
+  std::string config_path;  // CONFIG
+  std::string out_dir;      // --out
+  std::string cache_dir;    // --cache (tapeout)
 };
 
 int TapeoutCommand(const CommandArgs& args);
@@ -31,16 +31,16 @@ int PlaceCommand(const CommandArgs& args);
 
 /// `moefab sweep` (cmd_sweep.cc): one axis of the grid per --set.
 struct SweepAxis {
-  std::string arg;                   // the --set argument as given, for messages
-  std::string path;                  // field path, e.g. workload.concurrency, skus[1].mac_lanes
-  std::vector<std::string> values;   // the values, in order (each a text for SetConfigField)
+  std::string arg;                  // the --set argument as given, for messages
+  std::string path;                 // field path, e.g. workload.concurrency, skus[1].mac_lanes
+  std::vector<std::string> values;  // the values, in order (each a text for SetConfigField)
 };
 
 struct SweepArgs {
-  std::string config_path;           // CONFIG (required)
-  std::string out_dir;               // --out (required)
-  std::vector<SweepAxis> axes;       // --set, in order; the grid is their cartesian product
-  bool verbose = false;              // --verbose
+  std::string config_path;      // CONFIG (required)
+  std::string out_dir;          // --out (required)
+  std::vector<SweepAxis> axes;  // --set, in order; the grid is their cartesian product
+  bool verbose = false;         // --verbose
 };
 
 /// Parses one --set argument "PATH=V1,V2,...". Throws ConfigError naming it.
@@ -63,6 +63,5 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
 
 /// RunSweep over MPI on `comm` (every rank of it), with per-rank logs in DIR/logs.
 int SweepCommand(const SweepArgs& args, MPI_Comm comm);
-
 
 }  // namespace moefab

@@ -47,7 +47,9 @@ const char kUsage[] =
 
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
-void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
+void AbortAll() {
+  MPI_Abort(MPI_COMM_WORLD, 1);
+}
 
 int rank0() {
   int r = 0;
@@ -68,8 +70,7 @@ void WalkArgs(const std::vector<std::string>& a,
       return a[++i];
     };
     if (!s.empty() && s[0] == '-') {
-      if (!option(s, value))
-        throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
+      if (!option(s, value)) throw moefab::ConfigError("command line: unknown option " + s + " (see moefab help)");
     } else {
       positional(s);
     }
@@ -80,8 +81,7 @@ void WalkArgs(const std::vector<std::string>& a,
 std::function<void(const std::string&)> ConfigArg(std::string& config_path) {
   return [&config_path](const std::string& s) {
     if (!config_path.empty())
-      throw moefab::ConfigError("command line: unexpected argument " + s +
-                                " (one CONFIG file at most)");
+      throw moefab::ConfigError("command line: unexpected argument " + s + " (one CONFIG file at most)");
     config_path = s;
   };
 }
@@ -103,8 +103,7 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
                                       ": expected block or round-robin");
         } else if (s == "--transport") {
           args.transport = value();
-          if (args.transport != "auto" && args.transport != "mpi" && args.transport != "ucx" &&
-              args.transport != "shm")
+          if (args.transport != "auto" && args.transport != "mpi" && args.transport != "ucx" && args.transport != "shm")
             throw moefab::ConfigError("command line: --transport " + args.transport +
                                       ": expected auto, mpi, ucx or shm");
         } else if (s == "--report") {
@@ -127,8 +126,7 @@ moefab::RunArgs ParseRun(const std::vector<std::string>& a) {
         return true;
       },
       ConfigArg(args.config_path));
-  if (args.out_dir.empty())
-    throw moefab::ConfigError("command line: --out DIR is required (where results.json goes)");
+  if (args.out_dir.empty()) throw moefab::ConfigError("command line: --out DIR is required (where results.json goes)");
   return args;
 }
 
@@ -152,10 +150,8 @@ moefab::SweepArgs ParseSweep(const std::vector<std::string>& a) {
       ConfigArg(args.config_path));
   if (args.config_path.empty())
     throw moefab::ConfigError("command line: CONFIG is required (a text-format config file)");
-  if (args.axes.empty())
-    throw moefab::ConfigError("command line: sweep needs at least one --set PATH=V1,V2");
-  if (args.out_dir.empty())
-    throw moefab::ConfigError("command line: --out DIR is required (where sweep.csv goes)");
+  if (args.axes.empty()) throw moefab::ConfigError("command line: sweep needs at least one --set PATH=V1,V2");
+  if (args.out_dir.empty()) throw moefab::ConfigError("command line: --out DIR is required (where sweep.csv goes)");
   return args;
 }
 

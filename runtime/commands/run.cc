@@ -4,17 +4,17 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "runtime/config/config_loader.h"
 #include "core/error.h"
+#include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/transport/mpi_transport.h"
-#include "runtime/transport/ucx_transport.h"
 #include "runtime/reports/csv_writer.h"
 #include "runtime/reports/html_report.h"
 #include "runtime/reports/run_data.h"
 #include "runtime/reports/trace_writer.h"
 #include "runtime/results/results.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/mpi_transport.h"
+#include "runtime/transport/ucx_transport.h"
 
 namespace moefab {
 
@@ -23,9 +23,8 @@ namespace {
 // Loads the config and makes its plan; returns the error text or empty.
 std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<ClusterPlan>& plan) {
   try {
-    options = args.config_path.empty()
-                  ? LoadConfigText(EmbeddedDefaultConfig(), "<embedded tiny.textproto>")
-                  : LoadConfigFile(args.config_path);
+    options = args.config_path.empty() ? LoadConfigText(EmbeddedDefaultConfig(), "<embedded tiny.textproto>")
+                                       : LoadConfigFile(args.config_path);
     if (args.rank_mapping == "block") options.rank_mapping = RankMapping::kBlock;
     if (args.rank_mapping == "round-robin") options.rank_mapping = RankMapping::kRoundRobin;
     for (const auto& r : args.reports) {
@@ -64,8 +63,7 @@ std::vector<TraceEvent> TraceEventsOf(const RankReport& merged, uint32_t max_tok
   return events;
 }
 
-void WriteExtraReports(const std::string& dir, const RunOptions& o, const SimulationOutcome& out,
-                       spdlog::logger& log) {
+void WriteExtraReports(const std::string& dir, const RunOptions& o, const SimulationOutcome& out, spdlog::logger& log) {
   if (!o.report.csv && !o.report.html && !o.report.trace) return;
   const ReportInput input = MakeReportInput(
       o, *out.plan, out.merged, out.golden, out.quant, out.host,
@@ -100,39 +98,36 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
   // Only a valid config creates the output folder: per-rank logs go next to the results.
   const std::string log_dir = args.out_dir + "/logs";
   std::filesystem::create_directories(log_dir);
-  SetUpLogging(LoggingOptions{static_cast<int>(rank),
-                              log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});
+  SetUpLogging(
+      LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});
   auto log = Logger("runtime");
   if (rank == 0)
     log->info("config {}: model {} ({} layers, d_model {}, {} experts x width {}, top-{}), {} chips, fidelity {}",
-              options.config_path, options.model.name, options.model.num_layers,
-              options.model.d_model, options.model.num_experts, options.model.expert_width,
-              options.model.top_k, options.num_nodes(),
+              options.config_path, options.model.name, options.model.num_layers, options.model.d_model,
+              options.model.num_experts, options.model.expert_width, options.model.top_k, options.num_nodes(),
               FidelityName(options.fidelity));
 
   if (rank == 0) {
     const uint64_t slots = plan->num_slots();
     uint32_t expert_chips = 0;
     for (NodeId n = 0; n < options.num_nodes(); ++n) expert_chips += options.SkuOf(n).kind == ChipKind::kExpert;
-    log->info("placement {}: {} expert slots on {} expert chips; routing {}{}", PlacementStrategyName(options.placement.strategy),
-              slots, expert_chips,
-              RoutingSourceName(options.routing.source),
-              options.timing_only ? " (timing-only: no weights)" : "");
+    log->info("placement {}: {} expert slots on {} expert chips; routing {}{}",
+              PlacementStrategyName(options.placement.strategy), slots, expert_chips,
+              RoutingSourceName(options.routing.source), options.timing_only ? " (timing-only: no weights)" : "");
   }
   // The run's transport (MPI by default; the loading above always talks MPI).
   const std::unique_ptr<Transport> exchange = MakeTransport(TransportName(options.transport), comm);
   SimulationOutcome out = Simulate(options, plan, *exchange, log);
   if (rank == 0) {
-    out.host.wall_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    out.host.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     WriteFileAtomically(args.out_dir, "results.json", ResultsJson(options, out));
     WriteExtraReports(args.out_dir, options, out, *log);
     const LatencySummary s = Summarise(out.merged);
     log->info("tokens {} | latency p50 {:.1f} ns, p99 {:.1f} ns | throughput {:.0f} tokens/s (simulated)",
               out.merged.tokens.size(), s.p50_ns, s.p99_ns, s.throughput_tokens_per_s);
     log->info("golden check: {} ({} tokens checked, {} mismatched)",
-              !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH"),
-              out.golden.tokens_checked, out.golden.tokens_mismatched);
+              !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH"), out.golden.tokens_checked,
+              out.golden.tokens_mismatched);
     log->info("host: {} events in {:.2f} s on {} ranks; wrote {}/results.json", out.merged.events,
               out.host.simulate_wall_seconds, out.host.ranks, args.out_dir);
   }

@@ -10,12 +10,12 @@
 namespace moefab {
 
 struct RunArgs {
-  std::string config_path;   // empty: the embedded default config
-  std::string out_dir;       // where results.json goes
-  std::string rank_mapping;  // "", "block" or "round-robin": overrides the config
-  bool verbose = false;      // debug logging on rank 0's console
+  std::string config_path;           // empty: the embedded default config
+  std::string out_dir;               // where results.json goes
+  std::string rank_mapping;          // "", "block" or "round-robin": overrides the config
+  bool verbose = false;              // debug logging on rank 0's console
   std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs
-  std::string transport;     // --transport auto|mpi|ucx|shm: overrides the config
+  std::string transport;             // --transport auto|mpi|ucx|shm: overrides the config
 };
 
 /// Exit codes of moefab.

@@ -2,10 +2,10 @@
 // Not part of the runtime's API.
 #pragma once
 
-#include "moefab.pb.h"
 #include "core/error.h"
-#include "runtime/config/problems.h"
+#include "moefab.pb.h"
 #include "runtime/config/options.h"
+#include "runtime/config/problems.h"
 
 namespace moefab::config_detail {
 

@@ -11,8 +11,8 @@
 #include <google/protobuf/text_format.h>
 
 #include "chips/expert_engine.h"
-#include "moefab.pb.h"
 #include "core/error.h"
+#include "moefab.pb.h"
 #include "runtime/config/config_internal.h"
 #include "runtime/config/fabric_options.h"
 #include "runtime/config/hf_config.h"
@@ -29,20 +29,17 @@ using config_detail::Problems;
 class ParseErrors : public google::protobuf::io::ErrorCollector {
  public:
   explicit ParseErrors(std::string file) : file_(std::move(file)) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
-                     ": " + message);
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message);
   }
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     AddError(line, column, message);
   }
   const std::vector<std::string>& lines() const { return lines_; }
 
  private:
-  std::string file_;               // name used in messages
-  std::vector<std::string> lines_; // one per error
+  std::string file_;                // name used in messages
+  std::vector<std::string> lines_;  // one per error
 };
 
 std::string JoinDims(const google::protobuf::RepeatedField<uint32_t>& dims) {
@@ -61,12 +58,23 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     p.Add("model.top_k", m.top_k(),
           "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
   switch (m.router()) {
-    case pb::SOFTMAX_TOPK_RENORM: out.router.rule = router::Rule::kSoftmaxTopKRenorm; break;
-    case pb::SOFTMAX_TOPK: out.router.rule = router::Rule::kSoftmaxTopK; break;
-    case pb::SIGMOID_GROUP_TOPK: out.router.rule = router::Rule::kSigmoidGroupTopK; break;
-    case pb::TOPK_SOFTMAX: out.router.rule = router::Rule::kTopKSoftmax; break;
-    case pb::TOP1_SIGMOID_INPUT: out.router.rule = router::Rule::kTop1SigmoidInput; break;
-    default: p.Add("model.router", m.router(), "expected a RouterRule of configs/moefab.proto");
+    case pb::SOFTMAX_TOPK_RENORM:
+      out.router.rule = router::Rule::kSoftmaxTopKRenorm;
+      break;
+    case pb::SOFTMAX_TOPK:
+      out.router.rule = router::Rule::kSoftmaxTopK;
+      break;
+    case pb::SIGMOID_GROUP_TOPK:
+      out.router.rule = router::Rule::kSigmoidGroupTopK;
+      break;
+    case pb::TOPK_SOFTMAX:
+      out.router.rule = router::Rule::kTopKSoftmax;
+      break;
+    case pb::TOP1_SIGMOID_INPUT:
+      out.router.rule = router::Rule::kTop1SigmoidInput;
+      break;
+    default:
+      p.Add("model.router", m.router(), "expected a RouterRule of configs/moefab.proto");
   }
   out.router.top_k = m.top_k();
   out.router.num_groups = m.num_groups();
@@ -81,23 +89,42 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
     }
   }
   switch (m.weight_format()) {
-    case pb::INT4: out.format = chips::WeightFormat::kInt4; break;
-    case pb::INT3: out.format = chips::WeightFormat::kInt3; break;
-    case pb::MXFP4: out.format = chips::WeightFormat::kMxfp4; break;
-    default: p.Add("model.weight_format", m.weight_format(), "expected INT4, INT3 or MXFP4");
+    case pb::INT4:
+      out.format = chips::WeightFormat::kInt4;
+      break;
+    case pb::INT3:
+      out.format = chips::WeightFormat::kInt3;
+      break;
+    case pb::MXFP4:
+      out.format = chips::WeightFormat::kMxfp4;
+      break;
+    default:
+      p.Add("model.weight_format", m.weight_format(), "expected INT4, INT3 or MXFP4");
   }
   switch (m.activation()) {
-    case pb::SWIGLU: out.activation = chips::Activation::kSwiGlu; break;
-    case pb::SWIGLU_CLAMPED: out.activation = chips::Activation::kSwiGluClamped; break;
-    default: p.Add("model.activation", m.activation(), "expected SWIGLU or SWIGLU_CLAMPED");
+    case pb::SWIGLU:
+      out.activation = chips::Activation::kSwiGlu;
+      break;
+    case pb::SWIGLU_CLAMPED:
+      out.activation = chips::Activation::kSwiGluClamped;
+      break;
+    default:
+      p.Add("model.activation", m.activation(), "expected SWIGLU or SWIGLU_CLAMPED");
   }
   out.safetensors = m.weights().safetensors();
   out.tensor_prefix = m.weights().tensor_prefix();
   switch (m.weights().layout()) {
-    case pb::WEIGHT_LAYOUT_UNSPECIFIED: out.layout = ModelOptions::Layout::kNone; break;
-    case pb::FLOAT_NAMED: out.layout = ModelOptions::Layout::kFloatNamed; break;
-    case pb::GPT_OSS_MXFP4: out.layout = ModelOptions::Layout::kGptOssMxfp4; break;
-    default: p.Add("model.weights.layout", m.weights().layout(), "expected FLOAT_NAMED or GPT_OSS_MXFP4");
+    case pb::WEIGHT_LAYOUT_UNSPECIFIED:
+      out.layout = ModelOptions::Layout::kNone;
+      break;
+    case pb::FLOAT_NAMED:
+      out.layout = ModelOptions::Layout::kFloatNamed;
+      break;
+    case pb::GPT_OSS_MXFP4:
+      out.layout = ModelOptions::Layout::kGptOssMxfp4;
+      break;
+    default:
+      p.Add("model.weights.layout", m.weights().layout(), "expected FLOAT_NAMED or GPT_OSS_MXFP4");
   }
   if (!out.safetensors.empty() && out.layout == ModelOptions::Layout::kNone)
     p.Add("model.weights.layout", "WEIGHT_LAYOUT_UNSPECIFIED",
@@ -105,8 +132,7 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   if (out.layout == ModelOptions::Layout::kGptOssMxfp4 && out.format != chips::WeightFormat::kMxfp4)
     p.Add("model.weight_format", chips::WeightFormatName(out.format),
           "expected MXFP4 with model.weights.layout GPT_OSS_MXFP4 (native MXFP4 blocks)");
-  if (m.gate_logit_scale() < 0)
-    p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0");
+  if (m.gate_logit_scale() < 0) p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0");
   out.num_layers = m.num_layers();
   out.d_model = m.d_model();
   out.expert_width = m.expert_width();
@@ -120,9 +146,8 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   out.num_heads = m.num_heads() ? m.num_heads() : std::max(1u, m.d_model() / 128);
   out.num_kv_heads = m.num_kv_heads() ? m.num_kv_heads() : out.num_heads;
   out.head_dim = m.head_dim();
-  out.kv_bytes_per_token_layer = m.kv_bytes_per_token_layer()
-                                     ? m.kv_bytes_per_token_layer()
-                                     : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
+  out.kv_bytes_per_token_layer =
+      m.kv_bytes_per_token_layer() ? m.kv_bytes_per_token_layer() : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
   if (out.num_shared_experts + out.num_experts >= (1u << 18))
     p.Add("model.num_experts", m.num_experts(), "expected fewer than 262144 experts per layer");
   if (out.num_layers >= (1u << 12)) p.Add("model.num_layers", m.num_layers(), "expected < 4096");
@@ -155,19 +180,15 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.attention_ps = Tick{s.attention_ns()} * kPsPerNs;
     o.gate_ps = Tick{s.gate_ns()} * kPsPerNs;
     o.combine_ps = Tick{s.combine_ns()} * kPsPerNs;
-    o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect
-                                                    : chips::Datapath::kMac;
-    o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired
-                                                       : chips::WeightStyle::kRom;
+    o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect : chips::Datapath::kMac;
+    o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired : chips::WeightStyle::kRom;
     o.ingress_queue_jobs = s.ingress_queue_jobs();
     o.egress_buffer_results = s.egress_buffer_results();
     o.egress_bandwidth_mbytes_per_s = s.egress_bandwidth_mbytes_per_s();
-    if (s.transistors_per_mm2() < 0)
-      p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0");
+    if (s.transistors_per_mm2() < 0) p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0");
     o.transistors_per_mm2 = s.transistors_per_mm2();
     if (s.compute_tflops() < 0) p.Add(f + ".compute_tflops", s.compute_tflops(), "expected >= 0");
-    if (s.memory_gbytes_per_s() < 0)
-      p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
+    if (s.memory_gbytes_per_s() < 0) p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
     if (s.static_power_w() < 0) p.Add(f + ".static_power_w", s.static_power_w(), "expected >= 0");
     o.compute_tflops = s.compute_tflops();
     o.memory_gbytes_per_s = s.memory_gbytes_per_s();
@@ -175,10 +196,17 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.has_format = s.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED;
     switch (s.weight_format()) {
       case pb::WEIGHT_FORMAT_UNSPECIFIED:
-      case pb::INT4: o.format = chips::WeightFormat::kInt4; break;
-      case pb::INT3: o.format = chips::WeightFormat::kInt3; break;
-      case pb::MXFP4: o.format = chips::WeightFormat::kMxfp4; break;
-      default: p.Add(f + ".weight_format", s.weight_format(), "expected INT4, INT3 or MXFP4");
+      case pb::INT4:
+        o.format = chips::WeightFormat::kInt4;
+        break;
+      case pb::INT3:
+        o.format = chips::WeightFormat::kInt3;
+        break;
+      case pb::MXFP4:
+        o.format = chips::WeightFormat::kMxfp4;
+        break;
+      default:
+        p.Add(f + ".weight_format", s.weight_format(), "expected INT4, INT3 or MXFP4");
     }
     if (o.has_format && o.kind == ChipKind::kAttention)
       p.Add(f + ".weight_format", pb::WeightFormat_Name(s.weight_format()), "expected only on EXPERT chips");
@@ -195,12 +223,10 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
   std::vector<std::pair<std::string, std::string>> nodes;  // (field path, sku name)
   if (c.chips_size() > 0 && c.chip_groups_size() > 0)
     p.Add("chip_groups", c.chip_groups_size(), "expected either chips or chip_groups, not both");
-  for (int i = 0; i < c.chips_size(); ++i)
-    nodes.emplace_back("chips[" + std::to_string(i) + "].sku", c.chips(i).sku());
+  for (int i = 0; i < c.chips_size(); ++i) nodes.emplace_back("chips[" + std::to_string(i) + "].sku", c.chips(i).sku());
   for (int g = 0; g < c.chip_groups_size(); ++g) {
     const auto& group = c.chip_groups(g);
-    if (group.count() == 0)
-      p.Add("chip_groups[" + std::to_string(g) + "].count", 0, "expected >= 1");
+    if (group.count() == 0) p.Add("chip_groups[" + std::to_string(g) + "].count", 0, "expected >= 1");
     for (uint32_t k = 0; k < group.count() && nodes.size() < (1u << 20); ++k)
       nodes.emplace_back("chip_groups[" + std::to_string(g) + "].sku", group.sku());
   }

@@ -21,11 +21,14 @@ router::Placement ExplicitPlacement(const pb::Config& c, Problems& p, const RunO
       continue;
     }
     if (e.expert() >= m.experts_per_layer()) {
-      p.Add(f + ".expert", e.expert(), "expected < model.num_experts + num_shared_experts (" + std::to_string(m.experts_per_layer()) + ")");
+      p.Add(f + ".expert", e.expert(),
+            "expected < model.num_experts + num_shared_experts (" + std::to_string(m.experts_per_layer()) + ")");
       continue;
     }
     auto& reps = pl.replicas[static_cast<size_t>(e.layer()) * m.experts_per_layer() + e.expert()];
-    if (!reps.empty()) p.Add(f, "(layer " + std::to_string(e.layer()) + ", expert " + std::to_string(e.expert()) + ")", "expected each (layer, expert) once");
+    if (!reps.empty())
+      p.Add(f, "(layer " + std::to_string(e.layer()) + ", expert " + std::to_string(e.expert()) + ")",
+            "expected each (layer, expert) once");
     for (int j = 0; j < e.nodes_size(); ++j) {
       const NodeId n = e.nodes(j);
       const std::string fn = f + ".nodes[" + std::to_string(j) + "]";
@@ -46,10 +49,17 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& pc = c.placement();
   PlacementOptions& o = out.placement;
   switch (pc.replica_policy()) {
-    case pb::LEAST_LOADED: o.replica_policy = router::ReplicaPolicy::kLeastLoaded; break;
-    case pb::ROUND_ROBIN_REPLICA: o.replica_policy = router::ReplicaPolicy::kRoundRobin; break;
-    case pb::NEAREST: o.replica_policy = router::ReplicaPolicy::kNearest; break;
-    default: p.Add("placement.replica_policy", pc.replica_policy(), "expected NEAREST, LEAST_LOADED or ROUND_ROBIN_REPLICA");
+    case pb::LEAST_LOADED:
+      o.replica_policy = router::ReplicaPolicy::kLeastLoaded;
+      break;
+    case pb::ROUND_ROBIN_REPLICA:
+      o.replica_policy = router::ReplicaPolicy::kRoundRobin;
+      break;
+    case pb::NEAREST:
+      o.replica_policy = router::ReplicaPolicy::kNearest;
+      break;
+    default:
+      p.Add("placement.replica_policy", pc.replica_policy(), "expected NEAREST, LEAST_LOADED or ROUND_ROBIN_REPLICA");
   }
   o.extra_replicas_per_layer = pc.extra_replicas_per_layer();
   o.slots_per_chip = pc.slots_per_chip();
@@ -59,21 +69,30 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
   if (strategy != pb::FILE && !pc.file().empty())
     p.Add("placement.file", "\"" + pc.file() + "\"", "expected no file unless placement.strategy is FILE");
   switch (strategy) {
-    case pb::ROUND_ROBIN: o.strategy = PlacementStrategy::kRoundRobin; break;
+    case pb::ROUND_ROBIN:
+      o.strategy = PlacementStrategy::kRoundRobin;
+      break;
     case pb::EXPLICIT:
       o.strategy = PlacementStrategy::kExplicit;
       o.explicit_placement = ExplicitPlacement(c, p, out);
       break;
-    case pb::LAYER_BLOCKED: o.strategy = PlacementStrategy::kLayerBlocked; break;
-    case pb::LOAD_BALANCED: o.strategy = PlacementStrategy::kLoadBalanced; break;
-    case pb::TOPOLOGY_AWARE: o.strategy = PlacementStrategy::kTopologyAware; break;
+    case pb::LAYER_BLOCKED:
+      o.strategy = PlacementStrategy::kLayerBlocked;
+      break;
+    case pb::LOAD_BALANCED:
+      o.strategy = PlacementStrategy::kLoadBalanced;
+      break;
+    case pb::TOPOLOGY_AWARE:
+      o.strategy = PlacementStrategy::kTopologyAware;
+      break;
     case pb::FILE:
       o.strategy = PlacementStrategy::kFile;
       if (pc.file().empty())
         p.Add("placement.file", "\"\"", "expected a placement file (written by moefab place) with strategy FILE");
       o.file = RelativeToConfig(out.config_path, pc.file());
       break;
-    default: p.Add("placement.strategy", strategy, "expected a PlacementStrategy of configs/moefab.proto");
+    default:
+      p.Add("placement.strategy", strategy, "expected a PlacementStrategy of configs/moefab.proto");
   }
 }
 

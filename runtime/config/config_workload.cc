@@ -31,9 +31,14 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
   o.concurrency = w.concurrency();
   o.input_seed = w.input_seed();
   switch (w.arrival()) {
-    case pb::CLOSED_LOOP: o.arrival = Arrival::kClosedLoop; break;
-    case pb::POISSON: o.arrival = Arrival::kPoisson; break;
-    default: p.Add("workload.arrival", w.arrival(), "expected CLOSED_LOOP or POISSON");
+    case pb::CLOSED_LOOP:
+      o.arrival = Arrival::kClosedLoop;
+      break;
+    case pb::POISSON:
+      o.arrival = Arrival::kPoisson;
+      break;
+    default:
+      p.Add("workload.arrival", w.arrival(), "expected CLOSED_LOOP or POISSON");
   }
   o.rate_tokens_per_s = w.rate_tokens_per_s();
   if (o.arrival == Arrival::kPoisson && !(o.rate_tokens_per_s > 0))
@@ -47,7 +52,9 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
     p.Add("workload.capacity_factor", w.capacity_factor(), "expected >= 0 (0 = no capacity limit)");
   o.capacity_factor = w.capacity_factor();
   switch (w.overflow()) {
-    case pb::DROP: o.overflow = Overflow::kDrop; break;
+    case pb::DROP:
+      o.overflow = Overflow::kDrop;
+      break;
     default:
       p.Add("workload.overflow", pb::OverflowPolicy_Name(w.overflow()),
             "expected DROP (NEXT_BEST is not modelled yet)");
@@ -59,10 +66,17 @@ void ConvertRouting(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& r = c.routing();
   auto& o = out.routing;
   switch (r.source()) {
-    case pb::GATE: o.source = RoutingSource::kGate; break;
-    case pb::SYNTHETIC: o.source = RoutingSource::kSynthetic; break;
-    case pb::TRACE: o.source = RoutingSource::kTrace; break;
-    default: p.Add("routing.source", r.source(), "expected GATE, SYNTHETIC or TRACE");
+    case pb::GATE:
+      o.source = RoutingSource::kGate;
+      break;
+    case pb::SYNTHETIC:
+      o.source = RoutingSource::kSynthetic;
+      break;
+    case pb::TRACE:
+      o.source = RoutingSource::kTrace;
+      break;
+    default:
+      p.Add("routing.source", r.source(), "expected GATE, SYNTHETIC or TRACE");
   }
   o.trace = r.trace().empty() ? "" : RelativeToConfig(out.config_path, r.trace());
   o.write_trace = r.write_trace();
@@ -125,15 +139,22 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   ConvertEnergy(c, p, out);
   const auto& s = c.simulation();
   switch (s.fidelity()) {
-    case pb::RTL: out.fidelity = Fidelity::kRtl; break;
-    case pb::SAMPLED: out.fidelity = Fidelity::kSampled; break;
-    case pb::ANALYTIC: out.fidelity = Fidelity::kAnalytic; break;
-    default: p.Add("simulation.fidelity", s.fidelity(), "expected RTL, SAMPLED or ANALYTIC");
+    case pb::RTL:
+      out.fidelity = Fidelity::kRtl;
+      break;
+    case pb::SAMPLED:
+      out.fidelity = Fidelity::kSampled;
+      break;
+    case pb::ANALYTIC:
+      out.fidelity = Fidelity::kAnalytic;
+      break;
+    default:
+      p.Add("simulation.fidelity", s.fidelity(), "expected RTL, SAMPLED or ANALYTIC");
   }
   // Without a weight file and with routing that does not need the gate, ANALYTIC runs need no
   // weights at all: the full-size models run timing-only (no hidden states, no golden check).
-  out.timing_only = out.fidelity == Fidelity::kAnalytic &&
-                    out.routing.source != RoutingSource::kGate && out.model.safetensors.empty();
+  out.timing_only = out.fidelity == Fidelity::kAnalytic && out.routing.source != RoutingSource::kGate &&
+                    out.model.safetensors.empty();
   out.sample_every = s.sample_every();
   out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();
@@ -148,17 +169,23 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   else
     p.Add("simulation.transport", "\"" + s.transport() + "\"", "expected \"auto\", \"mpi\", \"ucx\" or \"shm\"");
   switch (s.sync()) {
-    case pb::SYNC_AUTO: out.sync = SyncMode::kAuto; break;
-    case pb::SYNC_WINDOWS: out.sync = SyncMode::kWindows; break;
-    case pb::SYNC_ASYNC: out.sync = SyncMode::kAsync; break;
-    default: p.Add("simulation.sync", s.sync(), "expected SYNC_AUTO, SYNC_WINDOWS or SYNC_ASYNC");
+    case pb::SYNC_AUTO:
+      out.sync = SyncMode::kAuto;
+      break;
+    case pb::SYNC_WINDOWS:
+      out.sync = SyncMode::kWindows;
+      break;
+    case pb::SYNC_ASYNC:
+      out.sync = SyncMode::kAsync;
+      break;
+    default:
+      p.Add("simulation.sync", s.sync(), "expected SYNC_AUTO, SYNC_WINDOWS or SYNC_ASYNC");
   }
   out.report.csv = c.report().csv();
   out.report.html = c.report().html();
   out.report.trace = c.report().trace();
   out.report.trace_max_tokens = c.report().trace_max_tokens();
-  out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin
-                                                               : RankMapping::kBlock;
+  out.rank_mapping = s.rank_mapping() == pb::ROUND_ROBIN_NODES ? RankMapping::kRoundRobin : RankMapping::kBlock;
   out.golden_check = !s.skip_golden_check() && !out.timing_only;
   out.progress_seconds = s.progress_seconds();
   // RTL and SAMPLED use a linked-in Verilated build when one matches, otherwise they build

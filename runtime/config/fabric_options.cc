@@ -5,8 +5,8 @@
 
 #include <google/protobuf/text_format.h>
 
-#include "moefab.pb.h"
 #include "core/error.h"
+#include "moefab.pb.h"
 #include "runtime/config/problems.h"
 #include "runtime/config/schema_defaults.h"
 
@@ -16,12 +16,18 @@ namespace pb = ::moefab::config;
 
 const char* TrafficPatternName(fabric::TrafficPattern p) {
   switch (p) {
-    case fabric::TrafficPattern::kUniform: return "uniform";
-    case fabric::TrafficPattern::kTranspose: return "transpose";
-    case fabric::TrafficPattern::kTornado: return "tornado";
-    case fabric::TrafficPattern::kBitComplement: return "bit_complement";
-    case fabric::TrafficPattern::kNearestNeighbor: return "nearest_neighbor";
-    case fabric::TrafficPattern::kHotspot: return "hotspot";
+    case fabric::TrafficPattern::kUniform:
+      return "uniform";
+    case fabric::TrafficPattern::kTranspose:
+      return "transpose";
+    case fabric::TrafficPattern::kTornado:
+      return "tornado";
+    case fabric::TrafficPattern::kBitComplement:
+      return "bit_complement";
+    case fabric::TrafficPattern::kNearestNeighbor:
+      return "nearest_neighbor";
+    case fabric::TrafficPattern::kHotspot:
+      return "hotspot";
   }
   return "?";
 }
@@ -58,9 +64,15 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   topo.link.latency_ps = f.link_latency_ps();
   for (const auto& tw : t.twists()) topo.twists.push_back(fabric::Twist{tw.dim(), tw.along(), tw.shift()});
   switch (t.kind()) {
-    case pb::TORUS: topo.kind = fabric::TopologyKind::kTorus; break;
-    case pb::MESH: topo.kind = fabric::TopologyKind::kMesh; break;
-    case pb::TWISTED_TORUS: topo.kind = fabric::TopologyKind::kTwistedTorus; break;
+    case pb::TORUS:
+      topo.kind = fabric::TopologyKind::kTorus;
+      break;
+    case pb::MESH:
+      topo.kind = fabric::TopologyKind::kMesh;
+      break;
+    case pb::TWISTED_TORUS:
+      topo.kind = fabric::TopologyKind::kTwistedTorus;
+      break;
     case pb::OCS_CUBES: {
       topo.kind = fabric::TopologyKind::kOcsCubes;
       topo.cube_dims.assign(t.cube_dims().begin(), t.cube_dims().end());
@@ -68,9 +80,8 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
         throw ConfigError(path + ": fabric.torus.cube_dims: expected one entry per axis of dims (the cube grid)");
       topo.num_cubes = 1;
       for (auto d : topo.dims) topo.num_cubes *= d;
-      topo.optical.bandwidth_mbytes_per_s = t.optical_bandwidth_mbytes_per_s()
-                                                ? t.optical_bandwidth_mbytes_per_s()
-                                                : topo.link.bandwidth_mbytes_per_s;
+      topo.optical.bandwidth_mbytes_per_s =
+          t.optical_bandwidth_mbytes_per_s() ? t.optical_bandwidth_mbytes_per_s() : topo.link.bandwidth_mbytes_per_s;
       topo.optical.latency_ps = t.optical_latency_ps();
       std::vector<uint32_t> global;
       for (size_t i = 0; i < topo.dims.size(); ++i) global.push_back(topo.dims[i] * topo.cube_dims[i]);
@@ -85,7 +96,8 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
       }
       break;
     }
-    default: throw ConfigError(path + ": fabric.torus.kind: unknown value");
+    default:
+      throw ConfigError(path + ": fabric.torus.kind: unknown value");
   }
   o.kind_name = pb::TopologyKind_Name(t.kind());
   auto& n = o.network;
@@ -96,10 +108,17 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   n.flow_control = f.flow_control() == pb::STORE_AND_FORWARD ? fabric::FlowControl::kStoreAndForward
                                                              : fabric::FlowControl::kVirtualCutThrough;
   switch (f.routing()) {
-    case pb::DIMENSION_ORDER: n.routing = fabric::RoutingAlgorithm::kDimensionOrder; break;
-    case pb::SHORTEST_PATH_TABLE: n.routing = fabric::RoutingAlgorithm::kShortestPathTable; break;
-    case pb::MINIMAL_ADAPTIVE: n.routing = fabric::RoutingAlgorithm::kMinimalAdaptive; break;
-    default: n.routing = fabric::RoutingAlgorithm::kAuto;
+    case pb::DIMENSION_ORDER:
+      n.routing = fabric::RoutingAlgorithm::kDimensionOrder;
+      break;
+    case pb::SHORTEST_PATH_TABLE:
+      n.routing = fabric::RoutingAlgorithm::kShortestPathTable;
+      break;
+    case pb::MINIMAL_ADAPTIVE:
+      n.routing = fabric::RoutingAlgorithm::kMinimalAdaptive;
+      break;
+    default:
+      n.routing = fabric::RoutingAlgorithm::kAuto;
   }
   n.num_vcs = f.num_vcs();
   n.buffer_flits = f.buffer_flits();
@@ -109,12 +128,23 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   const auto& b = f.bench();
   for (int p : b.patterns()) {
     switch (p) {
-      case pb::TRANSPOSE: o.patterns.push_back(fabric::TrafficPattern::kTranspose); break;
-      case pb::TORNADO: o.patterns.push_back(fabric::TrafficPattern::kTornado); break;
-      case pb::BIT_COMPLEMENT: o.patterns.push_back(fabric::TrafficPattern::kBitComplement); break;
-      case pb::NEAREST_NEIGHBOR: o.patterns.push_back(fabric::TrafficPattern::kNearestNeighbor); break;
-      case pb::HOTSPOT: o.patterns.push_back(fabric::TrafficPattern::kHotspot); break;
-      default: o.patterns.push_back(fabric::TrafficPattern::kUniform);
+      case pb::TRANSPOSE:
+        o.patterns.push_back(fabric::TrafficPattern::kTranspose);
+        break;
+      case pb::TORNADO:
+        o.patterns.push_back(fabric::TrafficPattern::kTornado);
+        break;
+      case pb::BIT_COMPLEMENT:
+        o.patterns.push_back(fabric::TrafficPattern::kBitComplement);
+        break;
+      case pb::NEAREST_NEIGHBOR:
+        o.patterns.push_back(fabric::TrafficPattern::kNearestNeighbor);
+        break;
+      case pb::HOTSPOT:
+        o.patterns.push_back(fabric::TrafficPattern::kHotspot);
+        break;
+      default:
+        o.patterns.push_back(fabric::TrafficPattern::kUniform);
     }
   }
   if (o.patterns.empty()) o.patterns.push_back(fabric::TrafficPattern::kUniform);

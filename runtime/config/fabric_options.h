@@ -20,12 +20,12 @@ class Config;
 struct FabricModelOptions {
   fabric::TopologyOptions topology;
   fabric::NetworkOptions network;
-  fabric::TrafficOptions traffic;                 // fabric-bench: packet size, windows, seed
-  std::vector<fabric::TrafficPattern> patterns;   // fabric-bench: patterns to sweep
-  std::vector<double> loads;                      // fabric-bench: offered flits/node/cycle
-  uint64_t all_to_all_bytes = 0;                  // fabric-bench: per pair; 0 = skip
-  std::string kind_name;                          // "TORUS", "TWISTED_TORUS", ...
-  uint32_t num_nodes = 0;                         // of the topology
+  fabric::TrafficOptions traffic;                // fabric-bench: packet size, windows, seed
+  std::vector<fabric::TrafficPattern> patterns;  // fabric-bench: patterns to sweep
+  std::vector<double> loads;                     // fabric-bench: offered flits/node/cycle
+  uint64_t all_to_all_bytes = 0;                 // fabric-bench: per pair; 0 = skip
+  std::string kind_name;                         // "TORUS", "TWISTED_TORUS", ...
+  uint32_t num_nodes = 0;                        // of the topology
 };
 
 /// Reads the config file's fabric section and validates it by building the network once.

@@ -5,9 +5,9 @@
 #include <set>
 #include <sstream>
 
-#include "moefab.pb.h"
 #include "core/error.h"
 #include "core/json_reader.h"
+#include "moefab.pb.h"
 
 namespace moefab {
 
@@ -23,12 +23,18 @@ const char kKnownTypes[] =
 // A JSON value shown for messages: strings quoted, numbers as written, containers by kind.
 std::string Shown(const Value& v) {
   switch (v.kind) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return v.boolean ? "true" : "false";
-    case Kind::kNumber: return v.text;
-    case Kind::kString: return "\"" + v.text + "\"";
-    case Kind::kArray: return "(an array)";
-    case Kind::kObject: return "(an object)";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return v.boolean ? "true" : "false";
+    case Kind::kNumber:
+      return v.text;
+    case Kind::kString:
+      return "\"" + v.text + "\"";
+    case Kind::kArray:
+      return "(an array)";
+    case Kind::kObject:
+      return "(an object)";
   }
   return "?";
 }
@@ -44,8 +50,8 @@ class Keys {
   std::string Name(const std::string& key) const { return prefix_ + key; }
 
   [[noreturn]] void Bad(const std::string& key, const Value& v, const std::string& expected) const {
-    throw ConfigError(file_ + ":" + std::to_string(v.line) + ":" + std::to_string(v.column) + ": " +
-                      Name(key) + "=" + Shown(v) + ": " + expected);
+    throw ConfigError(file_ + ":" + std::to_string(v.line) + ":" + std::to_string(v.column) + ": " + Name(key) + "=" +
+                      Shown(v) + ": " + expected);
   }
   [[noreturn]] void Missing(const std::string& key, const std::string& expected) const {
     throw ConfigError(file_ + ": " + Name(key) + "=(missing): " + expected);
@@ -64,8 +70,7 @@ class Keys {
     if (!v) Missing(key, "expected an integer >= " + std::to_string(min) + " (" + what + ")");
     return Check(key, *v, what, min);
   }
-  uint32_t U32Or(const std::string& key, uint32_t fallback, const std::string& what,
-                 uint32_t min = 0) const {
+  uint32_t U32Or(const std::string& key, uint32_t fallback, const std::string& what, uint32_t min = 0) const {
     const Value* v = Get(key);
     return v ? Check(key, *v, what, min) : fallback;
   }
@@ -96,8 +101,7 @@ class Keys {
     for (const Value& item : v->items) {
       if (!item.IsUint64() || item.AsUint64() >= num_layers)
         Bad(key, item, "expected a layer index below num_hidden_layers (" + std::to_string(num_layers) + ")");
-      if (!out.insert(static_cast<uint32_t>(item.AsUint64())).second)
-        Bad(key, item, "expected each layer index once");
+      if (!out.insert(static_cast<uint32_t>(item.AsUint64())).second) Bad(key, item, "expected each layer index once");
     }
     return out;
   }
@@ -147,8 +151,8 @@ pb::RouterRule SoftmaxRule(bool renormalise) {
   return renormalise ? pb::SOFTMAX_TOPK_RENORM : pb::SOFTMAX_TOPK;
 }
 
-void ReadMixtralLike(const Keys& k, HfModel& m, const std::string& experts_key,
-                     const std::string& width_key, bool renorm_default) {
+void ReadMixtralLike(const Keys& k, HfModel& m, const std::string& experts_key, const std::string& width_key,
+                     bool renorm_default) {
   m.num_hidden_layers = k.U32("num_hidden_layers", "decoder layers");
   m.d_model = k.U32("hidden_size", "hidden size");
   m.expert_width = k.U32(width_key, "per-expert FFN width");
@@ -183,9 +187,10 @@ void ReadDbrx(const Keys& k, HfModel& m) {
     ffn.Bad("moe_normalize_expert_weights", *ffn.Get("moe_normalize_expert_weights"),
             "expected 1 (L1, = SOFTMAX_TOPK_RENORM) or null (SOFTMAX_TOPK); other norms are not modelled");
   m.router = SoftmaxRule(p == 1);
-  m.num_kv_heads = k.Has("attn_config")
-                       ? k.Object("attn_config", "attention settings").U32Or("kv_n_heads", m.num_heads, "key/value heads", 1)
-                       : m.num_heads;
+  m.num_kv_heads =
+      k.Has("attn_config")
+          ? k.Object("attn_config", "attention settings").U32Or("kv_n_heads", m.num_heads, "key/value heads", 1)
+          : m.num_heads;
 }
 
 // DeepSeek V2/V3 and Kimi K2 (DeepseekV3 architecture): MLA attention, shared experts, dense
@@ -211,8 +216,7 @@ void ReadDeepseek(const Keys& k, HfModel& m, bool v3) {
   m.head_dim = nope + rope;
   m.kv_bytes_per_token_layer = 2 * (kv_lora + rope);  // BF16 latent + rotary key per token
   m.routed_scaling = k.NumberOr("routed_scaling_factor", 1.0, "multiplier of the routed weights");
-  if (!(m.routed_scaling > 0))
-    k.Bad("routed_scaling_factor", *k.Get("routed_scaling_factor"), "expected a number > 0");
+  if (!(m.routed_scaling > 0)) k.Bad("routed_scaling_factor", *k.Get("routed_scaling_factor"), "expected a number > 0");
   const bool norm = k.BoolOr("norm_topk_prob", v3);
   if (v3) {
     const std::string scoring = k.StringOr("scoring_func", "sigmoid");
@@ -220,14 +224,17 @@ void ReadDeepseek(const Keys& k, HfModel& m, bool v3) {
       k.Bad("scoring_func", *k.Get("scoring_func"), "expected \"sigmoid\" (the DeepSeek-V3 rule SIGMOID_GROUP_TOPK)");
     const std::string method = k.StringOr("topk_method", "noaux_tc");
     if (method != "noaux_tc")
-      k.Bad("topk_method", *k.Get("topk_method"), "expected \"noaux_tc\" (group-limited top-k on biased sigmoid scores)");
+      k.Bad("topk_method", *k.Get("topk_method"),
+            "expected \"noaux_tc\" (group-limited top-k on biased sigmoid scores)");
     if (!norm)
-      k.Bad("norm_topk_prob", *k.Get("norm_topk_prob"), "expected true (SIGMOID_GROUP_TOPK renormalises the chosen weights)");
+      k.Bad("norm_topk_prob", *k.Get("norm_topk_prob"),
+            "expected true (SIGMOID_GROUP_TOPK renormalises the chosen weights)");
     m.router = pb::SIGMOID_GROUP_TOPK;
     m.num_groups = k.U32Or("n_group", 1, "expert groups", 1);
     m.topk_groups = k.U32Or("topk_group", 1, "groups kept per token", 1);
     if (m.num_experts % m.num_groups != 0)
-      k.Bad("n_group", *k.Get("n_group"), "expected a divisor of n_routed_experts (" + std::to_string(m.num_experts) + ")");
+      k.Bad("n_group", *k.Get("n_group"),
+            "expected a divisor of n_routed_experts (" + std::to_string(m.num_experts) + ")");
     if (m.topk_groups > m.num_groups)
       k.Bad("topk_group", *k.Get("topk_group"), "expected <= n_group (" + std::to_string(m.num_groups) + ")");
   } else {
@@ -250,8 +257,7 @@ void ReadGptOss(const Keys& k, HfModel& m) {
                                          : k.U32("experts_per_token", "experts per token");
   ReadAttention(k, m);
   const double limit = k.NumberOr("swiglu_limit", 7.0, "clamp of the SwiGLU");
-  if (limit != 7.0)
-    k.Bad("swiglu_limit", *k.Get("swiglu_limit"), "expected 7.0 (the clamp SWIGLU_CLAMPED implements)");
+  if (limit != 7.0) k.Bad("swiglu_limit", *k.Get("swiglu_limit"), "expected 7.0 (the clamp SWIGLU_CLAMPED implements)");
   m.router = pb::TOPK_SOFTMAX;
   m.activation = pb::SWIGLU_CLAMPED;
   m.weight_format = pb::MXFP4;  // the experts ship as MXFP4 blocks
@@ -264,7 +270,8 @@ void ReadLlama4Text(const Keys& k, HfModel& m) {
   m.num_experts = k.U32("num_local_experts", "routed experts per layer");
   m.top_k = k.U32("num_experts_per_tok", "experts per token");
   if (m.top_k != 1)
-    k.Bad("num_experts_per_tok", *k.Get("num_experts_per_tok"), "expected 1 (TOP1_SIGMOID_INPUT routes each token to one expert)");
+    k.Bad("num_experts_per_tok", *k.Get("num_experts_per_tok"),
+          "expected 1 (TOP1_SIGMOID_INPUT routes each token to one expert)");
   // MoE layers: moe_layers when listed, else every interleave_moe_layer_step-th layer
   // (indices step-1, 2*step-1, ...), as Llama4TextConfig computes them.
   std::set<uint32_t> moe = k.LayerList("moe_layers", m.num_hidden_layers);
@@ -288,7 +295,8 @@ HfModel ReadHf(const std::string& path, const Value& root) {
   HfModel m;
   const Value* type = top.Get("model_type");
   if (!type) top.Missing("model_type", std::string("expected one of ") + kKnownTypes);
-  if (type->kind != Kind::kString) top.Bad("model_type", *type, std::string("expected a string, one of ") + kKnownTypes);
+  if (type->kind != Kind::kString)
+    top.Bad("model_type", *type, std::string("expected a string, one of ") + kKnownTypes);
   const std::string& t = type->text;
   if (t == "mixtral") {
     ReadMixtralLike(top, m, "num_local_experts", "intermediate_size", true);

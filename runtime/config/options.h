@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
-#include "router/rules.h"
+#include "core/types.h"
 #include "router/placement.h"
 #include "router/replica_choice.h"
 #include "router/routing_trace.h"
-#include "core/types.h"
+#include "router/rules.h"
 #include "runtime/config/fabric_options.h"
 
 namespace moefab {
@@ -25,49 +25,49 @@ enum class Fidelity { kRtl, kSampled, kAnalytic };
 enum class RankMapping { kBlock, kRoundRobin };
 
 struct ModelOptions {
-  std::string name;            // free text
-  uint32_t num_layers = 0;     // MoE layers
-  uint32_t d_model = 0;        // hidden size (elements)
-  uint32_t expert_width = 0;   // per-expert FFN width (elements)
-  uint32_t num_experts = 0;    // routed experts per layer
-  uint32_t top_k = 0;          // experts per token per layer
-  uint64_t weight_seed = 0;    // seed of synthetic expert and gate weights
-  double gate_logit_scale = 0; // real value of one gate-logit LSB (at dispatch exponent 0)
+  std::string name;             // free text
+  uint32_t num_layers = 0;      // MoE layers
+  uint32_t d_model = 0;         // hidden size (elements)
+  uint32_t expert_width = 0;    // per-expert FFN width (elements)
+  uint32_t num_experts = 0;     // routed experts per layer
+  uint32_t top_k = 0;           // experts per token per layer
+  uint64_t weight_seed = 0;     // seed of synthetic expert and gate weights
+  double gate_logit_scale = 0;  // real value of one gate-logit LSB (at dispatch exponent 0)
   chips::WeightFormat format = chips::WeightFormat::kInt4;
   chips::Activation activation = chips::Activation::kSwiGlu;
-  std::string safetensors;     // weight file; empty = synthetic from weight_seed
+  std::string safetensors;  // weight file; empty = synthetic from weight_seed
   enum class Layout { kNone, kFloatNamed, kGptOssMxfp4 } layout = Layout::kNone;
-  std::string tensor_prefix;   // prepended to tensor names
-  router::RouterParams router; // rule, k, groups, scaling (selection bias: none for synthetic)
-  uint32_t num_shared_experts = 0;  // always selected, weight 1; expert ids E .. E+S-1
-  uint32_t num_dense_layers = 0;    // dense-FFN layers (run on the attention chips; timing only)
-  uint32_t dense_ffn_width = 0;     // their FFN width (elements)
-  uint32_t num_heads = 0;           // attention query heads (attention timing model)
-  uint32_t num_kv_heads = 0;        // key/value heads
-  uint32_t head_dim = 0;            // elements per head
+  std::string tensor_prefix;              // prepended to tensor names
+  router::RouterParams router;            // rule, k, groups, scaling (selection bias: none for synthetic)
+  uint32_t num_shared_experts = 0;        // always selected, weight 1; expert ids E .. E+S-1
+  uint32_t num_dense_layers = 0;          // dense-FFN layers (run on the attention chips; timing only)
+  uint32_t dense_ffn_width = 0;           // their FFN width (elements)
+  uint32_t num_heads = 0;                 // attention query heads (attention timing model)
+  uint32_t num_kv_heads = 0;              // key/value heads
+  uint32_t head_dim = 0;                  // elements per head
   uint64_t kv_bytes_per_token_layer = 0;  // KV cache bytes per context token per layer
   [[nodiscard]] uint32_t experts_per_layer() const { return num_experts + num_shared_experts; }
 };
 
 struct SkuOptions {
-  std::string name;            // unique SKU name
+  std::string name;  // unique SKU name
   ChipKind kind = ChipKind::kExpert;
-  ClockDomain clock;           // chip clock (period in ps)
-  uint32_t mac_lanes = 0;      // expert: MAC lanes per matrix
-  uint64_t weight_capacity_bits = 0;  // expert: 0 = unlimited
-  Tick attention_ps = 0;       // attention: per token per layer
-  Tick gate_ps = 0;            // attention: gate + top-k per token per layer
-  Tick combine_ps = 0;         // attention: combine + residual per token per layer
-  chips::Datapath datapath = chips::Datapath::kMac;         // expert
+  ClockDomain clock;                                           // chip clock (period in ps)
+  uint32_t mac_lanes = 0;                                      // expert: MAC lanes per matrix
+  uint64_t weight_capacity_bits = 0;                           // expert: 0 = unlimited
+  Tick attention_ps = 0;                                       // attention: per token per layer
+  Tick gate_ps = 0;                                            // attention: gate + top-k per token per layer
+  Tick combine_ps = 0;                                         // attention: combine + residual per token per layer
+  chips::Datapath datapath = chips::Datapath::kMac;            // expert
   chips::WeightStyle weight_style = chips::WeightStyle::kRom;  // expert
-  uint32_t ingress_queue_jobs = 0;       // expert: jobs queued at the chip; 0 = unlimited
-  uint32_t egress_buffer_results = 0;    // expert: result buffers; 0 = unlimited
-  uint64_t egress_bandwidth_mbytes_per_s = 0;  // expert: result egress port (MB/s)
-  double transistors_per_mm2 = 0;        // area model density (per mm^2)
-  double compute_tflops = 0;             // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
-  double memory_gbytes_per_s = 0;        // attention: KV-cache memory bandwidth (GB/s)
-  double static_power_w = 0;             // static power of one chip (W)
-  bool has_format = false;               // expert: weight_format set for this SKU
+  uint32_t ingress_queue_jobs = 0;                             // expert: jobs queued at the chip; 0 = unlimited
+  uint32_t egress_buffer_results = 0;                          // expert: result buffers; 0 = unlimited
+  uint64_t egress_bandwidth_mbytes_per_s = 0;                  // expert: result egress port (MB/s)
+  double transistors_per_mm2 = 0;                              // area model density (per mm^2)
+  double compute_tflops = 0;       // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
+  double memory_gbytes_per_s = 0;  // attention: KV-cache memory bandwidth (GB/s)
+  double static_power_w = 0;       // static power of one chip (W)
+  bool has_format = false;         // expert: weight_format set for this SKU
   chips::WeightFormat format = chips::WeightFormat::kInt4;  // expert: its experts' format
 };
 
@@ -76,22 +76,22 @@ enum class Overflow { kDrop };
 enum class RoutingSource { kGate, kSynthetic, kTrace };
 
 struct WorkloadOptions {
-  uint32_t num_tokens = 0;     // decode tokens, each through all layers
-  uint32_t concurrency = 0;    // closed loop: tokens in flight at once (whole cluster)
-  uint64_t input_seed = 0;     // seed of the input hidden states (and of Poisson arrivals)
+  uint32_t num_tokens = 0;   // decode tokens, each through all layers
+  uint32_t concurrency = 0;  // closed loop: tokens in flight at once (whole cluster)
+  uint64_t input_seed = 0;   // seed of the input hidden states (and of Poisson arrivals)
   Arrival arrival = Arrival::kClosedLoop;
-  double rate_tokens_per_s = 0;      // Poisson: mean arrival rate (tokens per simulated second)
-  uint32_t context_length = 0;       // context tokens per decode step (attention timing)
+  double rate_tokens_per_s = 0;        // Poisson: mean arrival rate (tokens per simulated second)
+  uint32_t context_length = 0;         // context tokens per decode step (attention timing)
   uint32_t context_length_spread = 0;  // per token uniformly in [length - spread, length + spread]
-  double capacity_factor = 0;        // jobs per expert per layer per window <= ceil(f * W * k / E); 0 = off
+  double capacity_factor = 0;          // jobs per expert per layer per window <= ceil(f * W * k / E); 0 = off
   Overflow overflow = Overflow::kDrop;
   uint32_t capacity_window_tokens = 0;  // W: consecutive tokens of one home chip per window
 };
 
 struct RoutingOptions {
   RoutingSource source = RoutingSource::kGate;
-  std::string trace;           // TRACE: file read
-  std::string write_trace;     // any source: write the routing used here ("" = no)
+  std::string trace;                         // TRACE: file read
+  std::string write_trace;                   // any source: write the routing used here ("" = no)
   router::SyntheticRoutingParams synthetic;  // SYNTHETIC: generator parameters
 };
 
@@ -100,10 +100,10 @@ enum class PlacementStrategy { kRoundRobin, kExplicit, kLayerBlocked, kLoadBalan
 /// How experts are placed (ClusterPlan computes the placement from this).
 struct PlacementOptions {
   PlacementStrategy strategy = PlacementStrategy::kRoundRobin;
-  router::Placement explicit_placement;  // EXPLICIT: the configured entries (validated)
-  uint32_t extra_replicas_per_layer = 0; // LOAD_BALANCED: slots per layer beyond one per expert
-  uint32_t slots_per_chip = 0;           // LOAD_BALANCED / TOPOLOGY_AWARE: 0 = from weight capacity
-  std::string file;                      // FILE: placement file (resolved against the config's folder)
+  router::Placement explicit_placement;   // EXPLICIT: the configured entries (validated)
+  uint32_t extra_replicas_per_layer = 0;  // LOAD_BALANCED: slots per layer beyond one per expert
+  uint32_t slots_per_chip = 0;            // LOAD_BALANCED / TOPOLOGY_AWARE: 0 = from weight capacity
+  std::string file;                       // FILE: placement file (resolved against the config's folder)
   router::ReplicaPolicy replica_policy = router::ReplicaPolicy::kNearest;
 };
 
@@ -120,37 +120,37 @@ struct EnergyOptions {
 };
 
 struct ReportOptions {
-  bool csv = false;              // tokens/links/chips/experts.csv
-  bool html = false;             // report.html
-  bool trace = false;            // trace.json (Chrome/Perfetto)
-  uint32_t trace_max_tokens = 0;   // tokens whose jobs are traced
+  bool csv = false;               // tokens/links/chips/experts.csv
+  bool html = false;              // report.html
+  bool trace = false;             // trace.json (Chrome/Perfetto)
+  uint32_t trace_max_tokens = 0;  // tokens whose jobs are traced
 };
 
 struct RunOptions {
-  std::string config_path;     // file the config came from ("<embedded>" for the default)
-  std::string config_echo;     // normalised text of the parsed config, echoed in results.json
+  std::string config_path;  // file the config came from ("<embedded>" for the default)
+  std::string config_echo;  // normalised text of the parsed config, echoed in results.json
   ModelOptions model;
   std::vector<SkuOptions> skus;
-  std::vector<uint32_t> node_sku;       // per torus node: index into skus
-  std::vector<uint32_t> torus_dims;     // node grid per axis (OCS cubes: kx, ky, kz * cubes)
-  FabricModelOptions fabric;            // the network model (topology, flow control, buffers)
-  uint32_t header_bytes = 0;            // per packet
-  PlacementOptions placement;           // strategy, replicas, replica policy
+  std::vector<uint32_t> node_sku;    // per torus node: index into skus
+  std::vector<uint32_t> torus_dims;  // node grid per axis (OCS cubes: kx, ky, kz * cubes)
+  FabricModelOptions fabric;         // the network model (topology, flow control, buffers)
+  uint32_t header_bytes = 0;         // per packet
+  PlacementOptions placement;        // strategy, replicas, replica policy
   WorkloadOptions workload;
   RoutingOptions routing;
   EnergyOptions energy;
-  bool timing_only = false;             // no weights and no hidden states: ANALYTIC with a
-                                        // SYNTHETIC or TRACE routing source and no weight file
+  bool timing_only = false;  // no weights and no hidden states: ANALYTIC with a
+                             // SYNTHETIC or TRACE routing source and no weight file
   Fidelity fidelity = Fidelity::kRtl;
   RankMapping rank_mapping = RankMapping::kBlock;
-  bool golden_check = false;            // compare every token with the golden model
-  uint32_t progress_seconds = 0;        // wall-clock interval of rank 0's progress lines
-  uint32_t sample_every = 0;            // SAMPLED: every Nth job of a chip also in RTL
-  uint32_t quant_error_samples = 0;     // float-reference inputs per measured expert
-  std::string build_cache;              // on-demand Verilator builds ("" = default)
-  ReportOptions report;                 // extra outputs
+  bool golden_check = false;                      // compare every token with the golden model
+  uint32_t progress_seconds = 0;                  // wall-clock interval of rank 0's progress lines
+  uint32_t sample_every = 0;                      // SAMPLED: every Nth job of a chip also in RTL
+  uint32_t quant_error_samples = 0;               // float-reference inputs per measured expert
+  std::string build_cache;                        // on-demand Verilator builds ("" = default)
+  ReportOptions report;                           // extra outputs
   TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
-  SyncMode sync = SyncMode::kAuto;      // global windows or per-rank clocks
+  SyncMode sync = SyncMode::kAuto;                // global windows or per-rank clocks
 
   [[nodiscard]] const SkuOptions& SkuOf(NodeId node) const { return skus[node_sku[node]]; }
   [[nodiscard]] uint32_t num_nodes() const { return static_cast<uint32_t>(node_sku.size()); }
@@ -164,8 +164,7 @@ inline chips::WeightFormat ExpertFormatOf(const ModelOptions& m, const SkuOption
 /// Weight bits of one expert slot: gate, up and down matrices (MXFP4 counts its shared
 /// exponents: 4.25 bits per weight).
 inline uint64_t ExpertWeightBits(const ModelOptions& m, chips::WeightFormat f) {
-  return static_cast<uint64_t>(
-      std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
+  return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
 }
 
 /// Energy of one MAC in format `f` (pJ).

@@ -54,9 +54,12 @@ void ForEachField(const gp::Descriptor* d, const std::function<void(const gp::Fi
 std::vector<std::string> FieldsWith(const std::function<bool(const gp::FieldDescriptor*)>& pred) {
   std::vector<std::string> out;
   std::set<const gp::Descriptor*> seen;
-  ForEachField(config::Config::descriptor(), [&](const gp::FieldDescriptor* f) {
-    if (pred(f)) out.push_back(f->containing_type()->name() + "." + f->name());
-  }, seen);
+  ForEachField(
+      config::Config::descriptor(),
+      [&](const gp::FieldDescriptor* f) {
+        if (pred(f)) out.push_back(f->containing_type()->name() + "." + f->name());
+      },
+      seen);
   return out;
 }
 
@@ -116,7 +119,9 @@ void ApplySchemaDefaults(gp::Message& m) {
   }
 }
 
-void CheckEnumValues(const gp::Message& m, Problems& p) { CheckEnums(m, "", p); }
+void CheckEnumValues(const gp::Message& m, Problems& p) {
+  CheckEnums(m, "", p);
+}
 
 std::string SchemaDefaultValue(const std::string& path) {
   const auto dot = path.find('.');
@@ -139,14 +144,21 @@ const std::vector<std::string>& DefaultRulesApplied() {
   // Routing, Simulation), config_placement.cc / runtime/plan (Placement), fabric_options.cc
   // and the fabric itself (Fabric, Torus, FabricBench).
   static const std::vector<std::string> kRules = {
-      "Model.dense_ffn_width",        "Model.num_heads",
-      "Model.num_kv_heads",           "Model.kv_bytes_per_token_layer",
-      "ChipSku.weight_format",        "Fabric.routing",
-      "Fabric.num_vcs",               "Fabric.buffer_flits",
+      "Model.dense_ffn_width",
+      "Model.num_heads",
+      "Model.num_kv_heads",
+      "Model.kv_bytes_per_token_layer",
+      "ChipSku.weight_format",
+      "Fabric.routing",
+      "Fabric.num_vcs",
+      "Fabric.buffer_flits",
       "Torus.optical_bandwidth_mbytes_per_s",
-      "FabricBench.patterns",         "FabricBench.loads",
-      "Placement.slots_per_chip",     "Workload.capacity_window_tokens",
-      "Routing.zipf_s",               "Simulation.build_cache",
+      "FabricBench.patterns",
+      "FabricBench.loads",
+      "Placement.slots_per_chip",
+      "Workload.capacity_window_tokens",
+      "Routing.zipf_s",
+      "Simulation.build_cache",
   };
   return kRules;
 }

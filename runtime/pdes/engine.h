@@ -69,10 +69,10 @@ namespace moefab::pdes {
 
 /// The engine's part of an event: when, its order class, where it is handled, who made it.
 struct EventHead {
-  Tick tick = 0;         // when it happens (ps)
-  uint8_t cls = 0;       // order class: second component of the key (the model's numbering)
-  NodeId node = 0;       // the node whose state its handler touches (decides the owning rank)
-  NodeId origin = 0;     // the node whose handler created it (third component of the key)
+  Tick tick = 0;      // when it happens (ps)
+  uint8_t cls = 0;    // order class: second component of the key (the model's numbering)
+  NodeId node = 0;    // the node whose state its handler touches (decides the owning rank)
+  NodeId origin = 0;  // the node whose handler created it (third component of the key)
 };
 
 /// The payload types of a model, in a fixed order (the order is part of the wire form).
@@ -100,14 +100,14 @@ struct Horizon {
 };
 
 struct EngineStats {
-  uint64_t events = 0;             // events handled on this rank
-  uint64_t windows = 0;            // synchronisation windows
-  uint64_t events_sent = 0;        // events sent to other ranks
-  uint64_t early_events = 0;       // of events, handled early while a window exchange was in flight
-  double wall_seconds = 0;         // wall time of Run on this rank
-  double work_seconds = 0;         // of which handling events
-  double background_seconds = 0;   // of which the model's deferred work while a window was exchanged
-  double wait_seconds = 0;         // of which waiting for the other ranks (synchronisation)
+  uint64_t events = 0;            // events handled on this rank
+  uint64_t windows = 0;           // synchronisation windows
+  uint64_t events_sent = 0;       // events sent to other ranks
+  uint64_t early_events = 0;      // of events, handled early while a window exchange was in flight
+  double wall_seconds = 0;        // wall time of Run on this rank
+  double work_seconds = 0;        // of which handling events
+  double background_seconds = 0;  // of which the model's deferred work while a window was exchanged
+  double wait_seconds = 0;        // of which waiting for the other ranks (synchronisation)
 };
 
 /// Progress lines: `report(simulated tick, count summed over the ranks, wall seconds)` is
@@ -127,8 +127,7 @@ class Engine<M, PayloadList<P...>> {
 
  public:
   /// owner[n] is the rank that owns node n; lookahead_ps may be kTickMax (nothing crosses).
-  Engine(Transport& transport, std::vector<RankId> owner, Tick lookahead_ps,
-         std::shared_ptr<spdlog::logger> log)
+  Engine(Transport& transport, std::vector<RankId> owner, Tick lookahead_ps, std::shared_ptr<spdlog::logger> log)
       : transport_(transport),
         owner_(std::move(owner)),
         lookahead_ps_(lookahead_ps),
@@ -166,11 +165,12 @@ class Engine<M, PayloadList<P...>> {
     }
     // Conservative synchronisation: a cross-rank event must not land inside the current window,
     // nor come from a node handled early (its slack says it is too far from other ranks).
-    MOEFAB_CHECK(!in_early_, "cross-rank event at tick " << head.tick << " for node " << head.node
-                                 << " from node " << head.origin << " handled early (its slack is wrong)");
+    MOEFAB_CHECK(!in_early_, "cross-rank event at tick " << head.tick << " for node " << head.node << " from node "
+                                                         << head.origin << " handled early (its slack is wrong)");
     MOEFAB_CHECK(head.tick >= all_done_, "cross-rank event at tick " << head.tick << " for node " << head.node
-                                              << " falls inside the windows ending at " << all_done_
-                                              << " (lookahead " << lookahead_ps_ << " ps too large)");
+                                                                     << " falls inside the windows ending at "
+                                                                     << all_done_ << " (lookahead " << lookahead_ps_
+                                                                     << " ps too large)");
     outbox_min_ = std::min(outbox_min_, head.tick);
     outbox_min_by_[dest] = std::min(outbox_min_by_[dest], head.tick);
     sent_to_ = dest;
@@ -473,9 +473,9 @@ class Engine<M, PayloadList<P...>> {
   // seq 32 bits; the payload's type and slot ride along.
   struct Entry {
     Tick tick;
-    uint64_t rest;       // class << 56 | origin << 32 | seq
-    uint32_t slot;       // type << 29 | slot in that type's slab
-    NodeId node;         // where it is handled
+    uint64_t rest;  // class << 56 | origin << 32 | seq
+    uint32_t slot;  // type << 29 | slot in that type's slab
+    NodeId node;    // where it is handled
   };
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const {
@@ -535,8 +535,8 @@ class Engine<M, PayloadList<P...>> {
   // one on another rank: one lookahead after it, and the slack more for a node with slack
   // (it is further from every other rank's nodes). The model may bound it further (credits).
   [[nodiscard]] Tick SendBound() const {
-    Tick bound = std::min(Add(outbox_min_, lookahead_ps_),
-                          heap_.empty() ? kTickMax : Add(heap_.top().tick, lookahead_ps_));
+    Tick bound =
+        std::min(Add(outbox_min_, lookahead_ps_), heap_.empty() ? kTickMax : Add(heap_.top().tick, lookahead_ps_));
     if (!early_heap_.empty()) bound = std::min(bound, Add(Add(early_heap_.top().tick, lookahead_ps_), min_slack_));
     return bound;
   }
@@ -585,8 +585,7 @@ class Engine<M, PayloadList<P...>> {
     CheckContext::Now() = now_;
     const EventHead head{e.tick, static_cast<uint8_t>(e.rest >> 56), e.node,
                          static_cast<NodeId>((e.rest >> 32) & 0xFFFFFF)};
-    Dispatch(model, head, e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1),
-             std::index_sequence_for<P...>{});
+    Dispatch(model, head, e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1), std::index_sequence_for<P...>{});
     ++stats_.events;
   }
 
@@ -605,14 +604,16 @@ class Engine<M, PayloadList<P...>> {
       const auto rest = r.Get<uint64_t>();
       const auto node = r.Get<NodeId>();
       MOEFAB_CHECK(node < owner_.size() && Owns(node), "received an event for node " << node << " not owned here");
-      MOEFAB_CHECK(tick >= window_end, "received an event at " << tick << " inside the window that ended at " << window_end);
+      MOEFAB_CHECK(tick >= window_end,
+                   "received an event at " << tick << " inside the window that ended at " << window_end);
       // Never in its node's past (nor, in the asynchronous protocol, in this rank's).
       MOEFAB_CHECK(tick > node_last_[node] || stats_.events == 0,
                    "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
                                                 << " after handling tick " << node_last_[node] << " there");
-      MOEFAB_CHECK(!check_rank_past || tick > last_tick_ || (tick == last_tick_ && rest > last_rest_) || stats_.events == 0,
-                   "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
-                                                << " after handling tick " << last_tick_ << ": a horizon was wrong");
+      MOEFAB_CHECK(
+          !check_rank_past || tick > last_tick_ || (tick == last_tick_ && rest > last_rest_) || stats_.events == 0,
+          "received an event at tick " << tick << " (class " << (rest >> 56) << ") for node " << node
+                                       << " after handling tick " << last_tick_ << ": a horizon was wrong");
       DecodeInto(type, tick, rest, node, r, std::index_sequence_for<P...>{});
       if (count) ++*count;
     }
@@ -640,33 +641,33 @@ class Engine<M, PayloadList<P...>> {
     ((type == I ? (std::get<I>(slabs_).Release(slot), 0) : 0), ...);
   }
 
-  Transport& transport_;            // borrowed; outlives the engine
-  std::vector<RankId> owner_;       // node -> rank
-  Tick lookahead_ps_;               // window length (ps); kTickMax = unbounded
-  Tick reply_ps_ = kTickMax;        // SetReplyDelay (kTickMax: the lookahead)
+  Transport& transport_;       // borrowed; outlives the engine
+  std::vector<RankId> owner_;  // node -> rank
+  Tick lookahead_ps_;          // window length (ps); kTickMax = unbounded
+  Tick reply_ps_ = kTickMax;   // SetReplyDelay (kTickMax: the lookahead)
   std::shared_ptr<spdlog::logger> log_;
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;  // this rank's events (but for:)
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;        // this rank's events (but for:)
   std::priority_queue<Entry, std::vector<Entry>, Later> early_heap_;  // those of nodes with slack
-  std::vector<Tick> slack_;         // per node: how far past a window end it may run early (ps)
-  Tick max_slack_ = 0;              // the largest of slack_
-  Tick min_slack_ = kTickMax;       // the smallest positive one
-  bool in_early_ = false;           // handling an event early
-  std::vector<Entry> set_aside_;    // early phase: events beyond their node's slack
-  std::vector<Tick> node_last_;     // per node: tick of the last event handled there
+  std::vector<Tick> slack_;               // per node: how far past a window end it may run early (ps)
+  Tick max_slack_ = 0;                    // the largest of slack_
+  Tick min_slack_ = kTickMax;             // the smallest positive one
+  bool in_early_ = false;                 // handling an event early
+  std::vector<Entry> set_aside_;          // early phase: events beyond their node's slack
+  std::vector<Tick> node_last_;           // per node: tick of the last event handled there
   std::tuple<detail::Slab<P>...> slabs_;  // their payloads, one slab per type
-  std::vector<uint64_t> next_seq_;  // per node: next origin sequence number
-  std::vector<Bytes> outbox_;       // per destination rank: serialised events not sent yet
-  Tick outbox_min_ = kTickMax;      // earliest event in the outboxes
-  std::vector<Tick> outbox_min_by_; // per destination rank: earliest event in its outbox
-  std::vector<uint64_t> outbox_events_;  // per destination rank: events in its outbox
+  std::vector<uint64_t> next_seq_;        // per node: next origin sequence number
+  std::vector<Bytes> outbox_;             // per destination rank: serialised events not sent yet
+  Tick outbox_min_ = kTickMax;            // earliest event in the outboxes
+  std::vector<Tick> outbox_min_by_;       // per destination rank: earliest event in its outbox
+  std::vector<uint64_t> outbox_events_;   // per destination rank: events in its outbox
   static constexpr RankId kNoRank = ~RankId{0};
-  RankId sent_to_ = kNoRank;        // a rank the event being handled sent to (asynchronous protocol)
+  RankId sent_to_ = kNoRank;  // a rank the event being handled sent to (asynchronous protocol)
   // The asynchronous protocol's causality check: the key of the last event handled here.
   Tick last_tick_ = 0;
   uint64_t last_rest_ = 0;
-  Tick now_ = 0;                    // tick of the event being handled
-  Tick window_end_ = 0;             // events at or after this tick wait for this rank's next window
-  Tick all_done_ = 0;               // no rank's window ends before this tick (all_done())
+  Tick now_ = 0;         // tick of the event being handled
+  Tick window_end_ = 0;  // events at or after this tick wait for this rank's next window
+  Tick all_done_ = 0;    // no rank's window ends before this tick (all_done())
   EngineStats stats_;
 };
 

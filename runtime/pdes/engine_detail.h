@@ -46,8 +46,7 @@ class Slab {
       free_.pop_back();
     } else {
       slot = size_++;
-      if ((slot >> kChunkBits) >= chunks_.size())
-        chunks_.push_back(std::make_unique<Cell[]>(size_t{1} << kChunkBits));
+      if ((slot >> kChunkBits) >= chunks_.size()) chunks_.push_back(std::make_unique<Cell[]>(size_t{1} << kChunkBits));
     }
     new (At(slot)) T(std::move(value));
     return slot;
@@ -64,8 +63,8 @@ class Slab {
   };
   void* At(uint32_t slot) { return chunks_[slot >> kChunkBits][slot & ((1u << kChunkBits) - 1)].bytes; }
   std::vector<std::unique_ptr<Cell[]>> chunks_;
-  std::vector<uint32_t> free_;      // slots to reuse
-  uint32_t size_ = 0;               // slots ever used (live payloads are released by the engine)
+  std::vector<uint32_t> free_;  // slots to reuse
+  uint32_t size_ = 0;           // slots ever used (live payloads are released by the engine)
 };
 
 template <class T, class... P>

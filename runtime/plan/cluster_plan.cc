@@ -23,14 +23,13 @@ std::shared_ptr<const router::RoutingTrace> LoadRoutingTable(const RunOptions& o
     auto trace = std::make_shared<const router::RoutingTrace>(router::ReadRoutingTrace(r.trace));
     const auto& m = o.model;
     if (trace->num_layers != m.num_layers || trace->num_experts != m.num_experts || trace->top_k != m.top_k)
-      p.AddRaw("routing.trace=" + r.trace + ": layers " + std::to_string(trace->num_layers) +
-               " experts " + std::to_string(trace->num_experts) + " top_k " +
-               std::to_string(trace->top_k) + ": expected the model's " + std::to_string(m.num_layers) +
-               " / " + std::to_string(m.num_experts) + " / " + std::to_string(m.top_k));
+      p.AddRaw("routing.trace=" + r.trace + ": layers " + std::to_string(trace->num_layers) + " experts " +
+               std::to_string(trace->num_experts) + " top_k " + std::to_string(trace->top_k) +
+               ": expected the model's " + std::to_string(m.num_layers) + " / " + std::to_string(m.num_experts) +
+               " / " + std::to_string(m.top_k));
     if (trace->num_tokens < o.workload.num_tokens)
       p.AddRaw("routing.trace=" + r.trace + ": " + std::to_string(trace->num_tokens) +
-               " tokens: expected at least workload.num_tokens (" +
-               std::to_string(o.workload.num_tokens) + ")");
+               " tokens: expected at least workload.num_tokens (" + std::to_string(o.workload.num_tokens) + ")");
     return trace;
   } catch (const ConfigError& e) {
     p.AddRaw(std::string("routing: ") + e.what());
@@ -67,8 +66,9 @@ uint32_t SlotsPerChip(const RunOptions& o, const std::vector<NodeId>& expert_nod
       fewest = std::min(fewest, o.SkuOf(n).weight_capacity_bits / ExpertWeightBits(m, ExpertFormatOf(m, o.SkuOf(n))));
   if (fewest != UINT64_MAX) return static_cast<uint32_t>(std::min<uint64_t>(fewest, UINT32_MAX));
   const uint64_t total_slots = static_cast<uint64_t>(m.num_layers) * m.experts_per_layer();
-  return static_cast<uint32_t>((total_slots + uint64_t{o.placement.extra_replicas_per_layer} * m.num_layers +
-                                expert_nodes.size() - 1) / expert_nodes.size());
+  return static_cast<uint32_t>(
+      (total_slots + uint64_t{o.placement.extra_replicas_per_layer} * m.num_layers + expert_nodes.size() - 1) /
+      expert_nodes.size());
 }
 
 // The placement by the configured strategy (hops measured on the run's fabric).
@@ -78,7 +78,8 @@ router::Placement Place(const RunOptions& o, const ClusterPlan& plan, const std:
   switch (o.placement.strategy) {
     case PlacementStrategy::kRoundRobin:
       return router::RoundRobinPlacement(m.num_layers, m.experts_per_layer(), expert_nodes);
-    case PlacementStrategy::kExplicit: return o.placement.explicit_placement;
+    case PlacementStrategy::kExplicit:
+      return o.placement.explicit_placement;
     case PlacementStrategy::kLayerBlocked:
       return router::LayerBlockedPlacement(m.num_layers, m.experts_per_layer(), expert_nodes);
     case PlacementStrategy::kLoadBalanced:
@@ -87,9 +88,9 @@ router::Placement Place(const RunOptions& o, const ClusterPlan& plan, const std:
                                            SlotsPerChip(o, expert_nodes));
     case PlacementStrategy::kTopologyAware: {
       const fabric::Network& net = *plan.network;
-      return router::TopologyAwarePlacement(
-          m.num_layers, m.experts_per_layer(), plan.expected_load, expert_nodes, attention_nodes,
-          SlotsPerChip(o, expert_nodes), [&net](NodeId a, NodeId b) { return net.Hops(a, b); });
+      return router::TopologyAwarePlacement(m.num_layers, m.experts_per_layer(), plan.expected_load, expert_nodes,
+                                            attention_nodes, SlotsPerChip(o, expert_nodes),
+                                            [&net](NodeId a, NodeId b) { return net.Hops(a, b); });
     }
     case PlacementStrategy::kFile:
       return router::ReadPlacementFile(o.placement.file, m.num_layers, m.experts_per_layer());
@@ -109,9 +110,9 @@ void CheckFormats(const RunOptions& o, ClusterPlan& plan, Problems& p) {
     for (NodeId n : reps)
       if (format_of_node(n) != plan.expert_format[i]) {
         p.AddRaw("placement: layer " + std::to_string(i / m.experts_per_layer()) + " expert " +
-                 std::to_string(i % m.experts_per_layer()) + " has replicas on chips " +
-                 std::to_string(reps.front()) + " (" + chips::WeightFormatName(plan.expert_format[i]) +
-                 ") and " + std::to_string(n) + " (" + chips::WeightFormatName(format_of_node(n)) +
+                 std::to_string(i % m.experts_per_layer()) + " has replicas on chips " + std::to_string(reps.front()) +
+                 " (" + chips::WeightFormatName(plan.expert_format[i]) + ") and " + std::to_string(n) + " (" +
+                 chips::WeightFormatName(format_of_node(n)) +
                  "): expected the replicas of an expert on chips of one weight format");
         break;
       }
@@ -124,8 +125,7 @@ void CheckFormats(const RunOptions& o, ClusterPlan& plan, Problems& p) {
 }
 
 // Every chip's slots must fit its weight capacity; if not, say how many chips would hold it.
-void CheckCapacity(const RunOptions& o, const ClusterPlan& plan, const std::vector<NodeId>& expert_nodes,
-                   Problems& p) {
+void CheckCapacity(const RunOptions& o, const ClusterPlan& plan, const std::vector<NodeId>& expert_nodes, Problems& p) {
   const auto& m = o.model;
   const auto bits_of_node = [&](NodeId n) { return ExpertWeightBits(m, ExpertFormatOf(m, o.SkuOf(n))); };
   std::vector<std::string> over;
@@ -134,22 +134,21 @@ void CheckCapacity(const RunOptions& o, const ClusterPlan& plan, const std::vect
     const uint64_t held = plan.placement.SlotsOn(n).size() * bits_of_node(n);
     if (cap > 0 && held > cap && over.size() < 5)
       over.push_back("chip " + std::to_string(n) + " (sku " + o.SkuOf(n).name + "): placement puts " +
-                     std::to_string(plan.placement.SlotsOn(n).size()) + " experts = " +
-                     std::to_string(held) + " weight bits on it; expected <= weight_capacity_bits (" +
-                     std::to_string(cap) + ")");
+                     std::to_string(plan.placement.SlotsOn(n).size()) + " experts = " + std::to_string(held) +
+                     " weight bits on it; expected <= weight_capacity_bits (" + std::to_string(cap) + ")");
   }
   if (over.empty()) return;
   const NodeId first = expert_nodes.front();
   const uint64_t bits_per_expert = bits_of_node(first);
   const uint64_t per_chip = o.SkuOf(first).weight_capacity_bits / bits_per_expert;
   const uint64_t placed = plan.num_slots();
-  std::string need = per_chip == 0
-      ? "one expert (" + std::to_string(bits_per_expert) + " bits) does not fit a chip of sku " +
-            o.SkuOf(first).name
-      : "the model's " + std::to_string(placed) + " expert slots need at least " +
-            std::to_string((placed + per_chip - 1) / per_chip) + " chips of sku " + o.SkuOf(first).name +
-            " (" + std::to_string(per_chip) + " experts each); the config has " +
-            std::to_string(expert_nodes.size()) + " expert chips";
+  std::string need = per_chip == 0 ? "one expert (" + std::to_string(bits_per_expert) +
+                                         " bits) does not fit a chip of sku " + o.SkuOf(first).name
+                                   : "the model's " + std::to_string(placed) + " expert slots need at least " +
+                                         std::to_string((placed + per_chip - 1) / per_chip) + " chips of sku " +
+                                         o.SkuOf(first).name + " (" + std::to_string(per_chip) +
+                                         " experts each); the config has " + std::to_string(expert_nodes.size()) +
+                                         " expert chips";
   for (const auto& line : over) p.AddRaw(line);
   p.AddRaw(need);
 }

@@ -46,12 +46,11 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
   const chips::ExpertShape shape{model_.d_model, model_.expert_width};
   if (!file_) {
     slot = std::make_shared<const chips::ExpertWeights>(chips::MakeSyntheticExpertWeights(
-        shape, FormatOf(layer, expert), model_.activation,
-        MixSeed(model_.weight_seed, kExpertStream, layer, expert)));
+        shape, FormatOf(layer, expert), model_.activation, MixSeed(model_.weight_seed, kExpertStream, layer, expert)));
   } else if (model_.layout == ModelOptions::Layout::kGptOssMxfp4) {
     // Native MXFP4 blocks and exponents, as gpt-oss ships them.
-    slot = std::make_shared<const chips::ExpertWeights>(chips::LoadGptOssExpert(
-        *file_, LayerPrefix(model_, layer) + "mlp.experts.", expert, shape));
+    slot = std::make_shared<const chips::ExpertWeights>(
+        chips::LoadGptOssExpert(*file_, LayerPrefix(model_, layer) + "mlp.experts.", expert, shape));
   } else {
     const std::string p = LayerPrefix(model_, layer) + "experts." + std::to_string(expert) + ".";
     chips::FloatExpertTensors names;
@@ -61,8 +60,8 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
     if (file_->Find(p + "gate_proj.bias")) names.b_gate = p + "gate_proj.bias";
     if (file_->Find(p + "up_proj.bias")) names.b_up = p + "up_proj.bias";
     if (file_->Find(p + "down_proj.bias")) names.b_down = p + "down_proj.bias";
-    slot = std::make_shared<const chips::ExpertWeights>(chips::LoadQuantizedExpert(
-        *file_, names, shape, FormatOf(layer, expert), model_.activation));
+    slot = std::make_shared<const chips::ExpertWeights>(
+        chips::LoadQuantizedExpert(*file_, names, shape, FormatOf(layer, expert), model_.activation));
   }
   return slot;
 }
@@ -84,8 +83,7 @@ const router::GateWeights& ModelData::Gate(uint32_t layer) {
     } else {
       // Float router weights [E][D] (and gpt-oss's router bias), quantised to int8.
       const bool gpt_oss = model_.layout == ModelOptions::Layout::kGptOssMxfp4;
-      const std::string name =
-          LayerPrefix(model_, layer) + (gpt_oss ? "mlp.router.weight" : "gate.weight");
+      const std::string name = LayerPrefix(model_, layer) + (gpt_oss ? "mlp.router.weight" : "gate.weight");
       const auto& info = file_->Get(name);
       file_->CheckShape(info, {model_.num_experts, model_.d_model}, "router weight");
       std::vector<double> bias;
@@ -94,8 +92,8 @@ const router::GateWeights& ModelData::Gate(uint32_t layer) {
         file_->CheckShape(file_->Get(bias_name), {model_.num_experts}, "router bias");
         for (float b : file_->ReadFloat(bias_name)) bias.push_back(b);
       }
-      gate = router::QuantizeGate(file_->ReadFloat(name), model_.num_experts, model_.d_model,
-                                  1.0 / 256, std::move(bias));
+      gate =
+          router::QuantizeGate(file_->ReadFloat(name), model_.num_experts, model_.d_model, 1.0 / 256, std::move(bias));
     }
     it = gates_.emplace(layer, std::move(gate)).first;
   }
@@ -186,8 +184,7 @@ void ModelData::Drop(DispatchPlan& plan, std::span<const uint32_t> dropped, uint
   }
   // Rounding: the last kept routed expert takes the remainder so the sum is unchanged.
   if (last_routed != SIZE_MAX)
-    out.combine.weights_q15[last_routed] =
-        static_cast<uint32_t>(out.combine.weights_q15[last_routed] + total - given);
+    out.combine.weights_q15[last_routed] = static_cast<uint32_t>(out.combine.weights_q15[last_routed] + total - given);
   plan = std::move(out);
 }
 

@@ -38,13 +38,13 @@ class ModelData {
   /// dispatch-quantised activations, the shared experts, and what each expert receives.
   struct DispatchPlan {
     struct Job {
-      uint32_t expert = 0;       // expert id (shared experts follow the routed ones)
-      std::vector<int8_t> x;     // the activation bytes it receives
-      uint8_t exponent = 0;      // their per-token exponent
+      uint32_t expert = 0;    // expert id (shared experts follow the routed ones)
+      std::vector<int8_t> x;  // the activation bytes it receives
+      uint8_t exponent = 0;   // their per-token exponent
     };
-    std::vector<Job> jobs;       // ascending expert id
-    router::Selection combine;   // the same experts with their combine weights (Q1.15)
-    router::Selection routed;    // the router's choice as it chose it (trace files)
+    std::vector<Job> jobs;      // ascending expert id
+    router::Selection combine;  // the same experts with their combine weights (Q1.15)
+    router::Selection routed;   // the router's choice as it chose it (trace files)
   };
   /// With a routing table (SYNTHETIC / TRACE source) the experts and weights of (token, layer)
   /// come from it; otherwise from the gate on h. Timing-only runs pass an empty h: the jobs
@@ -59,11 +59,11 @@ class ModelData {
   [[nodiscard]] const ModelOptions& model() const { return model_; }
 
  private:
-  ModelOptions model_;   // copy of the model options
-  std::unique_ptr<chips::SafetensorsFile> file_;  // weight file, if the model names one
-  uint64_t input_seed_;  // workload input seed
+  ModelOptions model_;                                 // copy of the model options
+  std::unique_ptr<chips::SafetensorsFile> file_;       // weight file, if the model names one
+  uint64_t input_seed_;                                // workload input seed
   std::shared_ptr<const router::RoutingTrace> table_;  // SYNTHETIC / TRACE routing, or null
-  std::vector<chips::WeightFormat> expert_format_;    // per (layer, expert) flat, or empty
+  std::vector<chips::WeightFormat> expert_format_;     // per (layer, expert) flat, or empty
   [[nodiscard]] chips::WeightFormat FormatOf(uint32_t layer, uint32_t expert) const;
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer

@@ -39,9 +39,8 @@ void Bisect(std::vector<NodeId> nodes, RankId first, RankId count, const std::ve
   int axis = 0;
   for (int d = 1; d < 3; ++d)
     if (hi[d] - lo[d] >= hi[axis] - lo[axis]) axis = d;
-  std::stable_sort(nodes.begin(), nodes.end(), [&](NodeId a, NodeId b) {
-    return CoordOf(a, dims)[axis] < CoordOf(b, dims)[axis];
-  });
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [&](NodeId a, NodeId b) { return CoordOf(a, dims)[axis] < CoordOf(b, dims)[axis]; });
   // The split that gives the first half of the ranks its share of the work, leaving every
   // rank at least one node. A cut between two planes of the axis is preferred (a flat cut
   // crosses fewer links and leaves more nodes far from it) unless it costs more than 2% of
@@ -63,8 +62,8 @@ void Bisect(std::vector<NodeId> nodes, RankId first, RankId count, const std::ve
     if (plane && (best_plane < 0 || err < best_plane)) best_plane = err, plane_split = s;
   }
   if (best_plane >= 0 && best_plane <= best + 0.02 * total) split = plane_split;
-  Bisect(std::vector<NodeId>(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(split)), first, left,
-         work, dims, owner);
+  Bisect(std::vector<NodeId>(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(split)), first, left, work,
+         dims, owner);
   Bisect(std::vector<NodeId>(nodes.begin() + static_cast<std::ptrdiff_t>(split), nodes.end()), first + left,
          count - left, work, dims, owner);
 }

@@ -21,7 +21,9 @@ void Row(std::string& out, std::initializer_list<std::string> fields) {
   out += '\n';
 }
 
-std::string U(uint64_t v) { return std::to_string(v); }
+std::string U(uint64_t v) {
+  return std::to_string(v);
+}
 
 // x, y, z of `node`, or three empty fields when the node is outside the torus.
 struct CoordText {
@@ -36,14 +38,13 @@ CoordText CoordOf(const fabric::Torus& torus, NodeId node) {
 
 std::string TokensCsv(const ReportInput& in) {
   std::string out;
-  Row(out, {"id", "home", "start_ns", "end_ns", "latency_ns", "attention_ns", "gate_ns",
-            "expert_phase_ns", "combine_ns", "core_queue_ns"});
+  Row(out, {"id", "home", "start_ns", "end_ns", "latency_ns", "attention_ns", "gate_ns", "expert_phase_ns",
+            "combine_ns", "core_queue_ns"});
   for (const auto& t : in.merged.tokens) {
     const auto& b = t.breakdown;
-    Row(out, {U(t.id), U(t.home), rf::PsToNs(t.start_ps), rf::PsToNs(t.end_ps),
-              rf::PsToNs(t.end_ps - t.start_ps), rf::PsToNs(b.attention_ps),
-              rf::PsToNs(b.gate_ps), rf::PsToNs(b.expert_phase_ps), rf::PsToNs(b.combine_ps),
-              rf::PsToNs(b.core_queue_ps)});
+    Row(out, {U(t.id), U(t.home), rf::PsToNs(t.start_ps), rf::PsToNs(t.end_ps), rf::PsToNs(t.end_ps - t.start_ps),
+              rf::PsToNs(b.attention_ps), rf::PsToNs(b.gate_ps), rf::PsToNs(b.expert_phase_ps),
+              rf::PsToNs(b.combine_ps), rf::PsToNs(b.core_queue_ps)});
   }
   return out;
 }
@@ -51,15 +52,13 @@ std::string TokensCsv(const ReportInput& in) {
 std::string LinksCsv(const ReportInput& in) {
   const fabric::Torus torus = TorusOf(in.options);
   std::string out;
-  Row(out, {"index", "from", "to", "port", "direction", "from_x", "from_y", "from_z", "to_x",
-            "to_y", "to_z", "bytes", "packets", "busy_ns", "utilisation",
-            "peak_waiting_packets", "peak_buffer_flits", "optical"});
+  Row(out, {"index", "from", "to", "port", "direction", "from_x", "from_y", "from_z", "to_x", "to_y", "to_z", "bytes",
+            "packets", "busy_ns", "utilisation", "peak_waiting_packets", "peak_buffer_flits", "optical"});
   for (const auto& l : in.merged.links) {
     const CoordText a = CoordOf(torus, l.from), b = CoordOf(torus, l.to);
-    Row(out, {U(l.index), U(l.from), U(l.to), U(l.port), PortName(l.port), a.x, a.y, a.z, b.x,
-              b.y, b.z, U(l.bytes), U(l.packets), rf::PsToNs(l.busy_ps),
-              rf::Shortest(LinkUtilisation(l, in.summary)), U(l.peak_waiting_packets),
-              U(l.peak_buffer_flits), U(l.optical)});
+    Row(out, {U(l.index), U(l.from), U(l.to), U(l.port), PortName(l.port), a.x, a.y, a.z, b.x, b.y, b.z, U(l.bytes),
+              U(l.packets), rf::PsToNs(l.busy_ps), rf::Shortest(LinkUtilisation(l, in.summary)),
+              U(l.peak_waiting_packets), U(l.peak_buffer_flits), U(l.optical)});
   }
   return out;
 }
@@ -67,8 +66,8 @@ std::string LinksCsv(const ReportInput& in) {
 std::string ChipsCsv(const ReportInput& in) {
   const fabric::Torus torus = TorusOf(in.options);
   std::string out;
-  Row(out, {"node", "x", "y", "z", "sku", "kind", "busy_fraction", "jobs", "slots",
-            "mean_active_slots", "max_ingress_jobs"});
+  Row(out, {"node", "x", "y", "z", "sku", "kind", "busy_fraction", "jobs", "slots", "mean_active_slots",
+            "max_ingress_jobs"});
   for (const auto& c : in.merged.chips) {
     const CoordText p = CoordOf(torus, c.node);
     std::string sku = "?", kind = "?";
@@ -76,8 +75,7 @@ std::string ChipsCsv(const ReportInput& in) {
       sku = rf::CsvField(in.options.skus[c.sku].name);
       kind = ChipKindName(in.options.skus[c.sku].kind);
     }
-    Row(out, {U(c.node), p.x, p.y, p.z, sku, kind,
-              rf::Shortest(ChipBusyFraction(c, in.summary)), U(c.jobs), U(c.slots),
+    Row(out, {U(c.node), p.x, p.y, p.z, sku, kind, rf::Shortest(ChipBusyFraction(c, in.summary)), U(c.jobs), U(c.slots),
               rf::Shortest(ChipMeanActiveSlots(c, in.summary)), U(c.max_ingress)});
   }
   return out;
@@ -92,8 +90,7 @@ std::string ExpertsCsv(const ReportInput& in) {
     for (uint32_t e = 0; e < m.experts_per_layer(); ++e) layer_jobs += ExpertJobs(in, layer, e);
     for (uint32_t e = 0; e < m.experts_per_layer(); ++e) {
       const uint64_t jobs = ExpertJobs(in, layer, e);
-      const double share =
-          layer_jobs ? static_cast<double>(jobs) / static_cast<double>(layer_jobs) : 0.0;
+      const double share = layer_jobs ? static_cast<double>(jobs) / static_cast<double>(layer_jobs) : 0.0;
       Row(out, {U(layer), U(e), e >= m.num_experts ? "1" : "0", U(jobs), rf::Shortest(share)});
     }
   }

@@ -14,8 +14,12 @@ namespace moefab::report_format {
 /// Exact decimal of `value / 10^decimals` with trailing zeros (and a bare '.') removed:
 /// ScaledDecimal(1500, 3) == "1.5", ScaledDecimal(2000, 3) == "2", (7, 6) == "0.000007".
 std::string ScaledDecimal(Tick value, int decimals);
-inline std::string PsToNs(Tick ps) { return ScaledDecimal(ps, 3); }
-inline std::string PsToUs(Tick ps) { return ScaledDecimal(ps, 6); }
+inline std::string PsToNs(Tick ps) {
+  return ScaledDecimal(ps, 3);
+}
+inline std::string PsToUs(Tick ps) {
+  return ScaledDecimal(ps, 6);
+}
 
 /// Shortest round-trip form (std::to_chars); "" for NaN or infinity.
 std::string Shortest(double v);

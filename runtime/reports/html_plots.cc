@@ -28,8 +28,7 @@ std::string LatencyCdf(const ReportInput& in) {
   const Axis xa = NiceAxis(lo - (hi - lo) * 0.04, hi, 6);
   const Axis ya = NiceAxis(0, 1, 5);
   const Linear x{xa.lo, xa.hi, fr.left, fr.right}, y{0, 1, fr.bottom, fr.top};
-  DrawAxes(s, fr, xa, x, ya, y, "latency (" + std::string(unit.name) + ")",
-           "tokens finished within", PercentLabel);
+  DrawAxes(s, fr, xa, x, ya, y, "latency (" + std::string(unit.name) + ")", "tokens finished within", PercentLabel);
   // Step curve; at most ~2000 ranks drawn (evenly spaced, always the last).
   const size_t n = lat.size();
   const size_t stride = std::max<size_t>(1, n / 2000);
@@ -55,8 +54,7 @@ std::string LatencyCdf(const ReportInput& in) {
     const double mx = x(m.ns / unit.ns);
     s.Line(mx, fr.top, mx, fr.bottom, m.colour, 1.5, "stroke-dasharray=\"5,4\"",
            std::string(m.name) + " = " + rf::HumanNs(m.ns));
-    legend_x = LegendItem(s, legend_x, 18, m.colour,
-                          std::string(m.name) + " " + rf::HumanNs(m.ns));
+    legend_x = LegendItem(s, legend_x, 18, m.colour, std::string(m.name) + " " + rf::HumanNs(m.ns));
   }
   s.Text(fr.right, fr.bottom - 8, std::to_string(n) + " tokens", "end", "class=\"note\"");
   return s.Finish();
@@ -78,11 +76,9 @@ double StackedBar(Svg& s, double y, const std::string& title, const std::vector<
   double x = left;
   for (const auto& p : parts) {
     const double w = total > 0 ? width * p.ns / total : 0;
-    const std::string tip =
-        p.name + ": " + rf::HumanNs(p.ns) + " (" + Percent(total > 0 ? p.ns / total : 0) + ")";
+    const std::string tip = p.name + ": " + rf::HumanNs(p.ns) + " (" + Percent(total > 0 ? p.ns / total : 0) + ")";
     s.Rect(x, y, w, bar_h, p.colour, "stroke=\"#ffffff\" stroke-width=\"1\"", tip);
-    if (w > 42)
-      s.Text(x + w / 2, y + bar_h / 2 + 4, Percent(p.ns / total), "middle", "class=\"on-bar\"");
+    if (w > 42) s.Text(x + w / 2, y + bar_h / 2 + 4, Percent(p.ns / total), "middle", "class=\"on-bar\"");
     x += w;
   }
   if (total <= 0) s.Rect(left, y, width, bar_h, "none", "stroke=\"#d1d5db\"", "no time recorded");
@@ -109,20 +105,17 @@ std::string LatencyBreakdown(const ReportInput& in) {
                                          {"gate + top-k", b.gate_ns, "#f28e2b"},
                                          {"expert phase", b.expert_phase_ns, "#e15759"},
                                          {"combine", b.combine_ns, "#76b7b2"}};
-  const std::vector<Part> job_parts = {
-      {"dispatch network", per_job(jt.dispatch_network_ps), "#4e79a7"},
-      {"held at ejection", per_job(jt.blocked_ps), "#b07aa1"},
-      {"ingress queue", per_job(jt.ingress_wait_ps), "#ff9da7"},
-      {"compute", per_job(jt.compute_ps), "#e15759"},
-      {"egress", per_job(jt.egress_wait_ps), "#edc948"},
-      {"return network", per_job(jt.return_network_ps), "#76b7b2"}};
+  const std::vector<Part> job_parts = {{"dispatch network", per_job(jt.dispatch_network_ps), "#4e79a7"},
+                                       {"held at ejection", per_job(jt.blocked_ps), "#b07aa1"},
+                                       {"ingress queue", per_job(jt.ingress_wait_ps), "#ff9da7"},
+                                       {"compute", per_job(jt.compute_ps), "#e15759"},
+                                       {"egress", per_job(jt.egress_wait_ps), "#edc948"},
+                                       {"return network", per_job(jt.return_network_ps), "#76b7b2"}};
   Svg s("latency-breakdown", 720, 0, "Mean latency breakdown");
   double y = 24;
   y = StackedBar(s, y, "mean token latency (all layers)", token_parts);
   if (jt.jobs) {
-    y = StackedBar(s, y, "mean expert job, dispatch to result back (" + std::to_string(jt.jobs) +
-                             " jobs)",
-                   job_parts);
+    y = StackedBar(s, y, "mean expert job, dispatch to result back (" + std::to_string(jt.jobs) + " jobs)", job_parts);
   }
   s.set_height(y - 14);
   return s.Finish();
@@ -168,8 +161,7 @@ std::string ExpertLoad(const ReportInput& in) {
   constexpr const char* kSharedFill = "#94a3b8";
   for (uint32_t l = 0; l < layers; ++l) {
     const double y = top + l * ch;
-    if (l % row_label_every == 0)
-      s.Text(left - 8, y + ch / 2 + 4, "L" + std::to_string(l), "end", "class=\"tick\"");
+    if (l % row_label_every == 0) s.Text(left - 8, y + ch / 2 + 4, "L" + std::to_string(l), "end", "class=\"tick\"");
     uint64_t sum = 0, routed_sum = 0, routed_max = 0;
     for (uint32_t e = 0; e < experts; ++e) {
       const uint64_t jobs = ExpertJobs(in, l, e);
@@ -182,25 +174,21 @@ std::string ExpertLoad(const ReportInput& in) {
     for (uint32_t e = 0; e < experts; ++e) {
       const uint64_t jobs = ExpertJobs(in, l, e);
       const bool shared = e >= routed;
-      const std::string tip =
-          "layer " + std::to_string(l) + ", expert " + std::to_string(e) +
-          (shared ? " (shared)" : "") + ": " + std::to_string(jobs) + " jobs (" +
-          Percent(sum ? static_cast<double>(jobs) / static_cast<double>(sum) : 0) +
-          " of the layer)";
-      const std::string fill =
-          shared ? kSharedFill
-          : jobs ? Heat((static_cast<double>(jobs) - scale.lo) / (scale.hi - scale.lo))
-                 : "#f3f4f6";
+      const std::string tip = "layer " + std::to_string(l) + ", expert " + std::to_string(e) +
+                              (shared ? " (shared)" : "") + ": " + std::to_string(jobs) + " jobs (" +
+                              Percent(sum ? static_cast<double>(jobs) / static_cast<double>(sum) : 0) +
+                              " of the layer)";
+      const std::string fill = shared ? kSharedFill
+                               : jobs ? Heat((static_cast<double>(jobs) - scale.lo) / (scale.hi - scale.lo))
+                                      : "#f3f4f6";
       s.Rect(col_x(e), y, cw, ch, fill,
-             cw >= 6 && ch >= 6 ? "class=\"cell\" stroke=\"#ffffff\" stroke-width=\"0.5\""
-                                : "class=\"cell\"",
-             tip);
+             cw >= 6 && ch >= 6 ? "class=\"cell\" stroke=\"#ffffff\" stroke-width=\"0.5\"" : "class=\"cell\"", tip);
     }
     const double mean = routed ? static_cast<double>(routed_sum) / routed : 0;
     if (routed && l % row_label_every == 0)
       s.Text(right_col, y + ch / 2 + 4,
-             mean > 0 ? rf::Significant(static_cast<double>(routed_max) / mean, 3) + "×" : "–",
-             "start", "class=\"tick\"");
+             mean > 0 ? rf::Significant(static_cast<double>(routed_max) / mean, 3) + "×" : "–", "start",
+             "class=\"tick\"");
   }
   const double ly = top + layers * ch + 44;
   ColourBar(s, left, ly, 260, scale, "jobs per routed expert");
@@ -229,8 +217,7 @@ std::string ChipLoad(const ReportInput& in) {
   }
   s.Line(fr.left, fr.bottom, fr.right, fr.bottom, "#374151", 1);
   s.Line(fr.left, fr.top, fr.left, fr.bottom, "#374151", 1);
-  s.Text((fr.left + fr.right) / 2, fr.bottom + 38, "chip (torus node)", "middle",
-         "class=\"axis-title\"");
+  s.Text((fr.left + fr.right) / 2, fr.bottom + 38, "chip (torus node)", "middle", "class=\"axis-title\"");
   s.Text(16, (fr.top + fr.bottom) / 2, "busy fraction", "middle",
          "class=\"axis-title\" transform=\"rotate(-90 16 " + F((fr.top + fr.bottom) / 2) + ")\"");
   s.Raw("</g>\n");
@@ -243,18 +230,14 @@ std::string ChipLoad(const ReportInput& in) {
     const bool attention = known && in.options.skus[c.sku].kind == ChipKind::kAttention;
     const double busy = ChipBusyFraction(c, in.summary);
     const double x = fr.left + slot * static_cast<double>(i);
-    std::string tip = "node " + std::to_string(c.node) + " (" +
-                      (known ? in.options.skus[c.sku].name : "?") + ", " +
+    std::string tip = "node " + std::to_string(c.node) + " (" + (known ? in.options.skus[c.sku].name : "?") + ", " +
                       (attention ? "attention" : "expert") + "): busy " + Percent(busy);
     if (!attention)
-      tip += ", " + std::to_string(c.jobs) + " jobs, " + std::to_string(c.slots) +
-             " slots, mean active slots " +
-             rf::Significant(ChipMeanActiveSlots(c, in.summary), 3) + ", max ingress " +
-             std::to_string(c.max_ingress);
-    s.Rect(x + slot * 0.12, y(busy), slot * 0.76, fr.bottom - y(busy),
-           attention ? kAttentionBar : kExpertBar, "class=\"bar\"", tip);
-    if (i % label_every == 0)
-      s.Text(x + slot / 2, fr.bottom + 16, std::to_string(c.node), "middle", "class=\"tick\"");
+      tip += ", " + std::to_string(c.jobs) + " jobs, " + std::to_string(c.slots) + " slots, mean active slots " +
+             rf::Significant(ChipMeanActiveSlots(c, in.summary), 3) + ", max ingress " + std::to_string(c.max_ingress);
+    s.Rect(x + slot * 0.12, y(busy), slot * 0.76, fr.bottom - y(busy), attention ? kAttentionBar : kExpertBar,
+           "class=\"bar\"", tip);
+    if (i % label_every == 0) s.Text(x + slot / 2, fr.bottom + 16, std::to_string(c.node), "middle", "class=\"tick\"");
   }
   double lx = fr.left;
   lx = LegendItem(s, lx, 24, kAttentionBar, "attention chip (core busy)");
@@ -268,8 +251,8 @@ std::string Throughput(const ReportInput& in) {
   Svg s("throughput", 560, 350, "Throughput over simulated time");
   const Frame fr{72, 36, 540, 290};
   const size_t n = in.merged.tokens.size();
-  const uint32_t num_bins = static_cast<uint32_t>(
-      std::clamp<double>(2 * std::ceil(std::sqrt(static_cast<double>(n))), 1, 60));
+  const uint32_t num_bins =
+      static_cast<uint32_t>(std::clamp<double>(2 * std::ceil(std::sqrt(static_cast<double>(n))), 1, 60));
   const std::vector<ThroughputBin> bins = ThroughputOverTime(in.merged, num_bins);
   if (bins.empty()) {
     s.Text(280, 170, "no tokens finished", "middle", "class=\"empty\"");
@@ -284,18 +267,16 @@ std::string Throughput(const ReportInput& in) {
   const Axis xa = NiceAxis(0, end_ns / unit.ns, 6);
   const Axis ya = NiceAxis(0, std::max(max_rate, in.summary.throughput_tokens_per_s), 5);
   const Linear x{xa.lo, xa.hi, fr.left, fr.right}, y{ya.lo, ya.hi, fr.bottom, fr.top};
-  DrawAxes(s, fr, xa, x, ya, y,
-           "simulated time since the first token started (" + std::string(unit.name) + ")",
+  DrawAxes(s, fr, xa, x, ya, y, "simulated time since the first token started (" + std::string(unit.name) + ")",
            "tokens / s", SiLabel);
   for (const auto& b : bins) {
     const double x0 = x(static_cast<double>(b.begin_ps - origin) / 1000 / unit.ns);
     const double x1 = x(static_cast<double>(b.end_ps - origin) / 1000 / unit.ns);
-    const std::string tip = rf::HumanNs(static_cast<double>(b.begin_ps - origin) / 1000) +
-                            " – " + rf::HumanNs(static_cast<double>(b.end_ps - origin) / 1000) +
-                            ": " + std::to_string(b.tokens) + " tokens finished, " +
-                            rf::HumanSi(b.tokens_per_s) + " tokens/s";
-    s.Rect(x0 + 0.5, y(b.tokens_per_s), std::max(x1 - x0 - 1, 0.5), fr.bottom - y(b.tokens_per_s),
-           "#59a14f", "class=\"bar\"", tip);
+    const std::string tip = rf::HumanNs(static_cast<double>(b.begin_ps - origin) / 1000) + " – " +
+                            rf::HumanNs(static_cast<double>(b.end_ps - origin) / 1000) + ": " +
+                            std::to_string(b.tokens) + " tokens finished, " + rf::HumanSi(b.tokens_per_s) + " tokens/s";
+    s.Rect(x0 + 0.5, y(b.tokens_per_s), std::max(x1 - x0 - 1, 0.5), fr.bottom - y(b.tokens_per_s), "#59a14f",
+           "class=\"bar\"", tip);
   }
   const double overall = in.summary.throughput_tokens_per_s;
   s.Line(fr.left, y(overall), fr.right, y(overall), "#111827", 1.5, "stroke-dasharray=\"6,4\"",
@@ -303,8 +284,7 @@ std::string Throughput(const ReportInput& in) {
   double lx = fr.left;
   lx = LegendItem(s, lx, 22, "#59a14f", "tokens finished per bin / bin width");
   s.Line(lx, 18, lx + 22, 18, "#111827", 1.5, "stroke-dasharray=\"6,4\"");
-  s.Text(lx + 28, 22, "whole run " + rf::HumanSi(overall) + " tokens/s", "start",
-         "class=\"legend\"");
+  s.Text(lx + 28, 22, "whole run " + rf::HumanSi(overall) + " tokens/s", "start", "class=\"legend\"");
   return s.Finish();
 }
 

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "runtime/reports/format.h"
-#include "runtime/results/energy.h"
 #include "runtime/reports/html_plots.h"
 #include "runtime/reports/svg.h"
+#include "runtime/results/energy.h"
 
 namespace moefab {
 
@@ -63,14 +63,12 @@ footer { color: var(--muted); font-size: 12px; margin-top: 18px; }
 footer table td { padding: 1px 12px 1px 0; }
 )";
 
-std::string Card(const std::string& id, const std::string& label, const std::string& value,
-                 const std::string& detail, const std::string& data_value,
-                 const std::string& extra_class = "", const std::string& unit = "") {
-  return "<div class=\"card" + (extra_class.empty() ? "" : " " + extra_class) + "\" id=\"" + id +
-         "\" data-value=\"" + E(data_value) + "\"><div class=\"label\">" + E(label) +
-         "</div><div class=\"value\">" + E(value) +
-         (unit.empty() ? "" : "<span class=\"unit\">" + E(unit) + "</span>") +
-         "</div><div class=\"detail\">" + E(detail) + "</div></div>\n";
+std::string Card(const std::string& id, const std::string& label, const std::string& value, const std::string& detail,
+                 const std::string& data_value, const std::string& extra_class = "", const std::string& unit = "") {
+  return "<div class=\"card" + (extra_class.empty() ? "" : " " + extra_class) + "\" id=\"" + id + "\" data-value=\"" +
+         E(data_value) + "\"><div class=\"label\">" + E(label) + "</div><div class=\"value\">" + E(value) +
+         (unit.empty() ? "" : "<span class=\"unit\">" + E(unit) + "</span>") + "</div><div class=\"detail\">" +
+         E(detail) + "</div></div>\n";
 }
 
 std::string Row(const std::string& key, const std::string& value) {
@@ -83,15 +81,13 @@ std::string Join(const std::vector<uint32_t>& v, const char* sep) {
   return s;
 }
 
-std::string Section(const std::string& title, const std::string& caption,
-                    const std::string& svg, bool wide) {
+std::string Section(const std::string& title, const std::string& caption, const std::string& svg, bool wide) {
   return std::string("<section class=\"plot") + (wide ? " wide" : "") + "\">\n<h2>" + E(title) +
          "</h2>\n<p class=\"caption\">" + E(caption) + "</p>\n" + svg + "</section>\n";
 }
 
 // <head> and the page header: what ran, on what.
-std::string PageHeader(const RunOptions& o, const std::string& model_name,
-                       const std::string& torus_text) {
+std::string PageHeader(const RunOptions& o, const std::string& model_name, const std::string& torus_text) {
   const auto& m = o.model;
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n";
@@ -100,12 +96,10 @@ std::string PageHeader(const RunOptions& o, const std::string& model_name,
   h += "<title>moefab report: " + E(model_name) + " on a " + E(torus_text) + " torus</title>\n";
   h += "<style>" + std::string(kCss) + "</style>\n</head>\n<body>\n";
   h += "<header>\n<h1>moefab run report: " + E(model_name) + "</h1>\n<p class=\"sub\">" +
-       E(std::to_string(m.num_layers) + " MoE layers × " + std::to_string(m.num_experts) +
-         " experts" +
-         (m.num_shared_experts ? " + " + std::to_string(m.num_shared_experts) + " shared" : "") +
-         ", top-" + std::to_string(m.top_k) + ", " + chips::WeightFormatName(m.format) +
-         " weights · " + torus_text + " torus, " + std::to_string(o.num_nodes()) + " chips · " +
-         FidelityName(o.fidelity) + " fidelity · config " +
+       E(std::to_string(m.num_layers) + " MoE layers × " + std::to_string(m.num_experts) + " experts" +
+         (m.num_shared_experts ? " + " + std::to_string(m.num_shared_experts) + " shared" : "") + ", top-" +
+         std::to_string(m.top_k) + ", " + chips::WeightFormatName(m.format) + " weights · " + torus_text + " torus, " +
+         std::to_string(o.num_nodes()) + " chips · " + FidelityName(o.fidelity) + " fidelity · config " +
          (o.config_path.empty() ? "(none)" : o.config_path)) +
        "</p>\n</header>\n<main>\n";
   return h;
@@ -126,12 +120,10 @@ std::string GoldenCard(const GoldenCheck& g) {
 
 std::string QuantCard(const RunOptions& o, const QuantErrorSummary& q) {
   if (q.experts > 0) {
-    return Card("headline-quant", std::string("quantisation error (") +
-                chips::WeightFormatName(o.model.format) + ")",
+    return Card("headline-quant", std::string("quantisation error (") + chips::WeightFormatName(o.model.format) + ")",
                 "cos ≥ " + rf::Fixed(q.cosine_min, 4),
-                "mean cos " + rf::Fixed(q.cosine_mean, 4) + " · RMS " +
-                    rf::Significant(q.rms, 3) + " · max " + rf::Significant(q.max_abs, 3) +
-                    " · " + std::to_string(q.experts) + " experts × " +
+                "mean cos " + rf::Fixed(q.cosine_mean, 4) + " · RMS " + rf::Significant(q.rms, 3) + " · max " +
+                    rf::Significant(q.max_abs, 3) + " · " + std::to_string(q.experts) + " experts × " +
                     std::to_string(q.samples_per_expert) + " inputs",
                 rf::Shortest(q.cosine_min));
   }
@@ -146,14 +138,12 @@ std::string HeadlineCards(const ReportInput& in) {
   h += Card("headline-tokens", "tokens", std::to_string(in.merged.tokens.size()),
             "makespan " + rf::HumanNs(static_cast<double>(s.makespan_ps) / 1000),
             std::to_string(in.merged.tokens.size()));
-  h += Card("headline-p50", "p50 latency", rf::HumanNs(s.p50_ns),
-            "mean " + rf::HumanNs(s.mean_ns), rf::Shortest(s.p50_ns));
+  h += Card("headline-p50", "p50 latency", rf::HumanNs(s.p50_ns), "mean " + rf::HumanNs(s.mean_ns),
+            rf::Shortest(s.p50_ns));
   h += Card("headline-p99", "p99 latency", rf::HumanNs(s.p99_ns),
-            "p90 " + rf::HumanNs(s.p90_ns) + " · max " + rf::HumanNs(s.max_ns),
-            rf::Shortest(s.p99_ns));
+            "p90 " + rf::HumanNs(s.p90_ns) + " · max " + rf::HumanNs(s.max_ns), rf::Shortest(s.p99_ns));
   h += Card("headline-throughput", "throughput", rf::HumanSi(s.throughput_tokens_per_s),
-            "simulated time, closed loop, " + std::to_string(in.options.workload.concurrency) +
-                " in flight",
+            "simulated time, closed loop, " + std::to_string(in.options.workload.concurrency) + " in flight",
             rf::Shortest(s.throughput_tokens_per_s), "", "tokens/s");
   h += GoldenCard(in.golden);
   h += QuantCard(in.options, in.quant);
@@ -165,16 +155,13 @@ std::string ModelFacts(const ModelOptions& m, const std::string& model_name) {
   std::string h = "<table id=\"model-facts\"><caption>Model</caption>\n";
   h += Row("name", model_name);
   h += Row("MoE layers", std::to_string(m.num_layers));
-  h += Row("d_model × expert width", std::to_string(m.d_model) + " × " +
-                                          std::to_string(m.expert_width));
-  h += Row("experts per layer", std::to_string(m.num_experts) + " routed" +
-                                     (m.num_shared_experts
-                                          ? " + " + std::to_string(m.num_shared_experts) + " shared"
-                                          : "") +
-                                     ", top-" + std::to_string(m.top_k));
+  h += Row("d_model × expert width", std::to_string(m.d_model) + " × " + std::to_string(m.expert_width));
+  h += Row("experts per layer",
+           std::to_string(m.num_experts) + " routed" +
+               (m.num_shared_experts ? " + " + std::to_string(m.num_shared_experts) + " shared" : "") + ", top-" +
+               std::to_string(m.top_k));
   h += Row("weight format", chips::WeightFormatName(m.format));
-  h += Row("weights", m.safetensors.empty() ? "synthetic, seed " + std::to_string(m.weight_seed)
-                                            : m.safetensors);
+  h += Row("weights", m.safetensors.empty() ? "synthetic, seed " + std::to_string(m.weight_seed) : m.safetensors);
   h += "</table>\n";
   return h;
 }
@@ -188,8 +175,7 @@ std::string SkuRows(const RunOptions& o) {
   for (size_t i = 0; i < o.skus.size(); ++i) {
     const SkuOptions& k = o.skus[i];
     std::string v = std::to_string(count[i]) + " × " + ChipKindName(k.kind) + " chip, " +
-                    rf::Significant(1e6 / static_cast<double>(std::max<Tick>(k.clock.period_ps, 1)), 4) +
-                    " MHz";
+                    rf::Significant(1e6 / static_cast<double>(std::max<Tick>(k.clock.period_ps, 1)), 4) + " MHz";
     if (k.kind == ChipKind::kExpert) {
       v += ", " + std::to_string(k.mac_lanes) + " MAC lanes";
       if (k.has_format) v += ", " + std::string(chips::WeightFormatName(k.format));
@@ -205,23 +191,22 @@ std::string FabricRows(const ReportInput& in) {
   std::string h;
   const fabric::LinkTiming& link = o.fabric.topology.link;
   h += Row("links", rf::Significant(static_cast<double>(link.bandwidth_mbytes_per_s) / 1000, 4) +
-                        " GB/s per direction, wire " +
-                        rf::HumanNs(static_cast<double>(link.latency_ps) / 1000) +
-                        ", router " +
-                        rf::HumanNs(static_cast<double>(o.fabric.network.router_delay_ps) / 1000));
-  h += Row("fabric", o.fabric.kind_name + ", " +
-                         (o.fabric.network.flow_control == fabric::FlowControl::kStoreAndForward
-                              ? "store-and-forward" : "virtual cut-through") +
-                         ", " + std::to_string(o.fabric.network.flit_bytes) + "-byte flits, MTU " +
-                         std::to_string(o.fabric.network.mtu_bytes) + " B; " +
-                         std::to_string(in.merged.fabric.messages) + " messages, " +
-                         rf::Significant(in.merged.fabric.packets
-                                             ? static_cast<double>(in.merged.fabric.packet_hops) /
-                                                   static_cast<double>(in.merged.fabric.packets)
-                                             : 0.0, 3) + " hops per packet" +
-                         (in.merged.reconfigs.empty() ? std::string()
-                                                      : ", " + std::to_string(in.merged.reconfigs.size()) +
-                                                            " OCS rewirings"));
+                        " GB/s per direction, wire " + rf::HumanNs(static_cast<double>(link.latency_ps) / 1000) +
+                        ", router " + rf::HumanNs(static_cast<double>(o.fabric.network.router_delay_ps) / 1000));
+  h += Row("fabric",
+           o.fabric.kind_name + ", " +
+               (o.fabric.network.flow_control == fabric::FlowControl::kStoreAndForward ? "store-and-forward"
+                                                                                       : "virtual cut-through") +
+               ", " + std::to_string(o.fabric.network.flit_bytes) + "-byte flits, MTU " +
+               std::to_string(o.fabric.network.mtu_bytes) + " B; " + std::to_string(in.merged.fabric.messages) +
+               " messages, " +
+               rf::Significant(in.merged.fabric.packets ? static_cast<double>(in.merged.fabric.packet_hops) /
+                                                              static_cast<double>(in.merged.fabric.packets)
+                                                        : 0.0,
+                               3) +
+               " hops per packet" +
+               (in.merged.reconfigs.empty() ? std::string()
+                                            : ", " + std::to_string(in.merged.reconfigs.size()) + " OCS rewirings"));
   return h;
 }
 
@@ -229,12 +214,10 @@ std::string FabricRows(const ReportInput& in) {
 std::string EnergyRow(const ReportInput& in) {
   const EnergyReport e = ComputeEnergy(in.options, in.plan, in.merged, in.summary.makespan_ps);
   return Row("energy", rf::Significant(e.per_token_j * 1e3, 4) + " mJ per token (experts " +
-                           rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, links " + rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, attention " +
-                           rf::Significant(e.attention_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%, static " + rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) +
-                           "%)");
+                           rf::Significant(e.mac_j / std::max(e.total_j, 1e-30) * 100, 3) + "%, links " +
+                           rf::Significant(e.link_j / std::max(e.total_j, 1e-30) * 100, 3) + "%, attention " +
+                           rf::Significant(e.attention_j / std::max(e.total_j, 1e-30) * 100, 3) + "%, static " +
+                           rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) + "%)");
 }
 
 std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
@@ -243,17 +226,16 @@ std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
   h += Row("torus", torus_text + " (" + std::to_string(o.num_nodes()) + " chips)");
   h += SkuRows(o);
   h += FabricRows(in);
-  h += Row("workload", std::to_string(o.workload.num_tokens) + " tokens, " +
-                           (o.workload.arrival == Arrival::kPoisson
-                                ? "Poisson at " + rf::HumanSi(o.workload.rate_tokens_per_s) + " tokens/s"
-                                : std::to_string(o.workload.concurrency) + " in flight") +
-                           ", context " + std::to_string(o.workload.context_length) +
-                           (in.merged.jobs_dropped ? ", " + std::to_string(in.merged.jobs_dropped) +
-                                                         " jobs dropped (capacity)"
-                                                   : std::string()));
-  h += Row("routing", std::string(RoutingSourceName(o.routing.source)) +
-                          (o.timing_only ? " (timing-only)" : "") + ", placement " +
-                          PlacementStrategyName(o.placement.strategy));
+  h += Row("workload",
+           std::to_string(o.workload.num_tokens) + " tokens, " +
+               (o.workload.arrival == Arrival::kPoisson
+                    ? "Poisson at " + rf::HumanSi(o.workload.rate_tokens_per_s) + " tokens/s"
+                    : std::to_string(o.workload.concurrency) + " in flight") +
+               ", context " + std::to_string(o.workload.context_length) +
+               (in.merged.jobs_dropped ? ", " + std::to_string(in.merged.jobs_dropped) + " jobs dropped (capacity)"
+                                       : std::string()));
+  h += Row("routing", std::string(RoutingSourceName(o.routing.source)) + (o.timing_only ? " (timing-only)" : "") +
+                          ", placement " + PlacementStrategyName(o.placement.strategy));
   h += EnergyRow(in);
   h += Row("fidelity", FidelityName(o.fidelity));
   h += "</table>\n";
@@ -295,12 +277,11 @@ std::string Plots(const ReportInput& in) {
 std::string HostFooter(const ReportInput& in) {
   const HostInfo& host = in.host;
   std::string h = "<footer>\n<table id=\"host-facts\">\n";
-  h += "<tr><td>simulated events</td><td>" + std::to_string(in.merged.events) +
-       "</td><td>RTL cycles</td><td>" + std::to_string(in.merged.rtl_cycles_simulated) +
-       "</td></tr>\n";
+  h += "<tr><td>simulated events</td><td>" + std::to_string(in.merged.events) + "</td><td>RTL cycles</td><td>" +
+       std::to_string(in.merged.rtl_cycles_simulated) + "</td></tr>\n";
   h += "<tr><td>ranks</td><td>" + std::to_string(host.ranks) + " (" + E(host.transport) +
-       ")</td><td>wall time</td><td>" + rf::Significant(host.wall_seconds, 3) +
-       " s (simulate " + rf::Significant(host.simulate_wall_seconds, 3) + " s)</td></tr>\n";
+       ")</td><td>wall time</td><td>" + rf::Significant(host.wall_seconds, 3) + " s (simulate " +
+       rf::Significant(host.simulate_wall_seconds, 3) + " s)</td></tr>\n";
   h += "</table>\n<p>Generated by moefab. Host figures depend on the machine; every other "
        "number is simulated and identical for any rank count.</p>\n</footer>\n";
   return h;
@@ -311,8 +292,7 @@ std::string HostFooter(const ReportInput& in) {
 std::string HtmlReport(const ReportInput& in) {
   const RunOptions& o = in.options;
   const std::string model_name = o.model.name.empty() ? "unnamed model" : o.model.name;
-  const std::string torus_text = o.torus_dims.empty() ? std::to_string(o.num_nodes())
-                                                      : Join(o.torus_dims, " × ");
+  const std::string torus_text = o.torus_dims.empty() ? std::to_string(o.num_nodes()) : Join(o.torus_dims, " × ");
   std::string h = PageHeader(o, model_name, torus_text);
   h += "<section id=\"summary\">\n" + HeadlineCards(in);
   h += "<div class=\"facts\">\n" + ModelFacts(o.model, model_name) + ClusterFacts(in, torus_text) +

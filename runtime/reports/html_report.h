@@ -27,8 +27,7 @@ void WriteHtmlReport(const std::string& dir, const ReportInput& in);
 std::string HtmlReport(const ReportInput& in);
 
 /// The ids of the plots' <svg> elements, in page order.
-inline constexpr const char* kHtmlPlotIds[] = {"latency-cdf",  "latency-breakdown",
-                                               "link-heatmap", "expert-load",
-                                               "chip-load",    "throughput"};
+inline constexpr const char* kHtmlPlotIds[] = {"latency-cdf", "latency-breakdown", "link-heatmap",
+                                               "expert-load", "chip-load",         "throughput"};
 
 }  // namespace moefab

@@ -6,8 +6,8 @@
 namespace moefab {
 
 ReportInput MakeReportInput(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
-                            const GoldenCheck& golden, const QuantErrorSummary& quant,
-                            const HostInfo& host, std::vector<TraceEvent> trace) {
+                            const GoldenCheck& golden, const QuantErrorSummary& quant, const HostInfo& host,
+                            std::vector<TraceEvent> trace) {
   return ReportInput{options, plan, merged, Summarise(merged), golden, quant, host, std::move(trace)};
 }
 
@@ -24,8 +24,7 @@ double ChipBusyFraction(const ChipRecord& chip, const LatencySummary& summary) {
 }
 
 double ChipMeanActiveSlots(const ChipRecord& chip, const LatencySummary& summary) {
-  return static_cast<double>(chip.slot_active_ps) /
-         static_cast<double>(UtilisationSpanPs(summary));
+  return static_cast<double>(chip.slot_active_ps) / static_cast<double>(UtilisationSpanPs(summary));
 }
 
 const char* ChipKindName(ChipKind kind) {
@@ -48,8 +47,8 @@ BreakdownNs MeanBreakdownNs(const RankReport& merged) {
   // Same arithmetic as results.json: ns of the sum, then divided by the count.
   const double n = static_cast<double>(std::max<size_t>(merged.tokens.size(), 1));
   auto ns = [n](Tick ps) { return static_cast<double>(ps) / 1000.0 / n; };
-  return BreakdownNs{ns(sum.attention_ps), ns(sum.gate_ps), ns(sum.expert_phase_ps),
-                     ns(sum.combine_ps), ns(sum.core_queue_ps)};
+  return BreakdownNs{ns(sum.attention_ps), ns(sum.gate_ps), ns(sum.expert_phase_ps), ns(sum.combine_ps),
+                     ns(sum.core_queue_ps)};
 }
 
 std::vector<Tick> SortedLatenciesPs(const RankReport& merged) {
@@ -81,8 +80,7 @@ std::vector<ThroughputBin> ThroughputOverTime(const RankReport& merged, uint32_t
     const size_t i = std::min<size_t>(offset / width, num_bins - 1);
     ++bins[i].tokens;
   }
-  for (auto& b : bins)
-    b.tokens_per_s = static_cast<double>(b.tokens) / (static_cast<double>(width) * 1e-12);
+  for (auto& b : bins) b.tokens_per_s = static_cast<double>(b.tokens) / (static_cast<double>(width) * 1e-12);
   return bins;
 }
 

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "fabric/torus.h"
 #include "core/types.h"
+#include "fabric/torus.h"
 #include "runtime/config/options.h"
 #include "runtime/plan/cluster_plan.h"
 #include "runtime/results/rank_report.h"
@@ -25,11 +25,11 @@ namespace moefab {
 /// "chip 3"; a shorter track ("token 12") is thread "token 12" of process "tokens"
 /// (the first word plus "s").
 struct TraceEvent {
-  std::string name;       // what happened, e.g. "L3 E17" or "expert phase"
-  std::string category;   // Chrome "cat", e.g. "expert", "token", "link"
-  std::string track;      // e.g. "chip 3 slot 5", "token 12"
-  Tick start_ps = 0;      // simulated start
-  Tick duration_ps = 0;   // simulated duration
+  std::string name;                                       // what happened, e.g. "L3 E17" or "expert phase"
+  std::string category;                                   // Chrome "cat", e.g. "expert", "token", "link"
+  std::string track;                                      // e.g. "chip 3 slot 5", "token 12"
+  Tick start_ps = 0;                                      // simulated start
+  Tick duration_ps = 0;                                   // simulated duration
   std::vector<std::pair<std::string, std::string>> args;  // shown as text in the viewer
 };
 
@@ -37,19 +37,19 @@ struct TraceEvent {
 /// the ReportInput. Build it with MakeReportInput so `summary` matches `merged`.
 struct ReportInput {
   const RunOptions& options;
-  const ClusterPlan& plan;         // placement, expert formats
-  const RankReport& merged;        // merged over ranks, sorted by token id / link / node
-  LatencySummary summary;          // Summarise(merged)
+  const ClusterPlan& plan;   // placement, expert formats
+  const RankReport& merged;  // merged over ranks, sorted by token id / link / node
+  LatencySummary summary;    // Summarise(merged)
   const GoldenCheck& golden;
   const QuantErrorSummary& quant;
   const HostInfo& host;
-  std::vector<TraceEvent> trace;   // may be empty: then trace.json has metadata only
+  std::vector<TraceEvent> trace;  // may be empty: then trace.json has metadata only
 };
 
 /// Bundles the run's data and computes the summary.
 ReportInput MakeReportInput(const RunOptions& options, const ClusterPlan& plan, const RankReport& merged,
-                            const GoldenCheck& golden, const QuantErrorSummary& quant,
-                            const HostInfo& host, std::vector<TraceEvent> trace = {});
+                            const GoldenCheck& golden, const QuantErrorSummary& quant, const HostInfo& host,
+                            std::vector<TraceEvent> trace = {});
 
 // ---- Derived figures (shared by the writers and their tests) ----
 
@@ -87,10 +87,10 @@ std::vector<Tick> SortedLatenciesPs(const RankReport& merged);
 
 /// Tokens finished in [begin_ps, end_ps). The last bin also holds tokens ending at its end.
 struct ThroughputBin {
-  Tick begin_ps = 0;          // absolute simulated time
+  Tick begin_ps = 0;  // absolute simulated time
   Tick end_ps = 0;
-  uint64_t tokens = 0;        // tokens whose end_ps falls in the bin
-  double tokens_per_s = 0;    // tokens / bin width (simulated seconds)
+  uint64_t tokens = 0;      // tokens whose end_ps falls in the bin
+  double tokens_per_s = 0;  // tokens / bin width (simulated seconds)
 };
 /// `num_bins` equal bins over [first token start, last token end] (at least 1 ps wide each).
 /// Empty when there are no tokens or num_bins is 0.

@@ -19,8 +19,12 @@ namespace rf = report_format;
 // ---------------------------------------------------------------------------------------
 // Small drawing helpers
 
-inline std::string F(double v) { return rf::Fixed(v, 1); }  // SVG coordinate
-inline std::string E(std::string_view s) { return rf::HtmlEscape(s); }
+inline std::string F(double v) {
+  return rf::Fixed(v, 1);
+}  // SVG coordinate
+inline std::string E(std::string_view s) {
+  return rf::HtmlEscape(s);
+}
 
 struct Linear {  // maps [d0, d1] onto [r0, r1]
   double d0 = 0, d1 = 1, r0 = 0, r1 = 1;
@@ -56,8 +60,7 @@ inline Axis NiceAxis(double lo, double hi, int target) {
   a.step = NiceStep(hi - lo, target);
   a.lo = std::floor(lo / a.step + 1e-9) * a.step;
   a.hi = std::ceil(hi / a.step - 1e-9) * a.step;
-  for (double t = a.lo; t <= a.hi + a.step * 1e-6; t += a.step)
-    a.ticks.push_back(std::fabs(t) < a.step * 1e-9 ? 0 : t);
+  for (double t = a.lo; t <= a.hi + a.step * 1e-6; t += a.step) a.ticks.push_back(std::fabs(t) < a.step * 1e-9 ? 0 : t);
   return a;
 }
 
@@ -101,9 +104,9 @@ inline std::string Heat(double t) {
 }
 
 inline constexpr const char* kNoTraffic = "#d1d5db";  // links and cells with nothing on them
-inline constexpr const char* kAttentionFill = "#dbeafe", *kAttentionStroke = "#2563eb";
-inline constexpr const char* kExpertFill = "#f1f5f9", *kExpertStroke = "#475569";
-inline constexpr const char* kAttentionBar = "#4e79a7", *kExpertBar = "#f28e2b";
+inline constexpr const char *kAttentionFill = "#dbeafe", *kAttentionStroke = "#2563eb";
+inline constexpr const char *kExpertFill = "#f1f5f9", *kExpertStroke = "#475569";
+inline constexpr const char *kAttentionBar = "#4e79a7", *kExpertBar = "#f28e2b";
 
 // An <svg> under construction; every element carries a stable class for styling and tests.
 class Svg {
@@ -114,45 +117,40 @@ class Svg {
   double height() const { return height_; }
   void set_height(double height) { height_ = height; }
 
-  void Rect(double x, double y, double w, double h, const std::string& fill,
-            const std::string& extra = "", const std::string& tooltip = "") {
-    out_ += "<rect x=\"" + F(x) + "\" y=\"" + F(y) + "\" width=\"" + F(std::max(w, 0.0)) +
-            "\" height=\"" + F(std::max(h, 0.0)) + "\" fill=\"" + fill + "\"" + Extra(extra);
+  void Rect(double x, double y, double w, double h, const std::string& fill, const std::string& extra = "",
+            const std::string& tooltip = "") {
+    out_ += "<rect x=\"" + F(x) + "\" y=\"" + F(y) + "\" width=\"" + F(std::max(w, 0.0)) + "\" height=\"" +
+            F(std::max(h, 0.0)) + "\" fill=\"" + fill + "\"" + Extra(extra);
     Close("rect", tooltip);
   }
-  void Line(double x1, double y1, double x2, double y2, const std::string& stroke,
-            double stroke_width, const std::string& extra = "",
-            const std::string& tooltip = "") {
-    out_ += "<line x1=\"" + F(x1) + "\" y1=\"" + F(y1) + "\" x2=\"" + F(x2) + "\" y2=\"" +
-            F(y2) + "\" stroke=\"" + stroke + "\" stroke-width=\"" + F(stroke_width) + "\"" +
-            Extra(extra);
+  void Line(double x1, double y1, double x2, double y2, const std::string& stroke, double stroke_width,
+            const std::string& extra = "", const std::string& tooltip = "") {
+    out_ += "<line x1=\"" + F(x1) + "\" y1=\"" + F(y1) + "\" x2=\"" + F(x2) + "\" y2=\"" + F(y2) + "\" stroke=\"" +
+            stroke + "\" stroke-width=\"" + F(stroke_width) + "\"" + Extra(extra);
     Close("line", tooltip);
   }
-  void Path(const std::string& d, const std::string& stroke, double stroke_width,
-            const std::string& fill, const std::string& extra = "",
-            const std::string& tooltip = "") {
-    out_ += "<path d=\"" + d + "\" stroke=\"" + stroke + "\" stroke-width=\"" +
-            F(stroke_width) + "\" fill=\"" + fill + "\"" + Extra(extra);
+  void Path(const std::string& d, const std::string& stroke, double stroke_width, const std::string& fill,
+            const std::string& extra = "", const std::string& tooltip = "") {
+    out_ += "<path d=\"" + d + "\" stroke=\"" + stroke + "\" stroke-width=\"" + F(stroke_width) + "\" fill=\"" + fill +
+            "\"" + Extra(extra);
     Close("path", tooltip);
   }
-  void Circle(double cx, double cy, double r, const std::string& fill,
-              const std::string& extra = "", const std::string& tooltip = "") {
-    out_ += "<circle cx=\"" + F(cx) + "\" cy=\"" + F(cy) + "\" r=\"" + F(r) + "\" fill=\"" +
-            fill + "\"" + Extra(extra);
+  void Circle(double cx, double cy, double r, const std::string& fill, const std::string& extra = "",
+              const std::string& tooltip = "") {
+    out_ += "<circle cx=\"" + F(cx) + "\" cy=\"" + F(cy) + "\" r=\"" + F(r) + "\" fill=\"" + fill + "\"" + Extra(extra);
     Close("circle", tooltip);
   }
   // anchor: start | middle | end.
   void Text(double x, double y, const std::string& text, const std::string& anchor = "start",
             const std::string& extra = "") {
-    out_ += "<text x=\"" + F(x) + "\" y=\"" + F(y) + "\" text-anchor=\"" + anchor + "\"" +
-            Extra(extra) + ">" + E(text) + "</text>\n";
+    out_ += "<text x=\"" + F(x) + "\" y=\"" + F(y) + "\" text-anchor=\"" + anchor + "\"" + Extra(extra) + ">" +
+            E(text) + "</text>\n";
   }
   void Raw(const std::string& s) { out_ += s; }
   std::string Finish() const {
-    return "<svg id=\"" + id_ + "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-           F(width_) + " " + F(height_) + "\" width=\"" + F(width_) + "\" height=\"" +
-           F(height_) + "\" role=\"img\" aria-label=\"" + E(label_) + "\">\n" + out_ +
-           "</svg>\n";
+    return "<svg id=\"" + id_ + "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + F(width_) + " " +
+           F(height_) + "\" width=\"" + F(width_) + "\" height=\"" + F(height_) + "\" role=\"img\" aria-label=\"" +
+           E(label_) + "\">\n" + out_ + "</svg>\n";
   }
 
   // A filled arrowhead at (x, y) pointing along (ux, uy) (unit vector).
@@ -162,8 +160,8 @@ class Svg {
     const double nx = -uy * size * 0.55, ny = ux * size * 0.55;
     // Starts from a std::string: GCC 12 warns falsely (-Wrestrict) on "M" + std::string&& once
     // this is inlined into a caller.
-    Path(std::string("M").append(F(x)) + "," + F(y) + " L" + F(bx + nx) + "," + F(by + ny) +
-             " L" + F(bx - nx) + "," + F(by - ny) + " Z",
+    Path(std::string("M").append(F(x)) + "," + F(y) + " L" + F(bx + nx) + "," + F(by + ny) + " L" + F(bx - nx) + "," +
+             F(by - ny) + " Z",
          "none", 0, fill, "", tooltip);
   }
 
@@ -190,9 +188,9 @@ struct Frame {
 };
 
 // Grid lines, ticks, tick labels and axis titles for an x/y plot.
-inline void DrawAxes(Svg& s, const Frame& fr, const Axis& xa, const Linear& x, const Axis& ya,
-              const Linear& y, const std::string& x_title, const std::string& y_title,
-              std::string (*y_label)(double v, double step) = TickLabel) {
+inline void DrawAxes(Svg& s, const Frame& fr, const Axis& xa, const Linear& x, const Axis& ya, const Linear& y,
+                     const std::string& x_title, const std::string& y_title,
+                     std::string (*y_label)(double v, double step) = TickLabel) {
   s.Raw("<g class=\"axes\">\n");
   for (double t : ya.ticks) {
     s.Line(fr.left, y(t), fr.right, y(t), "#e5e7eb", 1);
@@ -211,12 +209,16 @@ inline void DrawAxes(Svg& s, const Frame& fr, const Axis& xa, const Linear& x, c
   s.Raw("</g>\n");
 }
 
-inline std::string PercentLabel(double v, double step) { return TickLabel(v * 100, step * 100) + "%"; }
-inline std::string SiLabel(double v, double /*step*/) { return rf::HumanSi(v); }
+inline std::string PercentLabel(double v, double step) {
+  return TickLabel(v * 100, step * 100) + "%";
+}
+inline std::string SiLabel(double v, double /*step*/) {
+  return rf::HumanSi(v);
+}
 
 // Horizontal colour bar with ticks for values in [0, max] mapped through Heat(v / max).
 inline void ColourBar(Svg& s, double x, double y, double w, const Axis& axis, const std::string& title,
-               std::string (*label)(double v, double step) = TickLabel) {
+                      std::string (*label)(double v, double step) = TickLabel) {
   s.Raw("<g class=\"colour-scale\">\n");
   const int steps = 48;
   for (int i = 0; i < steps; ++i) {
@@ -233,15 +235,16 @@ inline void ColourBar(Svg& s, double x, double y, double w, const Axis& axis, co
 }
 
 // A legend entry: coloured swatch and text; returns the x after it.
-inline double LegendItem(Svg& s, double x, double y, const std::string& colour,
-                  const std::string& text, const std::string& stroke = "") {
+inline double LegendItem(Svg& s, double x, double y, const std::string& colour, const std::string& text,
+                         const std::string& stroke = "") {
   s.Rect(x, y - 10, 12, 12, colour,
          stroke.empty() ? "rx=\"2\"" : "rx=\"2\" stroke=\"" + stroke + "\" stroke-width=\"1.2\"");
   s.Text(x + 17, y, text, "start", "class=\"legend\"");
   return x + 17 + 6.6 * static_cast<double>(text.size()) + 18;
 }
 
-inline std::string Percent(double fraction) { return rf::Significant(fraction * 100, 3) + "%"; }
-
+inline std::string Percent(double fraction) {
+  return rf::Significant(fraction * 100, 3) + "%";
+}
 
 }  // namespace moefab::report_svg

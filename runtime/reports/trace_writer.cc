@@ -66,8 +66,7 @@ struct NaturalLess {
 std::string Metadata(const char* name, size_t pid, size_t tid, const std::string& arg_key,
                      const std::string& arg_value_json) {
   return std::string("{\"name\":\"") + name + "\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-         ",\"tid\":" + std::to_string(tid) + ",\"args\":{" + rf::JsonQuote(arg_key) + ":" +
-         arg_value_json + "}}";
+         ",\"tid\":" + std::to_string(tid) + ",\"args\":{" + rf::JsonQuote(arg_key) + ":" + arg_value_json + "}}";
 }
 }  // namespace
 
@@ -91,18 +90,16 @@ std::string ChromeTraceJson(const ReportInput& in) {
     for (auto& [thread, id] : threads) {
       id = ++tid;
       lines.push_back(Metadata("thread_name", pid, tid, "name", rf::JsonQuote(thread)));
-      lines.push_back(Metadata("thread_sort_index", pid, tid, "sort_index",
-                               std::to_string(tid)));
+      lines.push_back(Metadata("thread_sort_index", pid, tid, "sort_index", std::to_string(tid)));
     }
   }
   for (size_t i = 0; i < in.trace.size(); ++i) {
     const TraceEvent& e = in.trace[i];
     const size_t p = pid_of[names[i].process];
     const size_t t = tracks[names[i].process][names[i].thread];
-    std::string s = "{\"name\":" + rf::JsonQuote(e.name) + ",\"cat\":" +
-                    rf::JsonQuote(e.category) + ",\"ph\":\"X\",\"ts\":" + rf::PsToUs(e.start_ps) +
-                    ",\"dur\":" + rf::PsToUs(e.duration_ps) + ",\"pid\":" + std::to_string(p) +
-                    ",\"tid\":" + std::to_string(t);
+    std::string s = "{\"name\":" + rf::JsonQuote(e.name) + ",\"cat\":" + rf::JsonQuote(e.category) +
+                    ",\"ph\":\"X\",\"ts\":" + rf::PsToUs(e.start_ps) + ",\"dur\":" + rf::PsToUs(e.duration_ps) +
+                    ",\"pid\":" + std::to_string(p) + ",\"tid\":" + std::to_string(t);
     if (!e.args.empty()) {
       s += ",\"args\":{";
       for (size_t k = 0; k < e.args.size(); ++k) {
@@ -134,15 +131,17 @@ std::vector<TraceEvent> TokenTraceEvents(const RankReport& merged) {
   events.reserve(merged.tokens.size());
   for (const auto& t : merged.tokens) {
     const auto& b = t.breakdown;
-    events.push_back(TraceEvent{
-        "token " + std::to_string(t.id), "token", "token " + std::to_string(t.id), t.start_ps,
-        t.end_ps - t.start_ps,
-        {{"home", std::to_string(t.home)},
-         {"attention_ns", rf::PsToNs(b.attention_ps)},
-         {"gate_ns", rf::PsToNs(b.gate_ps)},
-         {"expert_phase_ns", rf::PsToNs(b.expert_phase_ps)},
-         {"combine_ns", rf::PsToNs(b.combine_ps)},
-         {"core_queue_ns", rf::PsToNs(b.core_queue_ps)}}});
+    events.push_back(TraceEvent{"token " + std::to_string(t.id),
+                                "token",
+                                "token " + std::to_string(t.id),
+                                t.start_ps,
+                                t.end_ps - t.start_ps,
+                                {{"home", std::to_string(t.home)},
+                                 {"attention_ns", rf::PsToNs(b.attention_ps)},
+                                 {"gate_ns", rf::PsToNs(b.gate_ps)},
+                                 {"expert_phase_ns", rf::PsToNs(b.expert_phase_ps)},
+                                 {"combine_ns", rf::PsToNs(b.combine_ps)},
+                                 {"core_queue_ns", rf::PsToNs(b.core_queue_ps)}}});
   }
   return events;
 }

@@ -4,8 +4,7 @@
 
 namespace moefab {
 
-EnergyReport ComputeEnergy(const RunOptions& o, const ClusterPlan& plan, const RankReport& merged,
-                           Tick makespan_ps) {
+EnergyReport ComputeEnergy(const RunOptions& o, const ClusterPlan& plan, const RankReport& merged, Tick makespan_ps) {
   EnergyReport e;
   const auto& m = o.model;
   const uint64_t macs_per_job = 3 * uint64_t{m.d_model} * m.expert_width;

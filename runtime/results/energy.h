@@ -14,12 +14,12 @@
 namespace moefab {
 
 struct EnergyReport {
-  uint64_t macs = 0;              // expert MACs: jobs x 3 x d_model x expert_width
-  uint64_t link_bit_hops = 0;     // bits sent over links (each link traversal counts once)
-  uint64_t attention_flops = 0;   // attention + dense-layer FLOPs
+  uint64_t macs = 0;             // expert MACs: jobs x 3 x d_model x expert_width
+  uint64_t link_bit_hops = 0;    // bits sent over links (each link traversal counts once)
+  uint64_t attention_flops = 0;  // attention + dense-layer FLOPs
   double mac_j = 0, link_j = 0, attention_j = 0, static_j = 0;
-  double total_j = 0;             // sum of the four
-  double per_token_j = 0;         // total / tokens
+  double total_j = 0;      // sum of the four
+  double per_token_j = 0;  // total / tokens
 };
 
 /// Joules of the merged run; `makespan_ps` is the simulated span the static power is paid for.

@@ -8,8 +8,7 @@
 
 namespace moefab {
 
-std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token,
-                                   std::span<const uint32_t> dropped) {
+std::vector<int16_t> GoldenForward(ModelData& data, uint32_t token, std::span<const uint32_t> dropped) {
   const ModelOptions& m = data.model();
   std::vector<int16_t> h = data.InputHidden(token);
   std::vector<std::vector<int16_t>> outputs;

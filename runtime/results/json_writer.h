@@ -4,10 +4,10 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <type_traits>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace moefab {
@@ -59,10 +59,14 @@ class JsonWriter {
   template <typename T>
   JsonWriter& Field(const std::string& k, T v) {
     Key(k);
-    if constexpr (std::is_same_v<T, bool>) return Bool(v);
-    else if constexpr (std::is_floating_point_v<T>) return Double(v);
-    else if constexpr (std::is_signed_v<T>) return Int(v);
-    else return Uint(v);
+    if constexpr (std::is_same_v<T, bool>)
+      return Bool(v);
+    else if constexpr (std::is_floating_point_v<T>)
+      return Double(v);
+    else if constexpr (std::is_signed_v<T>)
+      return Int(v);
+    else
+      return Uint(v);
   }
   JsonWriter& Field(const std::string& k, const std::string& v) { return Key(k).String(v); }
   JsonWriter& Field(const std::string& k, const char* v) { return Key(k).String(v); }
@@ -101,11 +105,21 @@ class JsonWriter {
     out_ += '"';
     for (char c : s) {
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\r': out_ += "\\r"; break;
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char buf[8];

@@ -91,8 +91,7 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     m.jobs_dropped += p.jobs_dropped;
     if (m.message_latency_hist.size() < p.message_latency_hist.size())
       m.message_latency_hist.resize(p.message_latency_hist.size(), 0);
-    for (size_t i = 0; i < p.message_latency_hist.size(); ++i)
-      m.message_latency_hist[i] += p.message_latency_hist[i];
+    for (size_t i = 0; i < p.message_latency_hist.size(); ++i) m.message_latency_hist[i] += p.message_latency_hist[i];
     if (m.reconfigs.size() < p.reconfigs.size()) m.reconfigs.resize(p.reconfigs.size());
     for (size_t i = 0; i < p.reconfigs.size(); ++i) {
       ReconfigRecord& a = m.reconfigs[i];
@@ -109,12 +108,10 @@ RankReport MergeReports(std::vector<RankReport> parts) {
   std::sort(m.job_spans.begin(), m.job_spans.end(), [](const JobSpan& a, const JobSpan& b) {
     return std::tie(a.start_ps, a.node, a.slot) < std::tie(b.start_ps, b.node, b.slot);
   });
-  std::sort(m.tokens.begin(), m.tokens.end(),
-            [](const TokenRecord& a, const TokenRecord& b) { return a.id < b.id; });
+  std::sort(m.tokens.begin(), m.tokens.end(), [](const TokenRecord& a, const TokenRecord& b) { return a.id < b.id; });
   // A link's sending side and its far end's buffer may be reported by different ranks:
   // one record per link, counters summed, peaks maximised.
-  std::sort(m.links.begin(), m.links.end(),
-            [](const LinkRecord& a, const LinkRecord& b) { return a.index < b.index; });
+  std::sort(m.links.begin(), m.links.end(), [](const LinkRecord& a, const LinkRecord& b) { return a.index < b.index; });
   std::vector<LinkRecord> links;
   for (const auto& l : m.links) {
     if (links.empty() || links.back().index != l.index) {
@@ -129,8 +126,7 @@ RankReport MergeReports(std::vector<RankReport> parts) {
     a.peak_buffer_flits = std::max(a.peak_buffer_flits, l.peak_buffer_flits);
   }
   m.links = std::move(links);
-  std::sort(m.chips.begin(), m.chips.end(),
-            [](const ChipRecord& a, const ChipRecord& b) { return a.node < b.node; });
+  std::sort(m.chips.begin(), m.chips.end(), [](const ChipRecord& a, const ChipRecord& b) { return a.node < b.node; });
   return m;
 }
 

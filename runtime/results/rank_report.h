@@ -13,11 +13,11 @@ namespace moefab {
 
 /// Where a token's time went; the parts add up to its latency exactly.
 struct TokenBreakdown {
-  Tick attention_ps = 0;       // attention service on the home core
-  Tick gate_ps = 0;            // gate + top-k service
-  Tick expert_phase_ps = 0;    // dispatch -> last expert result back (network + expert queue + compute)
-  Tick combine_ps = 0;         // combine + residual service
-  Tick core_queue_ps = 0;      // waiting for the home attention core
+  Tick attention_ps = 0;     // attention service on the home core
+  Tick gate_ps = 0;          // gate + top-k service
+  Tick expert_phase_ps = 0;  // dispatch -> last expert result back (network + expert queue + compute)
+  Tick combine_ps = 0;       // combine + residual service
+  Tick core_queue_ps = 0;    // waiting for the home attention core
 
   TokenBreakdown& operator+=(const TokenBreakdown& o) {
     attention_ps += o.attention_ps;
@@ -30,26 +30,26 @@ struct TokenBreakdown {
 };
 
 struct TokenRecord {
-  uint32_t id = 0;             // token id
-  NodeId home = 0;             // home attention chip
-  Tick start_ps = 0;           // entered its home chip
-  Tick end_ps = 0;             // left the last layer
+  uint32_t id = 0;    // token id
+  NodeId home = 0;    // home attention chip
+  Tick start_ps = 0;  // entered its home chip
+  Tick end_ps = 0;    // left the last layer
   TokenBreakdown breakdown;
-  std::vector<int16_t> final_h; // final hidden state (int16, residual scale); empty timing-only
+  std::vector<int16_t> final_h;   // final hidden state (int16, residual scale); empty timing-only
   std::vector<uint32_t> dropped;  // capacity overflow: layer * num_experts + expert, ascending
   std::vector<uint32_t> routed;   // routing.write_trace: per layer k experts then k Q1.15 weights
 };
 
 struct LinkRecord {
-  uint32_t index = 0;          // dense link index: node * ports + port
-  NodeId from = 0, to = 0;     // endpoints (current wiring)
-  uint32_t port = 0;           // output port at `from`
-  uint64_t bytes = 0;          // bytes sent (header + payload)
-  uint64_t packets = 0;        // packets sent
-  Tick busy_ps = 0;            // serialisation time
+  uint32_t index = 0;                 // dense link index: node * ports + port
+  NodeId from = 0, to = 0;            // endpoints (current wiring)
+  uint32_t port = 0;                  // output port at `from`
+  uint64_t bytes = 0;                 // bytes sent (header + payload)
+  uint64_t packets = 0;               // packets sent
+  Tick busy_ps = 0;                   // serialisation time
   uint32_t peak_waiting_packets = 0;  // most packets queued for this output at once
   uint32_t peak_buffer_flits = 0;     // fullest VC buffer at the far end's input port
-  uint8_t optical = 0;         // 1: an OCS circuit
+  uint8_t optical = 0;                // 1: an OCS circuit
 };
 
 /// Fabric totals over the run (sums and maxima; exact integers so ranks merge exactly).
@@ -60,9 +60,9 @@ struct FabricTotals {
   uint64_t flits = 0;                  // flits delivered
   uint64_t packet_latency_sum_ps = 0;  // inject -> packet delivered, summed
   Tick packet_latency_max_ps = 0;
-  uint64_t message_latency_sum_ps = 0; // inject -> message delivered, summed
+  uint64_t message_latency_sum_ps = 0;  // inject -> message delivered, summed
   Tick message_latency_max_ps = 0;
-  uint64_t vc_overflows = 0;           // hop-count VC clamped (fabric/README.md)
+  uint64_t vc_overflows = 0;  // hop-count VC clamped (fabric/README.md)
 
   FabricTotals& operator+=(const FabricTotals& o) {
     messages += o.messages;
@@ -82,30 +82,30 @@ struct FabricTotals {
 struct ReconfigRecord {
   Tick begin_ps = 0, drained_ps = 0, installed_ps = 0;
   uint64_t affected_links = 0, delayed_packets = 0, delayed_bytes = 0;
-  Tick delayed_ps = 0;         // summed extra wait of the delayed packets
+  Tick delayed_ps = 0;  // summed extra wait of the delayed packets
 };
 
 struct ChipRecord {
-  NodeId node = 0;             // torus node
-  uint32_t sku = 0;            // index into RunOptions::skus
-  Tick busy_ps = 0;            // attention: core service time; expert: time with a job in a slot
-  uint64_t jobs = 0;           // expert jobs completed (expert chips)
-  uint32_t slots = 0;          // expert slots held (expert chips)
-  Tick slot_active_ps = 0;     // expert: sum over jobs of start -> done (pipelines overlap)
-  uint64_t max_ingress = 0;    // expert: peak ingress queue occupancy (jobs)
+  NodeId node = 0;           // torus node
+  uint32_t sku = 0;          // index into RunOptions::skus
+  Tick busy_ps = 0;          // attention: core service time; expert: time with a job in a slot
+  uint64_t jobs = 0;         // expert jobs completed (expert chips)
+  uint32_t slots = 0;        // expert slots held (expert chips)
+  Tick slot_active_ps = 0;   // expert: sum over jobs of start -> done (pipelines overlap)
+  uint64_t max_ingress = 0;  // expert: peak ingress queue occupancy (jobs)
 };
 
 /// Sums over expert jobs: the parts of the expert phase seen from the jobs.
 struct JobTotals {
-  uint64_t jobs = 0;             // jobs completed
-  Tick dispatch_network_ps = 0;  // home -> expert chip, in the fabric
-  Tick blocked_ps = 0;           // held at the ejection port while the ingress queue was full
-  Tick ingress_wait_ps = 0;      // in the chip's ingress queue, waiting for its slot / a buffer
-  Tick compute_ps = 0;           // in the slot's pipeline: first input beat -> last output beat
-  Tick egress_wait_ps = 0;       // finished -> left the chip's egress port
-  Tick return_network_ps = 0;    // expert chip -> home, in the fabric
-  uint64_t chip_cycles = 0;      // chip cycles of the jobs (pipeline latency each)
-  uint64_t sampled_checks = 0;   // SAMPLED: jobs also run in RTL
+  uint64_t jobs = 0;                // jobs completed
+  Tick dispatch_network_ps = 0;     // home -> expert chip, in the fabric
+  Tick blocked_ps = 0;              // held at the ejection port while the ingress queue was full
+  Tick ingress_wait_ps = 0;         // in the chip's ingress queue, waiting for its slot / a buffer
+  Tick compute_ps = 0;              // in the slot's pipeline: first input beat -> last output beat
+  Tick egress_wait_ps = 0;          // finished -> left the chip's egress port
+  Tick return_network_ps = 0;       // expert chip -> home, in the fabric
+  uint64_t chip_cycles = 0;         // chip cycles of the jobs (pipeline latency each)
+  uint64_t sampled_checks = 0;      // SAMPLED: jobs also run in RTL
   uint64_t sampled_mismatches = 0;  // SAMPLED: of those, differing in bits or cycles
 
   JobTotals& operator+=(const JobTotals& o) {
@@ -125,11 +125,11 @@ struct JobTotals {
 
 /// One expert job's time in its slot (for the Chrome/Perfetto trace of traced tokens).
 struct JobSpan {
-  NodeId node = 0;             // expert chip
-  uint32_t slot = 0;           // slot index on the chip
+  NodeId node = 0;    // expert chip
+  uint32_t slot = 0;  // slot index on the chip
   uint32_t token = 0, layer = 0, expert = 0;
-  Tick start_ps = 0;           // first input beat
-  Tick done_ps = 0;            // last output beat
+  Tick start_ps = 0;  // first input beat
+  Tick done_ps = 0;   // last output beat
 };
 
 struct RankReport {
@@ -138,14 +138,14 @@ struct RankReport {
   std::vector<ChipRecord> chips;
   std::vector<uint64_t> expert_jobs;  // per (layer * E + expert)
   JobTotals job_totals;
-  uint64_t events = 0;                // events handled
-  uint64_t rtl_cycles_simulated = 0;  // cycles evaluated in Verilator, incl. weight loading
-  std::vector<JobSpan> job_spans;     // traced tokens only (report.trace)
-  FabricTotals fabric;                // the network's totals
-  uint64_t attention_flops = 0;       // attention + dense-layer FLOPs on the attention chips
-  uint64_t jobs_dropped = 0;          // routed jobs dropped by the capacity limit
+  uint64_t events = 0;                         // events handled
+  uint64_t rtl_cycles_simulated = 0;           // cycles evaluated in Verilator, incl. weight loading
+  std::vector<JobSpan> job_spans;              // traced tokens only (report.trace)
+  FabricTotals fabric;                         // the network's totals
+  uint64_t attention_flops = 0;                // attention + dense-layer FLOPs on the attention chips
+  uint64_t jobs_dropped = 0;                   // routed jobs dropped by the capacity limit
   std::vector<uint64_t> message_latency_hist;  // LogHistogram counts: fabric inject -> delivered (ps)
-  std::vector<ReconfigRecord> reconfigs;  // OCS rewirings, in order
+  std::vector<ReconfigRecord> reconfigs;       // OCS rewirings, in order
 };
 
 /// The breakdowns of all tokens of a report, summed.

@@ -15,7 +15,9 @@
 namespace moefab {
 
 namespace {
-double Ns(Tick ps) { return static_cast<double>(ps) / 1000.0; }
+double Ns(Tick ps) {
+  return static_cast<double>(ps) / 1000.0;
+}
 
 // Nearest-rank percentile of a sorted, non-empty vector.
 Tick Percentile(const std::vector<Tick>& sorted, double p) {
@@ -51,9 +53,12 @@ LatencySummary Summarise(const RankReport& merged) {
 
 const char* FidelityName(Fidelity f) {
   switch (f) {
-    case Fidelity::kRtl: return "RTL";
-    case Fidelity::kSampled: return "SAMPLED";
-    case Fidelity::kAnalytic: return "ANALYTIC";
+    case Fidelity::kRtl:
+      return "RTL";
+    case Fidelity::kSampled:
+      return "SAMPLED";
+    case Fidelity::kAnalytic:
+      return "ANALYTIC";
   }
   return "?";
 }
@@ -67,7 +72,8 @@ void WriteRunHeader(JsonWriter& j, const RunOptions& o) {
   j.Field("moefab_version", "0.1.0");
   j.Field("config_path", o.config_path);
   j.Field("config", o.config_echo);
-  j.Key("model").BeginObject()
+  j.Key("model")
+      .BeginObject()
       .Field("name", o.model.name)
       .Field("num_layers", o.model.num_layers)
       .Field("d_model", o.model.d_model)
@@ -84,15 +90,21 @@ void WriteRunHeader(JsonWriter& j, const RunOptions& o) {
 // Token latency percentiles, throughput, makespan and the mean per-token breakdown.
 void WriteLatency(JsonWriter& j, const RankReport& m, const LatencySummary& s) {
   j.Field("tokens", static_cast<uint64_t>(m.tokens.size()));
-  j.Key("latency_ns").BeginObject()
-      .Field("p50", s.p50_ns).Field("p90", s.p90_ns).Field("p99", s.p99_ns)
-      .Field("max", s.max_ns).Field("mean", s.mean_ns).EndObject();
+  j.Key("latency_ns")
+      .BeginObject()
+      .Field("p50", s.p50_ns)
+      .Field("p90", s.p90_ns)
+      .Field("p99", s.p99_ns)
+      .Field("max", s.max_ns)
+      .Field("mean", s.mean_ns)
+      .EndObject();
   j.Field("throughput_tokens_per_s", s.throughput_tokens_per_s);
   j.Field("makespan_ns", Ns(s.makespan_ps));
   // Mean per-token breakdown; the parts add up to the mean latency.
   const TokenBreakdown b = SumBreakdowns(m);
   const double n = static_cast<double>(std::max<size_t>(m.tokens.size(), 1));
-  j.Key("latency_breakdown_mean_ns").BeginObject()
+  j.Key("latency_breakdown_mean_ns")
+      .BeginObject()
       .Field("attention", Ns(b.attention_ps) / n)
       .Field("gate", Ns(b.gate_ps) / n)
       .Field("expert_phase", Ns(b.expert_phase_ps) / n)
@@ -104,7 +116,8 @@ void WriteLatency(JsonWriter& j, const RankReport& m, const LatencySummary& s) {
 // The expert phase seen from the jobs: mean time of a job in each of its stages.
 void WriteExpertJobTimes(JsonWriter& j, const JobTotals& jt) {
   const double jobs = static_cast<double>(std::max<uint64_t>(jt.jobs, 1));
-  j.Key("expert_jobs_mean_ns").BeginObject()
+  j.Key("expert_jobs_mean_ns")
+      .BeginObject()
       .Field("jobs", jt.jobs)
       .Field("dispatch_network", Ns(jt.dispatch_network_ps) / jobs)
       .Field("held_at_ejection", Ns(jt.blocked_ps) / jobs)
@@ -121,8 +134,11 @@ void WriteLinks(JsonWriter& j, const std::vector<LinkRecord>& links, double span
   j.Key("links").BeginArray();
   for (const auto& l : links) {
     j.BeginObject()
-        .Field("from", l.from).Field("to", l.to).Field("port", l.port)
-        .Field("bytes", l.bytes).Field("packets", l.packets)
+        .Field("from", l.from)
+        .Field("to", l.to)
+        .Field("port", l.port)
+        .Field("bytes", l.bytes)
+        .Field("packets", l.packets)
         .Field("utilisation", static_cast<double>(l.busy_ps) / span_ps)
         .Field("peak_waiting_packets", l.peak_waiting_packets)
         .Field("peak_buffer_flits", l.peak_buffer_flits)
@@ -138,10 +154,7 @@ void WriteMessageLatencyHistogram(JsonWriter& j, const LogHistogram& hist) {
   j.Key("message_latency_histogram").BeginArray();
   for (uint32_t bucket = 0; bucket < hist.counts.size(); ++bucket) {
     if (hist.counts[bucket] == 0) continue;
-    j.BeginObject()
-        .Field("upto_ns", Ns(LogHistogram::UpperOf(bucket)))
-        .Field("count", hist.counts[bucket])
-        .EndObject();
+    j.BeginObject().Field("upto_ns", Ns(LogHistogram::UpperOf(bucket))).Field("count", hist.counts[bucket]).EndObject();
   }
   j.EndArray();
 }
@@ -151,11 +164,13 @@ void WriteReconfigurations(JsonWriter& j, const std::vector<ReconfigRecord>& rec
   j.Key("reconfigurations").BeginArray();
   for (const auto& r : reconfigs) {
     j.BeginObject()
-        .Field("begin_ns", Ns(r.begin_ps)).Field("drained_ns", Ns(r.drained_ps))
+        .Field("begin_ns", Ns(r.begin_ps))
+        .Field("drained_ns", Ns(r.drained_ps))
         .Field("installed_ns", Ns(r.installed_ps))
         .Field("links_down_ns", Ns(r.installed_ps - r.begin_ps))
         .Field("affected_links", r.affected_links)
-        .Field("delayed_packets", r.delayed_packets).Field("delayed_bytes", r.delayed_bytes)
+        .Field("delayed_packets", r.delayed_packets)
+        .Field("delayed_bytes", r.delayed_bytes)
         .Field("delayed_total_ns", Ns(r.delayed_ps))
         .EndObject();
   }
@@ -170,12 +185,16 @@ void WriteFabric(JsonWriter& j, const RunOptions& o, const RankReport& m) {
   const auto& net = o.fabric.network;
   LogHistogram hist;
   hist.Merge(m.message_latency_hist);
-  j.Key("fabric").BeginObject()
+  j.Key("fabric")
+      .BeginObject()
       .Field("topology", o.fabric.kind_name)
-      .Field("flow_control", net.flow_control == fabric::FlowControl::kStoreAndForward
-                                 ? "store_and_forward" : "virtual_cut_through")
-      .Field("flit_bytes", net.flit_bytes).Field("mtu_bytes", net.mtu_bytes)
-      .Field("messages", f.messages).Field("packets", f.packets).Field("flits", f.flits)
+      .Field("flow_control",
+             net.flow_control == fabric::FlowControl::kStoreAndForward ? "store_and_forward" : "virtual_cut_through")
+      .Field("flit_bytes", net.flit_bytes)
+      .Field("mtu_bytes", net.mtu_bytes)
+      .Field("messages", f.messages)
+      .Field("packets", f.packets)
+      .Field("flits", f.flits)
       .Field("packet_hops", f.packet_hops)
       .Field("mean_hops_per_packet", static_cast<double>(f.packet_hops) / packets)
       .Field("mean_packet_latency_ns", Ns(f.packet_latency_sum_ps) / packets)
@@ -191,16 +210,17 @@ void WriteFabric(JsonWriter& j, const RunOptions& o, const RankReport& m) {
 }
 
 // One entry per chip (by node); `span_ps` is the utilisation denominator (the makespan).
-void WriteChips(JsonWriter& j, const RunOptions& o, const std::vector<ChipRecord>& chips,
-                double span_ps) {
+void WriteChips(JsonWriter& j, const RunOptions& o, const std::vector<ChipRecord>& chips, double span_ps) {
   j.Key("chips").BeginArray();
   for (const auto& c : chips) {
     const auto& sku = o.skus[c.sku];
     j.BeginObject()
-        .Field("node", c.node).Field("sku", sku.name)
+        .Field("node", c.node)
+        .Field("sku", sku.name)
         .Field("kind", sku.kind == ChipKind::kAttention ? "attention" : "expert")
         .Field("busy_fraction", static_cast<double>(c.busy_ps) / span_ps)
-        .Field("jobs", c.jobs).Field("slots", c.slots)
+        .Field("jobs", c.jobs)
+        .Field("slots", c.slots)
         .Field("mean_active_slots", static_cast<double>(c.slot_active_ps) / span_ps)
         .Field("max_ingress_jobs", c.max_ingress)
         .EndObject();
@@ -209,8 +229,7 @@ void WriteChips(JsonWriter& j, const RunOptions& o, const std::vector<ChipRecord
 }
 
 // Jobs per expert: one array per layer, routed experts then shared ones.
-void WriteExpertJobs(JsonWriter& j, const ModelOptions& model,
-                     const std::vector<uint64_t>& expert_jobs) {
+void WriteExpertJobs(JsonWriter& j, const ModelOptions& model, const std::vector<uint64_t>& expert_jobs) {
   j.Key("expert_jobs").BeginArray();
   for (uint32_t layer = 0; layer < model.num_layers; ++layer) {
     j.BeginArray();
@@ -223,7 +242,8 @@ void WriteExpertJobs(JsonWriter& j, const ModelOptions& model,
 
 // The golden check of the final hidden states and SAMPLED's RTL re-runs.
 void WriteValidation(JsonWriter& j, const GoldenCheck& golden, const JobTotals& jt) {
-  j.Key("validation").BeginObject()
+  j.Key("validation")
+      .BeginObject()
       .Field("golden_match", golden.enabled && golden.match)
       .Field("tokens_checked", golden.tokens_checked)
       .Field("tokens_mismatched", golden.tokens_mismatched)
@@ -235,7 +255,8 @@ void WriteValidation(JsonWriter& j, const GoldenCheck& golden, const JobTotals& 
 
 // The weight format's error against the float reference, or why it was not measured.
 void WriteQuantisationError(JsonWriter& j, const RunOptions& o, const QuantErrorSummary& quant) {
-  j.Key("quantisation_error").BeginObject()
+  j.Key("quantisation_error")
+      .BeginObject()
       .Field("format", chips::WeightFormatName(o.model.format))
       .Field("experts_measured", quant.experts)
       .Field("samples_per_expert", quant.samples_per_expert);
@@ -245,15 +266,15 @@ void WriteQuantisationError(JsonWriter& j, const RunOptions& o, const QuantError
         .Field("max_abs_error", quant.max_abs)
         .Field("rms_error", quant.rms);
   } else {
-    j.Field("note", o.timing_only ? "timing-only run: no weights"
-                                  : "no float reference for these weights");
+    j.Field("note", o.timing_only ? "timing-only run: no weights" : "no float reference for these weights");
   }
   j.EndObject();
 }
 
 // The workload as configured, and the jobs its capacity limit dropped.
 void WriteWorkload(JsonWriter& j, const WorkloadOptions& w, uint64_t jobs_dropped) {
-  j.Key("workload").BeginObject()
+  j.Key("workload")
+      .BeginObject()
       .Field("arrival", w.arrival == Arrival::kPoisson ? "poisson" : "closed_loop")
       .Field("concurrency", w.concurrency)
       .Field("rate_tokens_per_s", w.rate_tokens_per_s)
@@ -267,7 +288,8 @@ void WriteWorkload(JsonWriter& j, const WorkloadOptions& w, uint64_t jobs_droppe
 }
 
 void WriteRouting(JsonWriter& j, const RunOptions& o) {
-  j.Key("routing").BeginObject()
+  j.Key("routing")
+      .BeginObject()
       .Field("source", RoutingSourceName(o.routing.source))
       .Field("timing_only", o.timing_only)
       .EndObject();
@@ -277,7 +299,8 @@ void WriteRouting(JsonWriter& j, const RunOptions& o) {
 // capacity, how many chips of it would hold them.
 void WritePlacement(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan) {
   const uint64_t slots = plan.num_slots();
-  j.Key("placement").BeginObject()
+  j.Key("placement")
+      .BeginObject()
       .Field("strategy", PlacementStrategyName(o.placement.strategy))
       .Field("replica_policy", router::ReplicaPolicyName(o.placement.replica_policy))
       .Field("expert_slots", slots)
@@ -303,10 +326,10 @@ void WritePlacement(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan)
 }
 
 // Joules of the run (energy.h) and the per-operation energies they were computed with.
-void WriteEnergy(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan, const RankReport& m,
-                 Tick makespan_ps) {
+void WriteEnergy(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan, const RankReport& m, Tick makespan_ps) {
   const EnergyReport en = ComputeEnergy(o, plan, m, makespan_ps);
-  j.Key("energy").BeginObject()
+  j.Key("energy")
+      .BeginObject()
       .Field("joules_per_token", en.per_token_j)
       .Field("total_j", en.total_j)
       .Field("expert_mac_j", en.mac_j)
@@ -324,7 +347,8 @@ void WriteEnergy(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan, co
 
 // The simulator's own work: simulated, so identical for any rank count.
 void WriteSimulation(JsonWriter& j, const RankReport& m) {
-  j.Key("simulation").BeginObject()
+  j.Key("simulation")
+      .BeginObject()
       .Field("events", m.events)
       .Field("rtl_cycles_simulated", m.rtl_cycles_simulated)
       .EndObject();
@@ -333,7 +357,8 @@ void WriteSimulation(JsonWriter& j, const RankReport& m) {
 // Ranks, machine and wall-clock figures, kept apart: everything before this section is
 // simulated and identical for any rank count.
 void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
-  j.Key("host").BeginObject()
+  j.Key("host")
+      .BeginObject()
       .Field("ranks", host.ranks)
       .Field("transport", host.transport)
       .Field("sync", host.sync)
@@ -357,7 +382,8 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
     }
     const double busy_mean = busy_sum / static_cast<double>(host.per_rank.size());
     j.Field("rank_mapping", host.rank_mapping)
-        .Field("events_per_window", host.windows ? static_cast<double>(m.events) / static_cast<double>(host.windows) : 0.0)
+        .Field("events_per_window",
+               host.windows ? static_cast<double>(m.events) / static_cast<double>(host.windows) : 0.0)
         .Field("load_imbalance", busy_mean > 0 ? busy_max / busy_mean : 1.0);
     j.Key("per_rank").BeginArray();
     for (const auto& r : host.per_rank)
@@ -366,7 +392,8 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
           .Field("events", r.events)
           .Field("events_sent", r.events_sent)
           .Field("early_events", r.early_events)
-          .Field("events_per_window", host.windows ? static_cast<double>(r.events) / static_cast<double>(host.windows) : 0.0)
+          .Field("events_per_window",
+                 host.windows ? static_cast<double>(r.events) / static_cast<double>(host.windows) : 0.0)
           .Field("work_seconds", r.work_seconds)
           .Field("background_seconds", r.background_seconds)
           .Field("wait_seconds", r.wait_seconds)

@@ -45,8 +45,7 @@ std::vector<Bytes> MpiTransport::Exchange(const std::vector<Bytes>& outgoing) {
     MOEFAB_CHECK(outgoing[r].size() < (1ULL << 31), "exchange buffer too large");
     send_counts[r] = static_cast<int>(outgoing[r].size());
   }
-  Check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm_),
-        "MPI_Alltoall");
+  Check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm_), "MPI_Alltoall");
   return Alltoallv(outgoing, send_counts, recv_counts);
 }
 
@@ -63,8 +62,8 @@ void MpiTransport::StartWindow(std::vector<Bytes>& outgoing, const WindowSummary
   }
   window_out_ = &outgoing;
   window_ready_ = false;
-  Check(MPI_Ialltoall(send_headers_.data(), sizeof(Header), MPI_BYTE, recv_headers_.data(),
-                      sizeof(Header), MPI_BYTE, comm_, &request_),
+  Check(MPI_Ialltoall(send_headers_.data(), sizeof(Header), MPI_BYTE, recv_headers_.data(), sizeof(Header), MPI_BYTE,
+                      comm_, &request_),
         "MPI_Ialltoall");
 }
 
@@ -108,8 +107,7 @@ WindowSummary MpiTransport::FinishWindow(std::vector<std::span<const std::byte>>
   return all;
 }
 
-std::vector<Bytes> MpiTransport::Alltoallv(const std::vector<Bytes>& outgoing,
-                                           const std::vector<int>& send_counts,
+std::vector<Bytes> MpiTransport::Alltoallv(const std::vector<Bytes>& outgoing, const std::vector<int>& send_counts,
                                            const std::vector<int>& recv_counts) {
   const auto send_displs = Displacements(send_counts);
   const auto recv_displs = Displacements(recv_counts);
@@ -117,13 +115,12 @@ std::vector<Bytes> MpiTransport::Alltoallv(const std::vector<Bytes>& outgoing,
   send_buf.reserve(static_cast<size_t>(std::accumulate(send_counts.begin(), send_counts.end(), 0)));
   for (const auto& b : outgoing) send_buf.insert(send_buf.end(), b.begin(), b.end());
   Bytes recv_buf(static_cast<size_t>(std::accumulate(recv_counts.begin(), recv_counts.end(), 0)));
-  Check(MPI_Alltoallv(send_buf.data(), send_counts.data(), send_displs.data(), MPI_BYTE,
-                      recv_buf.data(), recv_counts.data(), recv_displs.data(), MPI_BYTE, comm_),
+  Check(MPI_Alltoallv(send_buf.data(), send_counts.data(), send_displs.data(), MPI_BYTE, recv_buf.data(),
+                      recv_counts.data(), recv_displs.data(), MPI_BYTE, comm_),
         "MPI_Alltoallv");
   std::vector<Bytes> incoming(size_);
   for (RankId r = 0; r < size_; ++r)
-    incoming[r].assign(recv_buf.begin() + recv_displs[r],
-                       recv_buf.begin() + recv_displs[r] + recv_counts[r]);
+    incoming[r].assign(recv_buf.begin() + recv_displs[r], recv_buf.begin() + recv_displs[r] + recv_counts[r]);
   return incoming;
 }
 
@@ -138,14 +135,12 @@ std::vector<Bytes> MpiTransport::GatherToRoot(const Bytes& local) {
     displs = Displacements(counts);
     all.resize(static_cast<size_t>(std::accumulate(counts.begin(), counts.end(), 0)));
   }
-  Check(MPI_Gatherv(local.data(), count, MPI_BYTE, all.data(), counts.data(), displs.data(),
-                    MPI_BYTE, 0, comm_),
+  Check(MPI_Gatherv(local.data(), count, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE, 0, comm_),
         "MPI_Gatherv");
   std::vector<Bytes> out;
   if (rank_ == 0) {
     out.resize(size_);
-    for (RankId r = 0; r < size_; ++r)
-      out[r].assign(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
+    for (RankId r = 0; r < size_; ++r) out[r].assign(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
   }
   return out;
 }

@@ -30,13 +30,13 @@ class MpiTransport final : public Transport {
                                const std::vector<int>& recv_counts);
   // One rank's header of a window exchange, sent to every rank.
   struct Header {
-    uint64_t bytes;          // for the receiving rank
-    uint64_t total;          // this rank sends in all (every rank takes the same Alltoallv branch)
-    WindowSummary summary;   // this rank's
+    uint64_t bytes;         // for the receiving rank
+    uint64_t total;         // this rank sends in all (every rank takes the same Alltoallv branch)
+    WindowSummary summary;  // this rank's
   };
-  MPI_Comm comm_;   // communicator of the run
-  RankId rank_ = 0; // this process
-  RankId size_ = 1; // ranks in comm_
+  MPI_Comm comm_;    // communicator of the run
+  RankId rank_ = 0;  // this process
+  RankId size_ = 1;  // ranks in comm_
   // The window exchange in flight.
   std::vector<Bytes>* window_out_ = nullptr;  // borrowed until FinishWindow
   std::vector<Bytes> window_in_;              // what FinishWindow's spans show

@@ -16,7 +16,9 @@ namespace {
 
 constexpr size_t kLine = 64;
 
-size_t RoundUp(size_t n) { return (n + kLine - 1) / kLine * kLine; }
+size_t RoundUp(size_t n) {
+  return (n + kLine - 1) / kLine * kLine;
+}
 
 void Check(int rc, const char* what) {
   MOEFAB_CHECK(rc == MPI_SUCCESS, "MPI call " << what << " failed with code " << rc);
@@ -38,7 +40,7 @@ void FutexWakeAll(std::atomic<uint32_t>* word) {
 }
 
 constexpr uint64_t kOverflow = uint64_t{1} << 63;  // a byte count with this bit went by MPI
-constexpr uint64_t kWrap = ~uint64_t{0};            // ring record length: continue at the start
+constexpr uint64_t kWrap = ~uint64_t{0};           // ring record length: continue at the start
 
 }  // namespace
 
@@ -48,8 +50,8 @@ struct ShmTransport::Control {
 // A side (one window parity) of a rank's published window state starts with its window word,
 // so that a peer waiting on it finds the summary and the counts in the same cache line.
 constexpr size_t kSideHeader = 8;
-struct ShmTransport::State {       // a RankClock word by word, and the publication count
-  std::atomic<uint64_t> version;   // publications so far: what waiting peers spin on
+struct ShmTransport::State {      // a RankClock word by word, and the publication count
+  std::atomic<uint64_t> version;  // publications so far: what waiting peers spin on
   std::atomic<uint64_t> done, activity, sent, received, count, idle;
 };
 struct ShmTransport::Bell {
@@ -77,7 +79,8 @@ ShmTransport::ShmTransport(MPI_Comm comm, const ShmOptions& options)
   // More ranks than cores: a spinning rank would hold the core another rank needs to make
   // the progress it waits for. Yield at once instead.
   if (n > static_cast<RankId>(sysconf(_SC_NPROCESSORS_ONLN))) options_.spin_iterations = 0;
-  MOEFAB_CHECK(options_.ring_bytes % 8 == 0 && options_.ring_bytes >= 4096, "ring of " << options_.ring_bytes << " bytes");
+  MOEFAB_CHECK(options_.ring_bytes % 8 == 0 && options_.ring_bytes >= 4096,
+               "ring of " << options_.ring_bytes << " bytes");
   Layout& l = layout_;
   size_t at = 0;
   l.control = at, at += RoundUp(sizeof(Control));
@@ -170,8 +173,7 @@ void ShmTransport::StartWindow(std::vector<Bytes>& outgoing, const WindowSummary
   MOEFAB_CHECK(outgoing.size() == size(), "window exchange needs one buffer per rank");
   // The previous window's oversized sends are complete before their buffers go.
   if (!overflow_requests_.empty()) {
-    Check(MPI_Waitall(static_cast<int>(overflow_requests_.size()), overflow_requests_.data(),
-                      MPI_STATUSES_IGNORE),
+    Check(MPI_Waitall(static_cast<int>(overflow_requests_.size()), overflow_requests_.data(), MPI_STATUSES_IGNORE),
           "MPI_Waitall");
     overflow_requests_.clear();
     overflow_out_.clear();

@@ -77,9 +77,9 @@ class ShmTransport final : public Transport, public AsyncChannels {
   void WaitForPeers() override;
 
  private:
-  struct Control;   // window exchange: ranks sleeping on this rank's window words
-  struct State;     // asynchronous: the published RankClock
-  struct Bell;      // asynchronous: doorbell, sleeping
+  struct Control;  // window exchange: ranks sleeping on this rank's window words
+  struct State;    // asynchronous: the published RankClock
+  struct Bell;     // asynchronous: doorbell, sleeping
   // Offsets of every part inside a rank's share of the window (bytes, whole cache lines).
   struct Layout {
     size_t control = 0, state = 0, bell = 0, clocks = 0, tails = 0, heads = 0;
@@ -99,22 +99,22 @@ class ShmTransport final : public Transport, public AsyncChannels {
   bool PeerReady(RankId r) const;
   void Ring(RankId peer);  // wakes `peer` if it waits
 
-  MpiTransport mpi_;                      // collectives and oversized buffers
-  MPI_Comm comm_;                         // borrowed
+  MpiTransport mpi_;  // collectives and oversized buffers
+  MPI_Comm comm_;     // borrowed
   ShmOptions options_;
   MPI_Win win_ = MPI_WIN_NULL;
-  std::vector<std::byte*> base_;          // base_[r]: rank r's share of the window, mapped here
+  std::vector<std::byte*> base_;  // base_[r]: rank r's share of the window, mapped here
   Layout layout_;
-  uint32_t window_ = 0;                   // windows started
-  std::vector<Bytes> overflow_out_;       // buffers sent by MPI this window (kept until sent)
-  std::vector<Bytes> overflow_in_;        // buffers received by MPI this window
+  uint32_t window_ = 0;              // windows started
+  std::vector<Bytes> overflow_out_;  // buffers sent by MPI this window (kept until sent)
+  std::vector<Bytes> overflow_in_;   // buffers received by MPI this window
   std::vector<MPI_Request> overflow_requests_;
-  bool ready_ = false;                    // every peer published this window
-  std::vector<uint64_t> tail_;            // per destination: bytes written to its ring (local copy)
-  std::vector<uint64_t> head_;            // per source: bytes consumed from its ring (local copy)
-  std::vector<uint64_t> peeked_;          // per source: the head after the batch Peek returned
-  std::vector<Tick> published_clock_;     // per destination: the clock last published
-  std::vector<uint64_t> seen_version_;    // per peer: its publication last Read
+  bool ready_ = false;                  // every peer published this window
+  std::vector<uint64_t> tail_;          // per destination: bytes written to its ring (local copy)
+  std::vector<uint64_t> head_;          // per source: bytes consumed from its ring (local copy)
+  std::vector<uint64_t> peeked_;        // per source: the head after the batch Peek returned
+  std::vector<Tick> published_clock_;   // per destination: the clock last published
+  std::vector<uint64_t> seen_version_;  // per peer: its publication last Read
 };
 
 }  // namespace moefab

@@ -31,8 +31,8 @@ struct WindowSummary {
 /// Combines two summaries: min of the ticks, sum of the counts.
 inline WindowSummary Combine(const WindowSummary& a, const WindowSummary& b) {
   return WindowSummary{std::min(a.next, b.next), std::min(a.horizon, b.horizon),
-                       std::min(a.horizon_after, b.horizon_after),
-                       std::min(a.receive_bound, b.receive_bound), a.count + b.count};
+                       std::min(a.horizon_after, b.horizon_after), std::min(a.receive_bound, b.receive_bound),
+                       a.count + b.count};
 }
 
 /// What a rank publishes for the engine's asynchronous protocol (AsyncChannels).

@@ -15,19 +15,16 @@ namespace moefab {
 namespace {
 
 // Loud abort for a failed UCX call: rank, call, peer (if any) and UCX's own message.
-#define MOEFAB_UCX_CHECK(status, call, rank, peer)                                          \
-  MOEFAB_CHECK((status) == UCS_OK, "UCX " << (call) << " failed on rank " << (rank)         \
-                                          << ((peer) == kNoPeer ? std::string()             \
-                                                                : " (peer rank " +          \
-                                                                      std::to_string(peer) + \
-                                                                      ")")                  \
-                                          << ": " << ucs_status_string(status))
+#define MOEFAB_UCX_CHECK(status, call, rank, peer)                                                                 \
+  MOEFAB_CHECK((status) == UCS_OK,                                                                                 \
+               "UCX " << (call) << " failed on rank " << (rank)                                                    \
+                      << ((peer) == kNoPeer ? std::string() : " (peer rank " + std::to_string(peer) + ")") << ": " \
+                      << ucs_status_string(status))
 
 constexpr RankId kNoPeer = ~RankId{0};
 
 void CheckMpi(int rc, const char* what, RankId rank) {
-  MOEFAB_CHECK(rc == MPI_SUCCESS, "MPI call " << what << " failed on rank " << rank
-                                              << " with code " << rc);
+  MOEFAB_CHECK(rc == MPI_SUCCESS, "MPI call " << what << " failed on rank " << rank << " with code " << rc);
 }
 
 // Tag of the message from `source` in window `window`: receives match all 64 bits.
@@ -59,12 +56,11 @@ UcxTransport::UcxTransport(MPI_Comm comm, const UcxOptions& options)
   if (!options.tls.empty()) {
     const ucs_status_t s = ucp_config_modify(config, "TLS", options.tls.c_str());
     if (s != UCS_OK) ucp_config_release(config);
-    MOEFAB_CHECK(s == UCS_OK, "UCX ucp_config_modify(TLS=" << options.tls << ") failed on rank "
-                                                           << me << ": " << ucs_status_string(s));
+    MOEFAB_CHECK(s == UCS_OK, "UCX ucp_config_modify(TLS=" << options.tls << ") failed on rank " << me << ": "
+                                                           << ucs_status_string(s));
   }
   ucp_params_t params{};
-  params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED |
-                      UCP_PARAM_FIELD_ESTIMATED_NUM_EPS;
+  params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED | UCP_PARAM_FIELD_ESTIMATED_NUM_EPS;
   params.features = UCP_FEATURE_TAG;
   params.mt_workers_shared = 0;
   params.estimated_num_eps = n;
@@ -75,23 +71,19 @@ UcxTransport::UcxTransport(MPI_Comm comm, const UcxOptions& options)
   ucp_worker_params_t wparams{};
   wparams.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
   wparams.thread_mode = UCS_THREAD_MODE_SINGLE;
-  MOEFAB_UCX_CHECK(ucp_worker_create(context_, &wparams, &worker_), "ucp_worker_create", me,
-                   kNoPeer);
+  MOEFAB_UCX_CHECK(ucp_worker_create(context_, &wparams, &worker_), "ucp_worker_create", me, kNoPeer);
 
   // Bootstrap: every rank's worker address, over MPI.
   ucp_address_t* address = nullptr;
   size_t address_len = 0;
-  MOEFAB_UCX_CHECK(ucp_worker_get_address(worker_, &address, &address_len),
-                   "ucp_worker_get_address", me, kNoPeer);
+  MOEFAB_UCX_CHECK(ucp_worker_get_address(worker_, &address, &address_len), "ucp_worker_get_address", me, kNoPeer);
   MOEFAB_CHECK(address_len < (1U << 30), "UCX worker address too long: " << address_len);
   const int my_len = static_cast<int>(address_len);
   std::vector<int> lens(n), displs(n, 0);
-  CheckMpi(MPI_Allgather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm_),
-           "MPI_Allgather(UCX address sizes)", me);
+  CheckMpi(MPI_Allgather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm_), "MPI_Allgather(UCX address sizes)", me);
   for (RankId r = 1; r < n; ++r) displs[r] = displs[r - 1] + lens[r - 1];
   std::vector<char> all(static_cast<size_t>(displs[n - 1] + lens[n - 1]));
-  CheckMpi(MPI_Allgatherv(address, my_len, MPI_BYTE, all.data(), lens.data(), displs.data(),
-                          MPI_BYTE, comm_),
+  CheckMpi(MPI_Allgatherv(address, my_len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE, comm_),
            "MPI_Allgatherv(UCX addresses)", me);
   ucp_worker_release_address(worker_, address);
 
@@ -154,8 +146,8 @@ void UcxTransport::Wait(void* request, const char* call, RankId peer) {
 std::vector<Bytes> UcxTransport::Exchange(const std::vector<Bytes>& outgoing) {
   const RankId me = rank();
   const RankId n = size();
-  MOEFAB_CHECK(outgoing.size() == n, "Exchange needs one buffer per rank, got "
-                                         << outgoing.size() << " for " << n << " ranks");
+  MOEFAB_CHECK(outgoing.size() == n,
+               "Exchange needs one buffer per rank, got " << outgoing.size() << " for " << n << " ranks");
   std::vector<Bytes> incoming(n);
   incoming[me] = outgoing[me];
   if (n == 1) return incoming;
@@ -168,10 +160,9 @@ std::vector<Bytes> UcxTransport::Exchange(const std::vector<Bytes>& outgoing) {
     if (r == me) continue;
     const Bytes& b = outgoing[r];
     ucp_request_param_t param{};  // contiguous bytes, no callback: polled below
-    void* req = RequestOrAbort(
-        ucp_tag_send_nbx(eps_[r], b.empty() ? &g_dummy : b.data(), b.size(), Tag(window, me),
-                         &param),
-        "ucp_tag_send_nbx", me, r);
+    void* req =
+        RequestOrAbort(ucp_tag_send_nbx(eps_[r], b.empty() ? &g_dummy : b.data(), b.size(), Tag(window, me), &param),
+                       "ucp_tag_send_nbx", me, r);
     if (req != nullptr) sends.emplace_back(req, r);
   }
 
@@ -185,23 +176,20 @@ std::vector<Bytes> UcxTransport::Exchange(const std::vector<Bytes>& outgoing) {
     for (size_t i = 0; i < waiting.size();) {
       const RankId src = waiting[i];
       ucp_tag_recv_info_t info{};
-      ucp_tag_message_h msg =
-          ucp_tag_probe_nb(worker_, Tag(window, src), kFullMask, /*remove=*/1, &info);
+      ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, Tag(window, src), kFullMask, /*remove=*/1, &info);
       if (msg == nullptr) {
         ++i;
         continue;
       }
-      MOEFAB_CHECK(info.sender_tag == Tag(window, src),
-                   "UCX message with tag " << info.sender_tag << " on rank " << me
-                                           << " matched window " << window << " from rank "
-                                           << src);
+      MOEFAB_CHECK(info.sender_tag == Tag(window, src), "UCX message with tag " << info.sender_tag << " on rank " << me
+                                                                                << " matched window " << window
+                                                                                << " from rank " << src);
       Bytes& in = incoming[src];
       in.resize(info.length);
       ucp_request_param_t param{};
-      void* req = RequestOrAbort(
-          ucp_tag_msg_recv_nbx(worker_, in.empty() ? &g_dummy : in.data(), info.length, msg,
-                               &param),
-          "ucp_tag_msg_recv_nbx", me, src);
+      void* req =
+          RequestOrAbort(ucp_tag_msg_recv_nbx(worker_, in.empty() ? &g_dummy : in.data(), info.length, msg, &param),
+                         "ucp_tag_msg_recv_nbx", me, src);
       if (req != nullptr) recvs.emplace_back(req, src);
       waiting[i] = waiting.back();
       waiting.pop_back();

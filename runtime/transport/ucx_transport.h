@@ -68,13 +68,13 @@ class UcxTransport final : public Transport {
   void Progress();  // one ucp_worker_progress, yielding the core when idle for a while
   void Wait(void* request, const char* call, RankId peer);  // progress until done; check status
 
-  MpiTransport mpi_;              // bootstrap communicator and collectives
-  MPI_Comm comm_;                 // borrowed
+  MpiTransport mpi_;  // bootstrap communicator and collectives
+  MPI_Comm comm_;     // borrowed
   ucp_context_h context_ = nullptr;
   ucp_worker_h worker_ = nullptr;
-  std::vector<ucp_ep_h> eps_;     // eps_[r]: endpoint to rank r; nullptr for this rank
-  uint32_t window_ = 0;           // Exchange sequence number (wraps; only parity matters)
-  unsigned idle_spins_ = 0;       // consecutive progress calls that did nothing
+  std::vector<ucp_ep_h> eps_;  // eps_[r]: endpoint to rank r; nullptr for this rank
+  uint32_t window_ = 0;        // Exchange sequence number (wraps; only parity matters)
+  unsigned idle_spins_ = 0;    // consecutive progress calls that did nothing
 };
 
 /// The runtime's transport by name: "mpi" (MpiTransport), "ucx" (UcxTransport, transports

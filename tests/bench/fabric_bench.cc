@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/rng.h"
 #include "fabric/driver.h"
 #include "fabric/traffic.h"
-#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {
@@ -53,7 +53,7 @@ struct Run {
   using Next = std::pair<Tick, NodeId>;
   std::vector<Next> next;  // min-heap of (next injection tick, node)
   Tick cycle = 0;
-  double p = 0;            // packets per node per cycle
+  double p = 0;  // packets per node per cycle
   double log_q = 0;
 
   explicit Run(double load) {
@@ -130,7 +130,8 @@ void BM_Memory10M(benchmark::State& state) {
     state.counters["held_at_10M"] = static_cast<double>(held_at_10m);
     state.counters["held_at_end"] = static_cast<double>(run.net->PacketsHeld());
     state.counters["delivered"] = static_cast<double>(s.packets_delivered);
-    state.counters["packet_hops/s"] = benchmark::Counter(static_cast<double>(s.packet_hops), benchmark::Counter::kIsRate);
+    state.counters["packet_hops/s"] =
+        benchmark::Counter(static_cast<double>(s.packet_hops), benchmark::Counter::kIsRate);
   }
 }
 BENCHMARK(BM_Memory10M)->Iterations(1)->Unit(benchmark::kSecond);

@@ -19,8 +19,8 @@ namespace {
 
 // Weights [rows / 8][cols / 32][8 rows][32 bytes] in [-127, 127]; rows % 8 == 0, cols % 32 == 0.
 struct Int8Matrix {
-  std::uint32_t rows = 0;   // output channels
-  std::uint32_t cols = 0;   // inputs
+  std::uint32_t rows = 0;      // output channels
+  std::uint32_t cols = 0;      // inputs
   std::vector<std::int8_t> w;  // grouped layout above
 };
 
@@ -31,8 +31,8 @@ Int8Matrix MakeInt8Matrix(std::uint32_t rows, std::uint32_t cols, std::uint64_t 
   return m;
 }
 
-__attribute__((target("avx2"))) void Int8GemvAvx2(const Int8Matrix& m, const std::int8_t* x,
-                                                  std::uint8_t* ax_buf, std::int32_t* y) {
+__attribute__((target("avx2"))) void Int8GemvAvx2(const Int8Matrix& m, const std::int8_t* x, std::uint8_t* ax_buf,
+                                                  std::int32_t* y) {
   const std::uint32_t blocks = m.cols / 32;
   for (std::uint32_t b = 0; b < blocks; ++b) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + b * 32));
@@ -49,21 +49,20 @@ __attribute__((target("avx2"))) void Int8GemvAvx2(const Int8Matrix& m, const std
       const __m256i* blk = reinterpret_cast<const __m256i*>(gw + std::size_t{b} * 256);
       for (int i = 0; i < 8; ++i) {
         const __m256i w = _mm256_loadu_si256(blk + i);
-        a[i] = _mm256_add_epi32(
-            a[i], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, sx)), ones));
+        a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, sx)), ones));
       }
     }
     const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
     const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a[4], a[5]), _mm256_hadd_epi32(a[6], a[7]));
-    const __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                                       _mm256_permute2x128_si256(h0, h1, 0x31));
+    const __m256i s =
+        _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + g * 8), s);
   }
 }
 
 // The same GEMV as a plain loop over row-major weights (what -O3 makes of it).
-void Int8GemvLoop(const std::vector<std::int8_t>& w, std::uint32_t rows, std::uint32_t cols,
-                  const std::int8_t* x, std::int32_t* y) {
+void Int8GemvLoop(const std::vector<std::int8_t>& w, std::uint32_t rows, std::uint32_t cols, const std::int8_t* x,
+                  std::int32_t* y) {
   for (std::uint32_t r = 0; r < rows; ++r) {
     const std::int8_t* wr = w.data() + std::size_t{r} * cols;
     std::int32_t s = 0;
@@ -100,8 +99,7 @@ void BM_Int8Gemv(benchmark::State& state) {
 void BM_Int8Expert3Gemv(benchmark::State& state) {
   const auto d = static_cast<std::uint32_t>(state.range(0));
   const auto w = static_cast<std::uint32_t>(state.range(1));
-  const Int8Matrix g = MakeInt8Matrix(w, d, 1), u = MakeInt8Matrix(w, d, 2),
-                   dn = MakeInt8Matrix(d, w, 3);
+  const Int8Matrix g = MakeInt8Matrix(w, d, 1), u = MakeInt8Matrix(w, d, 2), dn = MakeInt8Matrix(d, w, 3);
   const auto x = RandomX(d);
   const auto m = RandomX(w);
   std::vector<std::uint8_t> ax(std::max(d, w));
@@ -113,8 +111,7 @@ void BM_Int8Expert3Gemv(benchmark::State& state) {
     benchmark::DoNotOptimize(y3.data());
     benchmark::ClobberMemory();
   }
-  state.counters["MAC/s"] =
-      benchmark::Counter(3.0 * d * w, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] = benchmark::Counter(3.0 * d * w, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["weight_MB"] = 3.0 * d * w / 1e6;
 }
 
@@ -134,8 +131,7 @@ void BM_Int8GemvPlainLoop(benchmark::State& state) {
 // GoldenExpert on a prepared synthetic expert. Args: format, d_model, width, kernel.
 void BM_GoldenExpert(benchmark::State& state) {
   const auto format = static_cast<WeightFormat>(state.range(0));
-  const ExpertShape shape{static_cast<std::uint32_t>(state.range(1)),
-                          static_cast<std::uint32_t>(state.range(2))};
+  const ExpertShape shape{static_cast<std::uint32_t>(state.range(1)), static_cast<std::uint32_t>(state.range(2))};
   const auto kernel = static_cast<GoldenKernel>(state.range(3));
   if (!GoldenKernelAvailable(kernel)) {
     state.SkipWithError("kernel not available on this CPU");
@@ -153,17 +149,15 @@ void BM_GoldenExpert(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(std::string(WeightFormatName(format)) +
-                 (p->kernel() == GoldenKernel::kAvx2 ? " avx2" : " portable"));
-  state.counters["MAC/s"] = benchmark::Counter(3.0 * shape.d_model * shape.width,
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(WeightFormatName(format)) + (p->kernel() == GoldenKernel::kAvx2 ? " avx2" : " portable"));
+  state.counters["MAC/s"] =
+      benchmark::Counter(3.0 * shape.d_model * shape.width, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["weight_MB"] = static_cast<double>(p->weight_bytes()) / 1e6;
 }
 
 void BM_GoldenExpertScalar(benchmark::State& state) {
   const auto format = static_cast<WeightFormat>(state.range(0));
-  const ExpertShape shape{static_cast<std::uint32_t>(state.range(1)),
-                          static_cast<std::uint32_t>(state.range(2))};
+  const ExpertShape shape{static_cast<std::uint32_t>(state.range(1)), static_cast<std::uint32_t>(state.range(2))};
   const ExpertWeights w = MakeSyntheticExpertWeights(shape, format, Activation::kSwiGlu, 11);
   std::vector<std::int16_t> y(shape.d_model);
   const auto x = RandomX(shape.d_model);
@@ -172,8 +166,8 @@ void BM_GoldenExpertScalar(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.SetLabel(WeightFormatName(format));
-  state.counters["MAC/s"] = benchmark::Counter(3.0 * shape.d_model * shape.width,
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(3.0 * shape.d_model * shape.width, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 constexpr int kAvx2 = static_cast<int>(GoldenKernel::kAvx2);

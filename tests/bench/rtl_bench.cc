@@ -8,8 +8,8 @@
 // Builds come from MOEFAB_RTL_BUILDS + MOEFAB_RTL_BENCH_BUILDS (MOEFAB_BUILD_BENCHMARKS=ON).
 #include <benchmark/benchmark.h>
 
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,12 +35,10 @@ constexpr int kJobsPerIteration = 4;
 
 std::shared_ptr<const ExpertWeights> Weights(const EngineConfig& c) {
   static std::map<std::string, std::shared_ptr<const ExpertWeights>> cache;
-  const std::string key = std::to_string(c.shape.d_model) + "x" + std::to_string(c.shape.width) +
-                          FormatTag(c.format);
+  const std::string key = std::to_string(c.shape.d_model) + "x" + std::to_string(c.shape.width) + FormatTag(c.format);
   auto& w = cache[key];
   if (!w) {
-    w = std::make_shared<const ExpertWeights>(
-        MakeSyntheticExpertWeights(c.shape, c.format, Activation::kSwiGlu, 7));
+    w = std::make_shared<const ExpertWeights>(MakeSyntheticExpertWeights(c.shape, c.format, Activation::kSwiGlu, 7));
   }
   return w;
 }
@@ -55,8 +53,7 @@ std::vector<std::int8_t> Input(std::uint32_t d, std::uint64_t seed) {
 // Golden MAC/s on the same weights (measured once per shape and format, >= 0.3 s).
 double GoldenMacsPerSecond(const EngineConfig& c) {
   static std::map<std::string, double> cache;
-  const std::string key = std::to_string(c.shape.d_model) + "x" + std::to_string(c.shape.width) +
-                          FormatTag(c.format);
+  const std::string key = std::to_string(c.shape.d_model) + "x" + std::to_string(c.shape.width) + FormatTag(c.format);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   const auto prepared = PrepareGolden(*Weights(c));
   const std::vector<std::int8_t> x = Input(c.shape.d_model, 1);

@@ -56,9 +56,9 @@ ExpertWeights RandomWeights(ExpertShape shape, WeightFormat format, std::uint64_
         const int base = static_cast<int>(rng.Uniform(90, 160));
         for (std::uint32_t b = 0; b < nb; ++b) {
           int ex = base;
-          if (mode == 1) ex = base - static_cast<int>(rng.Uniform(0, 8));    // close
-          if (mode == 2) ex = base - static_cast<int>(rng.Uniform(0, 40));   // far apart
-          if (mode == 3) ex = static_cast<int>(rng.Uniform(0, 254));         // anything
+          if (mode == 1) ex = base - static_cast<int>(rng.Uniform(0, 8));   // close
+          if (mode == 2) ex = base - static_cast<int>(rng.Uniform(0, 40));  // far apart
+          if (mode == 3) ex = static_cast<int>(rng.Uniform(0, 254));        // anything
           m.block_exp[std::size_t{r} * nb + b] = static_cast<std::uint8_t>(std::clamp(ex, 0, 254));
         }
       }
@@ -66,14 +66,12 @@ ExpertWeights RandomWeights(ExpertShape shape, WeightFormat format, std::uint64_
     m.mult.resize(rows);
     m.shift.resize(rows);
     for (std::uint32_t r = 0; r < rows; ++r) {
-      m.mult[r] = static_cast<std::int32_t>(
-          rng.Uniform(0, 7) == 0 ? rng.Uniform(0, (1 << 24) - 1) : rng.Uniform(1 << 22, (1 << 24) - 1));
+      m.mult[r] = static_cast<std::int32_t>(rng.Uniform(0, 7) == 0 ? rng.Uniform(0, (1 << 24) - 1)
+                                                                   : rng.Uniform(1 << 22, (1 << 24) - 1));
       const int lo = gate_up ? kMinGateUpShift : kMinDownShift;
       const int s = base_shift + static_cast<int>(rng.Uniform(-2, 3));
-      m.shift[r] = static_cast<std::uint8_t>(std::clamp(rng.Uniform(0, 15) == 0
-                                                            ? static_cast<int>(rng.Uniform(lo, 62))
-                                                            : s,
-                                                        lo, 62));
+      m.shift[r] = static_cast<std::uint8_t>(
+          std::clamp(rng.Uniform(0, 15) == 0 ? static_cast<int>(rng.Uniform(lo, 62)) : s, lo, 62));
     }
     const int bias_mode = static_cast<int>(rng.Uniform(0, 3));
     if (bias_mode > 0) {
@@ -104,8 +102,7 @@ ExpertWeights RandomWeights(ExpertShape shape, WeightFormat format, std::uint64_
     w.u_offset = static_cast<std::int16_t>(rng.Uniform(-128, 128));
   }
   w.mult_prod = static_cast<std::int32_t>(rng.Uniform(1 << 22, (1 << 24) - 1));
-  w.shift_prod = static_cast<std::uint8_t>(rng.Uniform(0, 9) == 0 ? rng.Uniform(1, 62)
-                                                                   : rng.Uniform(26, 30));
+  w.shift_prod = static_cast<std::uint8_t>(rng.Uniform(0, 9) == 0 ? rng.Uniform(1, 62) : rng.Uniform(26, 30));
   ValidateExpertWeights(w, "RandomWeights");
   return w;
 }
@@ -266,12 +263,23 @@ TEST_P(RtlBuildTest, PipelineModelMatchesRtlForRandomArrivals) {
     const std::vector<TestJob> xs = Jobs(c.shape.d_model, MixSeed(seed, 7), 6);
     for (std::uint64_t id = 0; id < 24; ++id) {
       switch (rng.Uniform(0, 5)) {
-        case 0: break;                                               // burst: same cycle
-        case 1: arrival += 1; break;                                 // back to back
-        case 2: arrival += static_cast<std::uint64_t>(rng.Uniform(1, 2 * ii)); break;
-        case 3: arrival += ii + static_cast<std::uint64_t>(rng.Uniform(-1, 1)); break;
-        case 4: arrival += lat + static_cast<std::uint64_t>(rng.Uniform(0, 5 * lat)); break;  // idle
-        default: arrival += 100 * lat; break;                        // long idle stretch
+        case 0:
+          break;  // burst: same cycle
+        case 1:
+          arrival += 1;
+          break;  // back to back
+        case 2:
+          arrival += static_cast<std::uint64_t>(rng.Uniform(1, 2 * ii));
+          break;
+        case 3:
+          arrival += ii + static_cast<std::uint64_t>(rng.Uniform(-1, 1));
+          break;
+        case 4:
+          arrival += lat + static_cast<std::uint64_t>(rng.Uniform(0, 5 * lat));
+          break;  // idle
+        default:
+          arrival += 100 * lat;
+          break;  // long idle stretch
       }
       arrival = std::max(arrival, rtl->now_cycle());
       const TestJob& j = xs[id % xs.size()];
@@ -329,11 +337,20 @@ TEST_P(RtlBuildTest, DeferredRtlMatchesEagerRtl) {
     const std::vector<TestJob> xs = Jobs(c.shape.d_model, MixSeed(seed, 8), 6);
     for (std::uint64_t id = 0; id < 24; ++id) {
       switch (rng.Uniform(0, 4)) {
-        case 0: break;
-        case 1: arrival += 1; break;
-        case 2: arrival += static_cast<std::uint64_t>(rng.Uniform(1, 2 * ii)); break;
-        case 3: arrival += ii; break;
-        default: arrival += lat + static_cast<std::uint64_t>(rng.Uniform(0, 3 * lat)); break;
+        case 0:
+          break;
+        case 1:
+          arrival += 1;
+          break;
+        case 2:
+          arrival += static_cast<std::uint64_t>(rng.Uniform(1, 2 * ii));
+          break;
+        case 3:
+          arrival += ii;
+          break;
+        default:
+          arrival += lat + static_cast<std::uint64_t>(rng.Uniform(0, 3 * lat));
+          break;
       }
       arrival = std::max(arrival, eager->now_cycle());
       const TestJob& j = xs[id % xs.size()];
@@ -391,8 +408,7 @@ TEST_P(RtlBuildTest, IdleSpansAreSkipped) {
   EXPECT_EQ(rtl->now_cycle(), a + 2 * p.latency.value + 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBuilds, RtlBuildTest, testing::ValuesIn(AvailableRtlBuilds()),
-                         TestName);
+INSTANTIATE_TEST_SUITE_P(AllBuilds, RtlBuildTest, testing::ValuesIn(AvailableRtlBuilds()), TestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RtlBuildTest);
 
 // MAC and product-select builds of the same shape, format and lanes give the same bits in the
@@ -456,39 +472,36 @@ TEST(RtlFactories, BadArgumentsGiveConfigErrorNamingConfigAndBuilds) {
   expect_error([&] { MeasurePipeline(missing); }, {missing.ToString(), good.ToString()});
   EngineConfig hardwired = good;
   hardwired.style = WeightStyle::kHardwired;
-  expect_error([&] { MakeRtlExpertEngine(w, hardwired); },
-               {hardwired.ToString(), "hardwired", good.ToString()});
+  expect_error([&] { MakeRtlExpertEngine(w, hardwired); }, {hardwired.ToString(), "hardwired", good.ToString()});
   expect_error([&] { MakeRtlExpertEngine(nullptr, good); }, {good.ToString(), "null"});
-  ExpertWeights other = RandomWeights(ExpertShape{good.shape.d_model + 1, good.shape.width},
-                                      good.format, 1);
+  ExpertWeights other = RandomWeights(ExpertShape{good.shape.d_model + 1, good.shape.width}, good.format, 1);
   expect_error([&] { MakeRtlExpertEngine(std::make_shared<const ExpertWeights>(other), good); },
                {good.ToString(), "shape"});
   ExpertWeights bad = *w;
   bad.gate.mult[0] = -1;
   expect_error([&] { MakeRtlExpertEngine(std::make_shared<const ExpertWeights>(bad), good); },
                {good.ToString(), "gate.mult[0]"});
-  expect_error([&] { MakeModelExpertEngine(w, good, PipelineModel{Cycles(0), Cycles(1)}); },
-               {good.ToString(), "latency"});
+  expect_error(
+      [&] {
+        MakeModelExpertEngine(w, good, PipelineModel{Cycles(0), Cycles(1)});
+      },
+      {good.ToString(), "latency"});
   EngineConfig zero = good;
   zero.lanes = 0;
   expect_error([&] { ClosedFormPipeline(zero); }, {zero.ToString()});
-  EXPECT_EQ(EngineConfig({ExpertShape{64, 128}, WeightFormat::kInt4, 8, Datapath::kMac,
-                          WeightStyle::kRom})
-                .ToString(),
+  EXPECT_EQ(EngineConfig({ExpertShape{64, 128}, WeightFormat::kInt4, 8, Datapath::kMac, WeightStyle::kRom}).ToString(),
             "64x128x8-int4-mac-rom");
-  EXPECT_EQ(EngineConfig({ExpertShape{40, 72}, WeightFormat::kMxfp4, 16,
-                          Datapath::kProductSelect, WeightStyle::kHardwired})
-                .ToString(),
-            "40x72x16-mxfp4-psel-hardwired");
+  EXPECT_EQ(
+      EngineConfig({ExpertShape{40, 72}, WeightFormat::kMxfp4, 16, Datapath::kProductSelect, WeightStyle::kHardwired})
+          .ToString(),
+      "40x72x16-mxfp4-psel-hardwired");
 }
 
 TEST(RtlFactories, ClosedFormValues) {
-  const EngineConfig c{ExpertShape{64, 128}, WeightFormat::kInt4, 8, Datapath::kMac,
-                       WeightStyle::kRom};
+  const EngineConfig c{ExpertShape{64, 128}, WeightFormat::kInt4, 8, Datapath::kMac, WeightStyle::kRom};
   // DG = 8, IG = 16: L = 128*8 + 64*16 + 4, II = 1024.
   EXPECT_EQ(ClosedFormPipeline(c), (PipelineModel{Cycles(2052), Cycles(1024)}));
-  const EngineConfig d{ExpertShape{40, 72}, WeightFormat::kInt4, 16, Datapath::kMac,
-                       WeightStyle::kRom};
+  const EngineConfig d{ExpertShape{40, 72}, WeightFormat::kInt4, 16, Datapath::kMac, WeightStyle::kRom};
   // DG = 3, IG = 5: L = 216 + 200 + 4, II = 216.
   EXPECT_EQ(ClosedFormPipeline(d), (PipelineModel{Cycles(420), Cycles(216)}));
 }

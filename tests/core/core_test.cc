@@ -55,8 +55,7 @@ namespace moefab {
 namespace {
 
 TEST(LogHistogramTest, BucketsBoundTheirValuesWithinOneSixteenth) {
-  for (uint64_t v : {0ull, 1ull, 15ull, 16ull, 17ull, 31ull, 32ull, 1000ull, 123456789ull,
-                     (1ull << 40) + 12345}) {
+  for (uint64_t v : {0ull, 1ull, 15ull, 16ull, 17ull, 31ull, 32ull, 1000ull, 123456789ull, (1ull << 40) + 12345}) {
     const uint32_t b = LogHistogram::BucketOf(v);
     EXPECT_GE(LogHistogram::UpperOf(b), v) << v;
     if (b > 0) {

@@ -15,9 +15,9 @@
 #include <tuple>
 #include <vector>
 
+#include "core/rng.h"
 #include "fabric/driver.h"
 #include "fabric/traffic.h"
-#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {
@@ -37,10 +37,10 @@ struct Fingerprint {
 
 void AddReports(Hash& h, const Network& net) {
   const NodeStats t = net.TotalStats();
-  for (std::uint64_t v : {t.messages_injected, t.packets_injected, t.messages_delivered, t.packets_delivered,
-                          t.flits_delivered, t.bytes_delivered, t.packet_hops, t.vc_overflows,
-                          t.packet_latency.count(), t.packet_latency.Max(), t.message_latency.Max(),
-                          t.packet_latency.Percentile(0.5), t.packet_latency.Percentile(0.99)}) {
+  for (std::uint64_t v :
+       {t.messages_injected, t.packets_injected, t.messages_delivered, t.packets_delivered, t.flits_delivered,
+        t.bytes_delivered, t.packet_hops, t.vc_overflows, t.packet_latency.count(), t.packet_latency.Max(),
+        t.message_latency.Max(), t.packet_latency.Percentile(0.5), t.packet_latency.Percentile(0.99)}) {
     h.Add(v);
   }
   for (const LinkStats& l : net.LinkReport()) {

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
 #include "fabric/driver.h"
 #include "fabric/network.h"
 #include "fabric/serialization.h"
 #include "fabric/torus.h"
-#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "fabric/driver.h"
-#include "fabric/network.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "fabric/driver.h"
+#include "fabric/network.h"
 
 namespace moefab::fabric {
 namespace {
@@ -58,13 +58,16 @@ TEST_P(ZeroLoad, IsolatedPacketsMatchTheClosedForm) {
   std::vector<DeliveredMessage> got;
   driver.OnDeliver([&](DeliveredMessage& m) { got.push_back(m); });
   SplitMix64 rng(11);
-  struct Sent { NodeId src, dst; std::uint64_t bytes; Tick at; };
+  struct Sent {
+    NodeId src, dst;
+    std::uint64_t bytes;
+    Tick at;
+  };
   std::vector<Sent> sent;
   for (int i = 0; i < 300; ++i) {
     const Tick at = static_cast<Tick>(i) * 10'000'000;  // far apart: an idle fabric each time
     driver.RunUntil(at);
-    Sent s{static_cast<NodeId>(rng.Next() % net->num_nodes()),
-           static_cast<NodeId>(rng.Next() % net->num_nodes()),
+    Sent s{static_cast<NodeId>(rng.Next() % net->num_nodes()), static_cast<NodeId>(rng.Next() % net->num_nodes()),
            static_cast<std::uint64_t>(rng.Uniform(0, 4000)), at};
     driver.Inject({s.src, s.dst, s.bytes, static_cast<std::uint64_t>(i), nullptr});
     sent.push_back(s);
@@ -89,8 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ZeroLoadCase{TopologyKind::kTorus, {3, 2, 4}, FlowControl::kStoreAndForward},
                       ZeroLoadCase{TopologyKind::kTorus, {8, 8}, FlowControl::kStoreAndForward},
                       ZeroLoadCase{TopologyKind::kMesh, {4, 3}, FlowControl::kVirtualCutThrough},
-                      ZeroLoadCase{TopologyKind::kTwistedTorus, {2, 2, 4},
-                                   FlowControl::kVirtualCutThrough}));
+                      ZeroLoadCase{TopologyKind::kTwistedTorus, {2, 2, 4}, FlowControl::kVirtualCutThrough}));
 
 TEST(ZeroLoadFormulaTest, HandValues) {
   const NetworkOptions o = Options();
@@ -113,8 +115,8 @@ TEST(MessageTest, SplitIntoMtuPacketsAndReassembledInOrder) {
   const auto data = Bytes(1000, 5);
   const auto odd = Bytes(1001, 6);
   driver.Inject({0, 10, 1000, 1, data});
-  driver.Inject({0, 10, 1001, 2, odd});  // 11 packets, the last of 1 byte
-  driver.Inject({5, 5, 7, 3, Bytes(7, 7)});   // loopback
+  driver.Inject({0, 10, 1001, 2, odd});      // 11 packets, the last of 1 byte
+  driver.Inject({5, 5, 7, 3, Bytes(7, 7)});  // loopback
   driver.Inject({3, 12, 0, 4, nullptr});     // header only
   driver.RunToIdle();
   ASSERT_EQ(got.size(), 4u);
@@ -364,7 +366,7 @@ TEST(CreditDelayTest, DelaysCreditBoundPacketsAndRaisesTheLookahead) {
   const auto deliver_time = [](Tick credit_delay, std::uint64_t bytes) {
     NetworkOptions o = Options();
     o.credit_delay_ps = credit_delay;
-    o.buffer_flits = 9;  // one packet: 16 + 512 bytes in 64-byte flits
+    o.buffer_flits = 9;                     // one packet: 16 + 512 bytes in 64-byte flits
     o.deadlock = DeadlockAvoidance::kNone;  // one VC: both packets use the same buffer
     auto net = Network::Make(Shape({4}), o);
     SequentialDriver driver(*net);

@@ -25,9 +25,9 @@ TEST(SerializationPsTest, RoundsUpAtTheBoundary) {
   EXPECT_EQ(SerializationPs(6, 7), 857143u);
   // bytes * 1e6 exactly a multiple of bw (t) vs one less byte (t-1 side rounds up).
   EXPECT_EQ(SerializationPs(30000, 30000000), 1000u);
-  EXPECT_EQ(SerializationPs(29999, 30000000), 1000u);   // 999.97 -> 1000
-  EXPECT_EQ(SerializationPs(29970, 30000000), 999u);    // exactly 999
-  EXPECT_EQ(SerializationPs(29971, 30000000), 1000u);   // 999.03 -> 1000
+  EXPECT_EQ(SerializationPs(29999, 30000000), 1000u);  // 999.97 -> 1000
+  EXPECT_EQ(SerializationPs(29970, 30000000), 999u);   // exactly 999
+  EXPECT_EQ(SerializationPs(29971, 30000000), 1000u);  // 999.03 -> 1000
 }
 
 TEST(SerializationPsTest, NoOverflowForLargePackets) {

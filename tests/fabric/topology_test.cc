@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "fabric/routing.h"
 #include "fabric/topology.h"
 #include "fabric/torus.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {
@@ -131,8 +131,7 @@ TEST(TopologyTest, ValidationNamesFieldValueAndExpectation) {
   bw.link.bandwidth_mbytes_per_s = 0;
   EXPECT_EQ(ErrorOf(bw), "topology.link.bandwidth_mbytes_per_s=0: expected > 0 (TPU v4 ICI: 50000)");
   TopologyOptions tw = Torus({4, 4, 4}, TopologyKind::kTwistedTorus);
-  EXPECT_NE(ErrorOf(tw).find("topology.twists=(none): dims 4x4x4 have no TPU v4 default twist"),
-            std::string::npos);
+  EXPECT_NE(ErrorOf(tw).find("topology.twists=(none): dims 4x4x4 have no TPU v4 default twist"), std::string::npos);
   tw.twists = {{0, 0, 1}};
   EXPECT_NE(ErrorOf(tw).find("topology.twists[0].along=0"), std::string::npos);
   TopologyOptions ocs;
@@ -163,10 +162,14 @@ TEST_P(RouteProperty, EveryRouteArrivesWithinTheDiameter) {
   const std::uint64_t seed = GetParam();
   SCOPED_TRACE("seed " + std::to_string(seed));
   SplitMix64 rng(seed);
-  const std::vector<TopologyOptions> shapes = {
-      Torus({7}), Torus({8}), Torus({4, 4}), Torus({3, 5}), Torus({2, 3, 4}),
-      Torus({4, 3}, TopologyKind::kMesh), Torus({4, 8}, TopologyKind::kTwistedTorus),
-      Torus({2, 2, 4}, TopologyKind::kTwistedTorus)};
+  const std::vector<TopologyOptions> shapes = {Torus({7}),
+                                               Torus({8}),
+                                               Torus({4, 4}),
+                                               Torus({3, 5}),
+                                               Torus({2, 3, 4}),
+                                               Torus({4, 3}, TopologyKind::kMesh),
+                                               Torus({4, 8}, TopologyKind::kTwistedTorus),
+                                               Torus({2, 2, 4}, TopologyKind::kTwistedTorus)};
   for (const TopologyOptions& o : shapes) {
     const Topology t = Topology::Make(o);
     const RoutingTable table = RoutingTable::Build(t);
@@ -214,8 +217,7 @@ TEST(RoutingTest, DorTieSplitsBySourceParity) {
 TEST(RoutingTest, AverageHopCountMatchesTheKaryNcubeClosedForm) {
   // Dally & Towles sec. 3.3: n * k / 4 for even k, n * (k^2 - 1) / (4k) for odd k.
   EXPECT_DOUBLE_EQ(RoutingTable::Build(Topology::Make(Torus({8, 8}))).AverageDistance(), 4.0);
-  EXPECT_DOUBLE_EQ(RoutingTable::Build(Topology::Make(Torus({5, 5, 5}))).AverageDistance(),
-                   3 * 24.0 / 20.0);
+  EXPECT_DOUBLE_EQ(RoutingTable::Build(Topology::Make(Torus({5, 5, 5}))).AverageDistance(), 3 * 24.0 / 20.0);
   EXPECT_DOUBLE_EQ(RoutingTable::Build(Topology::Make(Torus({16}))).AverageDistance(), 4.0);
 }
 

@@ -110,16 +110,15 @@ TEST_P(TorusShapeTest, LargestAndMeanHopCountMatchTheClosedForms) {
   EXPECT_NEAR(static_cast<double>(total_hops) / (n * n), closed_form, 1e-12);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, TorusShapeTest,
-    ::testing::Values(std::vector<std::uint32_t>{5}, std::vector<std::uint32_t>{8},
-                      std::vector<std::uint32_t>{2, 2}, std::vector<std::uint32_t>{4, 4},
-                      std::vector<std::uint32_t>{3, 5}, std::vector<std::uint32_t>{2, 3, 4},
-                      std::vector<std::uint32_t>{4, 4, 4}, std::vector<std::uint32_t>{1},
-                      std::vector<std::uint32_t>{4, 1, 3}, std::vector<std::uint32_t>{2}),
-    [](const ::testing::TestParamInfo<std::vector<std::uint32_t>>& shape) {
-      return "k" + ShapeName(shape.param);
-    });
+INSTANTIATE_TEST_SUITE_P(Shapes, TorusShapeTest,
+                         ::testing::Values(std::vector<std::uint32_t>{5}, std::vector<std::uint32_t>{8},
+                                           std::vector<std::uint32_t>{2, 2}, std::vector<std::uint32_t>{4, 4},
+                                           std::vector<std::uint32_t>{3, 5}, std::vector<std::uint32_t>{2, 3, 4},
+                                           std::vector<std::uint32_t>{4, 4, 4}, std::vector<std::uint32_t>{1},
+                                           std::vector<std::uint32_t>{4, 1, 3}, std::vector<std::uint32_t>{2}),
+                         [](const ::testing::TestParamInfo<std::vector<std::uint32_t>>& shape) {
+                           return "k" + ShapeName(shape.param);
+                         });
 
 TEST(TorusTest, SizeTwoDimensionHasTwoDistinctLinksToTheSameNode) {
   const Torus t = Torus::Make({2});
@@ -145,7 +144,7 @@ TEST(TorusTest, TextbookFigures) {
   const Torus t = Torus::Make({4, 4, 4});
   EXPECT_EQ(t.num_nodes(), 64u);
   EXPECT_EQ(t.num_ports(), 6u);
-  EXPECT_EQ(t.LinkIndex(63, 5), 383u);  // 384 directed links
+  EXPECT_EQ(t.LinkIndex(63, 5), 383u);                              // 384 directed links
   EXPECT_EQ(t.HopCount(t.Node({0, 0, 0}), t.Node({2, 2, 2})), 6u);  // the diameter
 }
 

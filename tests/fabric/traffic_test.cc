@@ -8,9 +8,9 @@
 #include <map>
 #include <string>
 
+#include "core/rng.h"
 #include "fabric/driver.h"
 #include "fabric/traffic.h"
-#include "core/rng.h"
 
 namespace moefab::fabric {
 namespace {
@@ -107,8 +107,8 @@ TEST(TheoryTest, TransposeAndHotspotSaturateAtOrBelowTheBound) {
   auto net = Network::Make(Torus({8, 8}), Deep());
   EXPECT_DOUBLE_EQ(ChannelLoadBound(*net, {TrafficPattern::kTranspose}), 0.25);  // 4 flows on a +x link
   EXPECT_NEAR(ChannelLoadBound(*net, {TrafficPattern::kHotspot}), 1.0 / 4.1, 1e-12);
-  for (auto [pattern, name] : {std::pair{TrafficPattern::kTranspose, "transpose"},
-                               std::pair{TrafficPattern::kHotspot, "hotspot"}}) {
+  for (auto [pattern, name] :
+       {std::pair{TrafficPattern::kTranspose, "transpose"}, std::pair{TrafficPattern::kHotspot, "hotspot"}}) {
     const SweepResult r = ExpectSaturationNearBound(pattern, {0.9, 1.0, 1.5}, name);
     const double bound = ChannelLoadBound(*net, {pattern});
     const LoadPoint& past = r.points.back();  // 1.5x the bound
@@ -161,12 +161,12 @@ TEST(RewiringTest, LosslessAcrossAReconfigurationMidAllToAll) {
   t.num_cubes = 4;
   t.link = {50000, 1280};
   t.optical = {50000, 5000};
-  t.ocs = OcsTorusWiring({2, 2, 2}, {1, 2, 2});                  // a 2x4x4 torus
+  t.ocs = OcsTorusWiring({2, 2, 2}, {1, 2, 2});  // a 2x4x4 torus
   NetworkOptions o = Deep();
   o.mtu_bytes = 256;
   o.buffer_flits = 16;
-  o.ocs_switch_ps = 2'000'000;       // 2 us with the links down
-  o.control_latency_ps = 500'000;    // 0.5 us to and from the controller
+  o.ocs_switch_ps = 2'000'000;     // 2 us with the links down
+  o.control_latency_ps = 500'000;  // 0.5 us to and from the controller
   o.watchdog_ps = 1'000'000'000;
   // Rewire to the twisted form of the same shape: y wraps shifted by 2 along z.
   o.reconfigurations = {{3'000'000, OcsTorusWiring({2, 2, 2}, {1, 2, 2}, {{1, 2, 2}})}};

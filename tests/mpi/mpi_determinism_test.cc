@@ -6,13 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/config/config_loader.h"
 #include "core/error.h"
+#include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
+#include "runtime/simulate.h"
 #include "runtime/transport/loopback_transport.h"
 #include "runtime/transport/mpi_transport.h"
 #include "runtime/transport/ucx_transport.h"
-#include "runtime/simulate.h"
 
 namespace moefab {
 namespace {
@@ -49,43 +49,49 @@ void ExpectRankInvariant(const std::string& config, Fidelity fidelity, uint32_t 
     const char* transport;
     SyncMode sync;
   };
-  for (const Way way : {Way{"mpi", SyncMode::kWindows}, Way{"ucx", SyncMode::kWindows},
-                        Way{"shm", SyncMode::kWindows}, Way{"shm", SyncMode::kAsync}})
-  for (RankMapping mapping : {RankMapping::kBlock, RankMapping::kRoundRobin}) {
-    const char* kind = way.transport;
-    o.rank_mapping = mapping;
-    o.sync = way.sync;
-    const auto world_ptr = MakeTransport(kind, MPI_COMM_WORLD);
-    Transport& world = *world_ptr;
-    const auto out = Simulate(o, world, Logger("runtime"));
-    EXPECT_TRUE(out.golden.match || !o.golden_check) << config;
-    EXPECT_EQ(out.golden.tokens_checked, o.golden_check ? o.workload.num_tokens : 0);
-    int same = 1;
-    if (WorldRank() == 0 && expect_early && world.size() > 1 && way.sync == SyncMode::kWindows &&
-        mapping == RankMapping::kBlock) {
-      uint64_t early = 0;
-      for (const auto& r : out.host.per_rank) early += r.early_events;
-      EXPECT_GT(early, 0u) << config << " transport " << kind << ": no event was handled early";
+  for (const Way way : {Way{"mpi", SyncMode::kWindows}, Way{"ucx", SyncMode::kWindows}, Way{"shm", SyncMode::kWindows},
+                        Way{"shm", SyncMode::kAsync}})
+    for (RankMapping mapping : {RankMapping::kBlock, RankMapping::kRoundRobin}) {
+      const char* kind = way.transport;
+      o.rank_mapping = mapping;
+      o.sync = way.sync;
+      const auto world_ptr = MakeTransport(kind, MPI_COMM_WORLD);
+      Transport& world = *world_ptr;
+      const auto out = Simulate(o, world, Logger("runtime"));
+      EXPECT_TRUE(out.golden.match || !o.golden_check) << config;
+      EXPECT_EQ(out.golden.tokens_checked, o.golden_check ? o.workload.num_tokens : 0);
+      int same = 1;
+      if (WorldRank() == 0 && expect_early && world.size() > 1 && way.sync == SyncMode::kWindows &&
+          mapping == RankMapping::kBlock) {
+        uint64_t early = 0;
+        for (const auto& r : out.host.per_rank) early += r.early_events;
+        EXPECT_GT(early, 0u) << config << " transport " << kind << ": no event was handled early";
+      }
+      if (WorldRank() == 0) {
+        const std::string got = SimulatedJson(o, out);
+        same = got == reference;
+        EXPECT_EQ(got, reference) << config << " transport " << kind
+                                  << (way.sync == SyncMode::kAsync ? " async" : " windows") << " mapping "
+                                  << (mapping == RankMapping::kBlock ? "block" : "round-robin") << " on "
+                                  << world.size() << " ranks";
+      }
+      MPI_Bcast(&same, 1, MPI_INT, 0, MPI_COMM_WORLD);
+      EXPECT_TRUE(same) << "rank 0 saw different results";
     }
-    if (WorldRank() == 0) {
-      const std::string got = SimulatedJson(o, out);
-      same = got == reference;
-      EXPECT_EQ(got, reference) << config << " transport " << kind
-                                << (way.sync == SyncMode::kAsync ? " async" : " windows") << " mapping "
-                                << (mapping == RankMapping::kBlock ? "block" : "round-robin")
-                                << " on " << world.size() << " ranks";
-    }
-    MPI_Bcast(&same, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    EXPECT_TRUE(same) << "rank 0 saw different results";
-  }
 }
 
-TEST(MpiDeterminismTest, TinyRtl) { ExpectRankInvariant("tiny.textproto", Fidelity::kRtl); }
+TEST(MpiDeterminismTest, TinyRtl) {
+  ExpectRankInvariant("tiny.textproto", Fidelity::kRtl);
+}
 TEST(MpiDeterminismTest, TinyAnalytic) {
   ExpectRankInvariant("tiny.textproto", Fidelity::kAnalytic);
 }
-TEST(MpiDeterminismTest, Cube8Rtl) { ExpectRankInvariant("cube8.textproto", Fidelity::kRtl); }
-TEST(MpiDeterminismTest, Ring5Rtl) { ExpectRankInvariant("ring5.textproto", Fidelity::kRtl); }
+TEST(MpiDeterminismTest, Cube8Rtl) {
+  ExpectRankInvariant("cube8.textproto", Fidelity::kRtl);
+}
+TEST(MpiDeterminismTest, Ring5Rtl) {
+  ExpectRankInvariant("ring5.textproto", Fidelity::kRtl);
+}
 // The credit-based fabric across ranks: OCS rewiring (controller messages cross ranks) and a
 // twisted torus with split messages and small buffers (credits cross ranks).
 TEST(MpiDeterminismTest, Ocs16Analytic) {

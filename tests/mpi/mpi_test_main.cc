@@ -9,7 +9,9 @@
 #include "runtime/logging.h"
 
 namespace {
-void AbortAll() { MPI_Abort(MPI_COMM_WORLD, 1); }
+void AbortAll() {
+  MPI_Abort(MPI_COMM_WORLD, 1);
+}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -29,13 +29,20 @@ size_t SizeOf(uint64_t seed, uint32_t round, RankId src, RankId dst) {
   std::mt19937_64 g(seed ^ (uint64_t{round} << 40) ^ (uint64_t{src} << 20) ^ dst);
   switch (g() % 8) {
     case 0:
-    case 1: return 0;
-    case 2: return 1 + g() % 64;
-    case 3: return 1 + g() % 4096;
-    case 4: return 4096 + g() % (64 * 1024);
-    case 5: return 8191 + g() % 3;  // around the 8 KiB eager/rendezvous switch of many tls
-    case 6: return round % 4 == 0 ? kMiB - 1 + g() % 3 : g() % 256;
-    default: return g() % 2048;
+    case 1:
+      return 0;
+    case 2:
+      return 1 + g() % 64;
+    case 3:
+      return 1 + g() % 4096;
+    case 4:
+      return 4096 + g() % (64 * 1024);
+    case 5:
+      return 8191 + g() % 3;  // around the 8 KiB eager/rendezvous switch of many tls
+    case 6:
+      return round % 4 == 0 ? kMiB - 1 + g() % 3 : g() % 256;
+    default:
+      return g() % 2048;
   }
 }
 
@@ -63,8 +70,7 @@ std::vector<std::vector<Bytes>> RunRounds(Transport& t, uint64_t seed, uint32_t 
     for (RankId s = 0; s < t.size() && s < in.size(); ++s) {
       const Bytes want = Pattern(seed, round, s, me);
       EXPECT_EQ(in[s].size(), want.size()) << "round " << round << " from rank " << s;
-      EXPECT_TRUE(in[s] == want) << "round " << round << " from rank " << s << " to rank " << me
-                                 << ": wrong bytes";
+      EXPECT_TRUE(in[s] == want) << "round " << round << " from rank " << s << " to rank " << me << ": wrong bytes";
     }
     got.push_back(std::move(in));
   }
@@ -104,8 +110,7 @@ TEST_P(TransportTest, ExchangeAllEmptyAndAllLarge) {
   for (int round = 0; round < 20; ++round) {
     const size_t len = round % 2 == 0 ? 0 : kMiB;
     std::vector<Bytes> out(n);
-    for (RankId d = 0; d < n; ++d)
-      out[d].assign(len, static_cast<std::byte>(t->rank() * 16 + d + round));
+    for (RankId d = 0; d < n; ++d) out[d].assign(len, static_cast<std::byte>(t->rank() * 16 + d + round));
     const auto in = t->Exchange(out);
     ASSERT_EQ(in.size(), n);
     for (RankId s = 0; s < n; ++s)

@@ -14,7 +14,7 @@ namespace {
 
 // Runs CombineResidual with owned output vectors.
 std::vector<std::int16_t> Combine(std::vector<std::int16_t> h, const Selection& s,
-                                 const std::vector<std::vector<std::int16_t>>& ys) {
+                                  const std::vector<std::vector<std::int16_t>>& ys) {
   std::vector<std::span<const std::int16_t>> spans(ys.begin(), ys.end());
   CombineResidual(h, s, spans);
   return h;
@@ -23,8 +23,7 @@ std::vector<std::int16_t> Combine(std::vector<std::int16_t> h, const Selection& 
 TEST(CombineTest, RoundsHalfUp) {
   const Selection half{{3, 9}, {16384, 16384}};  // 0.5 each
   // +0.5 -> +1, -0.5 -> 0 (half towards +inf), +1.5 -> 2, -1.5 -> -1.
-  EXPECT_EQ(Combine({0, 0, 0, 0}, half, {{1, -1, 3, -3}, {0, 0, 0, 0}}),
-            (std::vector<std::int16_t>{1, 0, 2, -1}));
+  EXPECT_EQ(Combine({0, 0, 0, 0}, half, {{1, -1, 3, -3}, {0, 0, 0, 0}}), (std::vector<std::int16_t>{1, 0, 2, -1}));
   // Just below and just above one half: 16383/32768 rounds to 0, 16385/32768 to 1.
   const Selection below{{0}, {16383}};
   const Selection above{{0}, {16385}};
@@ -45,16 +44,13 @@ TEST(CombineTest, SaturatesAtInt16Limits) {
   const Selection one{{5}, {32768}};
   EXPECT_EQ(Combine({32000, -32000, 32767, -32768, 0}, one, {{768, -769, 1, -1, 32767}}),
             (std::vector<std::int16_t>{32767, -32768, 32767, -32768, 32767}));
-  EXPECT_EQ(Combine({32000, -32000}, one, {{767, -768}}),
-            (std::vector<std::int16_t>{32767, -32768}));
-  EXPECT_EQ(Combine({-32768, 32767}, one, {{-32768, 32767}}),
-            (std::vector<std::int16_t>{-32768, 32767}));
+  EXPECT_EQ(Combine({32000, -32000}, one, {{767, -768}}), (std::vector<std::int16_t>{32767, -32768}));
+  EXPECT_EQ(Combine({-32768, 32767}, one, {{-32768, 32767}}), (std::vector<std::int16_t>{-32768, 32767}));
 }
 
 TEST(CombineTest, FullScaleWeightsOfExtremeOutputs) {
   const Selection two{{0, 1}, {16384, 16384}};
-  EXPECT_EQ(Combine({0, 0}, two, {{-32768, 32767}, {-32768, 32767}}),
-            (std::vector<std::int16_t>{-32768, 32767}));
+  EXPECT_EQ(Combine({0, 0}, two, {{-32768, 32767}, {-32768, 32767}}), (std::vector<std::int16_t>{-32768, 32767}));
   EXPECT_EQ(Combine({0}, two, {{-32768}, {32767}}), (std::vector<std::int16_t>{0}));  // -0.5 -> 0
 }
 
@@ -71,8 +67,7 @@ TEST_P(CombinePropertyTest, MatchesReferenceFormula) {
     std::uint32_t left = 32768;
     for (std::uint32_t i = 0; i < k; ++i) {
       s.experts.push_back(i * 3 + 1);
-      const std::uint32_t w =
-          i + 1 == k ? left : static_cast<std::uint32_t>(rng.Uniform(0, left));
+      const std::uint32_t w = i + 1 == k ? left : static_cast<std::uint32_t>(rng.Uniform(0, left));
       s.weights_q15.push_back(static_cast<std::uint32_t>(w));
       left -= w;
     }

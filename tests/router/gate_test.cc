@@ -15,8 +15,8 @@ TEST(GateTest, LogitsHandCase) {
   GateWeights gate;
   gate.num_experts = 3;
   gate.d_model = 4;
-  gate.w = {1, 2, 3, 4,        //
-            -1, 0, 1, 0,       //
+  gate.w = {1,   2,    3,   4,  //
+            -1,  0,    1,   0,  //
             127, -128, 127, -128};
   const std::vector<std::int8_t> h = {10, -20, 30, -128};
   // e0: 10 - 40 + 90 - 512 = -452; e1: -10 + 30 = 20; e2: 1270 + 2560 + 3810 + 16384.

@@ -11,8 +11,8 @@
 #include <sstream>
 #include <string>
 
-#include "router/placement_strategies.h"
 #include "core/error.h"
+#include "router/placement_strategies.h"
 
 namespace moefab::router {
 namespace {
@@ -22,9 +22,8 @@ namespace fs = std::filesystem;
 class PlacementFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("moefab_placement_file_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("moefab_placement_file_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -79,11 +78,10 @@ TEST_F(PlacementFileTest, RoundTripsAStrategyPlacementAndReplacesAnOldFile) {
 }
 
 TEST_F(PlacementFileTest, AcceptsAnyOrderCommentsBlankLinesAndTabs) {
-  const Placement p = ReadPlacementFile(
-      Write("p.txt",
-            "# moefab placement v1 layers 2 experts 3\n\n# hot experts first\n"
-            "1 2 9\n0 0\t1 \n0 1 2\r\n0 2 3\n1 0 4\n1 1 5 6\n"),
-      2, 3);
+  const Placement p = ReadPlacementFile(Write("p.txt",
+                                              "# moefab placement v1 layers 2 experts 3\n\n# hot experts first\n"
+                                              "1 2 9\n0 0\t1 \n0 1 2\r\n0 2 3\n1 0 4\n1 1 5 6\n"),
+                                        2, 3);
   EXPECT_EQ(p.replicas, (std::vector<std::vector<NodeId>>{{1}, {2}, {3}, {4}, {5, 6}, {9}}));
 }
 
@@ -98,10 +96,8 @@ TEST_F(PlacementFileTest, BadFilesNameFileLineValueAndExpectation) {
       {"", ":1: empty file; expected the header '# moefab placement v1 layers L experts E'"},
       {"0 0 1\n", ":1: header '0 0 1': expected '# moefab placement v1 layers L experts E'"},
       {"# moefab placement v2 layers 2 experts 3\n" + body, ":1: version v2: expected v1"},
-      {"# moefab placement v1 layers 3 experts 3\n" + body,
-       ":1: layers=3: expected 2 (the config's MoE layers)"},
-      {"# moefab placement v1 layers 2 experts x\n" + body,
-       ":1: experts='x': expected a non-negative integer"},
+      {"# moefab placement v1 layers 3 experts 3\n" + body, ":1: layers=3: expected 2 (the config's MoE layers)"},
+      {"# moefab placement v1 layers 2 experts x\n" + body, ":1: experts='x': expected a non-negative integer"},
       {"# moefab placement v1 layers 2 experts 4\n" + body,
        ":1: experts=4: expected 3 (the config's experts per layer, routed plus shared)"},
       {ok_header + "0 0 1\n0 1\n", ":3: '0 1': expected 'layer expert node [node ...]'"},

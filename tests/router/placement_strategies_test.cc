@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <map>
 
-#include "router/replica_choice.h"
 #include "core/error.h"
+#include "router/replica_choice.h"
 
 namespace moefab::router {
 namespace {
@@ -39,8 +39,8 @@ TEST(PlacementStrategiesTest, LoadBalancedReplicatesTheHotExpertAndEvensTheChips
   EXPECT_EQ(m.max_slots, 2u);
   EXPECT_NEAR(m.max_load, 8.0 / 3.0, 1e-9) << "5/3 + 1 on every chip";
   // Without replicas the hottest chip carries the hot expert alone or more.
-  const auto plain = MeasurePlacement(RoundRobinPlacement(1, 4, chips), load, chips,
-                                      std::vector<NodeId>{0}, Ring(16), 100);
+  const auto plain =
+      MeasurePlacement(RoundRobinPlacement(1, 4, chips), load, chips, std::vector<NodeId>{0}, Ring(16), 100);
   EXPECT_GT(plain.max_load, m.max_load);
 }
 
@@ -65,8 +65,7 @@ TEST(PlacementStrategiesTest, TopologyAwarePutsHotExpertsNearTheHomes) {
   EXPECT_EQ(Ring(16)(0, p.Replicas(0, 0)[0]), 1u);
   EXPECT_EQ(Ring(16)(0, p.Replicas(0, 14)[0]), 8u) << "the coldest is farthest";
   const auto aware = MeasurePlacement(p, load, chips, std::vector<NodeId>{0}, Ring(16), 1);
-  const auto rr = MeasurePlacement(RoundRobinPlacement(1, 15, chips), load, chips,
-                                   std::vector<NodeId>{0}, Ring(16), 1);
+  const auto rr = MeasurePlacement(RoundRobinPlacement(1, 15, chips), load, chips, std::vector<NodeId>{0}, Ring(16), 1);
   EXPECT_LT(aware.expected_hops, rr.expected_hops);
 }
 

@@ -46,10 +46,8 @@ TEST(PlacementTest, RoundRobinIsBalancedWithinOne) {
 
 TEST(PlacementTest, SlotsOnListsPairsByFlatIndex) {
   Placement p{2, 3, {{1}, {1, 4}, {4}, {4, 1}, {2}, {1}}};
-  EXPECT_EQ(p.SlotsOn(1), (std::vector<std::pair<std::uint32_t, std::uint32_t>>{
-                              {0, 0}, {0, 1}, {1, 0}, {1, 2}}));
-  EXPECT_EQ(p.SlotsOn(4), (std::vector<std::pair<std::uint32_t, std::uint32_t>>{
-                              {0, 1}, {0, 2}, {1, 0}}));
+  EXPECT_EQ(p.SlotsOn(1), (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 0}, {0, 1}, {1, 0}, {1, 2}}));
+  EXPECT_EQ(p.SlotsOn(4), (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 1}, {0, 2}, {1, 0}}));
   EXPECT_EQ(p.Replicas(1, 0), (std::vector<NodeId>{4, 1}));
 }
 
@@ -75,20 +73,16 @@ TEST(PlacementTest, ValidateNamesLayerExpertAndNode) {
   const Placement p{2, 3, {{1}, {}, {4}, {4, 9}, {1}, {8}}};
   const std::string msg = ValidationMessage(p, nodes);
   EXPECT_NE(msg.find("3 placement errors:"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("placement: layer 0 expert 1: no replica; expected >= 1 expert chip"),
-            std::string::npos) << msg;
-  EXPECT_NE(msg.find("placement: layer 1 expert 0: node 9 is not an expert chip"),
-            std::string::npos) << msg;
-  EXPECT_NE(msg.find("placement: layer 1 expert 2: node 8 is not an expert chip"),
-            std::string::npos) << msg;
+  EXPECT_NE(msg.find("placement: layer 0 expert 1: no replica; expected >= 1 expert chip"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("placement: layer 1 expert 0: node 9 is not an expert chip"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("placement: layer 1 expert 2: node 8 is not an expert chip"), std::string::npos) << msg;
 }
 
 TEST(PlacementTest, ValidateChecksEntryCount) {
   const std::vector<NodeId> nodes = {0};
   const Placement p{2, 2, {{0}, {0}, {0}}};
   const std::string msg = ValidationMessage(p, nodes);
-  EXPECT_NE(msg.find("replicas has 3 entries; expected 4 (num_layers=2 x num_experts=2)"),
-            std::string::npos) << msg;
+  EXPECT_NE(msg.find("replicas has 3 entries; expected 4 (num_layers=2 x num_experts=2)"), std::string::npos) << msg;
 }
 
 TEST(PlacementTest, ValidateCapsTheListOfErrors) {
@@ -101,9 +95,7 @@ TEST(PlacementTest, ValidateCapsTheListOfErrors) {
 
 TEST(PlacementTest, NearestReplicaPicksFewestHops) {
   // Hops on a line: |a - b|.
-  const auto line = [](NodeId a, NodeId b) {
-    return static_cast<std::uint32_t>(a > b ? a - b : b - a);
-  };
+  const auto line = [](NodeId a, NodeId b) { return static_cast<std::uint32_t>(a > b ? a - b : b - a); };
   const std::vector<NodeId> reps = {9, 2, 6};
   EXPECT_EQ(ChooseNearestReplica(reps, 0, line), 2u);
   EXPECT_EQ(ChooseNearestReplica(reps, 8, line), 9u);
@@ -111,9 +103,7 @@ TEST(PlacementTest, NearestReplicaPicksFewestHops) {
 }
 
 TEST(PlacementTest, NearestReplicaTieGoesToLowestNodeId) {
-  const auto line = [](NodeId a, NodeId b) {
-    return static_cast<std::uint32_t>(a > b ? a - b : b - a);
-  };
+  const auto line = [](NodeId a, NodeId b) { return static_cast<std::uint32_t>(a > b ? a - b : b - a); };
   // Home 4: nodes 6 and 2 are both 2 hops away; 2 wins regardless of list order.
   EXPECT_EQ(ChooseNearestReplica(std::vector<NodeId>{6, 2}, 4, line), 2u);
   EXPECT_EQ(ChooseNearestReplica(std::vector<NodeId>{2, 6}, 4, line), 2u);

@@ -41,8 +41,7 @@ TEST(SyntheticRoutingTest, TemporalRepeatRaisesConsecutiveOverlap) {
   p.zipf_s = {0.3};
   auto share_same = [](const RoutingTrace& t) {
     int same = 0;
-    for (uint32_t tok = 1; tok < t.num_tokens; ++tok)
-      same += t.At(tok, 0).experts[0] == t.At(tok - 1, 0).experts[0];
+    for (uint32_t tok = 1; tok < t.num_tokens; ++tok) same += t.At(tok, 0).experts[0] == t.At(tok - 1, 0).experts[0];
     return static_cast<double>(same) / (t.num_tokens - 1);
   };
   const double base = share_same(GenerateSyntheticRouting(p));
@@ -102,16 +101,11 @@ std::string ReadError(const std::string& text) {
 TEST(RoutingTraceTest, BadFilesNameTheLineAndProblem) {
   const std::string head = "moefab-routing-trace v1\nlayers 1 experts 4 top_k 2 tokens 2\n";
   EXPECT_EQ(ReadError("hello\n"), "1: expected the first line 'moefab-routing-trace v1'");
-  EXPECT_EQ(ReadError(head + "0 0 1;2 16384;16384\n0 0 1;2 16384;16384\n"),
-            "4: token 0 layer 0 appears twice");
-  EXPECT_EQ(ReadError(head + "0 0 2;1 16384;16384\n"),
-            "3: experts '2;1': expected distinct ids in ascending order");
-  EXPECT_EQ(ReadError(head + "0 0 1;9 16384;16384\n"),
-            "3: experts '1;9': expected 2 ';'-separated integers <= 3");
-  EXPECT_EQ(ReadError(head + "0 0 1;2 16384;16384\n"),
-            "3: expected 2 records (tokens x layers), found 1");
-  EXPECT_EQ(ReadError(head + "5 0 1;2 16384;16384\n"),
-            "3: token 5 layer 0: outside tokens 2 x layers 1");
+  EXPECT_EQ(ReadError(head + "0 0 1;2 16384;16384\n0 0 1;2 16384;16384\n"), "4: token 0 layer 0 appears twice");
+  EXPECT_EQ(ReadError(head + "0 0 2;1 16384;16384\n"), "3: experts '2;1': expected distinct ids in ascending order");
+  EXPECT_EQ(ReadError(head + "0 0 1;9 16384;16384\n"), "3: experts '1;9': expected 2 ';'-separated integers <= 3");
+  EXPECT_EQ(ReadError(head + "0 0 1;2 16384;16384\n"), "3: expected 2 records (tokens x layers), found 1");
+  EXPECT_EQ(ReadError(head + "5 0 1;2 16384;16384\n"), "3: token 5 layer 0: outside tokens 2 x layers 1");
 }
 
 }  // namespace

@@ -19,7 +19,9 @@ RouterParams Params(Rule rule, uint32_t k) {
   return p;
 }
 
-uint32_t Q(double w) { return static_cast<uint32_t>(std::llround(w * 32768)); }
+uint32_t Q(double w) {
+  return static_cast<uint32_t>(std::llround(w * 32768));
+}
 
 TEST(RulesTest, SoftmaxTopKRenormalisedMixtral) {
   const std::vector<double> logits = {0.0, std::log(3.0), 1e-9, -5.0};  // p1 = 3 p0
@@ -83,8 +85,7 @@ TEST(RulesTest, ValidationNamesTheField) {
     ValidateRouterParams(p, 16);
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("num_groups=3: expected a divisor of num_experts (16)"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("num_groups=3: expected a divisor of num_experts (16)"), std::string::npos)
         << e.what();
   }
   EXPECT_THROW(ValidateRouterParams(Params(Rule::kTop1SigmoidInput, 2), 16), ConfigError);
@@ -97,8 +98,7 @@ class RulesPropertyTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(RulesPropertyTest, SelectionsAreWellFormed) {
   SplitMix64 rng(static_cast<uint64_t>(GetParam()));
-  for (Rule rule : {Rule::kSoftmaxTopKRenorm, Rule::kSoftmaxTopK, Rule::kSigmoidGroupTopK,
-                    Rule::kTopKSoftmax}) {
+  for (Rule rule : {Rule::kSoftmaxTopKRenorm, Rule::kSoftmaxTopK, Rule::kSigmoidGroupTopK, Rule::kTopKSoftmax}) {
     for (int trial = 0; trial < 200; ++trial) {
       RouterParams p = Params(rule, static_cast<uint32_t>(rng.Uniform(1, 8)));
       p.num_groups = 8;
@@ -107,10 +107,8 @@ TEST_P(RulesPropertyTest, SelectionsAreWellFormed) {
       for (auto& l : logits) l = static_cast<double>(rng.Uniform(-400, 400)) / 100.0;
       const auto r = Route(logits, p);
       ASSERT_EQ(r.selection.experts.size(), p.top_k);
-      for (size_t i = 1; i < p.top_k; ++i)
-        ASSERT_LT(r.selection.experts[i - 1], r.selection.experts[i]);
-      const uint64_t sum = std::accumulate(r.selection.weights_q15.begin(),
-                                           r.selection.weights_q15.end(), uint64_t{0});
+      for (size_t i = 1; i < p.top_k; ++i) ASSERT_LT(r.selection.experts[i - 1], r.selection.experts[i]);
+      const uint64_t sum = std::accumulate(r.selection.weights_q15.begin(), r.selection.weights_q15.end(), uint64_t{0});
       if (rule == Rule::kSoftmaxTopK)
         ASSERT_LE(sum, 32768u + p.top_k);
       else

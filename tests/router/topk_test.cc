@@ -75,10 +75,10 @@ TEST(TopKTest, RejectsBadKAndScale) {
 }
 
 struct TopKCase {
-  std::uint64_t seed;        // random stream
-  std::uint32_t num_experts; // E
-  std::uint32_t k;           // chosen per token
-  std::int32_t logit_range;  // logits uniform in [-range, range]
+  std::uint64_t seed;         // random stream
+  std::uint32_t num_experts;  // E
+  std::uint32_t k;            // chosen per token
+  std::int32_t logit_range;   // logits uniform in [-range, range]
 };
 
 class TopKPropertyTest : public ::testing::TestWithParam<TopKCase> {};
@@ -124,15 +124,14 @@ TEST_P(TopKPropertyTest, SelectsKLargestDistinctAscendingWithWeightsSummingToOne
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Seeds, TopKPropertyTest,
-    ::testing::Values(TopKCase{1, 8, 2, 1000}, TopKCase{2, 8, 2, 3}, TopKCase{3, 64, 8, 500},
-                      TopKCase{4, 128, 8, 20}, TopKCase{5, 16, 16, 100}, TopKCase{6, 32, 1, 2},
-                      TopKCase{7, 256, 4, 10000}, TopKCase{8, 5, 3, 0}),
-    [](const ::testing::TestParamInfo<TopKCase>& tc) {
-      return "seed" + std::to_string(tc.param.seed) + "_E" + std::to_string(tc.param.num_experts) +
-             "_k" + std::to_string(tc.param.k);
-    });
+INSTANTIATE_TEST_SUITE_P(Seeds, TopKPropertyTest,
+                         ::testing::Values(TopKCase{1, 8, 2, 1000}, TopKCase{2, 8, 2, 3}, TopKCase{3, 64, 8, 500},
+                                           TopKCase{4, 128, 8, 20}, TopKCase{5, 16, 16, 100}, TopKCase{6, 32, 1, 2},
+                                           TopKCase{7, 256, 4, 10000}, TopKCase{8, 5, 3, 0}),
+                         [](const ::testing::TestParamInfo<TopKCase>& tc) {
+                           return "seed" + std::to_string(tc.param.seed) + "_E" + std::to_string(tc.param.num_experts) +
+                                  "_k" + std::to_string(tc.param.k);
+                         });
 
 }  // namespace
 }  // namespace moefab::router

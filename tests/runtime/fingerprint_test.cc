@@ -11,15 +11,15 @@
 #include "chips/tapeout/sha256.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/transport/loopback_transport.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
 
 struct Case {
-  const char* config;      // under the source tree
-  const char* fingerprint; // first 16 hex digits of the SHA-256 of the simulated JSON
+  const char* config;       // under the source tree
+  const char* fingerprint;  // first 16 hex digits of the SHA-256 of the simulated JSON
 };
 
 // The simulated part of results.json: without the config path (it names where the file was
@@ -43,27 +43,26 @@ TEST_P(FingerprintTest, ResultsJsonIsBitIdentical) {
   EXPECT_EQ(h.Hex().substr(0, 16), c.fingerprint) << c.config;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Configs, FingerprintTest,
-    ::testing::Values(Case{"configs/tiny.textproto", "b78887cccd457b0c"},
-                      Case{"configs/cube8.textproto", "f72c6207c3b2abd2"},
-                      Case{"configs/ring5.textproto", "769e06d6ac81f00c"},
-                      Case{"configs/ocs16.textproto", "288ae8c75c3959be"},
-                      Case{"configs/twisted16.textproto", "b18fa566f89d2a70"},
-                      Case{"configs/models/gpt-oss-20b.textproto", "749600e63e5d93bc"},
-                      Case{"configs/models/mixtral-8x7b.textproto", "daacaf5e6424567f"},
-                      Case{"configs/models/olmoe-1b-7b.textproto", "fd15f33244717a16"},
-                      Case{"configs/models/qwen3-30b-a3b.textproto", "0a90744973d42b78"},
-                      Case{"configs/models/llama-4-maverick.textproto", "7b164391c48feb65"},
-                      Case{"configs/models/gpt-oss-120b.textproto", "16f6b1476271b8ad"}),
-    [](const ::testing::TestParamInfo<Case>& param) {
-      std::string n = param.param.config;
-      n = n.substr(n.rfind('/') + 1);
-      n = n.substr(0, n.find('.'));
-      for (char& ch : n)
-        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Configs, FingerprintTest,
+                         ::testing::Values(Case{"configs/tiny.textproto", "b78887cccd457b0c"},
+                                           Case{"configs/cube8.textproto", "f72c6207c3b2abd2"},
+                                           Case{"configs/ring5.textproto", "769e06d6ac81f00c"},
+                                           Case{"configs/ocs16.textproto", "288ae8c75c3959be"},
+                                           Case{"configs/twisted16.textproto", "b18fa566f89d2a70"},
+                                           Case{"configs/models/gpt-oss-20b.textproto", "749600e63e5d93bc"},
+                                           Case{"configs/models/mixtral-8x7b.textproto", "daacaf5e6424567f"},
+                                           Case{"configs/models/olmoe-1b-7b.textproto", "fd15f33244717a16"},
+                                           Case{"configs/models/qwen3-30b-a3b.textproto", "0a90744973d42b78"},
+                                           Case{"configs/models/llama-4-maverick.textproto", "7b164391c48feb65"},
+                                           Case{"configs/models/gpt-oss-120b.textproto", "16f6b1476271b8ad"}),
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           std::string n = param.param.config;
+                           n = n.substr(n.rfind('/') + 1);
+                           n = n.substr(0, n.find('.'));
+                           for (char& ch : n)
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
 
 }  // namespace
 }  // namespace moefab

@@ -46,7 +46,9 @@ const std::map<std::string, Shape> kReference = {
     {"olmoe-1b-7b", {16, 2048, 1024, 64, 8, 0, 0, 0, 16, 16, 128, pb::SOFTMAX_TOPK, pb::INT4, 0, 0, 0}},
 };
 
-fs::path ZooDir() { return fs::path(MOEFAB_SOURCE_DIR) / "configs" / "models"; }
+fs::path ZooDir() {
+  return fs::path(MOEFAB_SOURCE_DIR) / "configs" / "models";
+}
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p);

@@ -13,8 +13,7 @@
 namespace moefab::chips::area {
 namespace {
 
-EngineConfig Slice(std::uint32_t d, std::uint32_t i, std::uint32_t lanes, WeightFormat f,
-                   Datapath dp, WeightStyle s) {
+EngineConfig Slice(std::uint32_t d, std::uint32_t i, std::uint32_t lanes, WeightFormat f, Datapath dp, WeightStyle s) {
   return EngineConfig{ExpertShape{d, i}, f, lanes, dp, s};
 }
 
@@ -24,8 +23,8 @@ void ExpectConsistent(const SliceArea& a, const AreaOptions& o) {
   EXPECT_GT(a.nand, 0u);
   EXPECT_GT(a.flip_flops, 0u);
   EXPECT_EQ(a.cells, a.nand + a.inverters + a.flip_flops + a.rom_macros);
-  EXPECT_DOUBLE_EQ(a.nand2_eq, double(a.nand) + o.nand2_per_not * double(a.inverters) +
-                                   o.nand2_per_dff * double(a.flip_flops));
+  EXPECT_DOUBLE_EQ(a.nand2_eq,
+                   double(a.nand) + o.nand2_per_not * double(a.inverters) + o.nand2_per_dff * double(a.flip_flops));
   EXPECT_DOUBLE_EQ(a.logic_transistors, 4.0 * a.nand2_eq);
   EXPECT_DOUBLE_EQ(a.transistors, a.logic_transistors + double(a.rom_bits));
   EXPECT_EQ(a.weights, 3ull * a.config.shape.d_model * a.config.shape.width);
@@ -36,8 +35,7 @@ TEST(Area, RomBitsMatchTheGeneratorsRomImage) {
     for (std::uint32_t lanes : {4u, 8u, 64u}) {
       const EngineConfig c = Slice(40, 72, lanes, f, Datapath::kMac, WeightStyle::kRom);
       const ExpertWeights w = MakeSyntheticExpertWeights(c.shape, f, Activation::kSwiGlu, 1);
-      const tapeout::RomImage img = tapeout::BuildRomImage(
-          w, tapeout::RtlParams{40, 72, lanes, f, 0});
+      const tapeout::RomImage img = tapeout::BuildRomImage(w, tapeout::RtlParams{40, 72, lanes, f, 0});
       EXPECT_EQ(RomBits(c), img.TotalBits()) << c.ToString();
     }
   }
@@ -48,21 +46,19 @@ TEST(Area, RomBitsMatchTheGeneratorsRomImage) {
 // (counted per bit), the hardwired style has none; more lanes give more cells.
 TEST(Area, TinySlicesAreSelfConsistentAndScaleWithLanes) {
   AreaOptions o;
-  const SliceArea rom =
-      SynthesizeSlice(Slice(4, 8, 4, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o);
+  const SliceArea rom = SynthesizeSlice(Slice(4, 8, 4, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o);
   ExpectConsistent(rom, o);
   EXPECT_GT(rom.rom_macros, 0u);
   EXPECT_EQ(rom.rom_bits, RomBits(rom.config));
-  const SliceArea hw = SynthesizeSlice(
-      Slice(4, 8, 4, WeightFormat::kInt4, Datapath::kProductSelect, WeightStyle::kHardwired), o);
+  const SliceArea hw =
+      SynthesizeSlice(Slice(4, 8, 4, WeightFormat::kInt4, Datapath::kProductSelect, WeightStyle::kHardwired), o);
   ExpectConsistent(hw, o);
   EXPECT_EQ(hw.rom_macros, 0u);
   EXPECT_EQ(hw.rom_bits, 0u);
   // Hardwiring replaces the ROM macros and their load port by constant logic: fewer
   // transistors per weight than ROM + MAC on the same slice.
   EXPECT_LT(hw.transistors_per_weight(), rom.transistors_per_weight());
-  const SliceArea rom2 =
-      SynthesizeSlice(Slice(4, 8, 2, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o);
+  const SliceArea rom2 = SynthesizeSlice(Slice(4, 8, 2, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o);
   ExpectConsistent(rom2, o);
   EXPECT_GT(rom.cells, rom2.cells);
   EXPECT_GT(rom.nand2_eq, rom2.nand2_eq);
@@ -76,8 +72,7 @@ TEST(Area, YosysFailureTimeoutAndAbsenceAreConfigErrors) {
     SynthesizeSlice(c, o);
     FAIL() << "no ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("failed with exit code 1"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("failed with exit code 1"), std::string::npos) << e.what();
   }
   o.yosys = "/nonexistent/moefab-yosys";
   try {
@@ -99,17 +94,11 @@ TEST(Area, YosysFailureTimeoutAndAbsenceAreConfigErrors) {
 
 TEST(Area, BadConfigsAreConfigErrors) {
   AreaOptions o;
-  EXPECT_THROW(EstimateArea(Slice(8, 8, 0, WeightFormat::kInt4, Datapath::kMac,
-                                  WeightStyle::kRom), o),
-               ConfigError);
-  EXPECT_THROW(EstimateArea(Slice(8, 8, 12, WeightFormat::kMxfp4, Datapath::kMac,
-                                  WeightStyle::kRom), o),
-               ConfigError);
+  EXPECT_THROW(EstimateArea(Slice(8, 8, 0, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o), ConfigError);
+  EXPECT_THROW(EstimateArea(Slice(8, 8, 12, WeightFormat::kMxfp4, Datapath::kMac, WeightStyle::kRom), o), ConfigError);
   o.slice_small = {16, 16};
   o.slice_large = {8, 8};
-  EXPECT_THROW(EstimateArea(Slice(8, 8, 8, WeightFormat::kInt4, Datapath::kMac,
-                                  WeightStyle::kRom), o),
-               ConfigError);
+  EXPECT_THROW(EstimateArea(Slice(8, 8, 8, WeightFormat::kInt4, Datapath::kMac, WeightStyle::kRom), o), ConfigError);
 }
 
 }  // namespace

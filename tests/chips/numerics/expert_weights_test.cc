@@ -46,13 +46,10 @@ TEST(ValidateExpertWeights, RejectsEachBadField) {
   ExpectRejected(F::kInt3, [](auto& w) { w.up.q[0] = 4; }, {"up.q[0]=4", "INT3"});
   ExpectRejected(F::kMxfp4, [](auto& w) { w.down.q[3] = 16; }, {"down.q[3]=16", "[0, 15]"});
   ExpectRejected(F::kMxfp4, [](auto& w) { w.down.q[3] = -1; }, {"down.q[3]=-1", "code"});
-  ExpectRejected(F::kMxfp4, [](auto& w) { w.gate.block_exp[4] = 255; },
-                 {"gate.block_exp[4]=255", "NaN"});
-  ExpectRejected(F::kMxfp4, [](auto& w) { w.gate.block_exp.pop_back(); },
-                 {"gate.block_exp.size()=143", "144"});
+  ExpectRejected(F::kMxfp4, [](auto& w) { w.gate.block_exp[4] = 255; }, {"gate.block_exp[4]=255", "NaN"});
+  ExpectRejected(F::kMxfp4, [](auto& w) { w.gate.block_exp.pop_back(); }, {"gate.block_exp.size()=143", "144"});
   ExpectRejected(F::kInt4, [](auto& w) { w.up.block_exp = {1}; }, {"up.block_exp.size()=1", "0"});
-  ExpectRejected(F::kInt4, [](auto& w) { w.gate.mult[2] = 1 << 24; },
-                 {"gate.mult[2]=16777216", "[0, 2^24)"});
+  ExpectRejected(F::kInt4, [](auto& w) { w.gate.mult[2] = 1 << 24; }, {"gate.mult[2]=16777216", "[0, 2^24)"});
   ExpectRejected(F::kInt4, [](auto& w) { w.up.mult[1] = -1; }, {"up.mult[1]=-1"});
   ExpectRejected(F::kInt4, [](auto& w) { w.gate.shift[0] = 9; }, {"gate.shift[0]=9", "[10, 62]"});
   ExpectRejected(F::kInt4, [](auto& w) { w.up.shift[3] = 63; }, {"up.shift[3]=63", "[10, 62]"});
@@ -71,11 +68,9 @@ TEST(ValidateExpertWeights, RejectsEachBadField) {
   ExpectRejected(F::kInt4, [](auto& w) { w.shift_prod = 0; }, {"shift_prod=0", "[1, 62]"});
   ExpectRejected(F::kInt4, [](auto& w) { w.shift_prod = 63; }, {"shift_prod=63"});
   ExpectRejected(F::kInt4, [](auto& w) { w.shape.d_model = 0; }, {"shape.d_model=0"});
-  ExpectRejected(F::kInt4, [](auto& w) { w.shape.width = kMaxExpertDim + 1; },
-                 {"shape.width=16385", "[1, 16384]"});
+  ExpectRejected(F::kInt4, [](auto& w) { w.shape.width = kMaxExpertDim + 1; }, {"shape.width=16385", "[1, 16384]"});
   ExpectRejected(F::kInt4, [](auto& w) { w.format = static_cast<WeightFormat>(3); }, {"format=3"});
-  ExpectRejected(F::kInt4, [](auto& w) { w.activation = static_cast<Activation>(2); },
-                 {"activation=2"});
+  ExpectRejected(F::kInt4, [](auto& w) { w.activation = static_cast<Activation>(2); }, {"activation=2"});
 }
 
 TEST(ValidateExpertWeights, AcceptsRangeEnds) {

@@ -16,8 +16,8 @@ namespace {
 
 // Random contents over the full legal ranges (not a sensible model): every weight value, wide
 // MXFP4 exponent spreads (some rows beyond the 24-bit cut-off, E = 0 and 254), random requant.
-QuantMatrix RandomMatrix(SplitMix64& rng, std::uint32_t rows, std::uint32_t cols,
-                         WeightFormat f, std::uint8_t min_shift, bool bias) {
+QuantMatrix RandomMatrix(SplitMix64& rng, std::uint32_t rows, std::uint32_t cols, WeightFormat f,
+                         std::uint8_t min_shift, bool bias) {
   QuantMatrix m;
   m.rows = rows;
   m.cols = cols;
@@ -81,8 +81,7 @@ TEST_P(FastEqualsScalar, BitForBitOverSeedsShapesAndExponents) {
   if (GoldenKernelAvailable(GoldenKernel::kAvx2)) kernels.push_back(GoldenKernel::kAvx2);
   for (const ExpertShape shape : shapes) {
     for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-      SCOPED_TRACE(::testing::Message() << "shape " << shape.d_model << "x" << shape.width
-                                        << " seed " << seed);
+      SCOPED_TRACE(::testing::Message() << "shape " << shape.d_model << "x" << shape.width << " seed " << seed);
       // Odd seeds: random full-range contents; even seeds: a calibrated synthetic model.
       const ExpertWeights w = seed % 2 ? RandomExpert(shape, format, act, seed * 7919)
                                        : MakeSyntheticExpertWeights(shape, format, act, seed);
@@ -93,7 +92,7 @@ TEST_P(FastEqualsScalar, BitForBitOverSeedsShapesAndExponents) {
       std::vector<std::int16_t> y_ref(shape.d_model), y(shape.d_model);
       for (int input = 0; input < 4; ++input) {
         for (auto& v : x) {
-          v = static_cast<std::int8_t>(input == 0 ? -128
+          v = static_cast<std::int8_t>(input == 0   ? -128
                                        : input == 1 ? 127
                                        : input == 2 ? rng.Uniform(-128, 127)
                                                     : rng.Uniform(-20, 20));
@@ -103,8 +102,7 @@ TEST_P(FastEqualsScalar, BitForBitOverSeedsShapesAndExponents) {
           for (const auto& p : fast) {
             std::fill(y.begin(), y.end(), std::int16_t{0x5555});
             GoldenExpert(*p, x, e, y);
-            ASSERT_EQ(y, y_ref) << "kernel " << int(p->kernel()) << " input " << input << " e "
-                                << int{e};
+            ASSERT_EQ(y, y_ref) << "kernel " << int(p->kernel()) << " input " << input << " e " << int{e};
           }
         }
       }
@@ -112,22 +110,20 @@ TEST_P(FastEqualsScalar, BitForBitOverSeedsShapesAndExponents) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFormats, FastEqualsScalar,
-    ::testing::Values(FastCase{WeightFormat::kInt4, Activation::kSwiGlu},
-                      FastCase{WeightFormat::kInt4, Activation::kSwiGluClamped},
-                      FastCase{WeightFormat::kInt3, Activation::kSwiGlu},
-                      FastCase{WeightFormat::kInt3, Activation::kSwiGluClamped},
-                      FastCase{WeightFormat::kMxfp4, Activation::kSwiGlu},
-                      FastCase{WeightFormat::kMxfp4, Activation::kSwiGluClamped}),
-    [](const auto& test_info) {
-      return std::string(WeightFormatName(test_info.param.format)) +
-             (test_info.param.act == Activation::kSwiGlu ? "_SwiGlu" : "_Clamped");
-    });
+INSTANTIATE_TEST_SUITE_P(AllFormats, FastEqualsScalar,
+                         ::testing::Values(FastCase{WeightFormat::kInt4, Activation::kSwiGlu},
+                                           FastCase{WeightFormat::kInt4, Activation::kSwiGluClamped},
+                                           FastCase{WeightFormat::kInt3, Activation::kSwiGlu},
+                                           FastCase{WeightFormat::kInt3, Activation::kSwiGluClamped},
+                                           FastCase{WeightFormat::kMxfp4, Activation::kSwiGlu},
+                                           FastCase{WeightFormat::kMxfp4, Activation::kSwiGluClamped}),
+                         [](const auto& test_info) {
+                           return std::string(WeightFormatName(test_info.param.format)) +
+                                  (test_info.param.act == Activation::kSwiGlu ? "_SwiGlu" : "_Clamped");
+                         });
 
 TEST(GoldenExpert, ConvenienceFormEqualsPrepared) {
-  const ExpertWeights w =
-      MakeSyntheticExpertWeights({64, 128}, WeightFormat::kMxfp4, Activation::kSwiGlu, 3);
+  const ExpertWeights w = MakeSyntheticExpertWeights({64, 128}, WeightFormat::kMxfp4, Activation::kSwiGlu, 3);
   std::vector<std::int16_t> h(64), y1(64), y2(64);
   std::vector<std::int8_t> x(64);
   MakeRandomHidden(5, h);
@@ -147,8 +143,7 @@ ExpertWeights Probe(WeightFormat f, std::uint32_t d) {
   w.format = f;
   const bool mx = f == WeightFormat::kMxfp4;
   const std::uint32_t nb = (d + 31) / 32;
-  const auto zero = [&](std::uint32_t rows, std::uint32_t cols, std::int32_t mult,
-                        std::uint8_t shift) {
+  const auto zero = [&](std::uint32_t rows, std::uint32_t cols, std::int32_t mult, std::uint8_t shift) {
     QuantMatrix m;
     m.rows = rows;
     m.cols = cols;
@@ -170,8 +165,7 @@ ExpertWeights Probe(WeightFormat f, std::uint32_t d) {
   return w;
 }
 
-std::int16_t ProbeY0(const ExpertWeights& w, const std::vector<std::int8_t>& x,
-                     std::uint8_t e = 0) {
+std::int16_t ProbeY0(const ExpertWeights& w, const std::vector<std::int8_t>& x, std::uint8_t e = 0) {
   std::vector<std::int16_t> y(w.shape.d_model), y_fast(w.shape.d_model);
   GoldenExpertScalar(w, x, e, y);
   GoldenExpert(w, x, e, y_fast);
@@ -185,8 +179,8 @@ TEST(GoldenHand, Mxfp4TwoBlocksGuardBitAlignment) {
   std::vector<std::int8_t> x(64, 0);
   x[0] = 5;
   x[32] = 1;
-  w.gate.q[0] = 1;    // val2 = 1 (0.5)
-  w.gate.q[32] = 2;   // val2 = 2 (1.0)
+  w.gate.q[0] = 1;                // val2 = 1 (0.5)
+  w.gate.q[32] = 2;               // val2 = 2 (1.0)
   w.gate.block_exp = {120, 127};  // Emax 127: block 0 shifts by 7, block 1 by 0
   // block 1: 2 * 1 * 64 = 128 ... too big for int8 after the probe; use val2 = 1 instead.
   w.gate.q[32] = 1;
@@ -215,8 +209,8 @@ TEST(GoldenHand, Mxfp4PartialLastBlock) {
   std::vector<std::int8_t> x(40, 0);
   x[39] = 7;
   x[0] = 1;
-  w.gate.q[39] = 3;  // val2 3 (1.5): p1 = 21
-  w.gate.q[0] = 1;   // p0 = 1
+  w.gate.q[39] = 3;               // val2 3 (1.5): p1 = 21
+  w.gate.q[0] = 1;                // p0 = 1
   w.gate.block_exp = {126, 124};  // Emax 126; s0 = 0, s1 = 2: 21 * 64 >> 2 = 336
   w.gate.mult = {1};
   w.gate.shift = {10};  // g = RoundShift(64 + 336, 10) = RoundShift(400, 10) = 0

@@ -51,20 +51,20 @@ TEST(QuantizeWeights, IntHandWorkedTiesToEven) {
 TEST(QuantizeE2M1, GridTiesAndSaturation) {
   EXPECT_EQ(QuantizeE2M1(0.0), 0);
   EXPECT_EQ(QuantizeE2M1(-0.0), 0);
-  EXPECT_EQ(QuantizeE2M1(0.25), 0);    // tie 0 / 0.5 -> 0 (even)
+  EXPECT_EQ(QuantizeE2M1(0.25), 0);  // tie 0 / 0.5 -> 0 (even)
   EXPECT_EQ(QuantizeE2M1(0.26), 1);
-  EXPECT_EQ(QuantizeE2M1(0.75), 2);    // tie 0.5 / 1 -> 1 (code 2)
-  EXPECT_EQ(QuantizeE2M1(1.25), 2);    // tie 1 / 1.5 -> 1
-  EXPECT_EQ(QuantizeE2M1(1.75), 4);    // tie 1.5 / 2 -> 2
-  EXPECT_EQ(QuantizeE2M1(2.5), 4);     // tie 2 / 3 -> 2
-  EXPECT_EQ(QuantizeE2M1(3.5), 6);     // tie 3 / 4 -> 4
-  EXPECT_EQ(QuantizeE2M1(5.0), 6);     // tie 4 / 6 -> 4
+  EXPECT_EQ(QuantizeE2M1(0.75), 2);  // tie 0.5 / 1 -> 1 (code 2)
+  EXPECT_EQ(QuantizeE2M1(1.25), 2);  // tie 1 / 1.5 -> 1
+  EXPECT_EQ(QuantizeE2M1(1.75), 4);  // tie 1.5 / 2 -> 2
+  EXPECT_EQ(QuantizeE2M1(2.5), 4);   // tie 2 / 3 -> 2
+  EXPECT_EQ(QuantizeE2M1(3.5), 6);   // tie 3 / 4 -> 4
+  EXPECT_EQ(QuantizeE2M1(5.0), 6);   // tie 4 / 6 -> 4
   EXPECT_EQ(QuantizeE2M1(5.01), 7);
   EXPECT_EQ(QuantizeE2M1(6.0), 7);
-  EXPECT_EQ(QuantizeE2M1(100.0), 7);   // saturates at 6
+  EXPECT_EQ(QuantizeE2M1(100.0), 7);  // saturates at 6
   EXPECT_EQ(QuantizeE2M1(-100.0), 15);
   EXPECT_EQ(QuantizeE2M1(-1.25), 10);
-  EXPECT_EQ(QuantizeE2M1(-0.2), 0);    // rounds to zero: no -0 code
+  EXPECT_EQ(QuantizeE2M1(-0.2), 0);  // rounds to zero: no -0 code
   for (std::uint8_t c = 0; c < 16; ++c) {
     if (c == 8) continue;
     EXPECT_EQ(QuantizeE2M1(E2M1Value(c)), c);
@@ -75,11 +75,18 @@ TEST(QuantizeWeights, Mxfp4HandWorkedBlocks) {
   // 4 blocks of one row of 128: exponent choice, ties, saturation at 6, all-zero block.
   std::vector<float> row(128, 0.0f);
   // Block 0: max 6 -> floor(log2 6) - 2 = 0 -> E 127; 5 -> 4, 2.5 -> 2, 0.75 -> 1, -3.5 -> -4.
-  row[0] = 6.0f; row[1] = 5.0f; row[2] = 2.5f; row[3] = 0.75f; row[4] = -3.5f; row[5] = 0.25f;
+  row[0] = 6.0f;
+  row[1] = 5.0f;
+  row[2] = 2.5f;
+  row[3] = 0.75f;
+  row[4] = -3.5f;
+  row[5] = 0.25f;
   // Block 1: max 7.9 -> exponent 0, 7.9 saturates to 6.
-  row[32] = 7.9f; row[33] = -1.25f;
+  row[32] = 7.9f;
+  row[33] = -1.25f;
   // Block 2: max 0.1 -> floor(log2 0.1) = -4 -> exponent -6 (E 121): 0.1 * 64 = 6.4 -> 6.
-  row[64] = 0.1f; row[65] = 0.03125f;  // 2.0 -> code 4
+  row[64] = 0.1f;
+  row[65] = 0.03125f;  // 2.0 -> code 4
   // Block 3: all zero -> E 0.
   const QuantizedWeights q = QuantizeWeights(row, 1, 128, WeightFormat::kMxfp4);
   EXPECT_EQ(q.matrix.block_exp, (std::vector<std::uint8_t>{127, 127, 121, 0}));
@@ -104,8 +111,7 @@ TEST(QuantizeWeights, Mxfp4HandWorkedBlocks) {
   // Exponent 8 -> floor(log2 8) - 2 = 1 -> E 128; and an all-zero row gets E 127 everywhere.
   std::vector<float> two(64, 0.0f);
   two[0] = 8.0f;
-  EXPECT_EQ(QuantizeWeights(two, 1, 64, WeightFormat::kMxfp4).matrix.block_exp,
-            (std::vector<std::uint8_t>{128, 0}));
+  EXPECT_EQ(QuantizeWeights(two, 1, 64, WeightFormat::kMxfp4).matrix.block_exp, (std::vector<std::uint8_t>{128, 0}));
   std::vector<float> zeros(40, 0.0f);
   EXPECT_EQ(QuantizeWeights(zeros, 1, 40, WeightFormat::kMxfp4).matrix.block_exp,
             (std::vector<std::uint8_t>{127, 127}));
@@ -144,8 +150,7 @@ TEST(ActivationLut, SiluAndClamped) {
   EXPECT_EQ(silu[64], static_cast<std::int8_t>(std::nearbyint(32 * 2.0 / (1 + std::exp(-2.0)))));
   EXPECT_EQ(silu[static_cast<std::uint8_t>(-128)], std::nearbyint(32 * -4 / (1 + std::exp(4.0))));
   const ActivationScales s = CalibrateActivationScales(
-      MakeSyntheticFloatExpert({64, 128}, Activation::kSwiGluClamped, 1), {64, 128},
-      Activation::kSwiGluClamped);
+      MakeSyntheticFloatExpert({64, 128}, Activation::kSwiGluClamped, 1), {64, 128}, Activation::kSwiGluClamped);
   EXPECT_EQ(s.gate, 1.0 / 16);
   EXPECT_EQ(s.up, 1.0 / 16);
   const auto lut = MakeActivationLut(Activation::kSwiGluClamped, s.gate, s.act);
@@ -155,16 +160,14 @@ TEST(ActivationLut, SiluAndClamped) {
 }
 
 TEST(QuantizeExpert, GptOssClampConstantsAndBiases) {
-  const ExpertWeights w =
-      MakeSyntheticExpertWeights({64, 128}, WeightFormat::kMxfp4, Activation::kSwiGluClamped, 9);
+  const ExpertWeights w = MakeSyntheticExpertWeights({64, 128}, WeightFormat::kMxfp4, Activation::kSwiGluClamped, 9);
   EXPECT_EQ(w.u_clamp, 112);  // 7 / (1/16)
   EXPECT_EQ(w.u_offset, 16);  // 1 / (1/16)
   EXPECT_EQ(w.gate.bias.size(), 128u);
   EXPECT_EQ(w.down.bias.size(), 64u);
   ASSERT_NE(w.reference, nullptr);
   EXPECT_EQ(w.reference->b_gate.size(), 128u);
-  const ExpertWeights s =
-      MakeSyntheticExpertWeights({64, 128}, WeightFormat::kInt4, Activation::kSwiGlu, 9);
+  const ExpertWeights s = MakeSyntheticExpertWeights({64, 128}, WeightFormat::kInt4, Activation::kSwiGlu, 9);
   EXPECT_EQ(s.u_clamp, 128);
   EXPECT_EQ(s.u_offset, 0);
   EXPECT_TRUE(s.gate.bias.empty());
@@ -191,8 +194,7 @@ TEST(QuantizeExpert, DeterministicPerSeed) {
 TEST(QuantizeExpert, BadFloatExpertIsConfigError) {
   FloatExpert f = MakeSyntheticFloatExpert({40, 72}, Activation::kSwiGlu, 1);
   f.w_up.pop_back();
-  EXPECT_THROW((void)QuantizeExpert(f, {40, 72}, WeightFormat::kInt4, Activation::kSwiGlu),
-               ConfigError);
+  EXPECT_THROW((void)QuantizeExpert(f, {40, 72}, WeightFormat::kInt4, Activation::kSwiGlu), ConfigError);
   f = MakeSyntheticFloatExpert({40, 72}, Activation::kSwiGlu, 1);
   f.w_down[3] = std::nanf("");
   try {
@@ -208,8 +210,7 @@ TEST(MeasureQuantError, CosinePerFormat) {
   double cos[3] = {};
   for (const Activation act : {Activation::kSwiGlu, Activation::kSwiGluClamped}) {
     for (int f = 0; f < 3; ++f) {
-      const ExpertWeights w =
-          MakeSyntheticExpertWeights(shape, static_cast<WeightFormat>(f), act, 42);
+      const ExpertWeights w = MakeSyntheticExpertWeights(shape, static_cast<WeightFormat>(f), act, 42);
       const QuantError q = MeasureQuantError(w, 32, 7);
       cos[f] = q.cosine;
       EXPECT_EQ(q.samples, 32u);
@@ -220,8 +221,8 @@ TEST(MeasureQuantError, CosinePerFormat) {
                          (act == Activation::kSwiGlu ? "_swiglu" : "_clamped"),
                      std::to_string(q.cosine));
     }
-    EXPECT_GT(cos[0], 0.97);  // INT4
-    EXPECT_GT(cos[2], 0.97);  // MXFP4
+    EXPECT_GT(cos[0], 0.97);    // INT4
+    EXPECT_GT(cos[2], 0.97);    // MXFP4
     EXPECT_LT(cos[1], cos[0]);  // INT3 costs more
     EXPECT_GT(cos[1], 0.85);
   }
@@ -231,10 +232,8 @@ TEST(MeasureQuantError, CosinePerFormat) {
 }
 
 TEST(FloatReference, ClampedActivationMatchesGptOssFormula) {
-  EXPECT_DOUBLE_EQ(ActivationFunction(Activation::kSwiGluClamped, 9.0),
-                   7.0 / (1 + std::exp(-1.702 * 7.0)));
-  EXPECT_DOUBLE_EQ(ActivationFunction(Activation::kSwiGluClamped, -2.0),
-                   -2.0 / (1 + std::exp(1.702 * 2.0)));
+  EXPECT_DOUBLE_EQ(ActivationFunction(Activation::kSwiGluClamped, 9.0), 7.0 / (1 + std::exp(-1.702 * 7.0)));
+  EXPECT_DOUBLE_EQ(ActivationFunction(Activation::kSwiGluClamped, -2.0), -2.0 / (1 + std::exp(1.702 * 2.0)));
   EXPECT_DOUBLE_EQ(UpTransform(Activation::kSwiGluClamped, -9.0), -6.0);
   EXPECT_DOUBLE_EQ(UpTransform(Activation::kSwiGluClamped, 0.5), 1.5);
   EXPECT_DOUBLE_EQ(UpTransform(Activation::kSwiGlu, 9.0), 9.0);

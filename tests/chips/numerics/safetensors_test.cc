@@ -23,9 +23,8 @@ namespace {
 class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("moefab_st_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("moefab_st_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -60,8 +59,8 @@ void ExpectError(const std::string& path, const std::string& problem, F action) 
 
 TEST_F(SafetensorsTest, RoundTripDtypesAndMetadata) {
   const std::vector<float> f32 = {1.5f, -2.25f, 3.0e-20f, 12345.678f, 0.0f, -0.0f};
-  const std::vector<float> bf = {1.0f, -2.0f, 0.15625f, 1.00390625f /* tie -> 1.0 */,
-                                 1.01171875f /* tie -> 1.015625 */, 65536.0f};
+  const std::vector<float> bf = {
+      1.0f, -2.0f, 0.15625f, 1.00390625f /* tie -> 1.0 */, 1.01171875f /* tie -> 1.015625 */, 65536.0f};
   const std::vector<std::uint8_t> u8 = {0, 1, 254, 255};
   TensorToWrite f16{"half", SafetensorsDtype::kF16, {4}, {}};
   for (const std::uint16_t h : std::vector<std::uint16_t>{0x3C00, 0xC000, 0x0001, 0x7BFF}) {
@@ -69,10 +68,9 @@ TEST_F(SafetensorsTest, RoundTripDtypesAndMetadata) {
     f16.bytes.push_back(static_cast<std::uint8_t>(h >> 8));
   }
   const std::string p = Path("a.safetensors");
-  WriteSafetensors(p,
-                   {F32Tensor("w.\"quoted\"", {2, 3}, f32), BF16Tensor("b", {6}, bf),
-                    U8Tensor("codes", {2, 2}, u8), f16},
-                   {{"format", "pt"}, {"note", "line\nbreak"}});
+  WriteSafetensors(
+      p, {F32Tensor("w.\"quoted\"", {2, 3}, f32), BF16Tensor("b", {6}, bf), U8Tensor("codes", {2, 2}, u8), f16},
+      {{"format", "pt"}, {"note", "line\nbreak"}});
   const SafetensorsFile f = SafetensorsFile::Open(p);
   ASSERT_EQ(f.tensors().size(), 4u);
   EXPECT_EQ(f.tensors()[0].name, "w.\"quoted\"");
@@ -104,20 +102,15 @@ TEST_F(SafetensorsTest, MalformedFilesAreConfigErrors) {
   ExpectError(p, "expected an object", open(p));
   p = WriteRaw("dup.safetensors", "{\"a\":1,\"a\":2}", 0);
   ExpectError(p, "duplicate key", open(p));
-  p = WriteRaw("dtype.safetensors",
-               "{\"t\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  p = WriteRaw("dtype.safetensors", "{\"t\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
   ExpectError(p, "tensor 't': unknown dtype 'F33'", open(p));
-  p = WriteRaw("off.safetensors",
-               "{\"t\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8);
+  p = WriteRaw("off.safetensors", "{\"t\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8);
   ExpectError(p, "tensor 't': data_offsets [0, 16] outside the data section (8 bytes)", open(p));
-  p = WriteRaw("rev.safetensors",
-               "{\"t\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8);
+  p = WriteRaw("rev.safetensors", "{\"t\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8);
   ExpectError(p, "tensor 't': data_offsets", open(p));
-  p = WriteRaw("size.safetensors",
-               "{\"t\":{\"dtype\":\"BF16\",\"shape\":[3,2],\"data_offsets\":[0,8]}}", 8);
+  p = WriteRaw("size.safetensors", "{\"t\":{\"dtype\":\"BF16\",\"shape\":[3,2],\"data_offsets\":[0,8]}}", 8);
   ExpectError(p, "tensor 't': shape [3, 2] of BF16 needs 12 bytes, data_offsets give 8", open(p));
-  p = WriteRaw("neg.safetensors",
-               "{\"t\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,0]}}", 0);
+  p = WriteRaw("neg.safetensors", "{\"t\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,0]}}", 0);
   ExpectError(p, "tensor 't': shape entry '-1'", open(p));
   p = WriteRaw("fields.safetensors", "{\"t\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1);
   ExpectError(p, "tensor 't': header entry needs dtype, shape and data_offsets", open(p));
@@ -144,13 +137,12 @@ TEST_F(SafetensorsTest, FloatExpertLoadsAndQuantisesLikeInMemory) {
     }
     const auto make = bf16 ? &BF16Tensor : &F32Tensor;
     const std::string p = Path(bf16 ? "bf16.safetensors" : "f32.safetensors");
-    WriteSafetensors(p, {make("experts.0.w1.weight", {128, 64}, f.w_gate),
-                         make("experts.0.w3.weight", {128, 64}, f.w_up),
-                         make("experts.0.w2.weight", {64, 128}, f.w_down)});
+    WriteSafetensors(p,
+                     {make("experts.0.w1.weight", {128, 64}, f.w_gate), make("experts.0.w3.weight", {128, 64}, f.w_up),
+                      make("experts.0.w2.weight", {64, 128}, f.w_down)});
     const SafetensorsFile file = SafetensorsFile::Open(p);
     for (const WeightFormat fmt : {WeightFormat::kInt4, WeightFormat::kMxfp4}) {
-      const ExpertWeights loaded =
-          LoadQuantizedExpert(file, MixtralNames(), shape, fmt, Activation::kSwiGlu);
+      const ExpertWeights loaded = LoadQuantizedExpert(file, MixtralNames(), shape, fmt, Activation::kSwiGlu);
       const ExpertWeights mem = QuantizeExpert(f, shape, fmt, Activation::kSwiGlu);
       EXPECT_EQ(loaded.gate.q, mem.gate.q);
       EXPECT_EQ(loaded.down.mult, mem.down.mult);
@@ -171,14 +163,12 @@ TEST_F(SafetensorsTest, FloatExpertLoadsAndQuantisesLikeInMemory) {
     });
     FloatExpertTensors names = MixtralNames();
     names.b_down = "experts.0.b2";
-    ExpectError(p, "tensor 'experts.0.b2': missing from the file",
-                [&] { (void)LoadFloatExpert(file, names, shape); });
+    ExpectError(p, "tensor 'experts.0.b2': missing from the file", [&] { (void)LoadFloatExpert(file, names, shape); });
   }
 }
 
 // Packs in-memory MXFP4 experts into the gpt-oss tensors of one layer.
-std::vector<TensorToWrite> GptOssTensors(const std::vector<ExpertWeights>& experts,
-                                         const std::string& prefix) {
+std::vector<TensorToWrite> GptOssTensors(const std::vector<ExpertWeights>& experts, const std::string& prefix) {
   const std::uint32_t d = experts[0].shape.d_model;
   const std::uint32_t w = experts[0].shape.width;
   const std::uint32_t nbd = (d + 31) / 32;
@@ -222,8 +212,7 @@ TEST_F(SafetensorsTest, GptOssMxfp4LoadsNatively) {
   for (const ExpertShape shape : {ExpertShape{64, 128}, ExpertShape{40, 72}}) {
     std::vector<ExpertWeights> mem;
     for (std::uint64_t s = 0; s < 2; ++s) {
-      mem.push_back(MakeSyntheticExpertWeights(shape, WeightFormat::kMxfp4,
-                                               Activation::kSwiGluClamped, 100 + s));
+      mem.push_back(MakeSyntheticExpertWeights(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped, 100 + s));
     }
     const std::string p = Path("gptoss.safetensors");
     WriteSafetensors(p, GptOssTensors(mem, prefix), {{"format", "pt"}});
@@ -250,8 +239,7 @@ TEST_F(SafetensorsTest, GptOssMxfp4LoadsNatively) {
       ref->b_gate = bf(mem[e].reference->b_gate);
       ref->b_up = bf(mem[e].reference->b_up);
       ref->b_down = bf(mem[e].reference->b_down);
-      const ActivationScales sc =
-          CalibrateActivationScales(*ref, shape, Activation::kSwiGluClamped);
+      const ActivationScales sc = CalibrateActivationScales(*ref, shape, Activation::kSwiGluClamped);
       const auto qw = [](const QuantMatrix& m) {
         QuantizedWeights q;
         q.matrix.rows = m.rows;
@@ -261,14 +249,12 @@ TEST_F(SafetensorsTest, GptOssMxfp4LoadsNatively) {
         q.row_scale = Mxfp4RowScales(m);
         return q;
       };
-      const ExpertWeights expect =
-          AssembleExpert(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped,
-                         qw(mem[e].gate), qw(mem[e].up), qw(mem[e].down), ref, sc);
+      const ExpertWeights expect = AssembleExpert(shape, WeightFormat::kMxfp4, Activation::kSwiGluClamped,
+                                                  qw(mem[e].gate), qw(mem[e].up), qw(mem[e].down), ref, sc);
       EXPECT_EQ(loaded.gate.mult, expect.gate.mult);
       EXPECT_EQ(loaded.gate.bias, expect.gate.bias);
       EXPECT_EQ(loaded.down.bias, expect.down.bias);
-      std::vector<std::int16_t> h(shape.d_model), y1(shape.d_model), y2(shape.d_model),
-          y3(shape.d_model);
+      std::vector<std::int16_t> h(shape.d_model), y1(shape.d_model), y2(shape.d_model), y3(shape.d_model);
       std::vector<std::int8_t> x(shape.d_model);
       for (std::uint64_t t = 0; t < 4; ++t) {
         MakeRandomHidden(t + 10 * e, h);
@@ -286,12 +272,14 @@ TEST_F(SafetensorsTest, GptOssMxfp4LoadsNatively) {
                 [&] { (void)LoadGptOssExpert(file, prefix, 2, shape); });
     ExpectError(p, "tensor 'model.layers.4.mlp.experts.gate_up_proj_blocks': missing",
                 [&] { (void)LoadGptOssExpert(file, "model.layers.4.mlp.experts.", 0, shape); });
-    ExpectError(p,
-                "width " + std::to_string(shape.width) + ", expected " +
-                    std::to_string(2 * shape.width) + " for the model",
-                [&] { (void)LoadGptOssExpert(file, prefix, 0, {shape.d_model, 2 * shape.width}); });
-    ExpectError(p, "blocks per row, expected ceil(d_model / 32)",
-                [&] { (void)LoadGptOssExpert(file, prefix, 0, {shape.d_model + 64, shape.width}); });
+    ExpectError(
+        p, "width " + std::to_string(shape.width) + ", expected " + std::to_string(2 * shape.width) + " for the model",
+        [&] {
+          (void)LoadGptOssExpert(file, prefix, 0, {shape.d_model, 2 * shape.width});
+        });
+    ExpectError(p, "blocks per row, expected ceil(d_model / 32)", [&] {
+      (void)LoadGptOssExpert(file, prefix, 0, {shape.d_model + 64, shape.width});
+    });
   }
 }
 

@@ -48,10 +48,8 @@ EngineConfig Config(std::uint32_t d, std::uint32_t i, std::uint32_t lanes, Weigh
 }
 
 std::shared_ptr<const ExpertWeights> Weights(const EngineConfig& c, std::uint64_t seed) {
-  const Activation act =
-      c.format == WeightFormat::kMxfp4 ? Activation::kSwiGluClamped : Activation::kSwiGlu;
-  return std::make_shared<const ExpertWeights>(
-      MakeSyntheticExpertWeights(c.shape, c.format, act, seed));
+  const Activation act = c.format == WeightFormat::kMxfp4 ? Activation::kSwiGluClamped : Activation::kSwiGlu;
+  return std::make_shared<const ExpertWeights>(MakeSyntheticExpertWeights(c.shape, c.format, act, seed));
 }
 
 struct Job {
@@ -130,8 +128,7 @@ TEST(Tapeout, HardwiredInt4MacMatchesRomAndGolden) {
 
 TEST(Tapeout, HardwiredInt3ProductSelectMatchesRomAndGolden) {
   TempCache cache;
-  ExpectSameAsRomAndGolden(Config(24, 40, 8, WeightFormat::kInt3, Datapath::kProductSelect),
-                           cache.dir());
+  ExpectSameAsRomAndGolden(Config(24, 40, 8, WeightFormat::kInt3, Datapath::kProductSelect), cache.dir());
 }
 
 TEST(Tapeout, HardwiredMxfp4MatchesRomAndGolden) {
@@ -214,8 +211,7 @@ TEST(Tapeout, SizeLimitNamesShapeLimitAndRom) {
   // The default limit accepts the demo's and gpt-oss-120b's experts, refuses 8192 x 8192.
   EXPECT_NO_THROW(CheckHardwiredSize(ExpertShape{64, 128}, kDefaultMaxHardwiredWeights, "x"));
   EXPECT_NO_THROW(CheckHardwiredSize(ExpertShape{2880, 2880}, kDefaultMaxHardwiredWeights, "x"));
-  EXPECT_THROW(CheckHardwiredSize(ExpertShape{8192, 8192}, kDefaultMaxHardwiredWeights, "x"),
-               ConfigError);
+  EXPECT_THROW(CheckHardwiredSize(ExpertShape{8192, 8192}, kDefaultMaxHardwiredWeights, "x"), ConfigError);
 }
 
 TEST(Tapeout, WrongWeightsAndBadConfigsAreConfigErrors) {
@@ -268,8 +264,7 @@ TEST(TapeoutGenerator, EmitsConstantsInPlaceOfTheLoadedRoms) {
   EXPECT_NE(sv.find("assign y = wg_rom[0];"), std::string::npos);
   const std::string ys = EmitHardwiredEngine(engine, img, SvDialect::kYosys, "t");
   EXPECT_NE(ys.find("initial begin"), std::string::npos);
-  EXPECT_THROW(EmitHardwiredEngine("module m; endmodule\n", img, SvDialect::kVerilator, "t"),
-               ConfigError);
+  EXPECT_THROW(EmitHardwiredEngine("module m; endmodule\n", img, SvDialect::kVerilator, "t"), ConfigError);
 }
 
 TEST(TapeoutProcess, TimeoutKillsAndPeakMemoryIsMeasured) {
@@ -279,8 +274,7 @@ TEST(TapeoutProcess, TimeoutKillsAndPeakMemoryIsMeasured) {
   EXPECT_TRUE(slow.timed_out);
   EXPECT_FALSE(slow.ok());
   EXPECT_LT(slow.wall_seconds, 5.0);
-  const ProcessResult fine = RunCommands(
-      {Command{{"sh", "-c", "echo hi"}, ""}, Command{{"true"}, ""}}, 2, 10, log);
+  const ProcessResult fine = RunCommands({Command{{"sh", "-c", "echo hi"}, ""}, Command{{"true"}, ""}}, 2, 10, log);
   EXPECT_TRUE(fine.ok());
   EXPECT_GT(fine.peak_rss_bytes, 0u);
   EXPECT_NE(LogTail(log).find("hi"), std::string::npos);

@@ -4,8 +4,8 @@
 
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/transport/loopback_transport.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
@@ -52,8 +52,7 @@ TEST(ClusterFabricTest, FabricChangesTimingNotResults) {
     ASSERT_EQ(out.merged.tokens.size(), reference.merged.tokens.size());
     bool timing_differs = false;
     for (size_t i = 0; i < out.merged.tokens.size(); ++i) {
-      EXPECT_EQ(out.merged.tokens[i].final_h, reference.merged.tokens[i].final_h)
-          << "variant " << v << " token " << i;
+      EXPECT_EQ(out.merged.tokens[i].final_h, reference.merged.tokens[i].final_h) << "variant " << v << " token " << i;
       timing_differs |= out.merged.tokens[i].end_ps != reference.merged.tokens[i].end_ps;
     }
     EXPECT_TRUE(timing_differs) << "variant " << v << " should change some token's timing";

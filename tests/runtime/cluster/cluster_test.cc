@@ -15,10 +15,10 @@
 #include "fabric/torus.h"
 #include "router/topk.h"
 #include "runtime/config/config_loader.h"
-#include "runtime/results/golden_model.h"
 #include "runtime/logging.h"
-#include "runtime/transport/loopback_transport.h"
+#include "runtime/results/golden_model.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
@@ -34,7 +34,9 @@ std::string SimulatedJson(const RunOptions& o, const SimulationOutcome& out) {
   return s.substr(0, s.find("\"host\""));
 }
 
-RunOptions Tiny() { return LoadConfigText(EmbeddedDefaultConfig(), "tiny"); }
+RunOptions Tiny() {
+  return LoadConfigText(EmbeddedDefaultConfig(), "tiny");
+}
 
 TEST(ClusterTest, TinyRtlMatchesGoldenForEveryToken) {
   const RunOptions o = Tiny();
@@ -112,15 +114,15 @@ TEST(ClusterTest, LinkBytesEqualPacketsTimesHops) {
   const RunOptions o = Tiny();
   const auto out = RunOnce(o);
   const auto torus = fabric::Torus::Make(o.torus_dims);
-  const uint64_t job_bytes = o.model.d_model + 1 + o.header_bytes;      // x and its exponent
-  const uint64_t result_bytes = 2 * o.model.d_model + o.header_bytes;   // y as int16
+  const uint64_t job_bytes = o.model.d_model + 1 + o.header_bytes;     // x and its exponent
+  const uint64_t result_bytes = 2 * o.model.d_model + o.header_bytes;  // y as int16
   uint64_t expected = 0;
   for (uint32_t l = 0; l < o.model.num_layers; ++l)
     for (uint32_t e = 0; e < o.model.num_experts; ++e) {
       const NodeId chip = out.plan->placement.Replicas(l, e).front();
       // Dispatch and return each cross the same number of hops.
-      expected += out.merged.expert_jobs[l * o.model.num_experts + e] *
-                  torus.HopCount(0, chip) * (job_bytes + result_bytes);
+      expected +=
+          out.merged.expert_jobs[l * o.model.num_experts + e] * torus.HopCount(0, chip) * (job_bytes + result_bytes);
     }
   uint64_t bytes = 0;
   for (const auto& link : out.merged.links) bytes += link.bytes;
@@ -128,7 +130,9 @@ TEST(ClusterTest, LinkBytesEqualPacketsTimesHops) {
 }
 
 // Ticks of the first clock edge at or after t.
-Tick NextEdge(Tick t, Tick period) { return (t + period - 1) / period * period; }
+Tick NextEdge(Tick t, Tick period) {
+  return (t + period - 1) / period * period;
+}
 
 // One token, one layer, top-1: its latency is the sum of closed forms (with top-2 the two
 // dispatch packets may share the first link and queue, which the closed form leaves out).
@@ -169,11 +173,9 @@ TEST(ClusterTest, SingleTokenLatencyEqualsClosedForm) {
     const Tick leave = done + fabric::SerializationPs(2 * 64, 40000);
     const Tick back = leave + fabric::ZeroLoadMessageLatencyPs(net, link, hops, 2 * 64);
     const Tick expected = back + 15000;
-    EXPECT_EQ(out.merged.tokens[0].end_ps - out.merged.tokens[0].start_ps, expected)
-        << "input seed " << token_seed;
+    EXPECT_EQ(out.merged.tokens[0].end_ps - out.merged.tokens[0].start_ps, expected) << "input seed " << token_seed;
     const auto& b = out.merged.tokens[0].breakdown;
-    EXPECT_EQ(b.attention_ps + b.gate_ps + b.expert_phase_ps + b.combine_ps + b.core_queue_ps,
-              expected);
+    EXPECT_EQ(b.attention_ps + b.gate_ps + b.expert_phase_ps + b.combine_ps + b.core_queue_ps, expected);
   }
   EXPECT_GE(hops_seen.size(), 2u) << "the seeds should reach chips at different distances";
 }
@@ -271,7 +273,8 @@ TEST(ClusterWeightsTest, RunsFromASafetensorsFile) {
   chips::WriteSafetensors(path.string(), tensors);
   RunOptions o = LoadConfigText(R"(
     model { num_layers: 2 d_model: 64 expert_width: 128 num_experts: 4 top_k: 2
-            weights { safetensors: ")" + path.string() + R"(" layout: FLOAT_NAMED tensor_prefix: "model.layers." } }
+            weights { safetensors: ")" +
+                                    path.string() + R"(" layout: FLOAT_NAMED tensor_prefix: "model.layers." } }
     skus { name: "a" kind: ATTENTION }
     skus { name: "e" kind: EXPERT }
     fabric { torus { dims: [3] } }

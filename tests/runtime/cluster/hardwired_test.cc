@@ -6,8 +6,8 @@
 
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/transport/loopback_transport.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
@@ -16,11 +16,13 @@ RunOptions Config(const char* style, const std::string& cache) {
   return LoadConfigText(std::string(R"(
     model { num_layers: 1 d_model: 32 expert_width: 64 num_experts: 2 top_k: 1 weight_seed: 4 }
     skus { name: "a" kind: ATTENTION }
-    skus { name: "e" kind: EXPERT mac_lanes: 8 weight_style: )") + style + R"( }
+    skus { name: "e" kind: EXPERT mac_lanes: 8 weight_style: )") +
+                            style + R"( }
     fabric { torus { dims: [3] } }
     chips { sku: "a" } chips { sku: "e" } chips { sku: "e" }
     workload { num_tokens: 10 concurrency: 3 }
-    simulation { build_cache: ")" + cache + R"(" })",
+    simulation { build_cache: ")" +
+                            cache + R"(" })",
                         style);
 }
 

@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/config/config_loader.h"
 #include "core/error.h"
-#include "runtime/results/energy.h"
+#include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
-#include "runtime/transport/loopback_transport.h"
+#include "runtime/results/energy.h"
 #include "runtime/simulate.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
@@ -31,8 +31,10 @@ RunOptions Small(const std::string& extra, const std::string& simulation = "fide
     fabric { torus { dims: [2, 2, 2] } }
     chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
     chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
-    workload { )" + workload + R"( }
-    simulation { )" + simulation + " }\n" + extra,
+    workload { )" + workload +
+                            R"( }
+    simulation { )" + simulation +
+                            " }\n" + extra,
                         "small");
 }
 
@@ -80,12 +82,15 @@ TEST(WorkloadTest, TraceWrittenByOneRunReplaysInAnother) {
       model { num_layers: 2 d_model: 64 expert_width: 128 num_experts: 8 top_k: 2 }
       skus { name: "a" kind: ATTENTION } skus { name: "e" kind: EXPERT }
       fabric { torus { dims: [2] } } chips { sku: "a" } chips { sku: "e" }
-      routing { source: TRACE trace: ")" + trace + R"(" }
-      workload { num_tokens: 4 })", "wrong"));
+      routing { source: TRACE trace: ")" +
+                                trace + R"(" }
+      workload { num_tokens: 4 })",
+                            "wrong"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("layers 3 experts 16 top_k 2: expected the model's 2 / 8 / 2"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
   std::filesystem::remove_all(dir);
 }
@@ -107,10 +112,10 @@ TEST(WorkloadTest, Llama4TraceReplaysTheSameBits) {
     simulation { fidelity: ANALYTIC })";
   const auto gate = RunOnce(LoadConfigText(model + "routing { write_trace: \"" + trace + "\" }", "l4"));
   ASSERT_TRUE(gate.golden.match);
-  const auto replay = RunOnce(LoadConfigText(
-      std::string(model).replace(model.find("fidelity: ANALYTIC"), 18, "fidelity: SAMPLED") +
-          "routing { source: TRACE trace: \"" + trace + "\" }",
-      "l4"));
+  const auto replay =
+      RunOnce(LoadConfigText(std::string(model).replace(model.find("fidelity: ANALYTIC"), 18, "fidelity: SAMPLED") +
+                                 "routing { source: TRACE trace: \"" + trace + "\" }",
+                             "l4"));
   ASSERT_TRUE(replay.golden.match);
   for (size_t i = 0; i < gate.merged.tokens.size(); ++i)
     EXPECT_EQ(replay.merged.tokens[i].final_h, gate.merged.tokens[i].final_h) << "token " << i;
@@ -119,8 +124,8 @@ TEST(WorkloadTest, Llama4TraceReplaysTheSameBits) {
 
 TEST(WorkloadTest, PoissonArrivalsAtTheConfiguredRate) {
   // 1e6 tokens/s: mean gap 1 us, far above the service time, so tokens rarely queue.
-  const auto slow = RunOnce(Small("", "fidelity: ANALYTIC",
-                                  "num_tokens: 200 arrival: POISSON rate_tokens_per_s: 1e6 input_seed: 2"));
+  const auto slow =
+      RunOnce(Small("", "fidelity: ANALYTIC", "num_tokens: 200 arrival: POISSON rate_tokens_per_s: 1e6 input_seed: 2"));
   ASSERT_TRUE(slow.golden.match);
   const auto& t = slow.merged.tokens;
   ASSERT_EQ(t.size(), 200u);
@@ -128,8 +133,8 @@ TEST(WorkloadTest, PoissonArrivalsAtTheConfiguredRate) {
   EXPECT_NEAR(mean_gap_ps, 1e6, 0.2e6);
   for (size_t i = 1; i < t.size(); ++i) EXPECT_GE(t[i].start_ps, t[i - 1].start_ps);
   // 1e9 tokens/s: arrivals far faster than the attention cores serve; tokens queue there.
-  const auto fast = RunOnce(Small("", "fidelity: ANALYTIC",
-                                  "num_tokens: 200 arrival: POISSON rate_tokens_per_s: 1e9 input_seed: 2"));
+  const auto fast =
+      RunOnce(Small("", "fidelity: ANALYTIC", "num_tokens: 200 arrival: POISSON rate_tokens_per_s: 1e9 input_seed: 2"));
   ASSERT_TRUE(fast.golden.match);
   Tick slow_queue = 0, fast_queue = 0;
   for (const auto& r : slow.merged.tokens) slow_queue += r.breakdown.core_queue_ps;
@@ -140,18 +145,17 @@ TEST(WorkloadTest, PoissonArrivalsAtTheConfiguredRate) {
 TEST(WorkloadTest, AttentionTimeFollowsContextAndChipFigures) {
   RunOptions o = Small("", "fidelity: ANALYTIC", "num_tokens: 1 context_length: 8192");
   for (auto& sku : o.skus) {
-    sku.compute_tflops = 100;      // 1e14 FLOP/s
+    sku.compute_tflops = 100;        // 1e14 FLOP/s
     sku.memory_gbytes_per_s = 1000;  // 1e12 B/s
   }
   const auto out = RunOnce(o);
   ASSERT_TRUE(out.golden.match);
   const auto& m = o.model;  // heads d/128 -> 1 (min 1), head_dim 128, kv bytes 2*2*1*128
   ASSERT_EQ(m.num_heads, 1u);
-  const double bytes = 8192.0 * 512;                      // KV cache read per layer
+  const double bytes = 8192.0 * 512;  // KV cache read per layer
   const double flops = 2.0 * (64 * 128 * 2 + 64 * 128 * 2) + 4.0 * 8192 * 128;
   const double per_layer_s = std::max(bytes / 1e12, flops / 1e14);
-  EXPECT_EQ(out.merged.tokens[0].breakdown.attention_ps,
-            3 * static_cast<Tick>(std::llround(per_layer_s * 1e12)));
+  EXPECT_EQ(out.merged.tokens[0].breakdown.attention_ps, 3 * static_cast<Tick>(std::llround(per_layer_s * 1e12)));
   EXPECT_EQ(out.merged.attention_flops, 3 * static_cast<uint64_t>(flops));
 }
 
@@ -174,8 +178,7 @@ TEST(WorkloadTest, CapacityDropsOverflowJobsAndTheGoldenReplaysThem) {
 TEST(WorkloadTest, PlacementStrategiesAndReplicaPoliciesAllComputeTheModel) {
   const auto base = RunOnce(Small(""));
   for (const char* placement :
-       {"placement { strategy: LAYER_BLOCKED }",
-        "placement { strategy: LOAD_BALANCED extra_replicas_per_layer: 6 }",
+       {"placement { strategy: LAYER_BLOCKED }", "placement { strategy: LOAD_BALANCED extra_replicas_per_layer: 6 }",
         "placement { strategy: LOAD_BALANCED extra_replicas_per_layer: 6 replica_policy: LEAST_LOADED }",
         "placement { strategy: LOAD_BALANCED extra_replicas_per_layer: 6 replica_policy: ROUND_ROBIN_REPLICA }",
         "placement { strategy: TOPOLOGY_AWARE }"}) {
@@ -197,12 +200,14 @@ TEST(WorkloadTest, TooLittleWeightCapacitySaysHowManyChipsTheModelNeeds) {
       model { num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
       skus { name: "a" kind: ATTENTION } skus { name: "e" kind: EXPERT weight_capacity_bits: 200000 }
       fabric { torus { dims: [8] } } chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 7 }
-      workload { num_tokens: 4 })", "small.textproto"));
+      workload { num_tokens: 4 })",
+                            "small.textproto"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("the model's 48 expert slots need at least 24 chips of sku e "
                                          "(2 experts each); the config has 7 expert chips"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -266,8 +271,8 @@ TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
   for (size_t i = 0; i < out.merged.expert_jobs.size(); ++i)
     (plan.expert_format[i] == chips::WeightFormat::kInt3 ? jobs3 : jobs4) += out.merged.expert_jobs[i];
   const double macs = 3.0 * 64 * 128;
-  EXPECT_DOUBLE_EQ(e.mac_j, static_cast<double>(jobs4) * macs * 0.05e-12 +
-                                static_cast<double>(jobs3) * macs * 0.04e-12);
+  EXPECT_DOUBLE_EQ(e.mac_j,
+                   static_cast<double>(jobs4) * macs * 0.05e-12 + static_cast<double>(jobs3) * macs * 0.04e-12);
   // Replicas of one expert on chips of two formats are refused.
   try {
     MakePlan(LoadConfigText(R"(
@@ -277,11 +282,13 @@ TEST(WorkloadTest, ExpertChipsOfDifferentFormatsClocksAndLanes) {
       fabric { torus { dims: [3] } } chips { sku: "a" } chips { sku: "e4" } chips { sku: "e3" }
       placement { strategy: EXPLICIT entries { layer: 0 expert: 0 nodes: [1, 2] }
                   entries { layer: 0 expert: 1 nodes: [1] } }
-      workload { num_tokens: 2 })", "mixed.textproto"));
+      workload { num_tokens: 2 })",
+                            "mixed.textproto"));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& err) {
     EXPECT_NE(std::string(err.what()).find("layer 0 expert 0 has replicas on chips 1 (INT4) and 2 (INT3)"),
-              std::string::npos) << err.what();
+              std::string::npos)
+        << err.what();
   }
 }
 

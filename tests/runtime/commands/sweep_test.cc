@@ -11,11 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "moefab.pb.h"
 #include "runtime/commands/commands.h"
-#include "core/error.h"
-#include "runtime/transport/loopback_transport.h"
 #include "runtime/commands/run.h"
+#include "runtime/transport/loopback_transport.h"
 
 namespace moefab {
 namespace {
@@ -86,7 +86,8 @@ TEST(SweepSetterTest, BadPathsAndValuesSayWhatWasExpected) {
        "field path 'workload.concurency': no field 'concurency' in moefab.config.Workload; expected one of: "
        "num_tokens, concurrency,"},
       {"nosuch", "1", "no field 'nosuch' in moefab.config.Config; expected one of: model, skus,"},
-      {"simulation.fidelity", "FAST", "value 'FAST' for simulation.fidelity: expected one of FIDELITY_UNSPECIFIED, RTL, SAMPLED, ANALYTIC"},
+      {"simulation.fidelity", "FAST",
+       "value 'FAST' for simulation.fidelity: expected one of FIDELITY_UNSPECIFIED, RTL, SAMPLED, ANALYTIC"},
       {"workload.concurrency", "-1", "value '-1' for workload.concurrency: expected a non-negative integer (uint32)"},
       {"workload.concurrency", "4096x", "value '4096x' for workload.concurrency: expected a non-negative integer"},
       {"workload.concurrency", "99999999999", "expected a non-negative integer (uint32)"},
@@ -117,8 +118,9 @@ TEST(SweepSetterTest, ParsesSetArguments) {
   EXPECT_EQ(a.path, "fabric.torus.dims");
   EXPECT_EQ(a.values, (std::vector<std::string>{"4x4x4", "2x2x16"}));
   EXPECT_EQ(a.arg, "fabric.torus.dims=4x4x4,2x2x16");
-  EXPECT_NE(ErrorOf([] { ParseSweepSet("workload.concurrency"); }).find("--set workload.concurrency: expected PATH=V1,V2"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf([] { ParseSweepSet("workload.concurrency"); }).find("--set workload.concurrency: expected PATH=V1,V2"),
+      std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseSweepSet("=4"); }).find("expected PATH=V1,V2"), std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseSweepSet("a=1,,2"); }).find("--set a=1,,2: an empty value"), std::string::npos);
 }

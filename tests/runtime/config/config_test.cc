@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/config/config_loader.h"
-#include "runtime/plan/cluster_plan.h"
 #include "core/error.h"
+#include "runtime/config/config_loader.h"
 #include "runtime/config/fabric_options.h"
+#include "runtime/plan/cluster_plan.h"
 
 namespace moefab {
 namespace {
@@ -35,8 +35,7 @@ TEST(ConfigTest, EveryExampleConfigLoads) {
 
 TEST(ConfigTest, EveryFabricBenchConfigLoads) {
   int count = 0;
-  for (const auto& entry :
-       fs::directory_iterator(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "fabric")) {
+  for (const auto& entry : fs::directory_iterator(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "fabric")) {
     SCOPED_TRACE(entry.path().string());
     const auto f = LoadFabricModel(entry.path().string());
     EXPECT_GT(f.num_nodes, 1u);
@@ -60,8 +59,7 @@ TEST(ConfigTest, ChipGroupsExpandInNodeOrder) {
 }
 
 TEST(ConfigTest, EmbeddedDefaultIsTinyTextproto) {
-  EXPECT_EQ(EmbeddedDefaultConfig(),
-            ReadFile(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "tiny.textproto"));
+  EXPECT_EQ(EmbeddedDefaultConfig(), ReadFile(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "tiny.textproto"));
   const RunOptions o = LoadConfigText(EmbeddedDefaultConfig(), "tiny");
   EXPECT_EQ(o.model.num_layers, 2u);
   EXPECT_EQ(o.model.num_experts, 8u);
@@ -96,9 +94,7 @@ TEST(ConfigTest, MissingFileNamesThePath) {
     LoadConfigFile("/nonexistent/cluster.textproto");
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/cluster.textproto: cannot open"),
-              std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/cluster.textproto: cannot open"), std::string::npos) << e.what();
   }
 }
 
@@ -138,14 +134,14 @@ TEST_P(BadConfigTest, GivesItsExpectedMessage) {
   }
   fs::current_path(old);
   ASSERT_FALSE(message.empty()) << config << " loaded without error";
-  EXPECT_NE(message.find(expected), std::string::npos)
-      << "message:\n" << message << "\nexpected to contain:\n" << expected;
+  EXPECT_NE(message.find(expected), std::string::npos) << "message:\n"
+                                                       << message << "\nexpected to contain:\n"
+                                                       << expected;
 }
 
 std::vector<std::string> BadCases() {
   std::vector<std::string> cases;
-  for (const auto& e :
-       fs::directory_iterator(fs::path(MOEFAB_SOURCE_DIR) / "tests" / "golden" / "bad"))
+  for (const auto& e : fs::directory_iterator(fs::path(MOEFAB_SOURCE_DIR) / "tests" / "golden" / "bad"))
     if (e.path().extension() == ".textproto") cases.push_back(e.path().stem().string());
   std::sort(cases.begin(), cases.end());
   return cases;

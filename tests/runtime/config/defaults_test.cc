@@ -142,8 +142,9 @@ TEST(DefaultsTest, LowerLayerDefaultsAreTheSchemas) {
 }
 
 TEST(DefaultsTest, AnEnumNumberOutsideTheSchemaIsAConfigError) {
-  for (const char* bad : {"simulation { fidelity: 9 }", "fabric { torus { dims: [2] kind: 7 } }",
-                          "placement { replica_policy: 42 }", "fabric { torus { dims: [2] } bench { patterns: [1, 99] } }"}) {
+  for (const char* bad :
+       {"simulation { fidelity: 9 }", "fabric { torus { dims: [2] kind: 7 } }", "placement { replica_policy: 42 }",
+        "fabric { torus { dims: [2] } bench { patterns: [1, 99] } }"}) {
     std::string text = kMinimal;
     if (std::string(bad).rfind("fabric", 0) == 0) text.replace(text.find("fabric { torus { dims: [2] } }"), 30, "");
     text += bad;
@@ -159,9 +160,8 @@ TEST(DefaultsTest, AnEnumNumberOutsideTheSchemaIsAConfigError) {
 }
 
 TEST(DefaultsTest, NoDefaultsKeepsTheGeneratorsProbabilitiesAtZero) {
-  const RunOptions o =
-      LoadConfigText(std::string(kMinimal) + "routing { source: SYNTHETIC no_defaults: true repeat_prob: 0.5 }",
-                     "nodefaults");
+  const RunOptions o = LoadConfigText(
+      std::string(kMinimal) + "routing { source: SYNTHETIC no_defaults: true repeat_prob: 0.5 }", "nodefaults");
   EXPECT_EQ(o.routing.synthetic.repeat_prob, 0.5);
   EXPECT_EQ(o.routing.synthetic.affinity_prob, 0.0);
   EXPECT_EQ(o.routing.synthetic.preference_prob, 0.0);

@@ -10,10 +10,10 @@
 
 #include <gtest/gtest.h>
 
-#include "moefab.pb.h"
 #include "core/error.h"
-#include "runtime/config/hf_config.h"
 #include "core/json_reader.h"
+#include "moefab.pb.h"
+#include "runtime/config/hf_config.h"
 
 namespace moefab {
 namespace {
@@ -39,7 +39,8 @@ TEST(JsonReaderTest, ParsesEveryKindWithPositions) {
   "a": [1, -2.5e3, 0, 18446744073709551615],
   "s": "q\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00",
   "t": true, "f": false, "n": null, "o": {}
-})", "x.json");
+})",
+                                    "x.json");
   ASSERT_EQ(v.kind, json::Kind::kObject);
   ASSERT_EQ(v.members.size(), 6u);
   const json::Value* a = v.Find("a");
@@ -121,20 +122,20 @@ struct Expected {
 
 // From docs/REFERENCES.md R-*-SHAPE (shapes, MoE layers, attention) and R-ROUTERS (routers).
 const Expected kZoo[] = {
-    {"mixtral-8x7b", 32, 4096, 14336, 8, 2, pb::SOFTMAX_TOPK_RENORM, 0, 0, 0, 32, 8, 128,
-     pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
+    {"mixtral-8x7b", 32, 4096, 14336, 8, 2, pb::SOFTMAX_TOPK_RENORM, 0, 0, 0, 32, 8, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
+     pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
     {"deepseek-v3", 58, 7168, 2048, 256, 8, pb::SIGMOID_GROUP_TOPK, 1, 3, 18432, 128, 128, 192,
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 8, 4, 2.5},
     {"qwen3-30b-a3b", 48, 2048, 768, 128, 8, pb::SOFTMAX_TOPK_RENORM, 0, 0, 0, 32, 4, 128,
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
-    {"gpt-oss-20b", 24, 2880, 2880, 32, 4, pb::TOPK_SOFTMAX, 0, 0, 0, 64, 8, 64, pb::MXFP4,
-     pb::SWIGLU_CLAMPED, 0, 0, 0},
-    {"gpt-oss-120b", 36, 2880, 2880, 128, 4, pb::TOPK_SOFTMAX, 0, 0, 0, 64, 8, 64, pb::MXFP4,
-     pb::SWIGLU_CLAMPED, 0, 0, 0},
+    {"gpt-oss-20b", 24, 2880, 2880, 32, 4, pb::TOPK_SOFTMAX, 0, 0, 0, 64, 8, 64, pb::MXFP4, pb::SWIGLU_CLAMPED, 0, 0,
+     0},
+    {"gpt-oss-120b", 36, 2880, 2880, 128, 4, pb::TOPK_SOFTMAX, 0, 0, 0, 64, 8, 64, pb::MXFP4, pb::SWIGLU_CLAMPED, 0, 0,
+     0},
     {"llama-4-maverick", 24, 5120, 8192, 128, 1, pb::TOP1_SIGMOID_INPUT, 1, 24, 16384, 40, 8, 128,
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
-    {"olmoe-1b-7b", 16, 2048, 1024, 64, 8, pb::SOFTMAX_TOPK, 0, 0, 0, 16, 16, 128,
-     pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
+    {"olmoe-1b-7b", 16, 2048, 1024, 64, 8, pb::SOFTMAX_TOPK, 0, 0, 0, 16, 16, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
+     pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
 };
 
 std::string HfPath(const std::string& stem) {
@@ -194,7 +195,7 @@ TEST(HfConfigTest, FieldsAlreadySetAreKept) {
   EXPECT_EQ(m.top_k(), 1u);
   EXPECT_EQ(m.router(), pb::SOFTMAX_TOPK);
   EXPECT_EQ(m.weight_format(), pb::INT4);
-  EXPECT_EQ(m.num_experts(), 128u);        // filled
+  EXPECT_EQ(m.num_experts(), 128u);  // filled
   EXPECT_EQ(m.activation(), pb::SWIGLU_CLAMPED);
 }
 
@@ -228,7 +229,8 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
   ApplyHfConfig(WriteTemp("dbrx.json", R"({"model_type": "dbrx", "d_model": 6144, "n_heads": 48,
     "n_layers": 40, "attn_config": {"kv_n_heads": 8},
     "ffn_config": {"ffn_hidden_size": 10752, "moe_num_experts": 16, "moe_top_k": 4,
-                   "moe_normalize_expert_weights": 1}})"), dbrx);
+                   "moe_normalize_expert_weights": 1}})"),
+                dbrx);
   EXPECT_EQ(dbrx.num_layers(), 40u);
   EXPECT_EQ(dbrx.expert_width(), 10752u);
   EXPECT_EQ(dbrx.num_experts(), 16u);
@@ -244,7 +246,8 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
     "first_k_dense_replace": 1, "num_attention_heads": 16, "num_key_value_heads": 16,
     "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "kv_lora_rank": 512, "q_lora_rank": null,
     "norm_topk_prob": false, "routed_scaling_factor": 1.0, "topk_method": "greedy",
-    "scoring_func": "softmax", "n_group": 1, "topk_group": 1})"), lite);
+    "scoring_func": "softmax", "n_group": 1, "topk_group": 1})"),
+                lite);
   EXPECT_EQ(lite.num_layers(), 26u);
   EXPECT_EQ(lite.num_dense_layers(), 1u);
   EXPECT_EQ(lite.dense_ffn_width(), 10944u);
@@ -255,7 +258,8 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
   ApplyHfConfig(WriteTemp("qwen.json", R"({"model_type": "qwen3_moe", "num_hidden_layers": 8,
     "hidden_size": 256, "intermediate_size": 1024, "moe_intermediate_size": 64,
     "num_experts": 16, "num_experts_per_tok": 2, "num_attention_heads": 4,
-    "decoder_sparse_step": 2, "mlp_only_layers": [1]})"), qwen);
+    "decoder_sparse_step": 2, "mlp_only_layers": [1]})"),
+                qwen);
   // Sparse: (i+1) % 2 == 0 -> 1, 3, 5, 7, minus the mlp-only layer 1.
   EXPECT_EQ(qwen.num_layers(), 3u);
   EXPECT_EQ(qwen.num_dense_layers(), 5u);
@@ -267,7 +271,8 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
   ApplyHfConfig(WriteTemp("scout.json", R"({"model_type": "llama4_text", "num_hidden_layers": 4,
     "hidden_size": 512, "intermediate_size": 256, "intermediate_size_mlp": 1024,
     "num_local_experts": 16, "num_experts_per_tok": 1, "num_attention_heads": 4,
-    "moe_layers": [0, 2, 3]})"), scout);
+    "moe_layers": [0, 2, 3]})"),
+                scout);
   EXPECT_EQ(scout.num_layers(), 3u);
   EXPECT_EQ(scout.num_dense_layers(), 1u);
   EXPECT_EQ(scout.num_shared_experts(), 1u);
@@ -289,8 +294,7 @@ TEST(HfConfigTest, BadFilesNameFileKeyValueAndExpectation) {
        R"({"model_type": "mixtral", "num_hidden_layers": 2, "intermediate_size": 8,
            "num_local_experts": 4, "num_experts_per_tok": 2, "num_attention_heads": 2})",
        ": hidden_size=(missing): expected an integer >= 1 (hidden size)"},
-      {"string.json",
-       "{\"model_type\": \"mixtral\", \"num_hidden_layers\": 2,\n \"hidden_size\": \"4096\"}",
+      {"string.json", "{\"model_type\": \"mixtral\", \"num_hidden_layers\": 2,\n \"hidden_size\": \"4096\"}",
        ":2:17: hidden_size=\"4096\": expected an integer >= 1 (hidden size)"},
       {"fraction.json", "{\"model_type\": \"olmoe\", \"num_hidden_layers\": 2.5}",
        ":1:46: num_hidden_layers=2.5: expected an integer >= 1"},
@@ -300,8 +304,7 @@ TEST(HfConfigTest, BadFilesNameFileKeyValueAndExpectation) {
        ": num_experts_per_tok=5: expected <= the routed experts per layer (4)"},
       {"llama.json", R"({"model_type": "llama4", "text_config": {"num_hidden_layers": 2}})",
        ": text_config.hidden_size=(missing)"},
-      {"notext.json", R"({"model_type": "llama4"})",
-       ": text_config=(missing): expected an object"},
+      {"notext.json", R"({"model_type": "llama4"})", ": text_config=(missing): expected an object"},
       {"softmax.json",
        R"({"model_type": "deepseek_v3", "num_hidden_layers": 2, "hidden_size": 8,
            "moe_intermediate_size": 8, "n_routed_experts": 4, "num_experts_per_tok": 2,

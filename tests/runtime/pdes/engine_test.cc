@@ -51,8 +51,12 @@ struct Recorder {
   void Handle(const EventHead& h, Ping& p) { seen.emplace_back(h.tick, h.cls, h.origin, 1000 + p.value); }
 };
 
-EventHead At(Tick tick, uint8_t cls, NodeId origin) { return EventHead{tick, cls, origin, origin}; }
-Token T(uint32_t id) { return Token{std::make_unique<uint32_t>(id)}; }
+EventHead At(Tick tick, uint8_t cls, NodeId origin) {
+  return EventHead{tick, cls, origin, origin};
+}
+Token T(uint32_t id) {
+  return Token{std::make_unique<uint32_t>(id)};
+}
 
 TEST(EngineTest, HandlesEventsInKeyOrderAcrossPayloadTypes) {
   LoopbackTransport t;
@@ -79,8 +83,8 @@ TEST(EngineTest, SkipsIdleTimeInsteadOfStepping) {
   const Tick lookahead = 10;
   ToyEngine engine(t, std::vector<RankId>(1, 0), lookahead, Logger("runtime"));
   engine.Schedule(At(0, 15, 0), T(0));
-  engine.Schedule(At(9, 15, 0), T(0));   // same window as 0
-  engine.Schedule(At(10, 15, 0), T(0));  // next window starts here
+  engine.Schedule(At(9, 15, 0), T(0));                     // same window as 0
+  engine.Schedule(At(10, 15, 0), T(0));                    // next window starts here
   engine.Schedule(At(1'000'000'000'000ULL, 15, 0), T(0));  // 1 s later
   Recorder r;
   r.engine = &engine;

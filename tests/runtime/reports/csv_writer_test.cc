@@ -55,8 +55,7 @@ TEST(CsvWriterTest, ChipsHaveSkuKindAndFractionsOverMakespan) {
   const auto f = SmallRun();
   const auto lines = Lines(ChipsCsv(f.Input()));
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(lines[0],
-            "node,x,y,z,sku,kind,busy_fraction,jobs,slots,mean_active_slots,max_ingress_jobs");
+  EXPECT_EQ(lines[0], "node,x,y,z,sku,kind,busy_fraction,jobs,slots,mean_active_slots,max_ingress_jobs");
   EXPECT_EQ(lines[1], "0,0,0,0,attn-a1,attention,0.2,0,0,0,0");
   EXPECT_EQ(lines[2], "1,1,0,0,exp-e1,expert,0.5,5,2,1,3");
   EXPECT_EQ(lines[3], "2,0,1,0,exp-e1,expert,0.3,4,2,0.3,1");

@@ -49,8 +49,7 @@ std::string TagBalanceError(const std::string& html) {
       if (open.empty() || open.back() != name)
         return "</" + name + "> closes <" + (open.empty() ? "nothing" : open.back()) + ">";
       open.pop_back();
-    } else if (!self_closing &&
-               std::find(std::begin(kVoid), std::end(kVoid), name) == std::end(kVoid)) {
+    } else if (!self_closing && std::find(std::begin(kVoid), std::end(kVoid), name) == std::end(kVoid)) {
       open.push_back(name);
       if (name == "style") {  // raw text up to </style>
         i = html.find("</style>", i);
@@ -79,10 +78,7 @@ TEST(HtmlReportTest, HasEveryPlotAsInlineSvgAndBalancedTags) {
   for (const char* id : kHtmlPlotIds) {
     const std::string svg = Svg(html, id);
     ASSERT_FALSE(svg.empty()) << id;
-    EXPECT_GT(Count(svg, "<rect") + Count(svg, "<path") + Count(svg, "<line") +
-                  Count(svg, "<circle"),
-              0u)
-        << id;
+    EXPECT_GT(Count(svg, "<rect") + Count(svg, "<path") + Count(svg, "<line") + Count(svg, "<circle"), 0u) << id;
     EXPECT_NE(svg.find("<text"), std::string::npos) << id << " has no labels";
   }
   EXPECT_EQ(TagBalanceError(html), "");
@@ -111,9 +107,9 @@ TEST(HtmlReportTest, HeadlineNumbersMatchTheInput) {
   EXPECT_NE(p99.find("data-value=\"2000\""), std::string::npos) << p99;
   EXPECT_NE(p99.find("<div class=\"value\">2 µs</div>"), std::string::npos) << p99;
   // 4 tokens over 2.3 us.
-  EXPECT_NE(Card(html, "headline-throughput")
-                .find("<div class=\"value\">1.739 M<span class=\"unit\">tokens/s</span></div>"),
-            std::string::npos);
+  EXPECT_NE(
+      Card(html, "headline-throughput").find("<div class=\"value\">1.739 M<span class=\"unit\">tokens/s</span></div>"),
+      std::string::npos);
   EXPECT_NE(Card(html, "headline-golden").find(">PASS<"), std::string::npos);
   EXPECT_NE(Card(html, "headline-quant").find("cos ≥ 0.9912"), std::string::npos);
   // The CDF marks the same percentiles.
@@ -135,8 +131,7 @@ TEST(HtmlReportTest, PlotsShowTheRecords) {
   const std::string html = HtmlReport(SmallRun().Input());
   const std::string links = Svg(html, "link-heatmap");
   EXPECT_EQ(Count(links, "class=\"node\""), 4u);
-  EXPECT_NE(links.find("link 0 → 1 (+x): utilisation 50%, 4096 bytes, 4 packets"),
-            std::string::npos);
+  EXPECT_NE(links.find("link 0 → 1 (+x): utilisation 50%, 4096 bytes, 4 packets"), std::string::npos);
   EXPECT_NE(links.find("link 1 → 3 (+y): utilisation 10%"), std::string::npos);
   EXPECT_NE(links.find("link 3 → 2 (-x): no traffic"), std::string::npos);
   // 2x2 torus: 16 directed links, each with a tooltip on its arrowhead.
@@ -199,8 +194,8 @@ TEST_P(HtmlShapeTest, EveryTorusShapeDrawsEveryNodeAndLink) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, HtmlShapeTest,
-                         ::testing::Values(Shape{{5}}, Shape{{2}}, Shape{{3, 4}}, Shape{{8, 8}},
-                                           Shape{{2, 3, 2}}, Shape{{4, 4, 4}}, Shape{{1, 4}}));
+                         ::testing::Values(Shape{{5}}, Shape{{2}}, Shape{{3, 4}}, Shape{{8, 8}}, Shape{{2, 3, 2}},
+                                           Shape{{4, 4, 4}}, Shape{{1, 4}}));
 
 // Not a check: writes sample outputs for scripts/check_report_html.sh and for people to look
 // at, when MOEFAB_REPORTS_SAMPLE_DIR names a directory.
@@ -222,8 +217,7 @@ TEST(HtmlReportSample, WritesEveryOutputForSampleRuns) {
     WriteHtmlReport((root / s.name).string(), in);
     WriteCsvReports((root / s.name).string(), in);
     WriteChromeTrace((root / s.name).string(), in);
-    for (const char* f : {"report.html", "tokens.csv", "links.csv", "chips.csv", "experts.csv",
-                          "trace.json"})
+    for (const char* f : {"report.html", "tokens.csv", "links.csv", "chips.csv", "experts.csv", "trace.json"})
       EXPECT_GT(std::filesystem::file_size(root / s.name / f), 0u) << s.name << "/" << f;
   }
 }

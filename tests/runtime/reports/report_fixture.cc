@@ -15,8 +15,7 @@ TokenRecord Token(uint32_t id, NodeId home, Tick start_ps, TokenBreakdown b) {
   t.id = id;
   t.home = home;
   t.start_ps = start_ps;
-  t.end_ps = start_ps + b.attention_ps + b.gate_ps + b.expert_phase_ps + b.combine_ps +
-             b.core_queue_ps;
+  t.end_ps = start_ps + b.attention_ps + b.gate_ps + b.expert_phase_ps + b.combine_ps + b.core_queue_ps;
   t.breakdown = b;
   return t;
 }
@@ -64,14 +63,14 @@ RunFixture SmallRun() {
   // index = node * 4 + port on a 2-D torus.
   f.merged.links = {
       LinkRecord{0, 0, 1, 0, 4096, 4, 1150000, 3, 17, 0},  // 0 +x -> 1, 50%
-      LinkRecord{6, 1, 3, 2, 1024, 1, 230000, 0},       // 1 +y -> 3, 10%
-      LinkRecord{13, 3, 2, 1, 0, 0, 0, 0},              // 3 -x -> 2, idle
+      LinkRecord{6, 1, 3, 2, 1024, 1, 230000, 0},          // 1 +y -> 3, 10%
+      LinkRecord{13, 3, 2, 1, 0, 0, 0, 0},                 // 3 -x -> 2, idle
   };
   f.merged.chips = {
-      ChipRecord{0, 0, 460000, 0, 0, 0, 0},              // attention, busy 20%
-      ChipRecord{1, 1, 1150000, 5, 2, 2300000, 3},       // busy 50%, 1 active slot on average
-      ChipRecord{2, 1, 690000, 4, 2, 690000, 1},         // busy 30%
-      ChipRecord{3, 1, 0, 0, 2, 0, 0},                   // idle
+      ChipRecord{0, 0, 460000, 0, 0, 0, 0},         // attention, busy 20%
+      ChipRecord{1, 1, 1150000, 5, 2, 2300000, 3},  // busy 50%, 1 active slot on average
+      ChipRecord{2, 1, 690000, 4, 2, 690000, 1},    // busy 30%
+      ChipRecord{3, 1, 0, 0, 2, 0, 0},              // idle
   };
   f.merged.expert_jobs = {3, 1, 0, 4, 2, 2, 2, 2};
   f.merged.job_totals.jobs = 16;
@@ -92,8 +91,7 @@ RunFixture SmallRun() {
   return f;
 }
 
-RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t layers,
-                        uint32_t experts, uint64_t seed) {
+RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t layers, uint32_t experts, uint64_t seed) {
   RunFixture f;
   RunOptions& o = f.options;
   CommonOptions(o);
@@ -116,9 +114,8 @@ RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t la
   for (uint32_t i = 0; i < tokens; ++i) {
     auto it = std::min_element(free_at.begin(), free_at.end());
     const double tail = -std::log(1 - uniform());  // exponential tail on the expert phase
-    TokenBreakdown b{layers * 20000ULL, layers * 8000ULL,
-                     static_cast<Tick>(layers * (60000 + 40000 * tail)), layers * 6000ULL,
-                     static_cast<Tick>(30000 * uniform())};
+    TokenBreakdown b{layers * 20000ULL, layers * 8000ULL, static_cast<Tick>(layers * (60000 + 40000 * tail)),
+                     layers * 6000ULL, static_cast<Tick>(30000 * uniform())};
     f.merged.tokens.push_back(Token(i, homes[i % homes.size()], *it, b));
     *it = f.merged.tokens.back().end_ps;
   }
@@ -129,26 +126,23 @@ RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t la
       if (!torus.HasLink(n, p)) continue;
       const double u = (n % 4 == 0 ? 0.6 : 0.15) * uniform() + (p == 0 ? 0.2 : 0.0);
       const uint64_t packets = u > 0.05 ? static_cast<uint64_t>(u * 1000) : 0;
-      f.merged.links.push_back(LinkRecord{torus.LinkIndex(n, p), n, torus.Neighbor(n, p), p,
-                                          packets * 256, packets,
+      f.merged.links.push_back(LinkRecord{torus.LinkIndex(n, p), n, torus.Neighbor(n, p), p, packets * 256, packets,
                                           packets ? static_cast<Tick>(u * span_ps) : 0,
-                                          static_cast<uint32_t>(uniform() * 8),
-                                          static_cast<uint32_t>(uniform() * 64), 0});
+                                          static_cast<uint32_t>(uniform() * 8), static_cast<uint32_t>(uniform() * 64),
+                                          0});
     }
     const bool attention = n % 4 == 0;
-    f.merged.chips.push_back(ChipRecord{
-        n, attention ? 0u : 1u, static_cast<Tick>((attention ? 0.7 : 0.3 * uniform() + 0.1) *
-                                                  span_ps),
-        attention ? 0 : rng.Next() % 500, attention ? 0u : 4u,
-        attention ? 0 : static_cast<Tick>(uniform() * 2 * span_ps), rng.Next() % 16});
+    f.merged.chips.push_back(ChipRecord{n, attention ? 0u : 1u,
+                                        static_cast<Tick>((attention ? 0.7 : 0.3 * uniform() + 0.1) * span_ps),
+                                        attention ? 0 : rng.Next() % 500, attention ? 0u : 4u,
+                                        attention ? 0 : static_cast<Tick>(uniform() * 2 * span_ps), rng.Next() % 16});
   }
   const uint32_t per_layer = o.model.experts_per_layer();
   for (uint32_t l = 0; l < layers; ++l) {
     for (uint32_t e = 0; e < per_layer; ++e) {
       const uint64_t jobs =
           e == experts ? tokens  // the shared expert sees every token
-                       : static_cast<uint64_t>(tokens * 2.0 / experts *
-                                               (0.3 + 1.4 * uniform() * (e % 5 == 0 ? 2 : 1)));
+                       : static_cast<uint64_t>(tokens * 2.0 / experts * (0.3 + 1.4 * uniform() * (e % 5 == 0 ? 2 : 1)));
       f.merged.expert_jobs.push_back(jobs);
       f.merged.job_totals.jobs += jobs;
     }

@@ -18,9 +18,7 @@ struct RunFixture {
   HostInfo host;
   std::vector<TraceEvent> trace;
 
-  [[nodiscard]] ReportInput Input() const {
-    return MakeReportInput(options, plan, merged, golden, quant, host, trace);
-  }
+  [[nodiscard]] ReportInput Input() const { return MakeReportInput(options, plan, merged, golden, quant, host, trace); }
 };
 
 /// A 2x2 torus (node 0 attention, 1-3 expert), 2 layers x 4 experts, 4 tokens with
@@ -31,7 +29,6 @@ RunFixture SmallRun();
 
 /// A larger deterministic run on any torus shape: attention chips on every fourth node,
 /// `tokens` tokens with skewed latencies, every link and chip recorded, skewed expert load.
-RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t layers,
-                        uint32_t experts, uint64_t seed);
+RunFixture SyntheticRun(std::vector<uint32_t> dims, uint32_t tokens, uint32_t layers, uint32_t experts, uint64_t seed);
 
 }  // namespace moefab::testing_reports

@@ -50,8 +50,7 @@ class JsonChecker {
       if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
       if (s_[i_] == '\\') {
         ++i_;
-        if (i_ >= s_.size() || std::string("\"\\/bfnrtu").find(s_[i_]) == std::string::npos)
-          return false;
+        if (i_ >= s_.size() || std::string("\"\\/bfnrtu").find(s_[i_]) == std::string::npos) return false;
       }
       ++i_;
     }

@@ -52,8 +52,7 @@ TEST(ResultsTest, ReportsSurviveSerialisationAndMergeInIdOrder) {
   b.expert_jobs = {0, 4, 1};
   a.events = 7;
   b.events = 5;
-  auto merged = MergeReports({DeserializeReport(SerializeReport(a)),
-                              DeserializeReport(SerializeReport(b))});
+  auto merged = MergeReports({DeserializeReport(SerializeReport(a)), DeserializeReport(SerializeReport(b))});
   ASSERT_EQ(merged.tokens.size(), 3u);
   EXPECT_EQ(merged.tokens[0].id, 0u);
   EXPECT_EQ(merged.tokens[1].id, 1u);
