@@ -99,6 +99,33 @@ std::string ResultsJson(const RunOptions& options, const SimulationOutcome& out)
   return ResultsJson(options, *out.plan, out.merged, out.golden, out.quant, out.host);
 }
 
+namespace {
+
+// The engine's figures of a parallel run, one line per rank (results.json host has them too).
+void LogEngineFigures(spdlog::logger& log, const HostInfo& host) {
+  uint64_t events = 0;
+  double busy_max = 0, busy_sum = 0;
+  for (const RankHost& r : host.per_rank) {
+    events += r.events;
+    busy_max = std::max(busy_max, r.work_seconds + r.background_seconds);
+    busy_sum += r.work_seconds + r.background_seconds;
+  }
+  const double windows = static_cast<double>(std::max<uint64_t>(host.windows, 1));
+  const double busy_mean = busy_sum / static_cast<double>(host.per_rank.size());
+  log.info("engine: {} windows, {:.1f} events per window, {} events crossed ranks, load imbalance {:.2f}", host.windows,
+           static_cast<double>(events) / windows, host.events_sent, busy_mean > 0 ? busy_max / busy_mean : 1.0);
+  for (size_t r = 0; r < host.per_rank.size(); ++r) {
+    const RankHost& h = host.per_rank[r];
+    log.info(
+        "engine: rank {}: {} nodes, {} events ({:.1f} per window, {} early), work {:.2f} s, deferred {:.2f} s, "
+        "waiting {:.2f} s",
+        r, h.nodes, h.events, static_cast<double>(h.events) / windows, h.early_events, h.work_seconds,
+        h.background_seconds, h.wait_seconds);
+  }
+}
+
+}  // namespace
+
 SimulationOutcome Simulate(const RunOptions& options, Transport& transport, std::shared_ptr<spdlog::logger> log) {
   return Simulate(options, std::make_shared<ClusterPlan>(MakePlan(options)), transport, std::move(log));
 }
@@ -201,6 +228,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     out.host.sync = transport.size() == 1 ? "none" : channels ? "async" : "windows";
     out.host.rank_mapping = options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin";
     for (const auto& p : host_parts) out.host.per_rank.push_back(ByteReader(p).Get<RankHost>());
+    if (transport.size() > 1) LogEngineFigures(*log, out.host);
     if (!options.routing.write_trace.empty()) WriteRoutingUsed(options, out.merged);
   }
   return out;
