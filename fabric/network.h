@@ -66,6 +66,8 @@ struct NetworkOptions {
   Tick router_delay_ps = 20000;     // per hop: head (VCT) or tail (SAF) arrival -> may leave
   Tick credit_delay_ps = 0;         // a returned credit becomes usable upstream this long after
                                     // it arrives (credit processing); raises the PDES lookahead
+  Tick injection_latency_ps = 0;    // chip -> its router: the injection channel, before the router
+  Tick ejection_latency_ps = 0;     // router -> its chip: the ejection channel, after the last hop
   std::uint32_t flit_bytes = 64;    // flow-control unit: buffers and credits count flits
   std::uint32_t header_bytes = 16;  // per packet, on the wire with the payload
   std::uint32_t mtu_bytes = 4096;   // largest payload per packet; messages are split

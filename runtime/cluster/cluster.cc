@@ -47,7 +47,7 @@ class Cluster::NetAdapter final : public fabric::NetContext {
     engine_.Schedule(head, NetEventPayload{std::move(n)});
   }
   void Deliver(fabric::DeliveredMessage m) override {
-    // The chip sees the message as its own event at the same tick (the fabric's state is
+    // The chip sees the message as its own event at the fabric's delivery tick (its state is
     // not re-entered from inside Handle). The bytes are handed over, not copied.
     Delivery d;
     FromTag(m.tag, d);
@@ -56,7 +56,8 @@ class Cluster::NetAdapter final : public fabric::NetContext {
     d.bytes = m.bytes;
     d.data = std::move(m.data);
     if (latency_) latency_->Add(m.delivered_ps - m.injected_ps);
-    engine_.Schedule(pdes::EventHead{engine_.now(), static_cast<uint8_t>(EventKind::kDeliver), m.dst, m.dst},
+    // At the tick the fabric delivers it (after its ejection channel, if it has one).
+    engine_.Schedule(pdes::EventHead{m.delivered_ps, static_cast<uint8_t>(EventKind::kDeliver), m.dst, m.dst},
                      std::move(d));
   }
 

@@ -125,6 +125,8 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
   n.watchdog_ps = f.watchdog_ps();
   n.ocs_switch_ps = f.ocs_switch_ps();
   n.credit_delay_ps = f.credit_delay_ps();
+  n.injection_latency_ps = f.injection_latency_ps();
+  n.ejection_latency_ps = f.ejection_latency_ps();
   const auto& b = f.bench();
   for (int p : b.patterns()) {
     switch (p) {

@@ -388,5 +388,31 @@ TEST(CreditDelayTest, DelaysCreditBoundPacketsAndRaisesTheLookahead) {
   EXPECT_EQ(Network::Make(Shape({4}), o)->MinCrossNodeDelayPs({0, 0, 1, 1}), 6500u);
 }
 
+// injection_latency_ps / ejection_latency_ps: every message reaches its chip exactly their sum
+// later (a one-hop, a two-hop and a loopback message, one and several packets), and the
+// fabric's own latency statistics count them too.
+TEST(InjectionEjectionTest, ChannelsAddTheirLatencyToEveryMessage) {
+  const auto deliver = [](Tick injection, Tick ejection, NodeId dst, std::uint64_t bytes) {
+    NetworkOptions o = Options();
+    o.injection_latency_ps = injection;
+    o.ejection_latency_ps = ejection;
+    auto net = Network::Make(Shape({4}), o);
+    SequentialDriver driver(*net);
+    Tick at = 0;
+    driver.OnDeliver([&](DeliveredMessage& m) { at = m.delivered_ps; });
+    driver.Inject({0, dst, bytes, 1, Bytes(bytes, 5)});
+    driver.RunToIdle();
+    EXPECT_TRUE(net->AuditIdle().empty());
+    EXPECT_EQ(net->TotalStats().message_latency.Max(), at);  // injected at 0
+    return at;
+  };
+  for (NodeId dst : {0u, 1u, 2u})
+    for (std::uint64_t bytes : {64u, 2048u}) {
+      SCOPED_TRACE("to node " + std::to_string(dst) + ", " + std::to_string(bytes) + " bytes");
+      EXPECT_EQ(deliver(1000, 2000, dst, bytes), deliver(0, 0, dst, bytes) + 3000);
+      EXPECT_EQ(deliver(0, 500, dst, bytes), deliver(0, 0, dst, bytes) + 500);
+    }
+}
+
 }  // namespace
 }  // namespace moefab::fabric

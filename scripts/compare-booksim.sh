@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# moefab's fabric beside BookSim2 (booksim/booksim2, the reference network simulator) on the
+# matched config configs/fabric/booksim-k8n2.textproto: 8-ary 2-cube, DOR, 2 VCs, 8-flit
+# buffers, 1-flit packets, 4-cycle router, 2-cycle channel. For uniform, tornado and
+# bit-complement traffic it prints the zero-load latency T0 (at offered 0.02 flits/node/cycle),
+# the saturation point (the first offered load whose mean latency exceeds 3 x T0, or where the
+# simulator reports the network unstable) and the CPU seconds of each whole sweep.
+#
+#   scripts/compare-booksim.sh BOOKSIM2_SOURCE_DIR     # builds BookSim2 there (make -C src)
+#   BOOKSIM=/path/to/booksim scripts/compare-booksim.sh
+#
+# BookSim2 is not part of moefab: pass a checkout of its public source
+# (git clone https://github.com/booksim/booksim2; building needs flex and bison).
+# Needs a moefab build (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=configs/fabric/booksim-k8n2.textproto
+booksim=${BOOKSIM:-}
+if [[ -z "$booksim" ]]; then
+  src=${1:-}
+  if [[ -z "$src" || ! -f "$src/src/Makefile" ]]; then
+    echo "compare-booksim.sh: BookSim2 not found: pass its source folder (with src/Makefile) or set BOOKSIM to its binary" >&2
+    exit 2
+  fi
+  [[ -x "$src/src/booksim" ]] || make -C "$src/src" -j"$(nproc)" > /dev/null
+  booksim="$src/src/booksim"
+fi
+[[ -x build/moefab ]] || { echo "compare-booksim.sh: build/moefab missing: run scripts/setup.sh" >&2; exit 2; }
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/moefab-booksim.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+loads=(0.02 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0)
+
+# moefab: one fabric-bench run over every pattern and load of the config.
+/usr/bin/time -f "%U %S" -o "$out/moefab.time" build/moefab fabric-bench "$config" --out "$out/moefab" > "$out/moefab.log"
+
+# BookSim: one run per pattern and load, the same router and channel timing.
+booksim_run() {  # pattern load -> "latency" or "unstable"
+  cat > "$out/bs.cfg" <<EOF
+topology = torus; k = 8; n = 2; routing_function = dim_order;
+num_vcs = 2; vc_buf_size = 8; wait_for_tail_credit = 0;
+vc_allocator = separable_input_first; sw_allocator = separable_input_first; alloc_iters = 1;
+credit_delay = 1; routing_delay = 1; vc_alloc_delay = 1; sw_alloc_delay = 1; st_final_delay = 1;
+input_speedup = 1; output_speedup = 1; internal_speedup = 1.0;
+traffic = $1; packet_size = 1; sim_type = latency; injection_rate = $2;
+EOF
+  local log="$out/bs-$1-$2.log"
+  /usr/bin/time -f "%U %S" -a -o "$out/booksim.time" "$booksim" "$out/bs.cfg" > "$log" 2>&1 || true
+  if grep -q "unstable" "$log"; then
+    echo unstable
+  else
+    grep "Packet latency average" "$log" | tail -1 | awk '{print $5}'
+  fi
+}
+
+printf "%-15s %12s %12s %7s %16s %16s\n" pattern "T0 moefab" "T0 BookSim" diff "sat. moefab" "sat. BookSim"
+for pair in uniform:uniform tornado:tornado bit_complement:bitcomp; do
+  ours=${pair%%:*} theirs=${pair##*:}
+  # moefab: mean latency per offered load from the CSV.
+  mapfile -t lat < <(awk -F, -v p="$ours" '$1 == p {print $5}' "$out/moefab/fabric_bench.csv")
+  t0_ours=${lat[0]}
+  sat_ours=none
+  for i in "${!loads[@]}"; do
+    if awk -v l="${lat[$i]}" -v t="$t0_ours" 'BEGIN {exit !(l > 3 * t)}'; then sat_ours=${loads[$i]}; break; fi
+  done
+  t0_theirs=$(booksim_run "$theirs" 0.02)
+  sat_theirs=none
+  for load in "${loads[@]:1}"; do
+    l=$(booksim_run "$theirs" "$load")
+    if [[ "$l" == unstable ]] || awk -v l="$l" -v t="$t0_theirs" 'BEGIN {exit !(l > 3 * t)}'; then sat_theirs=$load; break; fi
+  done
+  diff=$(awk -v a="$t0_ours" -v b="$t0_theirs" 'BEGIN {printf "%+.1f%%", 100 * (a / b - 1)}')
+  printf "%-15s %12.2f %12.2f %7s %16s %16s\n" "$ours" "$t0_ours" "$t0_theirs" "$diff" "$sat_ours" "$sat_theirs"
+done
+cpu() { awk '{s += $1 + $2} END {printf "%.2f", s}' "$1"; }
+echo "CPU seconds: moefab $(cpu "$out/moefab.time") for ${#loads[@]} loads x 3 patterns (2,000 + 4,000 cycles each);" \
+  "BookSim $(cpu "$out/booksim.time") for its runs up to saturation (its own warm-up and convergence)"
+echo "latencies in cycles (1 cycle = 1 ns = one 32-byte flit at 32,000 MB/s); saturation: offered flits/node/cycle"
