@@ -4,7 +4,8 @@
 # buffers, 1-flit packets, 4-cycle router, 2-cycle channel. For uniform, tornado and
 # bit-complement traffic it prints the zero-load latency T0 (at offered 0.02 flits/node/cycle),
 # the saturation point (the first offered load whose mean latency exceeds 3 x T0, or where the
-# simulator reports the network unstable) and the CPU seconds of each whole sweep.
+# simulator reports the network unstable; BookSim with 2, 4 and 8 VCs: the band moefab's 2-VC
+# figure should fall in) and the CPU seconds of each whole sweep.
 #
 #   scripts/compare-booksim.sh BOOKSIM2_SOURCE_DIR     # builds BookSim2 there (make -C src)
 #   BOOKSIM=/path/to/booksim scripts/compare-booksim.sh
@@ -35,16 +36,16 @@ loads=(0.02 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0)
 /usr/bin/time -f "%U %S" -o "$out/moefab.time" build/moefab fabric-bench "$config" --out "$out/moefab" > "$out/moefab.log"
 
 # BookSim: one run per pattern and load, the same router and channel timing.
-booksim_run() {  # pattern load -> "latency" or "unstable"
+booksim_run() {  # pattern load [vcs] -> "latency" or "unstable"
   cat > "$out/bs.cfg" <<EOF
 topology = torus; k = 8; n = 2; routing_function = dim_order;
-num_vcs = 2; vc_buf_size = 8; wait_for_tail_credit = 0;
+num_vcs = ${3:-2}; vc_buf_size = 8; wait_for_tail_credit = 0;
 vc_allocator = separable_input_first; sw_allocator = separable_input_first; alloc_iters = 1;
 credit_delay = 1; routing_delay = 1; vc_alloc_delay = 1; sw_alloc_delay = 1; st_final_delay = 1;
 input_speedup = 1; output_speedup = 1; internal_speedup = 1.0;
 traffic = $1; packet_size = 1; sim_type = latency; injection_rate = $2;
 EOF
-  local log="$out/bs-$1-$2.log"
+  local log="$out/bs-$1-$2-${3:-2}.log"
   /usr/bin/time -f "%U %S" -a -o "$out/booksim.time" "$booksim" "$out/bs.cfg" > "$log" 2>&1 || true
   if grep -q "unstable" "$log"; then
     echo unstable
@@ -53,7 +54,16 @@ EOF
   fi
 }
 
-printf "%-15s %12s %12s %7s %16s %16s\n" pattern "T0 moefab" "T0 BookSim" diff "sat. moefab" "sat. BookSim"
+booksim_saturation() {  # pattern t0 vcs -> the first load past 3 x T0 (or unstable)
+  local load l
+  for load in "${loads[@]:1}"; do
+    l=$(booksim_run "$1" "$load" "$3")
+    if [[ "$l" == unstable ]] || awk -v l="$l" -v t="$2" 'BEGIN {exit !(l > 3 * t)}'; then echo "$load"; return; fi
+  done
+  echo none
+}
+
+printf "%-15s %10s %11s %7s %12s %21s\n" pattern "T0 moefab" "T0 BookSim" diff "sat. moefab" "sat. BookSim 2/4/8 VC"
 for pair in uniform:uniform tornado:tornado bit_complement:bitcomp; do
   ours=${pair%%:*} theirs=${pair##*:}
   # moefab: mean latency per offered load from the CSV.
@@ -64,13 +74,10 @@ for pair in uniform:uniform tornado:tornado bit_complement:bitcomp; do
     if awk -v l="${lat[$i]}" -v t="$t0_ours" 'BEGIN {exit !(l > 3 * t)}'; then sat_ours=${loads[$i]}; break; fi
   done
   t0_theirs=$(booksim_run "$theirs" 0.02)
-  sat_theirs=none
-  for load in "${loads[@]:1}"; do
-    l=$(booksim_run "$theirs" "$load")
-    if [[ "$l" == unstable ]] || awk -v l="$l" -v t="$t0_theirs" 'BEGIN {exit !(l > 3 * t)}'; then sat_theirs=$load; break; fi
-  done
+  sat_theirs="$(booksim_saturation "$theirs" "$t0_theirs" 2) / $(booksim_saturation "$theirs" "$t0_theirs" 4)"
+  sat_theirs="$sat_theirs / $(booksim_saturation "$theirs" "$t0_theirs" 8)"
   diff=$(awk -v a="$t0_ours" -v b="$t0_theirs" 'BEGIN {printf "%+.1f%%", 100 * (a / b - 1)}')
-  printf "%-15s %12.2f %12.2f %7s %16s %16s\n" "$ours" "$t0_ours" "$t0_theirs" "$diff" "$sat_ours" "$sat_theirs"
+  printf "%-15s %10.2f %11.2f %7s %12s %21s\n" "$ours" "$t0_ours" "$t0_theirs" "$diff" "$sat_ours" "$sat_theirs"
 done
 cpu() { awk '{s += $1 + $2} END {printf "%.2f", s}' "$1"; }
 echo "CPU seconds: moefab $(cpu "$out/moefab.time") for ${#loads[@]} loads x 3 patterns (2,000 + 4,000 cycles each);" \
