@@ -79,7 +79,27 @@ for pair in uniform:uniform tornado:tornado bit_complement:bitcomp; do
   diff=$(awk -v a="$t0_ours" -v b="$t0_theirs" 'BEGIN {printf "%+.1f%%", 100 * (a / b - 1)}')
   printf "%-15s %10.2f %11.2f %7s %12s %21s\n" "$ours" "$t0_ours" "$t0_theirs" "$diff" "$sat_ours" "$sat_theirs"
 done
-cpu() { awk '{s += $1 + $2} END {printf "%.2f", s}' "$1"; }
-echo "CPU seconds: moefab $(cpu "$out/moefab.time") for ${#loads[@]} loads x 3 patterns (2,000 + 4,000 cycles each);" \
-  "BookSim $(cpu "$out/booksim.time") for its runs up to saturation (its own warm-up and convergence)"
 echo "latencies in cycles (1 cycle = 1 ns = one 32-byte flit at 32,000 MB/s); saturation: offered flits/node/cycle"
+
+# Speed: uniform traffic at 0.2 flits/node/cycle (below every saturation above), one long run
+# each; packets = offered rate x 64 nodes x cycles simulated; CPU = user + system seconds.
+sed -e 's/patterns: \[.*\]/patterns: [UNIFORM]/' -e 's/loads: \[.*\]/loads: [0.2]/' \
+  -e 's/packet_payload_bytes: 16/packet_payload_bytes: 16\n    warmup_cycles: 2000\n    measure_cycles: 400000\n    all_to_all_bytes: 1/' \
+  "$config" > "$out/speed.textproto"
+/usr/bin/time -f "%U %S" -o "$out/moefab-speed.time" build/moefab fabric-bench "$out/speed.textproto" --out "$out/speed" > /dev/null
+cat > "$out/bs-speed.cfg" <<EOF
+topology = torus; k = 8; n = 2; routing_function = dim_order;
+num_vcs = 2; vc_buf_size = 8; wait_for_tail_credit = 0;
+vc_allocator = separable_input_first; sw_allocator = separable_input_first; alloc_iters = 1;
+credit_delay = 1; routing_delay = 1; vc_alloc_delay = 1; sw_alloc_delay = 1; st_final_delay = 1;
+input_speedup = 1; output_speedup = 1; internal_speedup = 1.0;
+traffic = uniform; packet_size = 1; sim_type = latency; injection_rate = 0.2; sample_period = 20000;
+EOF
+/usr/bin/time -f "%U %S" -o "$out/booksim-speed.time" "$booksim" "$out/bs-speed.cfg" > "$out/bs-speed.log" 2>&1 || true
+bs_cycles=$(grep "Time taken is" "$out/bs-speed.log" | tail -1 | awk '{print $4}')
+awk -v mc="$(tail -1 "$out/moefab-speed.time")" -v bc="$(tail -1 "$out/booksim-speed.time")" -v bcy="$bs_cycles" 'BEGIN {
+  split(mc, m, " "); split(bc, b, " ");
+  mp = 0.2 * 64 * 402000; bp = 0.2 * 64 * bcy;
+  mr = mp / (m[1] + m[2]); br = bp / (b[1] + b[2]);
+  printf "speed, uniform 0.2: moefab %.0f packets in %.2f CPU s = %.0f k packets/CPU s; BookSim %.0f packets in %.2f CPU s = %.0f k packets/CPU s: %.1fx\n",
+    mp, m[1] + m[2], mr / 1e3, bp, b[1] + b[2], br / 1e3, mr / br }'
