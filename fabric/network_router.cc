@@ -236,6 +236,15 @@ std::pair<PortId, std::uint32_t> Network::Impl::RouteHeader(Network& net, NodeSt
       const bool dateline = s.out[port].dateline;
       vc = (h.crossed || dateline) ? 1 : h.dim_vc;
       if (dateline) h.crossed = 1;
+      // VC classes: the dateline scheme needs two (before / after the wrap link); beyond two VCs,
+      // class c owns VCs c, c + 2, c + 4, ... and a packet takes the one of its class with the
+      // most credits downstream now (ties: the lowest), so extra VCs add buffering without
+      // breaking the dateline's deadlock freedom.
+      if (net.num_vcs_ > 2) {
+        const std::uint32_t* credits = &s.credits[static_cast<std::size_t>(port) * net.num_vcs_];
+        for (std::uint32_t v = vc + 2; v < net.num_vcs_; v += 2)
+          if (credits[v] > credits[vc]) vc = v;
+      }
     } else if (net.deadlock_ == DeadlockAvoidance::kHopCountVcs) {
       vc = h.hops;
     }
