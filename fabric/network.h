@@ -9,8 +9,9 @@
 // arrived and the router delay has passed, if the downstream (port, VC) has room for the
 // whole packet; store-and-forward waits for the tail. Serialization at the link bandwidth in
 // whole flits, wire latency per link, credits returned when a packet's tail leaves a buffer
-// and carried back over the reverse link's latency. Deadlock avoidance: datelines with 2 VCs
-// under DOR on tori (VC 0 before a dimension's wrap link, VC 1 on and after it), hop-count VC
+// and carried back over the reverse link's latency. Deadlock avoidance: datelines with 2 VC
+// classes under DOR on tori (class 0 before a dimension's wrap link, class 1 on and after it;
+// extra VCs shared within a class), hop-count VC
 // escalation for table routing (README).
 // Omits: flit-level wormhole (buffers hold whole packets), router pipeline stages beyond one
 // fixed delay, link errors and retries, ejection bandwidth (the chip's ingress limits it),
@@ -51,7 +52,7 @@ enum class FlowControl : std::uint8_t {
 
 enum class DeadlockAvoidance : std::uint8_t {
   kAuto = 0,         // dateline under DOR, hop-count VCs under tables
-  kDateline = 1,     // DOR on torus/mesh: VC 0 before a dimension's wrap link, VC 1 on and after
+  kDateline = 1,     // DOR on torus/mesh: VC class 0 before a dimension's wrap link, 1 on and after
   kHopCountVcs = 2,  // table routing: a packet's h-th hop uses VC h (needs VCs >= diameter)
   kNone = 3,         // one VC class, no protection: may deadlock (for tests of the watchdog)
 };
