@@ -18,10 +18,7 @@ void DeferredRtlEngine::Submit(std::uint64_t job_id, std::span<const std::int8_t
                "DeferredRtlEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now=" << now_
                                          << " or the previous arrival " << last_arrival_);
   last_arrival_ = arrival_cycle;
-  std::uint64_t start = arrival_cycle;
-  if (any_started_) start = std::max(start, last_start_ + pipeline_.initiation_interval.value);
-  any_started_ = true;
-  last_start_ = start;
+  const std::uint64_t start = AdmitJob(pipeline_, arrival_cycle, any_started_, last_start_);
   const std::uint64_t done = start + pipeline_.latency.value;
   rtl_jobs_.push_back(Job{job_id, arrival_cycle, done, e, {x.begin(), x.end()}});
   timing_.push_back(CompletedJob{job_id, start, done, {}});

@@ -60,10 +60,7 @@ class ModelExpertEngine final : public ExpertEngine {
                  "ModelExpertEngine: job " << job_id << " arrives at " << arrival_cycle << ", before now=" << now_
                                            << " or the previous arrival " << last_arrival_);
     last_arrival_ = arrival_cycle;
-    std::uint64_t start = arrival_cycle;
-    if (any_started_) start = std::max(start, last_start_ + pipeline_.initiation_interval.value);
-    any_started_ = true;
-    last_start_ = start;
+    const std::uint64_t start = AdmitJob(pipeline_, arrival_cycle, any_started_, last_start_);
     CompletedJob job{job_id, start, start + pipeline_.latency.value, {}};
     if (prepared_) {
       job.y.resize(config_.shape.d_model);

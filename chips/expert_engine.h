@@ -11,6 +11,7 @@
 // later by the RTL generator; the factories here reject it for RTL).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -52,6 +53,18 @@ struct PipelineModel {
   Cycles initiation_interval;  // minimum spacing of acceptances
   friend bool operator==(const PipelineModel&, const PipelineModel&) = default;
 };
+
+/// The pipeline model's acceptance rule for jobs in arrival order: a job starts at its
+/// arrival, but not before the previous start plus the initiation interval. Updates
+/// `any_started` and `last_start`; returns the job's start cycle.
+inline std::uint64_t AdmitJob(const PipelineModel& p, std::uint64_t arrival, bool& any_started,
+                              std::uint64_t& last_start) {
+  std::uint64_t start = arrival;
+  if (any_started) start = std::max(start, last_start + p.initiation_interval.value);
+  any_started = true;
+  last_start = start;
+  return start;
+}
 
 /// A finished job. start_cycle: the cycle it was accepted (first x beat); done_cycle: the cycle
 /// of its last y beat.

@@ -104,16 +104,10 @@ namespace {
 // The engine's figures of a parallel run, one line per rank (results.json host has them too).
 void LogEngineFigures(spdlog::logger& log, const HostInfo& host) {
   uint64_t events = 0;
-  double busy_max = 0, busy_sum = 0;
-  for (const RankHost& r : host.per_rank) {
-    events += r.events;
-    busy_max = std::max(busy_max, r.work_seconds + r.background_seconds);
-    busy_sum += r.work_seconds + r.background_seconds;
-  }
+  for (const RankHost& r : host.per_rank) events += r.events;
   const double windows = static_cast<double>(std::max<uint64_t>(host.windows, 1));
-  const double busy_mean = busy_sum / static_cast<double>(host.per_rank.size());
   log.info("engine: {} windows, {:.1f} events per window, {} events crossed ranks, load imbalance {:.2f}", host.windows,
-           static_cast<double>(events) / windows, host.events_sent, busy_mean > 0 ? busy_max / busy_mean : 1.0);
+           static_cast<double>(events) / windows, host.events_sent, LoadImbalance(host));
   for (size_t r = 0; r < host.per_rank.size(); ++r) {
     const RankHost& h = host.per_rank[r];
     log.info(

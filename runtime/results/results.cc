@@ -373,18 +373,11 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
       .Field("lookahead_ns", Ns(host.lookahead_ps))
       .Field("peak_rss_mbytes", host.peak_rss_mbytes);
   if (!host.per_rank.empty()) {
-    // Where each rank's time went, and the load imbalance: the busiest rank's busy time
-    // (work + deferred work) over the mean.
-    double busy_max = 0, busy_sum = 0;
-    for (const auto& r : host.per_rank) {
-      busy_max = std::max(busy_max, r.work_seconds + r.background_seconds);
-      busy_sum += r.work_seconds + r.background_seconds;
-    }
-    const double busy_mean = busy_sum / static_cast<double>(host.per_rank.size());
+    // Where each rank's time went, and the load imbalance.
     j.Field("rank_mapping", host.rank_mapping)
         .Field("events_per_window",
                host.windows ? static_cast<double>(m.events) / static_cast<double>(host.windows) : 0.0)
-        .Field("load_imbalance", busy_mean > 0 ? busy_max / busy_mean : 1.0);
+        .Field("load_imbalance", LoadImbalance(host));
     j.Key("per_rank").BeginArray();
     for (const auto& r : host.per_rank)
       j.BeginObject()
@@ -404,6 +397,16 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
 }
 
 }  // namespace
+
+double LoadImbalance(const HostInfo& host) {
+  double busy_max = 0, busy_sum = 0;
+  for (const auto& r : host.per_rank) {
+    busy_max = std::max(busy_max, r.work_seconds + r.background_seconds);
+    busy_sum += r.work_seconds + r.background_seconds;
+  }
+  const double busy_mean = host.per_rank.empty() ? 0 : busy_sum / static_cast<double>(host.per_rank.size());
+  return busy_mean > 0 ? busy_max / busy_mean : 1.0;
+}
 
 std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const RankReport& m, const GoldenCheck& golden,
                         const QuantErrorSummary& quant, const HostInfo& host) {

@@ -47,10 +47,13 @@ struct HostInfo {
   Tick lookahead_ps = 0;             // static window length; 0 = unbounded
   std::string transport = "mpi";
   std::string sync;                // "windows", "async" or "none" (one rank)
-  std::string rank_mapping;        // "block", "round-robin" or "weighted"
+  std::string rank_mapping;        // "block" or "round-robin"
   double peak_rss_mbytes = 0;      // largest resident set of any rank (MiB)
   std::vector<RankHost> per_rank;  // in rank order
 };
+
+/// The busiest rank's busy time (work + deferred work) over the mean; 1.0 without ranks.
+double LoadImbalance(const HostInfo& host);
 
 struct LatencySummary {
   double p50_ns = 0, p90_ns = 0, p99_ns = 0, max_ns = 0, mean_ns = 0;
