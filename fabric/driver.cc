@@ -20,6 +20,7 @@ SequentialDriver::SequentialDriver(Network& network)
   MOEFAB_CHECK(network.num_nodes() < (1u << 24), "driver keys hold 2^24 nodes");
   node_bits_ = std::max(1u, static_cast<unsigned>(std::bit_width(network.num_nodes() - 1u)));
   hash_.assign(std::size_t{1} << (64 - hash_shift_), TickRef{0, kNone});
+  credit_seq_.assign(network.num_nodes(), 0);
   for (NodeId n = 0; n < network.num_nodes(); ++n) {
     for (NetEvent& e : network.InitialEvents(n)) Schedule(std::move(e));
   }
@@ -53,6 +54,31 @@ std::uint32_t SequentialDriver::NewSlab() {
 
 void SequentialDriver::Deliver(DeliveredMessage m) {
   if (on_deliver_) on_deliver_(m);
+}
+
+void SequentialDriver::ScheduleReserved(NetEvent&& e) {
+  // A deferred credit: made by e.origin one lookahead or more before e.tick, queued now (it
+  // may be closer than the lookahead) at its place among the origin's credits of that tick.
+  MOEFAB_CHECK(e.kind == NetEventKind::kCredit && e.tick > now_ && e.tick > cur_tick_ && e.node < num_nodes_ &&
+                   e.origin < num_nodes_ && e.seq < credit_seq_[e.origin],
+               "reserved event kind " << static_cast<int>(e.kind) << " at " << e.tick << " (now " << now_
+                                      << ") from node " << e.origin << " seq " << e.seq);
+  std::uint32_t i;
+  if (!free_signals_.empty()) {
+    i = free_signals_.back();
+    free_signals_.pop_back();
+  } else {
+    i = static_cast<std::uint32_t>(signals_.size());
+    signals_.emplace_back();
+  }
+  signals_[i] = Signal{e.node, e.origin, e.port, e.vc, e.value, e.epoch, e.kind, e.seq};
+  const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, i | kSignalBit};
+  std::vector<Entry>& bucket = buckets_[BucketFor(e.tick)];
+  auto at = std::find_if(bucket.begin(), bucket.end(), [&](const Entry& x) {
+    return x.key == entry.key && signals_[x.slot & ~kSignalBit].seq > e.seq;
+  });
+  bucket.insert(at, entry);
+  if (++pending_ > peak_pending_) peak_pending_ = pending_;
 }
 
 void SequentialDriver::InsertCurrent(Entry e) {

@@ -33,6 +33,11 @@ class SequentialDriver final : public NetContext {
   Tick Now() const override { return now_; }
   inline void Schedule(NetEvent&& e) override;  // below: inlined into the router's handlers
   void Deliver(DeliveredMessage m) override;
+  // Deferred credits: credits carry a per-origin sequence number of their own (the order of an
+  // origin's credits at one tick); a reserved credit is queued at its place among them.
+  bool DefersCredits() const override { return true; }
+  std::uint64_t ReserveSeq(NodeId origin) override { return credit_seq_[origin]++; }
+  void ScheduleReserved(NetEvent&& e) override;
 
   /// Called for every delivered message (at its delivery tick).
   void OnDeliver(std::function<void(DeliveredMessage&)> callback) { on_deliver_ = std::move(callback); }
@@ -78,6 +83,7 @@ class SequentialDriver final : public NetContext {
     std::uint32_t value;
     std::uint32_t epoch;
     NetEventKind kind;
+    std::uint64_t seq;  // kCredit: the origin's credit number (ReserveSeq)
   };
   static constexpr std::uint32_t kSignalBit = 1u << 31;  // Entry::slot: an index into signals_
   static constexpr std::uint32_t kChunk = 4096;          // events per slab chunk
@@ -127,6 +133,7 @@ class SequentialDriver final : public NetContext {
   std::vector<std::uint32_t> free_;                  // free slots
   std::vector<Signal> signals_;                      // signal events (index | kSignalBit in an Entry)
   std::vector<std::uint32_t> free_signals_;          // free entries of signals_
+  std::vector<std::uint64_t> credit_seq_;            // per origin: credits made (ReserveSeq)
   NetEvent scratch_;                                 // a signal being handled, as a NetEvent
   std::function<void(DeliveredMessage&)> on_deliver_;
   std::uint64_t events_ = 0;      // handled
@@ -193,7 +200,8 @@ inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeI
     signals_.emplace_back();
   }
   Queue(tick, kind, node, origin, i | kSignalBit);
-  signals_[i] = Signal{node, origin, port, vc, value, epoch, kind};
+  signals_[i] =
+      Signal{node, origin, port, vc, value, epoch, kind, kind == NetEventKind::kCredit ? ReserveSeq(origin) : 0};
 }
 
 inline PacketHeader& SequentialDriver::SchedulePacket(Tick tick, NodeId node, NodeId origin, PortId port,

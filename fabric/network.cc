@@ -54,6 +54,18 @@ void Network::Impl::CacheLinkTiming(const Network& net, detail::Output& out, con
 }
 
 // ---------------------------------------------------------------------------------------------
+// NetContext: a context that defers no credits is never asked for these.
+
+std::uint64_t NetContext::ReserveSeq(NodeId origin) {
+  MOEFAB_CHECK(false, "ReserveSeq(" << origin << ") on a context that defers no credits");
+  return 0;
+}
+
+void NetContext::ScheduleReserved(NetEvent&& e) {
+  MOEFAB_CHECK(false, "ScheduleReserved at tick " << e.tick << " on a context that defers no credits");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Histogram.
 
 namespace {
@@ -130,6 +142,7 @@ Network::Network(const TopologyOptions& topology, const NetworkOptions& options)
   Impl::ComputeLookahead(*this);
   Impl::CacheDorShape(*this);
   Impl::InitNodes(*this);
+  defer_credits_ = epochs_.size() == 1;  // a rewiring resynchronises credits: keep them as events
 }
 
 void Network::Impl::BuildEpochs(Network& net, const TopologyOptions& topology) {
@@ -472,6 +485,12 @@ std::uint64_t Network::PacketsHeld() const {
   return n;
 }
 
+std::uint64_t Network::CreditsWithoutEvents() const {
+  std::uint64_t n = credits_without_events_;
+  for (const NodeState& s : nodes_) n += s.deferred.size();
+  return n;
+}
+
 std::vector<std::string> Network::AuditIdle() const {
   std::vector<std::string> bad;
   for (const NodeState& s : nodes_) {
@@ -488,9 +507,12 @@ std::vector<std::string> Network::AuditIdle() const {
                         std::to_string(s.occupancy[p * num_vcs_ + v]) + " flits");
         }
         const std::uint32_t want = t.HasLink(s.id, p) ? buffer_flits_ : 0;
-        if (t.HasLink(s.id, p) && s.credits[p * num_vcs_ + v] != want) {
+        std::uint32_t credits = s.credits[p * num_vcs_ + v];
+        for (const detail::DeferredCredit& c : s.deferred)   // not yet applied: none since
+          if (c.port == p && c.vc == v) credits += c.flits;  // the last event
+        if (t.HasLink(s.id, p) && credits != want) {
           bad.push_back("output " + Topology::PortName(s.id, p) + " vc " + std::to_string(v) + " has " +
-                        std::to_string(s.credits[p * num_vcs_ + v]) + " credits, expected " + std::to_string(want));
+                        std::to_string(credits) + " credits, expected " + std::to_string(want));
         }
       }
     }

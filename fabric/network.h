@@ -170,6 +170,15 @@ class NetContext {
   virtual void Schedule(NetEvent&& e) = 0;
   /// Hand a complete message to the chip at m.dst (the handling node) at Now().
   virtual void Deliver(DeliveredMessage m) = 0;
+
+  // Deferred credits (Network: "Credits without events"). A context that returns true lets the
+  // fabric hold a credit for a router of this process without an event while no packet waits
+  // at the output it feeds, and schedule it later, if one starts to wait, under the order key it
+  // would have had: ReserveSeq takes the sequence number Schedule would have given it now, and
+  // ScheduleReserved queues an event with e.seq set to such a number.
+  virtual bool DefersCredits() const { return false; }
+  virtual std::uint64_t ReserveSeq(NodeId origin);
+  virtual void ScheduleReserved(NetEvent&& e);
 };
 
 /// Thrown by Handle when the watchdog sees an output with waiting packets send nothing for
@@ -332,6 +341,10 @@ class Network {
   std::vector<ReconfigStats> ReconfigReport() const;
   /// Packets held in routers (buffers and source queues) and messages being reassembled.
   std::uint64_t PacketsHeld() const;
+  /// Credits applied, or still held, without an event of their own (deferred credits,
+  /// network_router.cc): each stands for the kCredit event it replaced, so after a run engine
+  /// events + this is the same for any split of the nodes over ranks.
+  std::uint64_t CreditsWithoutEvents() const;
   /// Checks of an idle network (nothing held, every credit back, every buffer empty);
   /// returns one line per violation, empty when all hold.
   std::vector<std::string> AuditIdle() const;
@@ -354,14 +367,16 @@ class Network {
   std::uint32_t mask_words_ = 1;                           // 64-bit words per output's input mask
   std::vector<PortId> input_port_;                         // per input (in_port * num_vcs + vc): its port
   // Dimension-order routing on epoch 0's shape (DOR topologies are never rewired).
-  std::uint32_t dor_dims_ = 0;               // dimensions
-  std::uint32_t dor_k_[kMaxTorusDims] = {};  // nodes per dimension
-  bool dor_wraps_[kMaxTorusDims] = {};       // the dimension has wrap links
-  Tick min_cross_ps_ = 0;                    // lookahead
-  std::vector<Epoch> epochs_;                // wiring 0, then one per reconfiguration
-  std::vector<NodeState> nodes_;             // by node id
-  struct RankTracking;                       // TrackRanks' bookkeeping (network_internal.h)
-  std::unique_ptr<RankTracking> ranks_;      // null unless TrackRanks was called
+  std::uint32_t dor_dims_ = 0;                // dimensions
+  std::uint32_t dor_k_[kMaxTorusDims] = {};   // nodes per dimension
+  bool dor_wraps_[kMaxTorusDims] = {};        // the dimension has wrap links
+  Tick min_cross_ps_ = 0;                     // lookahead
+  bool defer_credits_ = false;                // no rewiring: credits may be deferred (network_router.cc)
+  std::uint64_t credits_without_events_ = 0;  // deferred credits applied (CreditsWithoutEvents)
+  std::vector<Epoch> epochs_;                 // wiring 0, then one per reconfiguration
+  std::vector<NodeState> nodes_;              // by node id
+  struct RankTracking;                        // TrackRanks' bookkeeping (network_internal.h)
+  std::unique_ptr<RankTracking> ranks_;       // null unless TrackRanks was called
 };
 
 /// Zero-load latency of one packet of `payload_bytes` over `hops` identical links (timing

@@ -57,6 +57,7 @@ struct Output {
   std::uint32_t waiting = 0;     // packets queued for this output
   std::uint32_t rr = 0;          // round-robin: first input to consider
   std::uint32_t link_epoch = 0;  // wiring epoch in which the current link was installed
+  std::uint32_t deferred = 0;    // DeferredCredits of this output (none while packets wait)
   bool free_pending = false;     // a kOutputFree event is scheduled
   bool draining = false;         // a reconfiguration holds this output
   // The current link of this port (a copy of the wiring's OutLink, refreshed on rewiring). The
@@ -75,6 +76,18 @@ struct Output {
   std::uint64_t bytes = 0;
   Tick busy_ps = 0;
   std::uint32_t peak_waiting = 0;
+};
+
+// A credit for an output of this node, held without an event (see "Credits without events" in
+// network_router.cc): applied when the node handles an event at or after `tick`, or scheduled
+// under its reserved key (origin, seq) if a packet starts to wait at `port` before then.
+struct DeferredCredit {
+  Tick tick;          // when it reaches this node
+  std::uint64_t seq;  // reserved sequence number of `origin`
+  NodeId origin;      // the downstream node that freed the flits
+  PortId port;        // output of this node
+  std::uint32_t vc;   // of the downstream buffer
+  std::uint32_t flits;
 };
 
 struct Reassembly {
@@ -98,6 +111,8 @@ struct NodeState {
   std::vector<std::uint32_t> occupancy;                          // [in_port * V + vc]: flits held
   std::vector<std::uint32_t> peak;                               // [in_port * V + vc]: most flits held
   std::vector<std::uint32_t> in_epoch;                           // [in_port]: epoch of the incoming link
+  std::vector<detail::DeferredCredit> deferred;                  // credits held without events
+  Tick deferred_min = kTickMax;                                  // earliest tick among them
   bool watchdog_pending = false;                                 // a kWatchdog event is scheduled
   std::uint64_t next_message = 0;                                // per-source message counter
   std::uint64_t held = 0;                                        // slots in use
@@ -174,6 +189,11 @@ struct Network::Impl {
   static void OnPacket(Network& net, NodeState& s, NetEvent& e, Ctx& ctx);
   template <class Ctx>
   static void OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx& ctx);
+  /// Applies the deferred credits of node s that have reached it by `now`.
+  static void AbsorbCredits(Network& net, NodeState& s, Tick now);
+  /// A packet starts to wait at output o: its deferred credits become events (reserved keys).
+  template <class Ctx>
+  static void ScheduleDeferred(NodeState& s, PortId o, Ctx& ctx);
   /// A packet slot from the node's pool.
   static std::uint32_t NewSlot(NodeState& s);
   /// Re-routes a queued packet (after a rewiring).

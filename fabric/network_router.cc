@@ -69,6 +69,7 @@ template <class Ctx>
 void Network::Impl::HandleT(Network& net, NetEvent& e, Ctx& ctx) {
   MOEFAB_HOT_CHECK(e.node < net.nodes_.size(), "event for node " << e.node);
   NodeState& s = net.nodes_[e.node];
+  if (s.deferred_min <= ctx.Now()) AbsorbCredits(net, s, ctx.Now());
   switch (e.kind) {
     case NetEventKind::kCredit:
     case NetEventKind::kCreditSync:
@@ -300,6 +301,7 @@ void Network::Impl::Enqueue(Network& net, NodeState& s, std::uint32_t slot, Tick
     if (net.ranks_) TrackWaiting(net, s, p);
   }
   detail::Output& out = s.out[p.out];
+  if (out.deferred != 0) ScheduleDeferred(s, p.out, ctx);
   if (out.waiting++ == 0) out.progress_ps = now;
   out.peak_waiting = std::max(out.peak_waiting, out.waiting);
   if (net.options_.watchdog_ps != 0 && !s.watchdog_pending) ArmWatchdog(net, s, ctx);
@@ -430,6 +432,17 @@ void Network::Impl::ReturnCredit(Network& net, NodeState& s, PortId in_port, std
   s.occupancy[in_port * net.num_vcs_ + vc] -= flits;
   const detail::Output& back = s.out[in_port];  // the link on this port leads back upstream
   if (!back.present) return;                    // the port was left unconnected by a rewiring
+  if (net.defer_credits_ && ctx.DefersCredits() && !(net.ranks_ && net.ranks_->remote[back.dst])) {
+    NodeState& up = net.nodes_[back.dst];
+    detail::Output& up_out = up.out[back.dst_port];
+    if (up_out.waiting == 0) {
+      const Tick tick = at_ps + back.latency_ps + net.options_.credit_delay_ps;
+      up.deferred.push_back(detail::DeferredCredit{tick, ctx.ReserveSeq(s.id), s.id, back.dst_port, vc, flits});
+      ++up_out.deferred;
+      up.deferred_min = std::min(up.deferred_min, tick);
+      return;
+    }
+  }
   if constexpr (std::is_same_v<Ctx, SequentialDriver>) {
     ctx.ScheduleSignal(at_ps + back.latency_ps + net.options_.credit_delay_ps, NetEventKind::kCredit, back.dst, s.id,
                        back.dst_port, vc, flits, s.in_epoch[in_port]);
@@ -457,6 +470,61 @@ void Network::Impl::OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx&
   MOEFAB_HOT_CHECK(c <= net.buffer_flits_, "credits of " << Topology::PortName(s.id, e.port) << " vc " << e.vc
                                                          << " exceed the buffer: " << c << " > " << net.buffer_flits_);
   if (out.waiting != 0) TryOutput(net, s, e.port, ctx.Now(), ctx);
+}
+
+// Credits without events. Most credits reach an output with no packet waiting: the event only
+// adds to a counter that nothing reads before the router's next event. A context that defers
+// credits (NetContext::DefersCredits: the runtime's engine and the sequential driver) lets
+// ReturnCredit hold such a credit in the upstream router's list instead, when that router
+// belongs to this process and no rewiring is configured. Its handler applies the credits that
+// have arrived before anything else (HandleT: a credit's kind sorts first at a tick, so no
+// event it would have followed is skipped), and when a packet starts to wait at the output
+// (Enqueue) its deferred credits become events under the keys they would have had (the
+// sequence number was reserved when the credit was made). The result is the same bit for bit;
+// only the count of events falls.
+
+void Network::Impl::AbsorbCredits(Network& net, NodeState& s, Tick now) {
+  Tick next = kTickMax;
+  std::size_t kept = 0;
+  for (const detail::DeferredCredit& c : s.deferred) {
+    if (c.tick <= now) {
+      s.credits[c.port * net.num_vcs_ + c.vc] += c.flits;
+      --s.out[c.port].deferred;
+      ++net.credits_without_events_;
+    } else {
+      s.deferred[kept++] = c;
+      next = std::min(next, c.tick);
+    }
+  }
+  s.deferred.resize(kept);
+  s.deferred_min = next;
+}
+
+template <class Ctx>
+void Network::Impl::ScheduleDeferred(NodeState& s, PortId o, Ctx& ctx) {
+  Tick next = kTickMax;
+  std::size_t kept = 0;
+  for (const detail::DeferredCredit& c : s.deferred) {
+    if (c.port != o) {
+      s.deferred[kept++] = c;
+      next = std::min(next, c.tick);
+      continue;
+    }
+    NetEvent e;
+    e.tick = c.tick;
+    e.kind = NetEventKind::kCredit;
+    e.node = s.id;
+    e.origin = c.origin;
+    e.seq = c.seq;
+    e.port = o;
+    e.vc = c.vc;
+    e.value = c.flits;
+    e.epoch = s.out[o].link_epoch;
+    ctx.ScheduleReserved(std::move(e));
+  }
+  s.deferred.resize(kept);
+  s.deferred_min = next;
+  s.out[o].deferred = 0;
 }
 
 // The packet reached its destination router at `arrival`; its chip has it an ejection

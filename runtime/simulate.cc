@@ -184,13 +184,15 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   SimulationOutcome out;
   out.plan = plan;
   RankReport mine = cluster.Report();
-  mine.events = stats.events;
+  // The model's events: a credit applied without an event stands for the one it replaced.
+  mine.events = stats.events + net.CreditsWithoutEvents();
   out.golden = CheckTokens(options, *plan, mine, transport);
 
   const uint64_t sent = transport.AllreduceSum(stats.events_sent);
   // Each rank's engine figures, in rank order on rank 0.
   RankHost me;
   me.events = stats.events;
+  me.credits_without_events = net.CreditsWithoutEvents();
   me.events_sent = stats.events_sent;
   me.early_events = stats.early_events;
   for (NodeId n = 0; n < options.num_nodes(); ++n) me.nodes += engine.Owns(n);

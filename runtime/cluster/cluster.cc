@@ -46,6 +46,13 @@ class Cluster::NetAdapter final : public fabric::NetContext {
     const pdes::EventHead head{n.tick, static_cast<uint8_t>(n.kind), n.node, n.origin};
     engine_.Schedule(head, NetEventPayload{std::move(n)});
   }
+  bool DefersCredits() const override { return true; }
+  uint64_t ReserveSeq(NodeId origin) override { return engine_.ReserveSeq(origin); }
+  void ScheduleReserved(fabric::NetEvent&& n) override {
+    const pdes::EventHead head{n.tick, static_cast<uint8_t>(n.kind), n.node, n.origin};
+    const uint64_t seq = n.seq;
+    engine_.ScheduleReserved(head, seq, NetEventPayload{std::move(n)});
+  }
   void Deliver(fabric::DeliveredMessage m) override {
     // The chip sees the message as its own event at the fabric's delivery tick (its state is
     // not re-entered from inside Handle). The bytes are handed over, not copied.

@@ -147,6 +147,20 @@ class Engine<M, PayloadList<P...>> {
   /// assigns its sequence number and queues it here or for the rank that owns `head.node`.
   template <class T>
   void Schedule(const EventHead& head, T&& payload) {
+    ScheduleReserved(head, ReserveSeq(head.origin), std::forward<T>(payload));
+  }
+
+  /// Takes node `origin`'s next sequence number without an event: a model that may create the
+  /// event later (or never) keeps the order key it would have had now (ScheduleReserved).
+  uint64_t ReserveSeq(NodeId origin) {
+    MOEFAB_CHECK(origin < owner_.size() && Owns(origin),
+                 "sequence number reserved for node " << origin << " which this rank does not own");
+    return next_seq_[origin]++;
+  }
+
+  /// Schedule with a sequence number from ReserveSeq (of head.origin, not used before).
+  template <class T>
+  void ScheduleReserved(const EventHead& head, uint64_t seq, T&& payload) {
     using U = std::remove_cvref_t<T>;
     constexpr uint8_t type = detail::IndexOf<U, P...>();
     static_assert(type != 0xFF, "not a payload type of this model");
@@ -155,7 +169,6 @@ class Engine<M, PayloadList<P...>> {
     MOEFAB_CHECK(head.node < owner_.size(), "event for unknown node " << head.node);
     MOEFAB_CHECK(head.tick >= now_, "event scheduled in the past: tick " << head.tick << " < now " << now_);
     MOEFAB_CHECK(head.origin < (1u << 24), "origin node " << head.origin << " beyond the order key's 24 bits");
-    const uint64_t seq = next_seq_[head.origin]++;
     MOEFAB_CHECK(seq < (1ull << 32), "node " << head.origin << " created more than 2^32 events");
     const uint64_t rest = (uint64_t{head.cls} << 56) | (uint64_t{head.origin} << 32) | seq;
     const RankId dest = owner_[head.node];

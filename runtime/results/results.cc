@@ -383,6 +383,7 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
       j.BeginObject()
           .Field("nodes", r.nodes)
           .Field("events", r.events)
+          .Field("credits_without_events", r.credits_without_events)
           .Field("events_sent", r.events_sent)
           .Field("early_events", r.early_events)
           .Field("events_per_window",

@@ -29,13 +29,14 @@ struct QuantErrorSummary {
 
 /// One rank's engine figures (wall-clock: they differ from run to run).
 struct RankHost {
-  uint64_t events = 0;            // events handled
-  uint64_t events_sent = 0;       // events this rank sent to other ranks
-  uint64_t early_events = 0;      // of events, handled while a window exchange was in flight
-  uint32_t nodes = 0;             // nodes (chips) owned
-  double work_seconds = 0;        // handling events
-  double background_seconds = 0;  // deferred model work done while windows were exchanged
-  double wait_seconds = 0;        // waiting for the other ranks
+  uint64_t events = 0;                  // events handled
+  uint64_t credits_without_events = 0;  // fabric credits applied without an event (not in events)
+  uint64_t events_sent = 0;             // events this rank sent to other ranks
+  uint64_t early_events = 0;            // of events, handled while a window exchange was in flight
+  uint32_t nodes = 0;                   // nodes (chips) owned
+  double work_seconds = 0;              // handling events
+  double background_seconds = 0;        // deferred model work done while windows were exchanged
+  double wait_seconds = 0;              // waiting for the other ranks
 };
 
 struct HostInfo {
