@@ -63,6 +63,7 @@
 #include "core/error.h"
 #include "core/types.h"
 #include "runtime/pdes/engine_detail.h"
+#include "runtime/pdes/radix_queue.h"
 #include "runtime/transport/transport.h"
 
 namespace moefab::pdes {
@@ -640,8 +641,9 @@ class Engine<M, PayloadList<P...>> {
 
   void Clear() {
     while (!early_heap_.empty()) {
-      heap_.push(early_heap_.top());
+      const Entry e = early_heap_.top();
       early_heap_.pop();
+      ReleaseAny(e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1), std::index_sequence_for<P...>{});
     }
     while (!heap_.empty()) {
       const Entry e = heap_.top();
@@ -659,7 +661,7 @@ class Engine<M, PayloadList<P...>> {
   Tick lookahead_ps_;          // window length (ps); kTickMax = unbounded
   Tick reply_ps_ = kTickMax;   // SetReplyDelay (kTickMax: the lookahead)
   std::shared_ptr<spdlog::logger> log_;
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;        // this rank's events (but for:)
+  RadixQueue<Entry, Later> heap_;                                     // this rank's events (but for:)
   std::priority_queue<Entry, std::vector<Entry>, Later> early_heap_;  // those of nodes with slack
   std::vector<Tick> slack_;               // per node: how far past a window end it may run early (ps)
   Tick max_slack_ = 0;                    // the largest of slack_
