@@ -193,6 +193,12 @@ class StallError : public std::runtime_error {
 class LatencyHistogram {
  public:
   void Add(Tick value_ps);
+  /// Count, sum and maximum only (no bucket): a per-node summary beside a shared histogram.
+  void AddSummary(Tick value_ps) {
+    ++count_;
+    sum_ += static_cast<double>(value_ps);
+    max_ = value_ps > max_ ? value_ps : max_;
+  }
   void Merge(const LatencyHistogram& other);
   std::uint64_t count() const { return count_; }
   double Mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
@@ -232,8 +238,10 @@ struct NodeStats {
   std::uint64_t bytes_delivered = 0;  // payload
   std::uint64_t packet_hops = 0;      // links traversed by packets leaving this node
   std::uint64_t vc_overflows = 0;     // hop-count VC clamped (see README)
-  LatencyHistogram packet_latency;    // Inject -> packet delivered, ps
-  LatencyHistogram message_latency;   // Inject -> message delivered, ps
+  // Inject -> packet / message delivered, ps. Per node (Stats): count, mean and maximum only;
+  // the buckets (percentiles) are kept once for all nodes and filled in by TotalStats.
+  LatencyHistogram packet_latency;
+  LatencyHistogram message_latency;
 };
 
 /// One OCS reconfiguration as it happened.
@@ -341,6 +349,8 @@ class Network {
   std::vector<ReconfigStats> ReconfigReport() const;
   /// Packets held in routers (buffers and source queues) and messages being reassembled.
   std::uint64_t PacketsHeld() const;
+  /// A hint: the next event is for `node`; starts loading its router state into the caches.
+  void Prefetch(NodeId node) const;
   /// Credits applied, or still held, without an event of their own (deferred credits,
   /// network_router.cc): each stands for the kCredit event it replaced, so after a run engine
   /// events + this is the same for any split of the nodes over ranks.
@@ -373,10 +383,14 @@ class Network {
   Tick min_cross_ps_ = 0;                     // lookahead
   bool defer_credits_ = false;                // no rewiring: credits may be deferred (network_router.cc)
   std::uint64_t credits_without_events_ = 0;  // deferred credits applied (CreditsWithoutEvents)
-  std::vector<Epoch> epochs_;                 // wiring 0, then one per reconfiguration
-  std::vector<NodeState> nodes_;              // by node id
-  struct RankTracking;                        // TrackRanks' bookkeeping (network_internal.h)
-  std::unique_ptr<RankTracking> ranks_;       // null unless TrackRanks was called
+  // Latency buckets of every node's deliveries, shared: one histogram per node would spread
+  // the increments over megabytes in a large cluster.
+  LatencyHistogram packet_latency_;
+  LatencyHistogram message_latency_;
+  std::vector<Epoch> epochs_;            // wiring 0, then one per reconfiguration
+  std::vector<NodeState> nodes_;         // by node id
+  struct RankTracking;                   // TrackRanks' bookkeeping (network_internal.h)
+  std::unique_ptr<RankTracking> ranks_;  // null unless TrackRanks was called
 };
 
 /// Zero-load latency of one packet of `payload_bytes` over `hops` identical links (timing

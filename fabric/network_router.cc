@@ -118,11 +118,15 @@ void Network::Impl::OnInject(Network& net, NodeState& s, NetEvent& e, Ctx& ctx) 
     // Delivered to the chip after the ejection channel.
     const Tick now = ctx.Now() + net.options_.ejection_latency_ps;
     // Loopback: the router hands the message straight back to its chip.
-    for (std::uint32_t i = 0; i < h.count; ++i) s.stats.packet_latency.Add(now - h.created_ps);
+    for (std::uint32_t i = 0; i < h.count; ++i) {
+      s.stats.packet_latency.AddSummary(now - h.created_ps);
+      net.packet_latency_.Add(now - h.created_ps);
+    }
     s.stats.packets_delivered += h.count;
     ++s.stats.messages_delivered;
     s.stats.bytes_delivered += h.message_bytes;
-    s.stats.message_latency.Add(now - h.created_ps);
+    s.stats.message_latency.AddSummary(now - h.created_ps);
+    net.message_latency_.Add(now - h.created_ps);
     DeliveredMessage m{h.message, h.src, h.dst, h.tag, h.message_bytes, h.count, h.created_ps, now, std::move(e.data)};
     ctx.Deliver(std::move(m));
     return;
@@ -535,7 +539,8 @@ void Network::Impl::DeliverPacket(Network& net, NodeState& s, NetEvent& e, Tick 
   const Tick now = arrival + net.options_.ejection_latency_ps;  // at the chip, after the ejection channel
   ++s.stats.packets_delivered;
   s.stats.flits_delivered += h.flits;
-  s.stats.packet_latency.Add(now - h.created_ps);
+  s.stats.packet_latency.AddSummary(now - h.created_ps);
+  net.packet_latency_.Add(now - h.created_ps);
   auto whole = [&](const std::shared_ptr<const Payload>& d, std::uint64_t off) {
     return d && off == 0 && d->size() == h.message_bytes;
   };
@@ -583,7 +588,8 @@ void Network::Impl::DeliverPacket(Network& net, NodeState& s, NetEvent& e, Tick 
   }
   ++s.stats.messages_delivered;
   s.stats.bytes_delivered += h.message_bytes;
-  s.stats.message_latency.Add(now - h.created_ps);
+  s.stats.message_latency.AddSummary(now - h.created_ps);
+  net.message_latency_.Add(now - h.created_ps);
   ctx.Deliver(std::move(m));
 }
 

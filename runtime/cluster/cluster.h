@@ -53,6 +53,8 @@ class Cluster final : private ChipActions {
 
   // The engine's handlers, one per payload type.
   void Handle(const pdes::EventHead& head, NetEventPayload& p);
+  /// A hint from the engine: the next event is for `node` (its fabric state is fetched).
+  void Prefetch(NodeId node) const { net_.Prefetch(node); }
   void Handle(const pdes::EventHead& head, ChipEvent& e);
   void Handle(const pdes::EventHead& head, Delivery& d);
 

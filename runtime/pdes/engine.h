@@ -560,6 +560,11 @@ class Engine<M, PayloadList<P...>> {
     if (early_heap_.empty() || (!heap_.empty() && !Later{}(heap_.top(), early_heap_.top()))) {
       const Entry e = heap_.top();
       heap_.pop();
+      // The model may start loading the next event's node state while this one is handled
+      // (a large cluster's per-node state does not fit in the caches).
+      if constexpr (requires { model.Prefetch(NodeId{}); }) {
+        if (!heap_.empty()) model.Prefetch(heap_.top().node);
+      }
       Handle(model, e);
     } else {
       const Entry e = early_heap_.top();
