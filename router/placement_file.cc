@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/temp_file.h"
 
 namespace moefab::router {
 
@@ -74,6 +75,7 @@ void WritePlacementFile(const std::string& path, const Placement& p) {
     os << '\n';
   }
   const std::string tmp = path + ".tmp";
+  const TempFileGuard guard(tmp);  // an interrupt removes it
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << os.str();

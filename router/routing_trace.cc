@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/temp_file.h"
 
 namespace moefab::router {
 
@@ -152,6 +153,7 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
 
 void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
   const std::string tmp = path + ".tmp";
+  const TempFileGuard guard(tmp);  // an interrupt removes it
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + tmp);
@@ -167,7 +169,12 @@ void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
         for (uint32_t k = 0; k < t.top_k; ++k) out << (k ? ";" : "") << t.weights_q15[i + k];
         out << '\n';
       }
-    if (!out) throw std::runtime_error("write failed: " + tmp);
+    if (!out) {
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);  // a full disk leaves no partial file
+      throw std::runtime_error("write failed: " + tmp);
+    }
   }
   std::filesystem::rename(tmp, path);
 }
