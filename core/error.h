@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "core/types.h"
 
@@ -17,6 +18,12 @@ class ConfigError : public std::runtime_error {
  public:
   explicit ConfigError(const std::string& what) : std::runtime_error(what) {}
 };
+
+/// Bytes from an input file quoted in a message: printable ASCII kept, other bytes as \xNN,
+/// cut after `max` bytes with "...", so a corrupt file never writes raw bytes to a terminal.
+[[nodiscard]] std::string Printable(std::string_view bytes, std::size_t max = 64);
+/// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values > U+10FFFF).
+[[nodiscard]] bool IsUtf8(std::string_view bytes);
 
 /// Context printed by MOEFAB_CHECK: set by the runtime (rank) and the engine (tick).
 struct CheckContext {

@@ -11,6 +11,13 @@
 
 namespace moefab::json {
 
+Value::Value() = default;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value::~Value() = default;
+
 namespace {
 
 constexpr int kMaxDepth = 256;  // nesting limit (objects and arrays)

@@ -30,6 +30,15 @@ class Value {
   std::vector<std::pair<std::string, Value>> members;  // kObject, in file order, keys unique
   uint32_t line = 0, column = 0;                       // where the value starts (1-based)
 
+  // Defined in json_reader.cc, where Value is complete: clang with libstdc++ 12 cannot
+  // instantiate them for the self-referencing members inside the class.
+  Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
+
   bool is_null() const { return kind == Kind::kNull; }
   /// The member `key` of an object, or nullptr (also when this is not an object).
   const Value* Find(const std::string& key) const;

@@ -63,6 +63,16 @@ GateWeights QuantizeGate(std::span<const float> w, std::uint32_t num_experts, st
        << d_model << " and 0 or " << num_experts;
     throw ConfigError(os.str());
   }
+  const auto finite = [](const auto& values, const char* what) {
+    for (size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i])) {
+        std::ostringstream os;
+        os << "gate " << what << ": element " << i << "=" << values[i] << ": expected finite values";
+        throw ConfigError(os.str());
+      }
+  };
+  finite(w, "weights");
+  finite(bias, "bias");
   double max = 0;
   for (float v : w) max = std::max(max, std::fabs(static_cast<double>(v)));
   const double wscale = max > 0 ? max / 127.0 : 1.0;

@@ -72,7 +72,16 @@ void ValidatePlacement(const Placement& placement, std::span<const NodeId> exper
       os << "placement: layer " << layer << " expert " << expert << ": no replica; expected >= 1 expert chip";
       errors.push_back(os.str());
     }
-    for (NodeId node : reps) {
+    for (std::size_t i = 0; i < reps.size(); ++i) {
+      const NodeId node = reps[i];
+      if (std::find(reps.begin(), reps.begin() + static_cast<std::ptrdiff_t>(i), node) !=
+          reps.begin() + static_cast<std::ptrdiff_t>(i)) {
+        std::ostringstream os;
+        os << "placement: layer " << layer << " expert " << expert << ": node " << node
+           << " listed twice; expected distinct chips (one replica per chip)";
+        errors.push_back(os.str());
+        continue;
+      }
       if (std::binary_search(allowed.begin(), allowed.end(), node)) continue;
       std::ostringstream os;
       os << "placement: layer " << layer << " expert " << expert << ": node " << node << " is not an expert chip";

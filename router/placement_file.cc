@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/temp_file.h"
 
 namespace moefab::router {
 
@@ -49,7 +50,7 @@ class FileErrors {
 std::uint32_t HeaderCount(const FileErrors& err, const std::string& name, const std::string& text,
                           std::uint32_t expected, const std::string& what) {
   std::uint32_t v = 0;
-  if (!ParseU32(text, v)) err.At(1, name + "='" + text + "': expected a non-negative integer");
+  if (!ParseU32(text, v)) err.At(1, name + "='" + Printable(text) + "': expected a non-negative integer");
   if (v != expected) err.At(1, name + "=" + text + ": expected " + std::to_string(expected) + " (" + what + ")");
   return v;
 }
@@ -74,6 +75,7 @@ void WritePlacementFile(const std::string& path, const Placement& p) {
     os << '\n';
   }
   const std::string tmp = path + ".tmp";
+  const TempFileGuard guard(tmp);  // an interrupt removes it
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << os.str();
@@ -100,8 +102,8 @@ Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers, s
   if (!std::getline(in, line)) err.At(1, std::string("empty file; expected the header '") + kHeaderForm + "'");
   const auto h = Split(line);
   if (h.size() != 8 || h[0] != "#" || h[1] != "moefab" || h[2] != "placement" || h[4] != "layers" || h[6] != "experts")
-    err.At(1, "header '" + line + "': expected '" + kHeaderForm + "'");
-  if (h[3] != "v1") err.At(1, "version " + h[3] + ": expected v1 (the only placement format)");
+    err.At(1, "header '" + Printable(line) + "': expected '" + kHeaderForm + "'");
+  if (h[3] != "v1") err.At(1, "version " + Printable(h[3]) + ": expected v1 (the only placement format)");
   HeaderCount(err, "layers", h[5], num_layers, "the config's MoE layers");
   HeaderCount(err, "experts", h[7], num_experts, "the config's experts per layer, routed plus shared");
 
@@ -116,12 +118,14 @@ Placement ReadPlacementFile(const std::string& path, std::uint32_t num_layers, s
     ++n;
     const auto f = Split(line);
     if (f.empty() || f[0][0] == '#') continue;
-    if (f.size() < 3) err.At(n, "'" + line + "': expected 'layer expert node [node ...]' (at least one node)");
+    if (f.size() < 3)
+      err.At(n, "'" + Printable(line) + "': expected 'layer expert node [node ...]' (at least one node)");
     std::vector<std::uint32_t> v(f.size());
     static const char* const kField[] = {"layer", "expert"};
     for (std::size_t i = 0; i < f.size(); ++i)
       if (!ParseU32(f[i], v[i]))
-        err.At(n, std::string(i < 2 ? kField[i] : "node") + "='" + f[i] + "': expected a non-negative integer");
+        err.At(n,
+               std::string(i < 2 ? kField[i] : "node") + "='" + Printable(f[i]) + "': expected a non-negative integer");
     if (v[0] >= num_layers)
       err.At(n, "layer=" + f[0] + ": expected < " + std::to_string(num_layers) + " (layers in the header)");
     if (v[1] >= num_experts)

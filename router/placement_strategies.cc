@@ -59,7 +59,13 @@ Placement LayerBlockedPlacement(uint32_t layers, uint32_t experts, std::span<con
 Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertLoad& load, uint32_t extra,
                                 std::span<const NodeId> nodes, uint32_t slots_per_chip) {
   CheckInputs(layers, experts, nodes, &load);
-  CheckSlots(uint64_t{experts + extra} * layers, slots_per_chip, nodes.size(), "load-balanced");
+  CheckSlots((uint64_t{experts} + extra) * layers, slots_per_chip, nodes.size(), "load-balanced");
+  // An expert has at most one replica per chip.
+  if (uint64_t{experts} + extra > uint64_t{experts} * nodes.size())
+    throw ConfigError("load-balanced: extra_replicas_per_layer=" + std::to_string(extra) + ": expected at most " +
+                      std::to_string(uint64_t{experts} * (nodes.size() - 1)) + " (experts per layer " +
+                      std::to_string(experts) + " x (expert chips " + std::to_string(nodes.size()) +
+                      " - 1): one replica per chip)");
   Placement p = Empty(layers, experts);
   std::vector<uint32_t> slots_used(nodes.size(), 0);
   std::vector<double> chip_load(nodes.size(), 0);
@@ -69,8 +75,9 @@ Placement LoadBalancedPlacement(uint32_t layers, uint32_t experts, const ExpertL
     std::vector<uint32_t> count(experts, 1);
     for (uint32_t r = 0; r < extra; ++r) {
       uint32_t best = 0;
-      for (uint32_t e = 1; e < experts; ++e)
-        if (w[e] / count[e] > w[best] / count[best]) best = e;
+      while (count[best] >= nodes.size()) ++best;  // some expert has room: checked above
+      for (uint32_t e = best + 1; e < experts; ++e)
+        if (count[e] < nodes.size() && w[e] / count[e] > w[best] / count[best]) best = e;
       ++count[best];
     }
     // Pack replicas heaviest first onto the lightest chip with a free slot (ties: fewer

@@ -1,14 +1,17 @@
 #include "router/routing_trace.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <system_error>
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/temp_file.h"
 
 namespace moefab::router {
 
@@ -150,6 +153,7 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
 
 void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
   const std::string tmp = path + ".tmp";
+  const TempFileGuard guard(tmp);  // an interrupt removes it
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + tmp);
@@ -165,14 +169,22 @@ void WriteRoutingTrace(const std::string& path, const RoutingTrace& t) {
         for (uint32_t k = 0; k < t.top_k; ++k) out << (k ? ";" : "") << t.weights_q15[i + k];
         out << '\n';
       }
-    if (!out) throw std::runtime_error("write failed: " + tmp);
+    if (!out) {
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);  // a full disk leaves no partial file
+      throw std::runtime_error("write failed: " + tmp);
+    }
   }
   std::filesystem::rename(tmp, path);
 }
 
 RoutingTrace ReadRoutingTrace(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open the routing trace");
+  std::error_code size_error;
+  const uint64_t file_bytes = std::filesystem::file_size(path, size_error);
+  if (size_error) throw ConfigError(path + ": cannot read the routing trace: " + size_error.message());
   std::string line;
   size_t lineno = 0;
   auto next = [&]() {
@@ -190,11 +202,28 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
   if (!next()) Bad(path, lineno, "missing the 'layers L experts E top_k K tokens N' line");
   {
     std::istringstream is(line);
-    std::string a, b, c, d;
-    if (!(is >> a >> t.num_layers >> b >> t.num_experts >> c >> t.top_k >> d >> t.num_tokens) || a != "layers" ||
-        b != "experts" || c != "top_k" || d != "tokens" || t.top_k == 0 || t.top_k > t.num_experts || t.num_layers == 0)
-      Bad(path, lineno, "expected 'layers L experts E top_k K tokens N' with 1 <= K <= E, got '" + line + "'");
+    std::string a, b, c, d, l, e, k, n, extra;
+    const auto count = [](const std::string& text, uint32_t lo, uint32_t hi, uint32_t& out) {
+      const auto res = std::from_chars(text.data(), text.data() + text.size(), out);
+      return !text.empty() && res.ec == std::errc() && res.ptr == text.data() + text.size() && out >= lo && out <= hi;
+    };
+    if (!(is >> a >> l >> b >> e >> c >> k >> d >> n) || (is >> extra) || a != "layers" || b != "experts" ||
+        c != "top_k" || d != "tokens" || !count(l, 1, 4095, t.num_layers) ||
+        !count(e, 1, (1u << 18) - 1, t.num_experts) || !count(k, 1, t.num_experts, t.top_k) ||
+        !count(n, 1, UINT32_MAX, t.num_tokens))
+      Bad(path, lineno,
+          "expected 'layers L experts E top_k K tokens N' with 1 <= L < 4096, 1 <= E < 262144, 1 <= K <= E, "
+          "1 <= N < 2^32, got '" +
+              Printable(line) + "'");
   }
+  // Every record takes at least 4K + 3 bytes: a header claiming more than the file holds is
+  // refused before anything is allocated for it.
+  const uint64_t min_bytes = uint64_t{t.num_tokens} * t.num_layers * (4 * uint64_t{t.top_k} + 3);
+  if (min_bytes > file_bytes)
+    Bad(path, lineno,
+        "header claims " + std::to_string(t.num_tokens) + " tokens x " + std::to_string(t.num_layers) +
+            " layers: expected a file of at least " + std::to_string(min_bytes) + " bytes, it has " +
+            std::to_string(file_bytes));
   const size_t n = static_cast<size_t>(t.num_tokens) * t.num_layers * t.top_k;
   t.experts.assign(n, 0);
   t.weights_q15.assign(n, 0);
@@ -205,7 +234,7 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
     uint64_t tok = 0, layer = 0;
     std::string es, ws;
     if (!(is >> tok >> layer >> es >> ws))
-      Bad(path, lineno, "expected '<token> <layer> <experts> <weights>', got '" + line + "'");
+      Bad(path, lineno, "expected '<token> <layer> <experts> <weights>', got '" + Printable(line) + "'");
     if (tok >= t.num_tokens || layer >= t.num_layers)
       Bad(path, lineno,
           "token " + std::to_string(tok) + " layer " + std::to_string(layer) + ": outside tokens " +
@@ -223,19 +252,20 @@ RoutingTrace ReadRoutingTrace(const std::string& path) {
         const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
         if (item.empty() || *end != '\0' || v > limit || k >= t.top_k)
           Bad(path, lineno,
-              std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) +
+              std::string(what) + " '" + Printable(s) + "': expected " + std::to_string(t.top_k) +
                   " ';'-separated integers <= " + std::to_string(limit));
         out[k++] = static_cast<uint32_t>(v);
       }
       if (k != t.top_k)
-        Bad(path, lineno, std::string(what) + " '" + s + "': expected " + std::to_string(t.top_k) + " values");
+        Bad(path, lineno,
+            std::string(what) + " '" + Printable(s) + "': expected " + std::to_string(t.top_k) + " values");
     };
     const size_t i = rec * t.top_k;
     parse(es, "experts", &t.experts[i], t.num_experts - 1);
     parse(ws, "weights", &t.weights_q15[i], 1u << 20);
     for (uint32_t k = 1; k < t.top_k; ++k)
       if (t.experts[i + k - 1] >= t.experts[i + k])
-        Bad(path, lineno, "experts '" + es + "': expected distinct ids in ascending order");
+        Bad(path, lineno, "experts '" + Printable(es) + "': expected distinct ids in ascending order");
     ++records;
   }
   if (records != seen.size())

@@ -28,7 +28,7 @@ void SetUpLogging(const LoggingOptions& options) {
     auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
     logger->set_pattern(pattern);
     logger->set_level(spdlog::level::debug);
-    logger->flush_on(spdlog::level::warn);
+    logger->flush_on(spdlog::level::trace);  // every line: a killed rank's log ends with its last line
     spdlog::register_logger(logger);
   }
 }

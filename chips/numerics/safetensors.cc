@@ -63,7 +63,7 @@ std::string ShapeText(const std::vector<std::uint64_t>& shape) {
 }
 
 [[noreturn]] void FailTensor(const std::string& file, const std::string& tensor, const std::string& problem) {
-  throw ConfigError(file + ": tensor '" + tensor + "': " + problem);
+  throw ConfigError(file + ": tensor '" + Printable(tensor) + "': " + problem);
 }
 
 // A non-negative JSON integer that fits uint64, or nullopt-like failure via ok = false.
@@ -137,6 +137,24 @@ float F16ToFloat(std::uint16_t bits) {
   return sign ? -v : v;
 }
 
+namespace {
+// No two tensors share a byte of the data section (as the reference implementation requires).
+void CheckDisjoint(const std::string& path, const std::vector<TensorInfo>& tensors) {
+  std::vector<const TensorInfo*> by_begin;
+  for (const auto& t : tensors)
+    if (t.data_end > t.data_begin) by_begin.push_back(&t);
+  std::sort(by_begin.begin(), by_begin.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->data_begin < b->data_begin; });
+  for (std::size_t i = 1; i < by_begin.size(); ++i)
+    if (by_begin[i]->data_begin < by_begin[i - 1]->data_end)
+      FailTensor(path, by_begin[i]->name,
+                 "data_offsets [" + std::to_string(by_begin[i]->data_begin) + ", " +
+                     std::to_string(by_begin[i]->data_end) + "] overlap those of tensor '" +
+                     Printable(by_begin[i - 1]->name) + "' [" + std::to_string(by_begin[i - 1]->data_begin) + ", " +
+                     std::to_string(by_begin[i - 1]->data_end) + "]: expected disjoint tensors");
+}
+}  // namespace
+
 SafetensorsFile SafetensorsFile::Open(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open the safetensors file");
@@ -179,12 +197,13 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
       }
       for (const auto& [k, mv] : v.members) {
         if (mv.kind != json::Kind::kString) {
-          throw ConfigError(path + ": header: __metadata__." + k + ": expected a string");
+          throw ConfigError(path + ": header: __metadata__." + Printable(k) + ": expected a string");
         }
         f.metadata_.emplace_back(k, mv.text);
       }
       continue;
     }
+    if (!IsUtf8(name)) FailTensor(path, name, "name is not valid UTF-8");
     if (v.kind != json::Kind::kObject) FailTensor(path, name, "header entry is not an object");
     const Json* dtype = nullptr;
     const Json* shape = nullptr;
@@ -208,13 +227,13 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
     }
     if (!known) {
       FailTensor(path, name,
-                 "unknown dtype '" + dtype->text +
+                 "unknown dtype '" + Printable(dtype->text) +
                      "': expected F64, F32, F16, BF16, I64..I8, U64..U8, BOOL, F8_E4M3 or F8_E5M2");
     }
     if (shape->kind != json::Kind::kArray) FailTensor(path, name, "shape is not an array");
     for (const Json& d : shape->items) {
       std::uint64_t n = 0;
-      if (!ParseU64(d, n)) FailTensor(path, name, "shape entry '" + d.text + "' is not an integer >= 0");
+      if (!ParseU64(d, n)) FailTensor(path, name, "shape entry '" + Printable(d.text) + "' is not an integer >= 0");
       t.shape.push_back(n);
     }
     if (offsets->kind != json::Kind::kArray || offsets->items.size() != 2 ||
@@ -242,6 +261,7 @@ SafetensorsFile SafetensorsFile::Open(const std::string& path) {
     }
     f.tensors_.push_back(std::move(t));
   }
+  CheckDisjoint(path, f.tensors_);
   return f;
 }
 

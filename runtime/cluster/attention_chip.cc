@@ -165,19 +165,12 @@ Tick AttentionChip::AttentionPs(const TokenState& t) {
   // Decode of one token at one layer: Q, K, V, O projections, then Q.K and A.V over the
   // context; the KV cache is read once from memory. Dense-FFN layers (before the first MoE
   // layer) run here too: 3 matrices of d_model x width.
-  const uint64_t q = uint64_t{m.num_heads} * m.head_dim, kv = uint64_t{m.num_kv_heads} * m.head_dim;
-  const uint64_t proj = 2 * (uint64_t{m.d_model} * q * 2 + uint64_t{m.d_model} * kv * 2);
-  const uint64_t attn_flops = proj + 4 * uint64_t{t.context} * q;
-  const uint64_t attn_bytes = uint64_t{t.context} * m.kv_bytes_per_token_layer;
-  uint64_t total_flops = attn_flops;
-  if (t.layer == 0 && m.num_dense_layers > 0)
-    total_flops += uint64_t{m.num_dense_layers} * (attn_flops + 2 * 3 * uint64_t{m.d_model} * m.dense_ffn_width);
+  const auto [total_flops, bytes] = AttentionWorkOf<uint64_t>(m, t.context, t.layer == 0);
   flops_ += total_flops;
   if (sku_.compute_tflops <= 0 && sku_.memory_gbytes_per_s <= 0)
     return sku_.attention_ps * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
   const double compute_s =
       sku_.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku_.compute_tflops * 1e12) : 0;
-  const uint64_t bytes = attn_bytes * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
   const double memory_s =
       sku_.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku_.memory_gbytes_per_s * 1e9) : 0;
   return static_cast<Tick>(std::llround(std::max(compute_s, memory_s) * 1e12));

@@ -28,9 +28,11 @@
 #include "core/error.h"
 #include "moefab.pb.h"
 #include "runtime/commands/commands.h"
+#include "runtime/commands/output_folder.h"
 #include "runtime/commands/run.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
+#include "runtime/plan/model_data.h"
 #include "runtime/results/results.h"
 #include "runtime/simulate.h"
 #include "runtime/transport/mpi_transport.h"
@@ -246,6 +248,7 @@ std::vector<Point> BuildPoints(const SweepArgs& args) {
     try {
       points[i].options = LoadConfigText(points[i].text, args.config_path);
       points[i].plan = std::make_shared<ClusterPlan>(MakePlan(points[i].options));
+      ModelData(points[i].options, *points[i].plan).CheckWeightFile();
     } catch (const ConfigError& e) {
       throw ConfigError("sweep " + PointName(i) + " (" + where + "): " + e.what());
     }
@@ -325,7 +328,10 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
   }
   // Only a valid sweep creates the output folder: per-rank logs go next to the results.
   const std::string log_dir = args.out_dir + "/logs";
-  std::filesystem::create_directories(log_dir);
+  if (const std::string problem = PrepareOutputFolder(args.out_dir, control); !problem.empty()) {
+    if (rank == 0) std::fprintf(stderr, "moefab: error: %s\n", problem.c_str());
+    return kExitBadInput;
+  }
   SetUpLogging(
       LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});
   auto log = Logger("runtime");

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "runtime/commands/commands.h"
 #include "runtime/commands/run.h"
+#include "runtime/commands/stop_signals.h"
 
 namespace {
 
@@ -228,6 +229,7 @@ int Main(int argc, char** argv) {
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   moefab::SetCheckAbortHook(&AbortAll);
+  moefab::InstallStopSignalHandlers(rank0());
   int code = moefab::kExitError;
   try {
     code = Main(argc, argv);

@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "runtime/commands/output_folder.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
+#include "runtime/plan/model_data.h"
 #include "runtime/reports/csv_writer.h"
 #include "runtime/reports/html_report.h"
 #include "runtime/reports/run_data.h"
@@ -37,6 +39,7 @@ std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<Clust
     if (args.transport == "ucx") options.transport = TransportKind::kUcx;
     if (args.transport == "shm") options.transport = TransportKind::kShm;
     plan = std::make_shared<ClusterPlan>(MakePlan(options));
+    ModelData(options, *plan).CheckWeightFile();
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -97,7 +100,10 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
 
   // Only a valid config creates the output folder: per-rank logs go next to the results.
   const std::string log_dir = args.out_dir + "/logs";
-  std::filesystem::create_directories(log_dir);
+  if (const std::string problem = PrepareOutputFolder(args.out_dir, transport); !problem.empty()) {
+    if (rank == 0) std::fprintf(stderr, "moefab: error: %s\n", problem.c_str());
+    return kExitBadInput;
+  }
   SetUpLogging(
       LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});
   auto log = Logger("runtime");

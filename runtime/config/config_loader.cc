@@ -24,6 +24,7 @@ namespace {
 
 namespace pb = ::moefab::config;
 using config_detail::Problems;
+using namespace config_detail::limits;  // NOLINT(google-build-using-namespace): the ranges
 
 // Collects parse errors as "file:line:col: message" (1-based, as editors count).
 class ParseErrors : public google::protobuf::io::ErrorCollector {
@@ -50,10 +51,18 @@ std::string JoinDims(const google::protobuf::RepeatedField<uint32_t>& dims) {
 
 void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   out.name = m.name();
-  if (m.num_layers() < 1) p.Add("model.num_layers", m.num_layers(), "expected >= 1");
-  if (m.d_model() < 1) p.Add("model.d_model", m.d_model(), "expected >= 1");
-  if (m.expert_width() < 1) p.Add("model.expert_width", m.expert_width(), "expected >= 1");
+  p.Range("model.num_layers", m.num_layers(), 1u, kMaxLayers - 1);
+  p.Range("model.d_model", m.d_model(), 1u, kMaxTimingDim);
+  p.Range("model.expert_width", m.expert_width(), 1u, kMaxTimingWidth);
   if (m.num_experts() < 1) p.Add("model.num_experts", m.num_experts(), "expected >= 1");
+  p.Range("model.gate_logit_scale", m.gate_logit_scale(), 1e-9, 1.0, "real value of one gate-logit LSB");
+  p.Range("model.routed_scaling", m.routed_scaling(), 1e-6, 64.0);
+  p.Range("model.num_dense_layers", m.num_dense_layers(), 0u, kMaxLayers);
+  p.Range("model.dense_ffn_width", m.dense_ffn_width(), 0u, kMaxTimingWidth);
+  p.Range("model.num_heads", m.num_heads(), 0u, kMaxTimingDim);
+  p.Range("model.num_kv_heads", m.num_kv_heads(), 0u, kMaxTimingDim);
+  p.Range("model.head_dim", m.head_dim(), 1u, kMaxTimingDim);
+  p.Range("model.kv_bytes_per_token_layer", m.kv_bytes_per_token_layer(), 0u, 1u << 30);
   if (m.top_k() < 1 || m.top_k() > m.num_experts())
     p.Add("model.top_k", m.top_k(),
           "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
@@ -81,7 +90,7 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   out.router.topk_groups = m.topk_groups();
   out.router.routed_scaling = m.routed_scaling();
   out.num_shared_experts = m.num_shared_experts();
-  if (m.top_k() >= 1 && m.top_k() <= m.num_experts()) {
+  if (m.top_k() >= 1 && m.top_k() <= m.num_experts() && p.empty()) {
     try {
       router::ValidateRouterParams(out.router, m.num_experts());
     } catch (const ConfigError& e) {
@@ -132,7 +141,6 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   if (out.layout == ModelOptions::Layout::kGptOssMxfp4 && out.format != chips::WeightFormat::kMxfp4)
     p.Add("model.weight_format", chips::WeightFormatName(out.format),
           "expected MXFP4 with model.weights.layout GPT_OSS_MXFP4 (native MXFP4 blocks)");
-  if (m.gate_logit_scale() < 0) p.Add("model.gate_logit_scale", m.gate_logit_scale(), "expected > 0");
   out.num_layers = m.num_layers();
   out.d_model = m.d_model();
   out.expert_width = m.expert_width();
@@ -150,7 +158,6 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
       m.kv_bytes_per_token_layer() ? m.kv_bytes_per_token_layer() : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
   if (out.num_shared_experts + out.num_experts >= (1u << 18))
     p.Add("model.num_experts", m.num_experts(), "expected fewer than 262144 experts per layer");
-  if (out.num_layers >= (1u << 12)) p.Add("model.num_layers", m.num_layers(), "expected < 4096");
 }
 
 void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
@@ -171,8 +178,12 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     } else {
       p.Add(f + ".kind", pb::ChipKind_Name(s.kind()), "expected ATTENTION or EXPERT");
     }
-    const uint32_t mhz = s.clock_mhz();
-    if (mhz > 1000000) p.Add(f + ".clock_mhz", mhz, "expected <= 1000000 (1 ps period)");
+    const uint32_t mhz =
+        p.Range(f + ".clock_mhz", s.clock_mhz(), 1u, 1000000u, "1 ps period at most") ? s.clock_mhz() : 1000u;
+    p.Range(f + ".mac_lanes", s.mac_lanes(), 1u, 4096u);
+    p.Range(f + ".ingress_queue_jobs", s.ingress_queue_jobs(), 1u, 1u << 20);
+    p.Range(f + ".egress_buffer_results", s.egress_buffer_results(), 1u, 1u << 20);
+    p.Range(f + ".egress_bandwidth_mbytes_per_s", s.egress_bandwidth_mbytes_per_s(), uint64_t{1}, kMaxMbytesPerS);
     // Period rounded to the nearest picosecond (ticks are integer ps).
     o.clock.period_ps = (1000000ULL + mhz / 2) / mhz;
     o.mac_lanes = s.mac_lanes();
@@ -185,11 +196,11 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.ingress_queue_jobs = s.ingress_queue_jobs();
     o.egress_buffer_results = s.egress_buffer_results();
     o.egress_bandwidth_mbytes_per_s = s.egress_bandwidth_mbytes_per_s();
-    if (s.transistors_per_mm2() < 0) p.Add(f + ".transistors_per_mm2", s.transistors_per_mm2(), "expected > 0");
+    p.Range(f + ".transistors_per_mm2", s.transistors_per_mm2(), 1e3, 1e12);
     o.transistors_per_mm2 = s.transistors_per_mm2();
-    if (s.compute_tflops() < 0) p.Add(f + ".compute_tflops", s.compute_tflops(), "expected >= 0");
-    if (s.memory_gbytes_per_s() < 0) p.Add(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), "expected >= 0");
-    if (s.static_power_w() < 0) p.Add(f + ".static_power_w", s.static_power_w(), "expected >= 0");
+    p.ZeroOrRange(f + ".compute_tflops", s.compute_tflops(), 1e-3, 1e6, "0 = use attention_ns");
+    p.ZeroOrRange(f + ".memory_gbytes_per_s", s.memory_gbytes_per_s(), 1e-3, 1e9, "0 = use attention_ns");
+    p.Range(f + ".static_power_w", s.static_power_w(), 0.0, 1e6);
     o.compute_tflops = s.compute_tflops();
     o.memory_gbytes_per_s = s.memory_gbytes_per_s();
     o.static_power_w = s.static_power_w();
@@ -251,6 +262,42 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
     p.Add("chips", std::to_string(nodes.size()) + " chips", "expected at least one EXPERT chip");
 }
 
+// The fabric's numeric fields and the node count, before anything is sized by them.
+bool CheckFabricRanges(const pb::Fabric& f, Problems& p) {
+  const auto& t = f.torus();
+  uint64_t nodes = 1;
+  bool ok = true;
+  for (const auto* list : {&t.dims(), &t.cube_dims()})
+    for (uint32_t d : *list) {
+      ok &= p.Range(std::string(list == &t.dims() ? "fabric.torus.dims" : "fabric.torus.cube_dims") + " entry", d, 1u,
+                    4096u);
+      nodes *= std::max(1u, std::min(d, 4096u));
+    }
+  if (ok && nodes > kMaxCount) {
+    p.Add("fabric.torus.dims", JoinDims(t.dims()) + " (" + std::to_string(nodes) + " nodes)",
+          "expected at most " + std::to_string(kMaxCount) + " nodes");
+    ok = false;
+  }
+  ok &= p.Range("fabric.link_bandwidth_mbytes_per_s", f.link_bandwidth_mbytes_per_s(), uint64_t{1}, kMaxMbytesPerS);
+  ok &= p.ZeroOrRange("fabric.torus.optical_bandwidth_mbytes_per_s", t.optical_bandwidth_mbytes_per_s(), uint64_t{1},
+                      kMaxMbytesPerS, "0 = link_bandwidth_mbytes_per_s");
+  ok &= p.Range("fabric.torus.optical_latency_ps", t.optical_latency_ps(), 1u, 1'000'000'000u, "1 ms");
+  ok &= p.Range("fabric.header_bytes", f.header_bytes(), 0u, 65536u);
+  ok &= p.Range("fabric.flit_bytes", f.flit_bytes(), 1u, 65536u);
+  ok &= p.Range("fabric.mtu_bytes", f.mtu_bytes(), 1u, 1u << 24);
+  ok &= p.Range("fabric.num_vcs", f.num_vcs(), 0u, 32u, "0 = what the deadlock avoidance needs");
+  ok &= p.Range("fabric.buffer_flits", f.buffer_flits(), 0u, kMaxCount, "0 = one credit round trip + 2 packets");
+  ok &= p.Range("fabric.watchdog_ps", f.watchdog_ps(), uint64_t{1}, kMaxWaitPs, "1000 s");
+  ok &= p.Range("fabric.ocs_switch_ps", f.ocs_switch_ps(), uint64_t{1}, kMaxWaitPs, "1000 s");
+  ok &= p.Range("fabric.credit_delay_ps", f.credit_delay_ps(), uint64_t{0}, kMaxDelayPs, "1 s");
+  ok &= p.Range("fabric.injection_latency_ps", f.injection_latency_ps(), uint64_t{0}, kMaxDelayPs, "1 s");
+  ok &= p.Range("fabric.ejection_latency_ps", f.ejection_latency_ps(), uint64_t{0}, kMaxDelayPs, "1 s");
+  for (int i = 0; i < t.rewires_size(); ++i)
+    ok &= p.Range("fabric.torus.rewires[" + std::to_string(i) + "].at_ps", t.rewires(i).at_ps(), uint64_t{0}, kMaxSimPs,
+                  "2^62 ps");
+  return ok;
+}
+
 void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& f = c.fabric();
   const auto& dims = f.torus().dims();
@@ -258,6 +305,7 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
     p.Add("fabric.torus.dims", JoinDims(dims), "expected 1 to 3 axes");
     return;
   }
+  if (!CheckFabricRanges(f, p)) return;
   try {
     out.fabric = FabricModelOf(c, out.config_path);
   } catch (const ConfigError& e) {
@@ -318,6 +366,7 @@ RunOptions Convert(const pb::Config& in, const std::string& name) {
   ConvertChips(d, p, out);
   if (has_torus) ConvertFabric(d, p, out);
   config_detail::ConvertRest(d, p, out);
+  if (p.empty()) config_detail::CheckDerived(d, p, out);
   if (p.empty()) config_detail::ConvertPlacement(d, p, out);
   p.ThrowIfAny();
   google::protobuf::TextFormat::Printer printer;

@@ -61,6 +61,8 @@ void ConvertPlacement(const pb::Config& c, Problems& p, RunOptions& out) {
     default:
       p.Add("placement.replica_policy", pc.replica_policy(), "expected NEAREST, LEAST_LOADED or ROUND_ROBIN_REPLICA");
   }
+  p.Range("placement.extra_replicas_per_layer", pc.extra_replicas_per_layer(), 0u, limits::kMaxCount);
+  p.Range("placement.slots_per_chip", pc.slots_per_chip(), 0u, limits::kMaxCount, "0 = from the weight capacity");
   o.extra_replicas_per_layer = pc.extra_replicas_per_layer();
   o.slots_per_chip = pc.slots_per_chip();
   const auto strategy = pc.strategy();

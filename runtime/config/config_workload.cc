@@ -26,6 +26,9 @@ double DefaultZipf(uint32_t experts) {
 void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& w = c.workload();
   if (w.num_tokens() < 1) p.Add("workload.num_tokens", w.num_tokens(), "expected >= 1");
+  p.Range("workload.concurrency", w.concurrency(), 1u, limits::kMaxCount);
+  p.Range("workload.context_length", w.context_length(), 1u, 1u << 24);
+  p.Range("workload.capacity_window_tokens", w.capacity_window_tokens(), 0u, 1u << 24, "0 = concurrency");
   auto& o = out.workload;
   o.num_tokens = w.num_tokens();
   o.concurrency = w.concurrency();
@@ -43,13 +46,14 @@ void ConvertWorkload(const pb::Config& c, Problems& p, RunOptions& out) {
   o.rate_tokens_per_s = w.rate_tokens_per_s();
   if (o.arrival == Arrival::kPoisson && !(o.rate_tokens_per_s > 0))
     p.Add("workload.rate_tokens_per_s", w.rate_tokens_per_s(), "expected > 0 with arrival POISSON");
+  else if (o.arrival == Arrival::kPoisson)
+    p.Range("workload.rate_tokens_per_s", w.rate_tokens_per_s(), 1e-6, 1e12, "with arrival POISSON");
   o.context_length = w.context_length();
   o.context_length_spread = w.context_length_spread();
   if (o.context_length_spread >= o.context_length)
     p.Add("workload.context_length_spread", o.context_length_spread,
           "expected < context_length (" + std::to_string(o.context_length) + ")");
-  if (w.capacity_factor() < 0 || !std::isfinite(w.capacity_factor()))
-    p.Add("workload.capacity_factor", w.capacity_factor(), "expected >= 0 (0 = no capacity limit)");
+  p.Range("workload.capacity_factor", w.capacity_factor(), 0.0, 1e6, "0 = no capacity limit");
   o.capacity_factor = w.capacity_factor();
   switch (w.overflow()) {
     case pb::DROP:
@@ -102,6 +106,11 @@ void ConvertRouting(const pb::Config& c, Problems& p, RunOptions& out) {
   if (s.zipf_s.size() != 1 && s.zipf_s.size() != m.num_layers)
     p.Add("routing.zipf_s", std::to_string(s.zipf_s.size()) + " values",
           "expected one value or one per MoE layer (" + std::to_string(m.num_layers) + ")");
+  for (size_t i = 0; i < s.zipf_s.size(); ++i)
+    p.Range("routing.zipf_s[" + std::to_string(i) + "]", s.zipf_s[i], 0.0, 10.0);
+  p.Range("routing.repeat_prob", r.repeat_prob(), 0.0, 1.0);
+  p.Range("routing.affinity_prob", r.affinity_prob(), 0.0, 1.0);
+  p.Range("routing.preference_prob", r.preference_prob(), 0.0, 1.0);
   s.repeat_prob = r.repeat_prob();  // the schema's defaults unless routing.no_defaults
   s.affinity_prob = r.affinity_prob();
   s.preference_prob = r.preference_prob();
@@ -121,7 +130,7 @@ void ConvertEnergy(const pb::Config& c, Problems& p, RunOptions& out) {
   const auto& e = c.energy();
   auto& o = out.energy;
   const auto take = [&](const char* field, double v, double& dst) {
-    if (v < 0 || !std::isfinite(v)) p.Add(std::string("energy.") + field, v, "expected >= 0 (0 = default)");
+    p.Range(std::string("energy.") + field, v, 0.0, 1e6);
     dst = v;
   };
   take("mac_pj_int4", e.mac_pj_int4(), o.mac_pj_int4);
@@ -155,6 +164,10 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   // weights at all: the full-size models run timing-only (no hidden states, no golden check).
   out.timing_only = out.fidelity == Fidelity::kAnalytic && out.routing.source != RoutingSource::kGate &&
                     out.model.safetensors.empty();
+  p.Range("simulation.sample_every", s.sample_every(), 1u, limits::kMaxCount);
+  p.Range("simulation.quant_error_samples", s.quant_error_samples(), 1u, 1u << 16);
+  p.Range("simulation.memory_budget_mbytes", s.memory_budget_mbytes(), uint64_t{1}, uint64_t{1} << 30);
+  out.memory_budget_mbytes = s.memory_budget_mbytes();
   out.sample_every = s.sample_every();
   out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chips/expert_engine.h"
@@ -148,6 +149,7 @@ struct RunOptions {
   uint32_t sample_every = 0;                      // SAMPLED: every Nth job of a chip also in RTL
   uint32_t quant_error_samples = 0;               // float-reference inputs per measured expert
   std::string build_cache;                        // on-demand Verilator builds ("" = default)
+  uint64_t memory_budget_mbytes = 0;              // refuse a run whose estimated memory exceeds this
   ReportOptions report;                           // extra outputs
   TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
   SyncMode sync = SyncMode::kAuto;                // global windows or per-rank clocks
@@ -165,6 +167,21 @@ inline chips::WeightFormat ExpertFormatOf(const ModelOptions& m, const SkuOption
 /// exponents: 4.25 bits per weight).
 inline uint64_t ExpertWeightBits(const ModelOptions& m, chips::WeightFormat f) {
   return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
+}
+
+/// Work of one token's attention at one layer over `context` tokens: {FLOPs, KV-cache bytes};
+/// the first MoE layer also runs the dense layers. T = uint64_t in the run (exact), double for
+/// the load-time bound (no wrap).
+template <typename T>
+std::pair<T, T> AttentionWorkOf(const ModelOptions& m, T context, bool first_layer) {
+  const T q = T(m.num_heads) * m.head_dim, kv = T(m.num_kv_heads) * m.head_dim;
+  const T proj = 2 * (T(m.d_model) * q * 2 + T(m.d_model) * kv * 2);
+  const T attn_flops = proj + 4 * context * q;
+  T flops = attn_flops;
+  if (first_layer && m.num_dense_layers > 0)
+    flops += T(m.num_dense_layers) * (attn_flops + 2 * 3 * T(m.d_model) * m.dense_ffn_width);
+  const T bytes = context * T(m.kv_bytes_per_token_layer) * (first_layer ? 1 + T(m.num_dense_layers) : T(1));
+  return {flops, bytes};
 }
 
 /// Energy of one MAC in format `f` (pJ).

@@ -21,6 +21,22 @@ class Problems {
     lines_.push_back(os.str());
   }
   void AddRaw(const std::string& text) { lines_.push_back(file_ + ": " + text); }
+  /// Adds "field=v: expected lo to hi[ (note)]" unless lo <= v <= hi (NaN is never in range).
+  /// Returns whether v was in range.
+  template <typename V>
+  bool Range(const std::string& field, V v, V lo, V hi, const std::string& note = "") {
+    if (v >= lo && v <= hi) return true;
+    std::ostringstream range;
+    range << "expected " << lo << " to " << hi << (note.empty() ? "" : " (" + note + ")");
+    Add(field, v, range.str());
+    return false;
+  }
+  /// Like Range, but 0 is also accepted (a field whose 0 means "off" or "unset").
+  template <typename V>
+  bool ZeroOrRange(const std::string& field, V v, V lo, V hi, const std::string& note) {
+    if (v == V{0}) return true;
+    return Range(field, v, lo, hi, "or 0: " + note);
+  }
   bool empty() const { return lines_.empty(); }
   void ThrowIfAny() const {
     if (lines_.empty()) return;

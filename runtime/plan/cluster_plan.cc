@@ -13,6 +13,28 @@ namespace moefab {
 
 namespace {
 
+// The weights of every record of a trace: a renormalising rule's sum to 1.0 (32768, or
+// routed_scaling x 32768), the others' to at most that.
+void CheckTraceWeights(const router::RoutingTrace& t, const RunOptions& o, Problems& p) {
+  const auto& r = o.model.router;
+  const int64_t one = router::kQ15One;
+  const int64_t scaled = std::llround(r.routed_scaling * router::kQ15One);
+  const bool renorm = r.rule != router::Rule::kSoftmaxTopK && r.rule != router::Rule::kTop1SigmoidInput;
+  for (uint32_t tok = 0; tok < t.num_tokens; ++tok)
+    for (uint32_t l = 0; l < t.num_layers; ++l) {
+      const auto sel = t.At(tok, l);
+      int64_t sum = 0;
+      for (uint32_t w : sel.weights_q15) sum += w;
+      if (renorm ? (sum == one || sum == scaled) : sum <= std::max(one, scaled)) continue;
+      p.AddRaw("routing.trace=" + o.routing.trace + ": token " + std::to_string(tok) + " layer " + std::to_string(l) +
+               ": weights sum to " + std::to_string(sum) + ": expected " +
+               (renorm ? "32768 (1.0 in Q1.15)" + std::string(scaled != one ? " or " + std::to_string(scaled) : "")
+                       : "at most " + std::to_string(std::max(one, scaled))) +
+               " for router " + router::RuleName(r.rule));
+      return;
+    }
+}
+
 // The routing table of SYNTHETIC / TRACE runs, checked against the model.
 std::shared_ptr<const router::RoutingTrace> LoadRoutingTable(const RunOptions& o, Problems& p) {
   const auto& r = o.routing;
@@ -27,6 +49,7 @@ std::shared_ptr<const router::RoutingTrace> LoadRoutingTable(const RunOptions& o
                std::to_string(trace->num_experts) + " top_k " + std::to_string(trace->top_k) +
                ": expected the model's " + std::to_string(m.num_layers) + " / " + std::to_string(m.num_experts) +
                " / " + std::to_string(m.top_k));
+    CheckTraceWeights(*trace, o, p);
     if (trace->num_tokens < o.workload.num_tokens)
       p.AddRaw("routing.trace=" + r.trace + ": " + std::to_string(trace->num_tokens) +
                " tokens: expected at least workload.num_tokens (" + std::to_string(o.workload.num_tokens) + ")");

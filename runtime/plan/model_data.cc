@@ -52,18 +52,38 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
     slot = std::make_shared<const chips::ExpertWeights>(
         chips::LoadGptOssExpert(*file_, LayerPrefix(model_, layer) + "mlp.experts.", expert, shape));
   } else {
-    const std::string p = LayerPrefix(model_, layer) + "experts." + std::to_string(expert) + ".";
-    chips::FloatExpertTensors names;
-    names.w_gate = p + "gate_proj.weight";
-    names.w_up = p + "up_proj.weight";
-    names.w_down = p + "down_proj.weight";
-    if (file_->Find(p + "gate_proj.bias")) names.b_gate = p + "gate_proj.bias";
-    if (file_->Find(p + "up_proj.bias")) names.b_up = p + "up_proj.bias";
-    if (file_->Find(p + "down_proj.bias")) names.b_down = p + "down_proj.bias";
-    slot = std::make_shared<const chips::ExpertWeights>(
-        chips::LoadQuantizedExpert(*file_, names, shape, FormatOf(layer, expert), model_.activation));
+    slot = std::make_shared<const chips::ExpertWeights>(chips::LoadQuantizedExpert(
+        *file_, FloatTensorsOf(layer, expert), shape, FormatOf(layer, expert), model_.activation));
   }
   return slot;
+}
+
+chips::FloatExpertTensors ModelData::FloatTensorsOf(uint32_t layer, uint32_t expert) const {
+  const std::string p = LayerPrefix(model_, layer) + "experts." + std::to_string(expert) + ".";
+  chips::FloatExpertTensors names;
+  names.w_gate = p + "gate_proj.weight";
+  names.w_up = p + "up_proj.weight";
+  names.w_down = p + "down_proj.weight";
+  if (file_->Find(p + "gate_proj.bias")) names.b_gate = p + "gate_proj.bias";
+  if (file_->Find(p + "up_proj.bias")) names.b_up = p + "up_proj.bias";
+  if (file_->Find(p + "down_proj.bias")) names.b_down = p + "down_proj.bias";
+  return names;
+}
+
+void ModelData::CheckWeightFile() {
+  if (!file_) return;
+  for (uint32_t layer = 0; layer < model_.num_layers; ++layer) {
+    try {
+      (void)Gate(layer);
+    } catch (const ConfigError& e) {
+      throw ConfigError(model_.safetensors + ": layer " + std::to_string(layer) + " router: " + e.what() +
+                        " (model.weights.safetensors)");
+    }
+    if (model_.layout != ModelOptions::Layout::kFloatNamed) continue;
+    for (uint32_t expert = 0; expert < model_.num_experts; ++expert)
+      (void)chips::LoadFloatExpert(*file_, FloatTensorsOf(layer, expert),
+                                   chips::ExpertShape{model_.d_model, model_.expert_width});
+  }
 }
 
 std::shared_ptr<const chips::PreparedExpert> ModelData::Golden(uint32_t layer, uint32_t expert) {

@@ -30,6 +30,10 @@ class ModelData {
   std::shared_ptr<const chips::ExpertWeights> Expert(uint32_t layer, uint32_t expert);
   /// The golden datapath of (layer, expert), prepared once (fast kernels).
   std::shared_ptr<const chips::PreparedExpert> Golden(uint32_t layer, uint32_t expert);
+  /// With a weight file: reads every layer's router weights and (FLOAT_NAMED) every expert's
+  /// float tensors once, checking names, shapes and that every value is finite, so that a bad
+  /// file is refused at load on every rank (ConfigError), not mid-run.
+  void CheckWeightFile();
   /// Gate weights of a layer.
   const router::GateWeights& Gate(uint32_t layer);
   /// The input hidden state of a token: int16 at the residual scale 2^-8, real values ~N(0, 1).
@@ -65,6 +69,7 @@ class ModelData {
   std::shared_ptr<const router::RoutingTrace> table_;  // SYNTHETIC / TRACE routing, or null
   std::vector<chips::WeightFormat> expert_format_;     // per (layer, expert) flat, or empty
   [[nodiscard]] chips::WeightFormat FormatOf(uint32_t layer, uint32_t expert) const;
+  [[nodiscard]] chips::FloatExpertTensors FloatTensorsOf(uint32_t layer, uint32_t expert) const;
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::ExpertWeights>> experts_;
   std::map<uint32_t, router::GateWeights> gates_;  // per layer
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const chips::PreparedExpert>> golden_;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/log_histogram.h"
+#include "core/temp_file.h"
 #include "runtime/results/energy.h"
 
 #include <algorithm>
@@ -440,14 +441,20 @@ void WriteFileAtomically(const std::string& dir, const std::string& name, const 
   fs::create_directories(dir);
   const fs::path final_path = fs::path(dir) / name;
   const fs::path tmp = fs::path(dir) / ("." + name + ".tmp");
+  const TempFileGuard guard(tmp.string());
+  bool ok = false;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
     out << text;
     out.flush();
-    if (!out) throw std::runtime_error("write failed: " + tmp.string());
+    ok = static_cast<bool>(out);
   }
-  fs::rename(tmp, final_path);
+  std::error_code ec;
+  if (ok) fs::rename(tmp, final_path, ec);
+  if (!ok || ec) {
+    fs::remove(tmp, ec);  // a full disk leaves no partial file behind
+    throw std::runtime_error("cannot write " + final_path.string() + " (disk full or not writable?)");
+  }
 }
 
 }  // namespace moefab

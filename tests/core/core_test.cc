@@ -1,6 +1,7 @@
 // Core vocabulary: fixed-point helpers, clock conversion, seeded random streams.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "core/log_histogram.h"
 
 #include "core/rng.h"
@@ -81,6 +82,30 @@ TEST(LogHistogramTest, QuantilesAndMergeInAnyOrder) {
   EXPECT_GE(p99, 990000u);
   EXPECT_LE(p99, 990000u + 990000u / 16);
   EXPECT_EQ(LogHistogram().Quantile(0.5), 0u);
+}
+
+}  // namespace
+}  // namespace moefab
+
+namespace moefab {
+namespace {
+
+// Issue 12: bytes from a corrupt file are quoted escaped and cut, never raw.
+TEST(ErrorTest, PrintableEscapesAndCuts) {
+  EXPECT_EQ(Printable("layers 2"), "layers 2");
+  EXPECT_EQ(Printable(std::string("a\x1b[2J\xff\n", 7)), "a\\x1b[2J\\xff\\x0a");
+  EXPECT_EQ(Printable("a\\b"), "a\\x5cb");
+  EXPECT_EQ(Printable(std::string(100, 'x'), 4), "xxxx...");
+}
+
+TEST(ErrorTest, IsUtf8AcceptsWellFormedOnly) {
+  EXPECT_TRUE(IsUtf8("model.layers.0.gate.weight"));
+  EXPECT_TRUE(IsUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));  // é € 😀
+  EXPECT_FALSE(IsUtf8("\xff"));
+  EXPECT_FALSE(IsUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
 }
 
 }  // namespace

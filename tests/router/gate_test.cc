@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -83,6 +85,23 @@ TEST(GateRealLogitsTest, QuantizeGateKeepsLogitsClose) {
   EXPECT_NEAR(l[0], (0.5 * 100 - 0.25 * 50) / 256, bound);
   EXPECT_NEAR(l[1], (0.125 * 100 + 1.0 * 50) / 256, bound);
   EXPECT_THROW(QuantizeGate(w, 3, 2, 1.0), ConfigError);
+}
+
+// Issue 12: one +Inf or NaN router weight made every routing weight NaN (UB in Quantise).
+TEST(GateTest, QuantizeRejectsNonFiniteWeightsAndBias) {
+  std::vector<float> w(2 * 4, 0.5f);
+  EXPECT_NO_THROW((void)QuantizeGate(w, 2, 4, 1.0 / 256, {}));
+  for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    w[5] = bad;
+    try {
+      (void)QuantizeGate(w, 2, 4, 1.0 / 256, {});
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("gate weights: element 5="), std::string::npos) << e.what();
+    }
+    w[5] = 0.5f;
+    EXPECT_THROW((void)QuantizeGate(w, 2, 4, 1.0 / 256, {0.0, static_cast<double>(bad)}), ConfigError);
+  }
 }
 
 }  // namespace

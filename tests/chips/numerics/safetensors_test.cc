@@ -122,6 +122,29 @@ TEST_F(SafetensorsTest, MalformedFilesAreConfigErrors) {
   EXPECT_TRUE(SafetensorsFile::Open(p).tensors().empty());
 }
 
+// Issue 12: what the reference implementation refuses is refused too, and a corrupt header's
+// bytes are quoted escaped (never raw) in the message.
+TEST_F(SafetensorsTest, OverlapsBadNamesAndRawBytesAreRefused) {
+  const auto open = [](const std::string& p) { return [p] { (void)SafetensorsFile::Open(p); }; };
+  std::string p = WriteRaw("overlap.safetensors",
+                           "{\"a\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]},"
+                           "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]}}",
+                           8);
+  ExpectError(p, "tensor 'b': data_offsets [4, 8] overlap those of tensor 'a' [0, 8]: expected disjoint tensors",
+              open(p));
+  p = WriteRaw("utf8.safetensors", "{\"a\xff\xfe\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+  ExpectError(p, "tensor 'a\\xff\\xfe': name is not valid UTF-8", open(p));
+  p = WriteRaw("raw.safetensors", "{\"t\":{\"dtype\":\"F\x7fX\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+  ExpectError(p, "unknown dtype 'F\\x7fX'", open(p));
+  // Touching tensors and empty tensors at the same offset are fine.
+  p = WriteRaw("touch.safetensors",
+               "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+               "\"e\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[4,4]},"
+               "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]}}",
+               8);
+  EXPECT_EQ(SafetensorsFile::Open(p).tensors().size(), 3u);
+}
+
 FloatExpertTensors MixtralNames() {
   return {"experts.0.w1.weight", "experts.0.w3.weight", "experts.0.w2.weight", "", "", ""};
 }

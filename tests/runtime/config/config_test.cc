@@ -110,7 +110,7 @@ TEST(ConfigTest, AllProblemsAreReportedTogether) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("multi.textproto: model.num_layers=0: expected >= 1"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("multi.textproto: model.num_layers=0: expected 1 to 4095"), std::string::npos) << msg;
     EXPECT_NE(msg.find("model.top_k=5"), std::string::npos) << msg;
     EXPECT_NE(msg.find("expected at least one EXPERT chip"), std::string::npos) << msg;
   }
