@@ -48,12 +48,11 @@ std::string Printable(std::string_view bytes, std::size_t max) {
     if (c >= 0x20 && c < 0x7f && c != '\\') {
       out += static_cast<char>(c);
     } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, 4);
     }
   }
-  if (bytes.size() > max) out += "...";
+  if (bytes.size() > max) out.append(3, '.');
   return out;
 }
 
