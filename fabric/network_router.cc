@@ -476,34 +476,8 @@ void Network::Impl::OnCredit(Network& net, NodeState& s, const NetEvent& e, Ctx&
   if (out.waiting != 0) TryOutput(net, s, e.port, ctx.Now(), ctx);
 }
 
-// Credits without events. Most credits reach an output with no packet waiting: the event only
-// adds to a counter that nothing reads before the router's next event. A context that defers
-// credits (NetContext::DefersCredits: the runtime's engine and the sequential driver) lets
-// ReturnCredit hold such a credit in the upstream router's list instead, when that router
-// belongs to this process and no rewiring is configured. Its handler applies the credits that
-// have arrived before anything else (HandleT: a credit's kind sorts first at a tick, so no
-// event it would have followed is skipped), and when a packet starts to wait at the output
-// (Enqueue) its deferred credits become events under the keys they would have had (the
-// sequence number was reserved when the credit was made). The result is the same bit for bit;
-// only the count of events falls.
-
-void Network::Impl::AbsorbCredits(Network& net, NodeState& s, Tick now) {
-  Tick next = kTickMax;
-  std::size_t kept = 0;
-  for (const detail::DeferredCredit& c : s.deferred) {
-    if (c.tick <= now) {
-      s.credits[c.port * net.num_vcs_ + c.vc] += c.flits;
-      --s.out[c.port].deferred;
-      ++net.credits_without_events_;
-    } else {
-      s.deferred[kept++] = c;
-      next = std::min(next, c.tick);
-    }
-  }
-  s.deferred.resize(kept);
-  s.deferred_min = next;
-}
-
+// Credits without events (the reasoning: network_credits.cc). A packet starts to wait at
+// output o: its deferred credits become events under the keys reserved for them.
 template <class Ctx>
 void Network::Impl::ScheduleDeferred(NodeState& s, PortId o, Ctx& ctx) {
   Tick next = kTickMax;
