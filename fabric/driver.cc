@@ -63,14 +63,7 @@ void SequentialDriver::ScheduleReserved(NetEvent&& e) {
                    e.origin < num_nodes_ && e.seq < credit_seq_[e.origin],
                "reserved event kind " << static_cast<int>(e.kind) << " at " << e.tick << " (now " << now_
                                       << ") from node " << e.origin << " seq " << e.seq);
-  std::uint32_t i;
-  if (!free_signals_.empty()) {
-    i = free_signals_.back();
-    free_signals_.pop_back();
-  } else {
-    i = static_cast<std::uint32_t>(signals_.size());
-    signals_.emplace_back();
-  }
+  const std::uint32_t i = NewSignal();
   signals_[i] = Signal{e.node, e.origin, e.port, e.vc, e.value, e.epoch, e.kind, e.seq};
   const Entry entry{(static_cast<std::uint32_t>(e.kind) << node_bits_) | e.origin, i | kSignalBit};
   std::vector<Entry>& bucket = buckets_[BucketFor(e.tick)];

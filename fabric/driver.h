@@ -97,7 +97,8 @@ class SequentialDriver final : public NetContext {
   std::uint32_t OpenBucket(Tick tick, std::size_t hash_at);
   void HashErase(Tick tick);
   void HashGrow();
-  std::uint32_t NewSlab();  // a never used slab slot (adds a chunk when full)
+  std::uint32_t NewSlab();           // a never used slab slot (adds a chunk when full)
+  inline std::uint32_t NewSignal();  // a free entry of signals_
   std::size_t HashIndex(Tick tick) const {
     return static_cast<std::size_t>((tick * 0x9E3779B97F4A7C15ull) >> hash_shift_);
   }
@@ -189,16 +190,19 @@ inline NetEvent& SequentialDriver::Push(Tick tick, NetEventKind kind, NodeId nod
   return to;
 }
 
+inline std::uint32_t SequentialDriver::NewSignal() {
+  if (!free_signals_.empty()) [[likely]] {
+    const std::uint32_t i = free_signals_.back();
+    free_signals_.pop_back();
+    return i;
+  }
+  signals_.emplace_back();
+  return static_cast<std::uint32_t>(signals_.size() - 1);
+}
+
 inline void SequentialDriver::ScheduleSignal(Tick tick, NetEventKind kind, NodeId node, NodeId origin, PortId port,
                                              std::uint32_t vc, std::uint32_t value, std::uint32_t epoch) {
-  std::uint32_t i;
-  if (!free_signals_.empty()) [[likely]] {
-    i = free_signals_.back();
-    free_signals_.pop_back();
-  } else {
-    i = static_cast<std::uint32_t>(signals_.size());
-    signals_.emplace_back();
-  }
+  const std::uint32_t i = NewSignal();
   Queue(tick, kind, node, origin, i | kSignalBit);
   signals_[i] =
       Signal{node, origin, port, vc, value, epoch, kind, kind == NetEventKind::kCredit ? ReserveSeq(origin) : 0};
