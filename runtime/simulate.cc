@@ -10,6 +10,7 @@
 #include "runtime/cluster/cluster.h"
 #include "runtime/plan/rank_map.h"
 #include "runtime/results/golden_model.h"
+#include "runtime/transport/peer_wait.h"
 
 namespace moefab {
 
@@ -127,6 +128,7 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport, std:
 SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan, Transport& transport,
                            std::shared_ptr<spdlog::logger> log, const FaultInjection& faults) {
   const RankId rank = transport.rank();
+  SetPeerTimeoutSeconds(options.peer_timeout_seconds);  // every wait for another rank gives up after it
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
   fabric::Network& net = *plan->network;
   MOEFAB_CHECK(net.TotalStats().messages_injected == 0, "a plan's fabric serves one run: make a new plan");

@@ -168,6 +168,8 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   p.Range("simulation.quant_error_samples", s.quant_error_samples(), 1u, 1u << 16);
   p.Range("simulation.memory_budget_mbytes", s.memory_budget_mbytes(), uint64_t{1}, uint64_t{1} << 30);
   out.memory_budget_mbytes = s.memory_budget_mbytes();
+  p.Range("simulation.peer_timeout_seconds", s.peer_timeout_seconds(), 1u, 604800u);
+  out.peer_timeout_seconds = s.peer_timeout_seconds();
   out.sample_every = s.sample_every();
   out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();

@@ -150,6 +150,7 @@ struct RunOptions {
   uint32_t quant_error_samples = 0;               // float-reference inputs per measured expert
   std::string build_cache;                        // on-demand Verilator builds ("" = default)
   uint64_t memory_budget_mbytes = 0;              // refuse a run whose estimated memory exceeds this
+  uint32_t peer_timeout_seconds = 0;              // end the job when a peer is silent this long
   ReportOptions report;                           // extra outputs
   TransportKind transport = TransportKind::kMpi;  // cross-rank exchange
   SyncMode sync = SyncMode::kAuto;                // global windows or per-rank clocks

@@ -1,7 +1,11 @@
-// Transport over MPI collectives (MPI_Allreduce, MPI_Alltoall(v), MPI_Gatherv, MPI_Bcast).
+// Transport over MPI (window headers point to point; MPI_Allreduce, MPI_Alltoall(v), MPI_Gatherv,
+// MPI_Bcast as their non-blocking forms, waited on with peer_wait.h's back-off and timeout).
 #pragma once
 
 #include <mpi.h>
+
+#include <string>
+#include <vector>
 
 #include "runtime/transport/transport.h"
 
@@ -15,8 +19,10 @@ class MpiTransport final : public Transport {
   Tick AllreduceMin(Tick local) override;
   uint64_t AllreduceSum(uint64_t local) override;
   std::vector<Bytes> Exchange(const std::vector<Bytes>& outgoing) override;
-  /// The window exchange: one non-blocking MPI_Ialltoall carries, to every rank, the bytes
-  /// for it and this rank's summary; an MPI_Alltoallv follows only when some rank sends.
+  /// The window exchange: a header to every peer (point to point, non-blocking) carries the
+  /// bytes for it and this rank's summary; then the events go point to point between the
+  /// pairs that have some (only when some rank sends).
+  /// Every wait backs off and ends the job after the peer timeout (peer_wait.h).
   void StartWindow(std::vector<Bytes>& outgoing, const WindowSummary& mine) override;
   bool WindowReady() override;
   void WaitWindow() override;
@@ -26,12 +32,16 @@ class MpiTransport final : public Transport {
   [[nodiscard]] const char* name() const override { return "mpi"; }
 
  private:
+  /// "rank R" for the one other rank of 2, else "another rank" (what a collective's wait names).
+  [[nodiscard]] std::string Others() const;
+  /// Waits for `requests` ([2r]: from peer r, [2r + 1]: to it); names the silent peers.
+  void WaitPeers(std::vector<MPI_Request>& requests, const char* what);
   std::vector<Bytes> Alltoallv(const std::vector<Bytes>& outgoing, const std::vector<int>& send_counts,
                                const std::vector<int>& recv_counts);
   // One rank's header of a window exchange, sent to every rank.
   struct Header {
     uint64_t bytes;         // for the receiving rank
-    uint64_t total;         // this rank sends in all (every rank takes the same Alltoallv branch)
+    uint64_t total;         // this rank sends in all (none anywhere: no event messages at all)
     WindowSummary summary;  // this rank's
   };
   MPI_Comm comm_;    // communicator of the run
@@ -41,7 +51,7 @@ class MpiTransport final : public Transport {
   std::vector<Bytes>* window_out_ = nullptr;  // borrowed until FinishWindow
   std::vector<Bytes> window_in_;              // what FinishWindow's spans show
   std::vector<Header> send_headers_, recv_headers_;
-  MPI_Request request_ = MPI_REQUEST_NULL;
+  std::vector<MPI_Request> requests_;  // per peer r: [2r] its header in, [2r + 1] ours out
   bool window_ready_ = false;
 };
 

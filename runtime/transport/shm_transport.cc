@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "runtime/transport/peer_wait.h"
 
 namespace moefab {
 
@@ -228,7 +229,9 @@ void ShmTransport::WaitWindow() {
     if (r == rank()) continue;
     Control& c = ControlOf(r);
     std::atomic<uint32_t>& word = WindowWordOf(r, window_ & 1);
+    PeerWait wait;  // only its clock: the futex sleeps
     while (!PeerReady(r)) {
+      if (wait.TimedOut()) PeerTimeoutAbort(rank(), "rank " + std::to_string(r), "the window exchange");
       c.sleepers.fetch_add(1, std::memory_order_seq_cst);
       const uint32_t seen = word.load(std::memory_order_seq_cst);
       if (seen != window_) FutexWait(&word, seen);
@@ -331,7 +334,9 @@ void ShmTransport::Ring(RankId peer) {
 
 void ShmTransport::Read(RankId peer, RankClock& state, Tick& clock_to_me) {
   const State& s = StateOf(peer);
-  seen_version_[peer] = s.version.load(std::memory_order_acquire);
+  const uint64_t version = s.version.load(std::memory_order_acquire);
+  if (version != seen_version_[peer]) quiet_ = false;
+  seen_version_[peer] = version;
   state.done = s.done.load(std::memory_order_acquire);  // before the clock
   state.activity = s.activity.load(std::memory_order_relaxed);
   state.idle = s.idle.load(std::memory_order_relaxed);
@@ -388,6 +393,17 @@ void ShmTransport::WaitForPeers() {
   // A peer publishing from now on sees `sleeping` and rings; what it published before, news() sees.
   if (!news()) FutexWait(&me.rings, seen);
   me.sleeping.store(0, std::memory_order_seq_cst);
+  if (news()) return;
+  // Nothing new from any peer since the last Read: the quiet streak starts here, or has lasted.
+  if (!quiet_) {
+    quiet_ = true;
+    quiet_wait_.Restart();
+  } else if (quiet_wait_.TimedOut()) {
+    std::string who;
+    for (RankId r = 0; r < size(); ++r)
+      if (r != rank()) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
+    PeerTimeoutAbort(rank(), who, "the other ranks' clocks (asynchronous protocol)");
+  }
 }
 
 }  // namespace moefab

@@ -19,7 +19,8 @@
 //
 // Waiting backs off: a short spin (two ranks on two cores meet in well under a microsecond),
 // then sched_yield, then a futex sleep with a 1 ms timeout, so a rank sharing a core with
-// another (oversubscribed) never starves it.
+// another (oversubscribed) never starves it; after the peer timeout (peer_wait.h) without a
+// word from the rank waited for, the job ends with a message naming it.
 #pragma once
 
 #include <mpi.h>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "runtime/transport/mpi_transport.h"
+#include "runtime/transport/peer_wait.h"
 #include "runtime/transport/transport.h"
 
 namespace moefab {
@@ -115,6 +117,8 @@ class ShmTransport final : public Transport, public AsyncChannels {
   std::vector<uint64_t> peeked_;        // per source: the head after the batch Peek returned
   std::vector<Tick> published_clock_;   // per destination: the clock last published
   std::vector<uint64_t> seen_version_;  // per peer: its publication last Read
+  bool quiet_ = false;                  // WaitForPeers found nothing new since the last news
+  PeerWait quiet_wait_;                 // how long it has been quiet (the peer timeout)
 };
 
 }  // namespace moefab

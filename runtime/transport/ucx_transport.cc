@@ -1,5 +1,7 @@
 #include "runtime/transport/ucx_transport.h"
 
+#include "runtime/transport/peer_wait.h"
+
 #include "runtime/transport/shm_transport.h"
 
 #include <sched.h>
@@ -138,7 +140,12 @@ void UcxTransport::Progress() {
 void UcxTransport::Wait(void* request, const char* call, RankId peer) {
   if (request == nullptr) return;
   ucs_status_t status;
-  while ((status = ucp_request_check_status(request)) == UCS_INPROGRESS) Progress();
+  PeerWait wait;
+  while ((status = ucp_request_check_status(request)) == UCS_INPROGRESS) {
+    if (wait.TimedOut()) PeerTimeoutAbort(rank(), "rank " + std::to_string(peer), call);
+    Progress();
+    wait.Pause();
+  }
   ucp_request_free(request);
   MOEFAB_UCX_CHECK(status, call, rank(), peer);
 }
@@ -172,6 +179,7 @@ std::vector<Bytes> UcxTransport::Exchange(const std::vector<Bytes>& outgoing) {
     if (r != me) waiting.push_back(r);
   std::vector<std::pair<void*, RankId>> recvs;
   recvs.reserve(n - 1);
+  PeerWait wait;  // restarted whenever a peer's message arrives
   while (!waiting.empty()) {
     for (size_t i = 0; i < waiting.size();) {
       const RankId src = waiting[i];
@@ -193,8 +201,16 @@ std::vector<Bytes> UcxTransport::Exchange(const std::vector<Bytes>& outgoing) {
       if (req != nullptr) recvs.emplace_back(req, src);
       waiting[i] = waiting.back();
       waiting.pop_back();
+      wait.Restart();
     }
-    if (!waiting.empty()) Progress();
+    if (waiting.empty()) break;
+    if (wait.TimedOut()) {
+      std::string who;
+      for (RankId r : waiting) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
+      PeerTimeoutAbort(me, who, "the window exchange");
+    }
+    Progress();
+    wait.Pause();
   }
   for (auto [req, peer] : recvs) Wait(req, "ucp_tag_msg_recv_nbx", peer);
   for (auto [req, peer] : sends) Wait(req, "ucp_tag_send_nbx", peer);
