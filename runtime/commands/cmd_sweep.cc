@@ -30,6 +30,7 @@
 #include "runtime/commands/commands.h"
 #include "runtime/commands/output_folder.h"
 #include "runtime/commands/run.h"
+#include "runtime/commands/sweep_resume.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
 #include "runtime/plan/model_data.h"
@@ -340,9 +341,39 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
   csv << "point";
   for (const auto& a : args.axes) csv << ',' << CsvField(a.path);
   csv << ",tokens,latency_p50_ns,latency_p90_ns,latency_p99_ns,latency_mean_ns,throughput_tokens_per_s,"
-         "makespan_ns,golden,sampled_mismatches,wall_seconds\n";
+         "makespan_ns,golden,sampled_mismatches,wall_seconds";
+  // --resume: rank 0 finds the points an earlier run finished and tells every rank.
+  std::vector<std::string> kept(points.size());
+  if (args.resume) {
+    Bytes done;
+    if (rank == 0) {
+      std::vector<std::string> texts;
+      for (const Point& p : points) texts.push_back(p.text);
+      kept = FinishedRows(args.out_dir, csv.str(), texts);
+      for (const auto& row : kept) done.push_back(std::byte{row.empty() ? uint8_t{0} : uint8_t{1}});
+    }
+    done = control.Broadcast(done);
+    size_t n = 0;
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (rank != 0 && done[i] == std::byte{1}) kept[i] = "(finished)";
+      n += done[i] == std::byte{1};
+    }
+    if (rank == 0) log->info("resume: {} of {} points finished before, in {}", n, points.size(), args.out_dir);
+  }
+  csv << '\n';
   int code = kExitOk;
   for (size_t i = 0; i < points.size(); ++i) {
+    if (!kept[i].empty()) {
+      if (rank != 0) continue;
+      // sweep.csv's golden and sampled_mismatches columns decide the exit code, as when it ran.
+      const std::vector<std::string> f = SplitCsvLine(kept[i]);
+      const size_t golden_col = 1 + args.axes.size() + 7;
+      if (f.size() > golden_col + 1 && (f[golden_col] == "MISMATCH" || f[golden_col + 1] != "0"))
+        code = kExitGoldenMismatch;
+      csv << kept[i] << '\n';
+      log->info("sweep {} of {} ({}): finished before, kept", i + 1, points.size(), PointName(i));
+      continue;
+    }
     const auto start = std::chrono::steady_clock::now();
     Point& p = points[i];
     const std::unique_ptr<Transport> exchange = make_transport(TransportName(p.options.transport));
@@ -366,7 +397,10 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
               i + 1, points.size(), PointName(i), out.merged.tokens.size(), s.p50_ns, s.p99_ns,
               s.throughput_tokens_per_s, golden, out.host.wall_seconds);
   }
-  if (rank == 0) log->info("wrote {}/sweep.csv ({} points)", args.out_dir, points.size());
+  if (rank == 0) {
+    WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // kept points after the last run
+    log->info("wrote {}/sweep.csv ({} points)", args.out_dir, points.size());
+  }
   return static_cast<int>(control.AllreduceMax(static_cast<Tick>(code)));
 }
 

@@ -26,7 +26,8 @@ const char kUsage[] =
     "       moefab area CONFIG [--out DIR]\n"
     "       moefab fabric-bench CONFIG [--out DIR]\n"
     "       moefab place CONFIG [--out DIR]\n"
-    "       moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B ..] --out DIR [--verbose]\n"
+    "       moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B ..] --out DIR [--resume]\n"
+    "                    [--verbose]\n"
 
     "       moefab help | version\n"
     "\n"
@@ -45,6 +46,7 @@ const char kUsage[] =
     "           --set slowest; PATH as in configs/moefab.proto, e.g. workload.concurrency,\n"
     "           simulation.fidelity=ANALYTIC, skus[1].mac_lanes, fabric.torus.dims=4x4x4);\n"
     "           writes DIR/sweep.csv and DIR/point-NNN/results.json. Alone or under mpirun.\n"
+    "           --resume keeps the points an interrupted sweep into DIR finished (same config).\n"
 
     "exit codes: 0 ok, 1 error, 2 bad config/input/command line, 3 golden mismatch\n";
 
@@ -141,6 +143,8 @@ moefab::SweepArgs ParseSweep(const std::vector<std::string>& a) {
           args.out_dir = value();
         } else if (s == "--set") {
           args.axes.push_back(moefab::ParseSweepSet(value()));
+        } else if (s == "--resume") {
+          args.resume = true;
         } else if (s == "--verbose" || s == "-v") {
           args.verbose = true;
         } else {

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "moefab.pb.h"
 #include "runtime/commands/commands.h"
+#include "runtime/commands/sweep_resume.h"
 #include "runtime/commands/run.h"
 #include "runtime/transport/loopback_transport.h"
 
@@ -133,8 +134,9 @@ class SweepRunTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(out_); }
 
-  int Run(const std::vector<std::string>& sets) {
+  int Run(const std::vector<std::string>& sets, bool resume = false) {
     SweepArgs args;
+    args.resume = resume;
     args.config_path = (fs::path(MOEFAB_SOURCE_DIR) / "configs" / "tiny.textproto").string();
     args.out_dir = out_.string();
     for (const auto& s : sets) args.axes.push_back(ParseSweepSet(s));
@@ -176,6 +178,56 @@ TEST_F(SweepRunTest, TwoPointsOfTinyWriteTheCsvAndEachPointsResults) {
   }
   EXPECT_NE(Read("point-001/config.textproto").find("concurrency: 8"), std::string::npos);
   EXPECT_TRUE(fs::exists(out_ / "logs" / "rank-0.log"));
+}
+
+// Every column of a sweep.csv row but the last (wall_seconds).
+std::string WithoutWall(const std::string& row) {
+  return row.substr(0, row.rfind(','));
+}
+
+TEST_F(SweepRunTest, ResumeKeepsFinishedPointsAndRunsTheRest) {
+  const std::vector<std::string> grid = {"simulation.fidelity=ANALYTIC", "workload.num_tokens=16",
+                                         "workload.concurrency=2,4,8"};
+  ASSERT_EQ(Run(grid), kExitOk);
+  std::vector<std::string> rows;
+  {
+    std::istringstream lines(Read("sweep.csv"));
+    for (std::string l; std::getline(lines, l);) rows.push_back(l);
+  }
+  ASSERT_EQ(rows.size(), 4u);
+  // As if killed while point 2 ran: its results and row are missing. Point 0's results are
+  // replaced by a marker (a kept point is not run again); point 1's config was edited (it is).
+  fs::remove(out_ / "point-002" / "results.json");
+  {
+    std::ofstream(out_ / "sweep.csv") << rows[0] << '\n' << rows[1] << '\n' << rows[2] << '\n';
+    std::ofstream(out_ / "point-000" / "results.json") << "marker";
+    std::ofstream(out_ / "point-001" / "config.textproto", std::ios::app) << "# edited\n";
+  }
+  ASSERT_EQ(Run(grid, /*resume=*/true), kExitOk);
+  std::vector<std::string> again;
+  {
+    std::istringstream lines(Read("sweep.csv"));
+    for (std::string l; std::getline(lines, l);) again.push_back(l);
+  }
+  ASSERT_EQ(again.size(), 4u);
+  EXPECT_EQ(again[0], rows[0]);
+  EXPECT_EQ(again[1], rows[1]);  // kept verbatim, wall time too
+  for (size_t i = 2; i < 4; ++i) EXPECT_EQ(WithoutWall(again[i]), WithoutWall(rows[i])) << i;
+  EXPECT_EQ(Read("point-000/results.json"), "marker");
+  EXPECT_NE(Read("point-001/results.json").find("\"golden_match\": true"), std::string::npos);
+  EXPECT_NE(Read("point-002/results.json").find("\"golden_match\": true"), std::string::npos);
+  EXPECT_EQ(Read("point-001/config.textproto").find("# edited"), std::string::npos);
+
+  // Another grid into the same folder: its header differs, every point runs.
+  ASSERT_EQ(Run({"simulation.fidelity=ANALYTIC", "workload.num_tokens=16", "workload.concurrency=2", "model.top_k=2"},
+                /*resume=*/true),
+            kExitOk);
+  EXPECT_NE(Read("point-000/results.json").find("\"golden_match\": true"), std::string::npos);
+}
+
+TEST(SweepResumeTest, SplitsQuotedCsvFields) {
+  EXPECT_EQ(SplitCsvLine("0,\"a,b\",\"say \"\"x\"\"\",,3"),
+            (std::vector<std::string>{"0", "a,b", "say \"x\"", "", "3"}));
 }
 
 TEST_F(SweepRunTest, ABadPointFailsBeforeAnythingRuns) {
