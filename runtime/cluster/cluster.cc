@@ -85,6 +85,13 @@ Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngi
       nodes_(options.num_nodes()),
       expert_jobs_(static_cast<size_t>(options.model.num_layers) * options.model.experts_per_layer(), 0) {
   const auto attention = AttentionNodes(options);
+  if (!options.timing_only) {  // the weights of every slot of this rank, built side by side
+    std::vector<std::pair<uint32_t, uint32_t>> hosted;
+    for (NodeId n = 0; n < options.num_nodes(); ++n)
+      if (engine_.Owns(n) && options.SkuOf(n).kind != ChipKind::kAttention)
+        for (const auto& le : plan.placement.SlotsOn(n)) hosted.push_back(le);
+    data_.Prefetch(hosted, ModelData::SetupThreads());
+  }
   for (NodeId n = 0; n < options.num_nodes(); ++n) {
     if (!engine_.Owns(n)) continue;
     Node& node = nodes_[n];

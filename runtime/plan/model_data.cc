@@ -3,6 +3,12 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <tuple>
 
 #include "chips/numerics/golden_expert.h"
 #include "chips/numerics/quantize.h"
@@ -16,6 +22,45 @@ namespace {
 constexpr uint64_t kExpertStream = 1;
 constexpr uint64_t kGateStream = 2;
 constexpr uint64_t kInputStream = 3;
+
+// Synthetic experts are a pure function of (shape, format, activation, seed): one process
+// builds each once while anything holds it. The golden check and the quantisation figures then
+// use the very weights the chips of this rank were built from (as they would be read again from
+// a file), and a sweep's points share them; entries die with their last holder.
+using SyntheticKey = std::tuple<uint32_t, uint32_t, chips::WeightFormat, chips::Activation, uint64_t>;
+template <class T>
+class SharedCache {
+ public:
+  template <class Make>
+  std::shared_ptr<const T> Get(const SyntheticKey& key, Make make) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto hit = map_[key].lock()) return hit;
+    }
+    std::shared_ptr<const T> made = make();  // outside the lock: building takes long
+    std::lock_guard lock(mu_);
+    if (auto raced = map_[key].lock()) return raced;
+    map_[key] = made;
+    if (map_.size() >= 2 * live_at_sweep_ + 64) {  // drop the dead entries now and then
+      std::erase_if(map_, [](const auto& e) { return e.second.expired(); });
+      live_at_sweep_ = map_.size();
+    }
+    return made;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<SyntheticKey, std::weak_ptr<const T>> map_;
+  size_t live_at_sweep_ = 0;
+};
+SharedCache<chips::ExpertWeights>& SyntheticExperts() {
+  static SharedCache<chips::ExpertWeights> cache;
+  return cache;
+}
+SharedCache<chips::PreparedExpert>& SyntheticGolden() {
+  static SharedCache<chips::PreparedExpert> cache;
+  return cache;
+}
 }  // namespace
 
 ModelData::ModelData(const RunOptions& options, const ClusterPlan& plan)
@@ -45,8 +90,12 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
   if (slot) return slot;
   const chips::ExpertShape shape{model_.d_model, model_.expert_width};
   if (!file_) {
-    slot = std::make_shared<const chips::ExpertWeights>(chips::MakeSyntheticExpertWeights(
-        shape, FormatOf(layer, expert), model_.activation, MixSeed(model_.weight_seed, kExpertStream, layer, expert)));
+    const chips::WeightFormat format = FormatOf(layer, expert);
+    const uint64_t seed = MixSeed(model_.weight_seed, kExpertStream, layer, expert);
+    slot = SyntheticExperts().Get({shape.d_model, shape.width, format, model_.activation, seed}, [&] {
+      return std::make_shared<const chips::ExpertWeights>(
+          chips::MakeSyntheticExpertWeights(shape, format, model_.activation, seed));
+    });
   } else if (model_.layout == ModelOptions::Layout::kGptOssMxfp4) {
     // Native MXFP4 blocks and exponents, as gpt-oss ships them.
     slot = std::make_shared<const chips::ExpertWeights>(
@@ -56,6 +105,51 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
         *file_, FloatTensorsOf(layer, expert), shape, FormatOf(layer, expert), model_.activation));
   }
   return slot;
+}
+
+void ModelData::Prefetch(std::span<const std::pair<uint32_t, uint32_t>> experts, unsigned threads) {
+  std::vector<std::pair<uint32_t, uint32_t>> todo;
+  for (const auto& le : experts)
+    if (!experts_.count(le) && std::find(todo.begin(), todo.end(), le) == todo.end()) todo.push_back(le);
+  if (file_ || threads <= 1 || todo.size() <= 1) {
+    for (const auto& [layer, expert] : todo) (void)Expert(layer, expert);
+    return;
+  }
+  // Each worker builds whole experts into its own result slots; the cache takes them after.
+  std::vector<std::shared_ptr<const chips::ExpertWeights>> built(todo.size());
+  std::vector<std::exception_ptr> errors(todo.size());
+  std::atomic<size_t> next{0};
+  const chips::ExpertShape shape{model_.d_model, model_.expert_width};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+      const auto [layer, expert] = todo[i];
+      const chips::WeightFormat format = FormatOf(layer, expert);
+      const uint64_t seed = MixSeed(model_.weight_seed, kExpertStream, layer, expert);
+      try {
+        built[i] = SyntheticExperts().Get({shape.d_model, shape.width, format, model_.activation, seed}, [&] {
+          return std::make_shared<const chips::ExpertWeights>(
+              chips::MakeSyntheticExpertWeights(shape, format, model_.activation, seed));
+        });
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<size_t>(threads, todo.size()); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (errors[i]) std::rethrow_exception(errors[i]);  // the first in order: the same on every run
+    experts_[todo[i]] = std::move(built[i]);
+  }
+}
+
+unsigned ModelData::SetupThreads() {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  unsigned ranks_here = 1;  // Open MPI tells each rank how many share its host
+  if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) ranks_here = std::max(1, std::atoi(local));
+  return std::max(1u, cores / ranks_here);
 }
 
 chips::FloatExpertTensors ModelData::FloatTensorsOf(uint32_t layer, uint32_t expert) const {
@@ -88,7 +182,14 @@ void ModelData::CheckWeightFile() {
 
 std::shared_ptr<const chips::PreparedExpert> ModelData::Golden(uint32_t layer, uint32_t expert) {
   auto& slot = golden_[{layer, expert}];
-  if (!slot) slot = chips::PrepareGolden(*Expert(layer, expert));
+  if (slot) return slot;
+  if (file_) {
+    slot = chips::PrepareGolden(*Expert(layer, expert));
+  } else {
+    const SyntheticKey key{model_.d_model, model_.expert_width, FormatOf(layer, expert), model_.activation,
+                           MixSeed(model_.weight_seed, kExpertStream, layer, expert)};
+    slot = SyntheticGolden().Get(key, [&] { return chips::PrepareGolden(*Expert(layer, expert)); });
+  }
   return slot;
 }
 

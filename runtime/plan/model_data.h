@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,12 @@ class ModelData {
 
   /// Weights of (layer, expert): identical on every rank.
   std::shared_ptr<const chips::ExpertWeights> Expert(uint32_t layer, uint32_t expert);
+  /// Builds the weights of those of `experts` ((layer, expert) pairs) not built yet, on up to
+  /// `threads` threads: the same weights as one by one (each is a pure function of its seed),
+  /// only sooner. Weight files are read one expert after another.
+  void Prefetch(std::span<const std::pair<uint32_t, uint32_t>> experts, unsigned threads);
+  /// Threads for start-up work: the cores of this host shared among the ranks on it.
+  [[nodiscard]] static unsigned SetupThreads();
   /// The golden datapath of (layer, expert), prepared once (fast kernels).
   std::shared_ptr<const chips::PreparedExpert> Golden(uint32_t layer, uint32_t expert);
   /// With a weight file: reads every layer's router weights and (FLOAT_NAMED) every expert's
