@@ -123,6 +123,9 @@ struct FloatExpertTensors {
 /// tensors; a non-zero `expected` must match it. The activation is kSwiGluClamped; `reference`
 /// is the exact dequantised model (with biases); requant constants from calibration.
 /// prefix is e.g. "model.layers.7.mlp.experts.".
+/// Checks every expert of one layer at load (chips/numerics/gpt_oss_weights.cc): the layout as
+/// above, no E8M0 scale 255 (NaN), finite biases. ConfigError naming file, tensor and element.
+void CheckGptOssExperts(const SafetensorsFile& file, const std::string& prefix, ExpertShape expected);
 [[nodiscard]] ExpertWeights LoadGptOssExpert(const SafetensorsFile& file, const std::string& prefix,
                                              std::uint32_t expert, ExpertShape expected = {},
                                              const CalibrationOptions& opt = {});

@@ -155,6 +155,15 @@ FabricModelOptions FabricModelOf(const pb::Config& c, const std::string& path) {
     if (!(l > 0) || l > 4) throw ConfigError(path + ": fabric.bench.loads: expected values in (0, 4] flits/node/cycle");
   if (o.loads.empty())
     for (int i = 1; i <= 10; ++i) o.loads.push_back(0.1 * i);
+  const auto range = [&](const char* field, uint64_t v, uint64_t lo, uint64_t hi) {
+    if (v < lo || v > hi)
+      throw ConfigError(path + ": fabric.bench." + field + "=" + std::to_string(v) + ": expected " + std::to_string(lo) +
+                        " to " + std::to_string(hi));
+  };
+  range("packet_payload_bytes", b.packet_payload_bytes(), 0, uint64_t{1} << 24);
+  range("warmup_cycles", b.warmup_cycles(), 0, 100'000'000);
+  range("measure_cycles", b.measure_cycles(), 1, 100'000'000);
+  range("all_to_all_bytes", b.all_to_all_bytes(), 0, uint64_t{1} << 30);
   o.traffic.packet_payload_bytes = b.packet_payload_bytes();
   o.traffic.warmup_cycles = b.warmup_cycles();
   o.traffic.measure_cycles = b.measure_cycles();

@@ -344,15 +344,17 @@ void ApplyHfConfig(const std::string& path, pb::Model& model) {
   if (model.router() == pb::ROUTER_RULE_UNSPECIFIED) model.set_router(hf.router);
   if (model.weight_format() == pb::WEIGHT_FORMAT_UNSPECIFIED) model.set_weight_format(hf.weight_format);
   if (model.activation() == pb::ACTIVATION_UNSPECIFIED) model.set_activation(hf.activation);
-  if (model.num_groups() == 0) model.set_num_groups(hf.num_groups);
-  if (model.topk_groups() == 0) model.set_topk_groups(hf.topk_groups);
-  if (model.routed_scaling() == 0) model.set_routed_scaling(hf.routed_scaling);
+  // Fields with a schema default are optional (presence): the config's own value wins, and
+  // what the family does not have (0 here) is left for the default.
+  if (!model.has_num_groups() && hf.num_groups != 0) model.set_num_groups(hf.num_groups);
+  if (!model.has_topk_groups() && hf.topk_groups != 0) model.set_topk_groups(hf.topk_groups);
+  if (!model.has_routed_scaling() && hf.routed_scaling != 0) model.set_routed_scaling(hf.routed_scaling);
   if (model.num_shared_experts() == 0) model.set_num_shared_experts(hf.num_shared_experts);
   if (model.num_dense_layers() == 0) model.set_num_dense_layers(hf.num_dense_layers);
   if (model.dense_ffn_width() == 0) model.set_dense_ffn_width(hf.dense_ffn_width);
   if (model.num_heads() == 0) model.set_num_heads(hf.num_heads);
   if (model.num_kv_heads() == 0) model.set_num_kv_heads(hf.num_kv_heads);
-  if (model.head_dim() == 0) model.set_head_dim(hf.head_dim);
+  if (!model.has_head_dim() && hf.head_dim != 0) model.set_head_dim(hf.head_dim);
   if (model.kv_bytes_per_token_layer() == 0) model.set_kv_bytes_per_token_layer(hf.kv_bytes_per_token_layer);
 }
 

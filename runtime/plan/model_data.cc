@@ -173,6 +173,9 @@ void ModelData::CheckWeightFile() {
       throw ConfigError(model_.safetensors + ": layer " + std::to_string(layer) + " router: " + e.what() +
                         " (model.weights.safetensors)");
     }
+    if (model_.layout == ModelOptions::Layout::kGptOssMxfp4)
+      chips::CheckGptOssExperts(*file_, LayerPrefix(model_, layer) + "mlp.experts.",
+                                chips::ExpertShape{model_.d_model, model_.expert_width});
     if (model_.layout != ModelOptions::Layout::kFloatNamed) continue;
     for (uint32_t expert = 0; expert < model_.num_experts; ++expert)
       (void)chips::LoadFloatExpert(*file_, FloatTensorsOf(layer, expert),

@@ -37,8 +37,9 @@ class ModelData {
   [[nodiscard]] static unsigned SetupThreads();
   /// The golden datapath of (layer, expert), prepared once (fast kernels).
   std::shared_ptr<const chips::PreparedExpert> Golden(uint32_t layer, uint32_t expert);
-  /// With a weight file: reads every layer's router weights and (FLOAT_NAMED) every expert's
-  /// float tensors once, checking names, shapes and that every value is finite, so that a bad
+  /// With a weight file: reads every layer's router weights and every expert's tensors once
+  /// (FLOAT_NAMED: the float tensors; gpt-oss MXFP4: layout, scales and biases), checking
+  /// names, shapes and that every value is finite, so that a bad
   /// file is refused at load on every rank (ConfigError), not mid-run.
   void CheckWeightFile();
   /// Gate weights of a layer.

@@ -318,6 +318,19 @@ TEST_F(SafetensorsTest, GptOssMalformedTensors) {
   WriteSafetensors(p, t);
   ExpectError(p, "tensor 'e.gate_up_proj_scales': expert 0 row 2 block 1: E8M0 scale 255",
               [&] { (void)LoadGptOssExpert(SafetensorsFile::Open(p), prefix, 0); });
+  // The load-time check of a whole layer finds it too, and a non-finite bias, before any run.
+  ExpectError(p, "tensor 'e.gate_up_proj_scales': expert 0 scale 5: E8M0 scale 255",
+              [&] { CheckGptOssExperts(SafetensorsFile::Open(p), prefix, shape); });
+  t = GptOssTensors(mem, prefix);
+  t[5].bytes[6] = 0x80, t[5].bytes[7] = 0x7F;  // BF16 element 3 of down_proj_bias: +inf
+  p = Path("inf_bias.safetensors");
+  WriteSafetensors(p, t);
+  ExpectError(p, "tensor 'e.down_proj_bias': element 3 is inf: expected a finite value",
+              [&] { CheckGptOssExperts(SafetensorsFile::Open(p), prefix, shape); });
+  t = GptOssTensors(mem, prefix);
+  p = Path("good.safetensors");
+  WriteSafetensors(p, t);
+  CheckGptOssExperts(SafetensorsFile::Open(p), prefix, shape);  // a good layer passes
   // Scales of the wrong shape.
   t = GptOssTensors(mem, prefix);
   t[4].shape = {1, 32, 8};

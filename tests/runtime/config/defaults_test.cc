@@ -159,6 +159,39 @@ TEST(DefaultsTest, AnEnumNumberOutsideTheSchemaIsAConfigError) {
   }
 }
 
+// A field with a default, written out as 0, means 0 (or is refused by its range): proto3 would
+// otherwise not tell it from a field left out, and the default would replace it in silence.
+TEST(DefaultsTest, AZeroWrittenOutIsKeptNotDefaulted) {
+  std::string text = kMinimal;
+  text.replace(text.find("fabric { torus { dims: [2] } }"), 30,
+               "fabric { torus { dims: [2] } header_bytes: 0 router_delay_ps: 0 bench { all_to_all_bytes: 0 "
+               "warmup_cycles: 0 seed: 0 } }");
+  text += " simulation { progress_seconds: 0 }";
+  const RunOptions o = LoadConfigText(text, "zeros.textproto");
+  EXPECT_EQ(o.fabric.network.header_bytes, 0u);
+  EXPECT_EQ(o.fabric.network.router_delay_ps, 0u);
+  EXPECT_EQ(o.fabric.all_to_all_bytes, 0u);
+  EXPECT_EQ(o.fabric.traffic.warmup_cycles, 0u);
+  EXPECT_EQ(o.fabric.traffic.seed, 0u);
+  EXPECT_EQ(o.progress_seconds, 0u);
+  // Left out, the same fields take the schema's defaults.
+  const RunOptions d = LoadConfigText(kMinimal, "minimal");
+  EXPECT_EQ(d.fabric.network.header_bytes, static_cast<uint32_t>(Number("Fabric.header_bytes")));
+  EXPECT_EQ(d.fabric.all_to_all_bytes, static_cast<uint64_t>(Number("FabricBench.all_to_all_bytes")));
+  // Written as 0 where 0 is outside the range: a config error, not the default.
+  for (const char* bad : {"skus { name: \"x\" kind: EXPERT clock_mhz: 0 }", "simulation { sample_every: 0 }",
+                          "simulation { peer_timeout_seconds: 0 }",
+                          "skus { name: \"x\" kind: EXPERT egress_buffer_results: 0 }"}) {
+    try {
+      LoadConfigText(std::string(kMinimal) + bad, "zero.textproto");
+      ADD_FAILURE() << bad << ": loaded";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("zero.textproto"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("=0"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(DefaultsTest, NoDefaultsKeepsTheGeneratorsProbabilitiesAtZero) {
   const RunOptions o = LoadConfigText(
       std::string(kMinimal) + "routing { source: SYNTHETIC no_defaults: true repeat_prob: 0.5 }", "nodefaults");

@@ -86,11 +86,39 @@ TEST(ConfigLimitsTest, OutOfRangeFieldsNameFileFieldValueAndRange) {
       {"placement { slots_per_chip: 4294967295 }", "tiny+: placement.slots_per_chip=4294967295: expected 0 to 1048576"},
       {"simulation { sample_every: 4294967295 }", "tiny+: simulation.sample_every=4294967295: expected 1 to 1048576"},
       {"simulation { memory_budget_mbytes: 1 }", "tiny+: estimated memory"},
+      {"simulation { peer_timeout_seconds: 1000000 }",
+       "tiny+: simulation.peer_timeout_seconds=1000000: expected 1 to 604800"},
   };
   for (const auto& [extra, expected] : cases) {
     SCOPED_TRACE(extra);
     const std::string error = LoadError(extra);
     EXPECT_NE(error.find(expected), std::string::npos) << error;
+  }
+}
+
+// fabric-bench's own fields (its sweep's cycles and sizes) are bounded like every other.
+TEST(ConfigLimitsTest, FabricBenchFieldsHaveRanges) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"measure_cycles: 18446744073709551615",
+       "tiny+: fabric.bench.measure_cycles=18446744073709551615: expected 1 to 100000000"},
+      {"measure_cycles: 0", "tiny+: fabric.bench.measure_cycles=0: expected 1 to 100000000"},
+      {"warmup_cycles: 100000001", "tiny+: fabric.bench.warmup_cycles=100000001: expected 0 to 100000000"},
+      {"packet_payload_bytes: 4294967295", "tiny+: fabric.bench.packet_payload_bytes=4294967295: expected 0 to"},
+      {"all_to_all_bytes: 1099511627776",
+       "tiny+: fabric.bench.all_to_all_bytes=1099511627776: expected 0 to 1073741824"},
+  };
+  for (const auto& [bench, expected] : cases) {
+    SCOPED_TRACE(bench);
+    std::string text = Tiny();
+    const auto at = text.find("fabric {");
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 8, " bench { " + bench + " } ");
+    try {
+      (void)LoadConfigText(text, "tiny+");
+      ADD_FAILURE() << "loaded";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
   }
 }
 
