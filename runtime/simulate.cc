@@ -169,9 +169,10 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   progress.report = [&](Tick sim, uint64_t done, double wall) {
     if (rank != 0) return;
     const double eta = done > 0 ? wall * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-    log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall{}", done, total,
-              100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)), FormatTime(sim),
-              wall, done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
+    log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall ({:.0f} tokens per wall-second){}",
+              done, total, 100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
+              FormatTime(sim), wall, wall > 0 ? static_cast<double>(done) / wall : 0.0,
+              done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
   };
   if (options.sync == SyncMode::kAsync && transport.size() > 1 && channels == nullptr && rank == 0)
     log->warn(
