@@ -1,5 +1,7 @@
 #include "runtime/logging.h"
 
+#include <unistd.h>
+
 #include <vector>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -8,7 +10,7 @@
 namespace moefab {
 
 namespace {
-const char* const kLayers[] = {"chips", "fabric", "router", "runtime"};
+const char* const kLayers[] = {"chips", "fabric", "router", "runtime", "progress"};
 }  // namespace
 
 void SetUpLogging(const LoggingOptions& options) {
@@ -23,14 +25,24 @@ void SetUpLogging(const LoggingOptions& options) {
     sinks.push_back(file);
   }
   const std::string pattern = "[%H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%n] %^%l%$: %v";
+  // Progress lines: on a terminal rank 0 draws a live bar instead (ProgressOnTerminal), so
+  // they go to the file alone there.
+  std::vector<spdlog::sink_ptr> progress_sinks = sinks;
+  if (ProgressOnTerminal(options.rank)) progress_sinks.erase(progress_sinks.begin());
   for (const char* name : kLayers) {
     spdlog::drop(name);
-    auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+    const bool progress = std::string(name) == "progress";
+    auto logger = progress ? std::make_shared<spdlog::logger>(name, progress_sinks.begin(), progress_sinks.end())
+                           : std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
     logger->set_pattern(pattern);
     logger->set_level(spdlog::level::debug);
     logger->flush_on(spdlog::level::trace);  // every line: a killed rank's log ends with its last line
     spdlog::register_logger(logger);
   }
+}
+
+bool ProgressOnTerminal(int rank) {
+  return rank == 0 && isatty(STDERR_FILENO) != 0;
 }
 
 std::shared_ptr<spdlog::logger> Logger(const std::string& layer) {

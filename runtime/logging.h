@@ -20,7 +20,11 @@ struct LoggingOptions {
 /// Creates (or re-creates) the loggers. Safe to call before MPI is up (rank 0 assumed).
 void SetUpLogging(const LoggingOptions& options);
 
-/// The logger of a layer: "chips", "fabric", "router" or "runtime".
+/// True when `rank` is 0 and stderr is a terminal: progress is a live bar on the console and
+/// the "progress" logger writes the rank's file alone.
+bool ProgressOnTerminal(int rank);
+
+/// The logger of a layer: "chips", "fabric", "router", "runtime" or "progress".
 std::shared_ptr<spdlog::logger> Logger(const std::string& layer);
 
 }  // namespace moefab

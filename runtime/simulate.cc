@@ -2,12 +2,15 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "chips/numerics/float_reference.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "runtime/cluster/cluster.h"
+#include "runtime/logging.h"
 #include "runtime/plan/rank_map.h"
 #include "runtime/results/golden_model.h"
 #include "runtime/transport/peer_wait.h"
@@ -166,13 +169,26 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   pdes::ProgressOptions progress;
   progress.interval_seconds = options.progress_seconds;
   const uint64_t total = options.workload.num_tokens;
+  const auto progress_log = Logger("progress");
+  const bool bar = ProgressOnTerminal(static_cast<int>(rank));
   progress.report = [&](Tick sim, uint64_t done, double wall) {
     if (rank != 0) return;
+    const double frac = static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1));
+    const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
     const double eta = done > 0 ? wall * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-    log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall ({:.0f} tokens per wall-second){}",
-              done, total, 100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)),
-              FormatTime(sim), wall, wall > 0 ? static_cast<double>(done) / wall : 0.0,
-              done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string());
+    const std::string eta_text = done > 0 ? fmt::format(", ETA {:.0f} s", eta) : std::string();
+    progress_log->info("progress: {} of {} tokens ({:.1f}%), simulated {}, {:.1f} s wall ({:.0f} tokens per wall-second){}",
+                       done, total, 100.0 * frac, FormatTime(sim), wall, rate, eta_text);
+    if (bar) {  // one line, redrawn in place
+      constexpr int kWidth = 30;
+      const int filled = std::clamp(static_cast<int>(frac * kWidth), 0, kWidth);
+      std::fprintf(stderr, "\r\033[K[%s%s] %5.1f%% %llu/%llu tokens | sim %s | %.0f tok/wall-s%s", 
+                   std::string(static_cast<size_t>(filled), '#').c_str(),
+                   std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), 100.0 * frac,
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                   FormatTime(sim).c_str(), rate, eta_text.c_str());
+      std::fflush(stderr);
+    }
   };
   if (options.sync == SyncMode::kAsync && transport.size() > 1 && channels == nullptr && rank == 0)
     log->warn(
@@ -183,6 +199,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   const pdes::EngineStats stats =
       channels ? engine.RunAsync(cluster, *channels, progress) : engine.Run(cluster, progress);
   const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
+  if (bar && rank == 0) std::fputs("\r\033[K", stderr);  // the bar gives way to the summary
 
   SimulationOutcome out;
   out.plan = plan;

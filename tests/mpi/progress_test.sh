@@ -6,8 +6,8 @@
 set -uo pipefail
 moefab=$1 mpiexec=$2 config=$3 out=$4 np=$5
 rm -rf "$out" "$out.textproto"
-sed 's/^simulation {/simulation {\n  progress_seconds: 1/' "$config" >"$out.textproto"
-total=$(sed -n 's/^ *num_tokens: *\([0-9]*\).*/\1/p' "$config" | head -1)
+sed -e 's/^simulation {/simulation {\n  progress_seconds: 1/' -e 's/num_tokens: 400000/num_tokens: 800000/' "$config" >"$out.textproto"
+total=$(sed -n "s/^ *num_tokens: *\([0-9]*\).*/\1/p" "$out.textproto" | head -1)
 fail() { echo "FAIL: $*"; cat "$out.log"; exit 1; }
 "$mpiexec" -np "$np" --oversubscribe "$moefab" run "$out.textproto" --out "$out" >"$out.log" 2>&1 || fail "run failed"
 grep 'progress:' "$out.log"
