@@ -47,6 +47,8 @@ const std::map<std::string, Shape> kReference = {
     {"gpt-oss-120b", {36, 2880, 2880, 128, 4, 0, 0, 0, 64, 8, 64, pb::TOPK_SOFTMAX, pb::MXFP4, 0, 0, 0}},
     {"llama-4-maverick", {24, 5120, 8192, 128, 1, 1, 24, 16384, 40, 8, 128, pb::TOP1_SIGMOID_INPUT, pb::INT4, 0, 0, 0}},
     {"olmoe-1b-7b", {16, 2048, 1024, 64, 8, 0, 0, 0, 16, 16, 128, pb::SOFTMAX_TOPK, pb::INT4, 0, 0, 0}},
+    // From its config.json alone (model.hf_config): the shared expert of width 5632 = 4 x 1408.
+    {"qwen1.5-moe-a2.7b", {24, 2048, 1408, 60, 4, 4, 0, 0, 16, 16, 128, pb::SOFTMAX_TOPK, pb::INT4, 0, 0, 0}},
 };
 
 fs::path ZooDir() {
@@ -93,6 +95,10 @@ pb::Config Parse(const fs::path& p) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   EXPECT_TRUE(parser.ParseFromString(ReadFile(p), &c)) << p << "\n" << errors.text;
+  // A model from its config.json (model.hf_config, relative to the config's folder): filled
+  // as the loader fills it.
+  if (!c.model().hf_config().empty())
+    ApplyHfConfig((p.parent_path() / c.model().hf_config()).string(), *c.mutable_model());
   return c;
 }
 
@@ -157,6 +163,7 @@ TEST(ZooTest, ShapesMatchTheReferenceAndTheHfConfig) {
     ApplyHfConfig((ZooDir() / "hf" / (name + ".json")).string(), hf);
     pb::Model mine = m;
     mine.clear_name();
+    mine.clear_hf_config();
     hf.clear_name();
     if (hf.weight_format() == pb::WEIGHT_FORMAT_UNSPECIFIED) hf.set_weight_format(pb::INT4);
     if (hf.kv_bytes_per_token_layer() == 0) hf.set_kv_bytes_per_token_layer(m.kv_bytes_per_token_layer());

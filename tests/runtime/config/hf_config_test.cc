@@ -136,6 +136,8 @@ const Expected kZoo[] = {
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
     {"olmoe-1b-7b", 16, 2048, 1024, 64, 8, pb::SOFTMAX_TOPK, 0, 0, 0, 16, 16, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
      pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
+    {"qwen1.5-moe-a2.7b", 24, 2048, 1408, 60, 4, pb::SOFTMAX_TOPK, 4, 0, 0, 16, 16, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
+     pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
 };
 
 std::string HfPath(const std::string& stem) {
