@@ -79,9 +79,15 @@ std::string FieldList(const gp::Descriptor* d) {
 
 const FD* FindField(const std::string& path, const gp::Message& m, const std::string& name) {
   const FD* f = m.GetDescriptor()->FindFieldByName(name);
-  if (!f)
+  if (!f) {
+    std::vector<std::string> names;
+    for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) names.push_back(m.GetDescriptor()->field(i)->name());
+    std::string close;
+    for (const auto& c : ClosestNames(name, names)) close += (close.empty() ? "" : ", ") + c;
     throw ConfigError("field path '" + path + "': no field '" + name + "' in " + m.GetDescriptor()->full_name() +
-                      "; expected one of: " + FieldList(m.GetDescriptor()));
+                      "; expected one of: " + FieldList(m.GetDescriptor()) +
+                      (close.empty() ? "" : " (did you mean " + close + "?)"));
+  }
   return f;
 }
 

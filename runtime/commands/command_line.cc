@@ -59,7 +59,6 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
   app->set_help_flag("-h,--help", "print this help and exit");
   app->allow_extras();  // unknown options and extra arguments: reported by ParseCommandLine
   app->get_formatter()->column_width(34);
-  app->get_formatter()->label("REQUIRED", "(required)");
   const bool config_required = command != "run";
   app->add_option("CONFIG", b.config,
                   config_required ? "the config file (text-format protobuf, schema configs/moefab.proto)"
@@ -79,7 +78,7 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
   if (command == "run" || command == "sweep") {
     app->add_option("--set", b.sets,
                     command == "run" ? "set one config field, e.g. workload.num_tokens=256 (repeatable)"
-                                     : "(one at least) a grid axis, e.g. workload.concurrency=8,16 (repeatable)")
+                                     : "a grid axis, e.g. workload.concurrency=8,16 (at least one; repeatable)")
         ->type_name(command == "run" ? "PATH=VALUE" : "PATH=V1,V2,..")
         ->allow_extra_args(false);
     app->add_option("--report", b.reports, "extra outputs: csv, html, trace or all (comma-separated)")
