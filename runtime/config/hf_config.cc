@@ -20,7 +20,7 @@ using json::Value;
 
 const char kKnownTypes[] =
     "mixtral, qwen2_moe, qwen3_moe, qwen3_next, olmoe, dbrx, deepseek_v2, deepseek_v3, kimi_k2, glm4_moe, gpt_oss, "
-    "llama4, llama4_text";
+    "granitemoe, llama4, llama4_text";
 
 // A JSON value shown for messages: strings quoted, numbers as written, containers by kind.
 std::string Shown(const Value& v) {
@@ -298,6 +298,18 @@ void ReadDeepseek(const Keys& k, HfModel& m, bool v3, bool glm = false) {
   }
 }
 
+// Granite MoE (IBM Granite 3.x MoE): GraniteMoeTopKGating takes the top-k router logits and
+// softmaxes over those k (TOPK_SOFTMAX); every layer is MoE, experts of width intermediate_size.
+void ReadGraniteMoe(const Keys& k, HfModel& m) {
+  m.num_hidden_layers = k.U32("num_hidden_layers", "decoder layers");
+  m.d_model = k.U32("hidden_size", "hidden size");
+  m.expert_width = k.U32("intermediate_size", "per-expert FFN width");
+  m.num_experts = k.U32("num_local_experts", "routed experts per layer");
+  m.top_k = k.U32("num_experts_per_tok", "experts per token");
+  m.router = pb::TOPK_SOFTMAX;
+  ReadAttention(k, m);
+}
+
 void ReadGptOss(const Keys& k, HfModel& m) {
   m.num_hidden_layers = k.U32("num_hidden_layers", "decoder layers");
   m.d_model = k.U32("hidden_size", "hidden size");
@@ -351,6 +363,8 @@ HfModel ReadHf(const std::string& path, const Value& root, std::vector<std::stri
   const std::string& t = type->text;
   if (t == "mixtral") {
     ReadMixtralLike(top, m, "num_local_experts", "intermediate_size", true);
+  } else if (t == "granitemoe") {
+    ReadGraniteMoe(top, m);
   } else if (t == "qwen2_moe") {
     ReadQwenMoe(top, m, false);
     ReadQwenSharedExpert(top, m);

@@ -15,6 +15,7 @@
 //   glm4_moe                   as deepseek_v3 (sigmoid, noaux_tc, shared experts, first dense
 //                              layers) with grouped-query attention (head_dim) instead of MLA
 //   gpt_oss                    TOPK_SOFTMAX, SWIGLU_CLAMPED, MXFP4 (the shipped expert format)
+//   granitemoe                 TOPK_SOFTMAX (top-k router logits, softmax over the k)
 //   llama4, llama4_text        TOP1_SIGMOID_INPUT, one shared expert of the expert width
 // MoE layers = num_hidden_layers minus the dense-FFN layers (DeepSeek first_k_dense_replace and
 // moe_layer_freq, Qwen3 mlp_only_layers and decoder_sparse_step, Llama 4 moe_layers or

@@ -358,6 +358,23 @@ TEST(HfConfigTest, Qwen2MoeQwen3NextAndGlm4Moe) {
             std::string::npos);
 }
 
+TEST(HfConfigTest, GraniteMoe) {
+  pb::Model g;
+  std::vector<std::string> notes;
+  ApplyHfConfig(WriteTemp("granite.json", R"({"model_type": "granitemoe", "hidden_size": 1024,
+    "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 8, "intermediate_size": 512,
+    "num_local_experts": 32, "num_experts_per_tok": 8})"),
+                g, &notes);
+  EXPECT_EQ(g.num_layers(), 24u);
+  EXPECT_EQ(g.expert_width(), 512u);
+  EXPECT_EQ(g.num_experts(), 32u);
+  EXPECT_EQ(g.top_k(), 8u);
+  EXPECT_EQ(g.router(), pb::TOPK_SOFTMAX);
+  EXPECT_EQ(g.num_kv_heads(), 8u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("head_dim absent; took 64"), std::string::npos) << notes[0];
+}
+
 TEST(HfConfigTest, EveryDefaultedKeyIsNoted) {
   pb::Model m;
   std::vector<std::string> notes;
