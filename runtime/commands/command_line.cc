@@ -63,7 +63,8 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
   app->add_option("CONFIG", b.config,
                   config_required ? "the config file (text-format protobuf, schema configs/moefab.proto)"
                                   : "the config file (default: the embedded configs/tiny.textproto)")
-      ->type_name("");
+      ->type_name("")
+      ->required(config_required);
   const bool out_required = command == "run" || command == "sweep";
   const std::string out_what = command == "run"            ? "results.json, logs/ and reports"
                                : command == "sweep"        ? "sweep.csv and point-NNN/"
@@ -132,6 +133,8 @@ void ParseInto(const std::string& command, const std::vector<std::string>& args,
     out.text = app->help();
     out.exit_code = 0;
     return;
+  } catch (const CLI::RequiredError&) {
+    Bad(command, "CONFIG is required (a text-format config file)");  // the only required argument
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     // CLI11 says "--out: 1 required DIR missing" for an option given last without its value.
