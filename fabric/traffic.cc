@@ -215,37 +215,92 @@ LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options
   return RunLoadWith(topology, options, traffic, offered, nullptr);
 }
 
+Saturation FindSaturation(const std::vector<LoadPoint>& points) {
+  Saturation s;
+  s.index = points.size();
+  if (points.empty()) return s;
+  std::size_t lowest = 0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (points[i].offered < points[lowest].offered) lowest = i;
+    s.peak_accepted = std::max(s.peak_accepted, points[i].mean_accepted);
+  }
+  s.zero_load_latency_cycles = points[lowest].mean_latency_cycles;
+  // The lowest offered load that saturates (the sweep's order need not be sorted).
+  char why[160];
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const LoadPoint& p = points[i];
+    if (s.index < points.size() && p.offered >= s.offered) continue;
+    if (p.mean_accepted < 0.95 * p.offered) {
+      std::snprintf(why, sizeof why, "accepted %.3f < 0.95 x offered", p.mean_accepted);
+    } else if (!p.all_delivered) {
+      std::snprintf(why, sizeof why, "measured packets not drained");
+    } else if (p.mean_latency_cycles > 3 * s.zero_load_latency_cycles) {
+      std::snprintf(why, sizeof why, "mean latency %.1f cycles > 3 x zero-load %.1f", p.mean_latency_cycles,
+                    s.zero_load_latency_cycles);
+    } else {
+      continue;
+    }
+    s.index = i;
+    s.offered = p.offered;
+    s.accepted = p.mean_accepted;
+    s.reason = why;
+  }
+  return s;
+}
+
+std::string Saturation::Text(double max_offered) const {
+  char line[320];
+  if (reason.empty()) {
+    std::snprintf(line, sizeof line,
+                  "no saturation up to offered %.3f; zero-load latency %.1f cycles; peak accepted %.3f "
+                  "flits/node/cycle",
+                  max_offered, zero_load_latency_cycles, peak_accepted);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "saturation at offered %.3f (%s); zero-load latency %.1f cycles; peak accepted %.3f "
+                  "flits/node/cycle",
+                  offered, reason.c_str(), zero_load_latency_cycles, peak_accepted);
+  }
+  return line;
+}
+
 SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
-                     const std::vector<double>& offered_loads) {
+                     const std::vector<double>& offered_loads, const std::function<void(const LoadPoint&)>& on_point) {
   SweepResult r;
   const ChannelLoads loads = PatternChannelLoads(*Network::Make(topology, options), traffic);
   for (double load : offered_loads) {
     r.points.push_back(RunLoadWith(topology, options, traffic, load, &loads));
-    const LoadPoint& p = r.points.back();
-    r.peak_accepted = std::max(r.peak_accepted, p.accepted);
-    if (r.saturation_offered == 0 && (p.accepted < 0.95 * p.offered || !p.all_delivered)) {
-      r.saturation_offered = p.offered;
-    }
+    r.peak_accepted = std::max(r.peak_accepted, r.points.back().accepted);
+    if (on_point) on_point(r.points.back());
   }
+  r.saturation = FindSaturation(r.points);
+  r.saturation_offered = r.saturation.offered;
   return r;
 }
 
-std::string SweepResult::Table() const {
-  std::ostringstream os;
+std::string SweepResult::Header() {
   char line[256];
-  std::snprintf(line, sizeof line, "%9s %9s %9s %12s %12s %9s %9s %s\n", "offered", "accepted", "mean_acc",
-                "mean_lat_cy", "p99_lat_cy", "max_util", "mean_util", "drained");
-  os << line;
+  std::snprintf(line, sizeof line, "%9s %9s %12s %12s %9s %9s %8s %11s\n", "offered", "accepted", "mean_lat_cy",
+                "p99_lat_cy", "max_util", "mean_util", "drained", "bottleneck");
+  return line;
+}
+
+std::string SweepResult::Row(const LoadPoint& p) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %8s %11.3f\n", p.offered, p.mean_accepted,
+                p.mean_latency_cycles, p.p99_latency_cycles, p.max_link_utilisation, p.mean_link_utilisation,
+                p.all_delivered ? "yes" : "no", p.accepted);
+  return line;
+}
+
+std::string SweepResult::Table() const {
+  std::string out = Header();
+  double max_offered = 0;
   for (const LoadPoint& p : points) {
-    std::snprintf(line, sizeof line, "%9.3f %9.3f %9.3f %12.1f %12.1f %9.3f %9.3f %s\n", p.offered, p.accepted,
-                  p.mean_accepted, p.mean_latency_cycles, p.p99_latency_cycles, p.max_link_utilisation,
-                  p.mean_link_utilisation, p.all_delivered ? "yes" : "no");
-    os << line;
+    out += Row(p);
+    max_offered = std::max(max_offered, p.offered);
   }
-  std::snprintf(line, sizeof line, "saturation offered %.3f, peak accepted %.3f flits/node/cycle\n", saturation_offered,
-                peak_accepted);
-  os << line;
-  return os.str();
+  return out + saturation.Text(max_offered) + "\n";
 }
 
 AllToAllResult RunAllToAll(const TopologyOptions& topology, const NetworkOptions& options,

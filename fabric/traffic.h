@@ -7,7 +7,9 @@
 // delivery, as in BookSim.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,17 +70,43 @@ Tick CyclePs(const Network& network);
 LoadPoint RunLoad(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
                   double offered);
 
-struct SweepResult {
-  std::vector<LoadPoint> points;
-  double saturation_offered = 0;  // first offered load with accepted < 0.95 offered or
-                                  // measured packets not drained; 0 if none saturated
-  double peak_accepted = 0;       // largest accepted throughput seen (LoadPoint::accepted):
-                                  // the saturation throughput, <= the channel-load bound
-  std::string Table() const;      // one row per point
+/// The textbook saturation of a load sweep (Dally & Towles ch. 23): accepted throughput is the
+/// flits delivered per node per cycle (LoadPoint::mean_accepted); the sweep saturates at the
+/// lowest offered load where accepted stops tracking offered (below 0.95 x offered, or its
+/// measured packets do not drain) or the mean latency passes 3x the zero-load latency (taken
+/// as the mean latency at the lowest offered load of the sweep).
+struct Saturation {
+  double zero_load_latency_cycles = 0;  // mean latency at the lowest offered load
+  std::size_t index = 0;                // the saturating point; == points.size() if none
+  double offered = 0;                   // its offered load; 0 if none saturated
+  double accepted = 0;                  // its accepted throughput (delivered flits/node/cycle)
+  std::string reason;                   // why ("accepted 0.331 < 0.95 x offered", ...); "" if none
+  double peak_accepted = 0;             // largest accepted throughput of the sweep
+  /// One line: "saturation at offered 0.400 (accepted 0.331 < 0.95 x offered); zero-load
+  /// latency 31.3 cycles; peak accepted 0.333 flits/node/cycle", or "no saturation up to
+  /// offered 0.800 (...)".
+  std::string Text(double max_offered) const;
 };
 
+/// The saturation of `points` (in the order swept; the loads need not be sorted).
+Saturation FindSaturation(const std::vector<LoadPoint>& points);
+
+struct SweepResult {
+  std::vector<LoadPoint> points;
+  Saturation saturation;          // textbook definitions (FindSaturation)
+  double saturation_offered = 0;  // = saturation.offered: 0 if none saturated
+  double peak_accepted = 0;       // largest throughput served at the pattern's bottleneck
+                                  // channels (LoadPoint::accepted), <= the channel-load bound
+  /// One row per point (accepted = delivered flits/node/cycle), then the saturation line.
+  std::string Table() const;
+  static std::string Header();                   // the table's column names
+  static std::string Row(const LoadPoint& p);    // one row of the table
+};
+
+/// Runs each offered load in turn; `on_point` (if set) sees each point as soon as it is done.
 SweepResult RunSweep(const TopologyOptions& topology, const NetworkOptions& options, const TrafficOptions& traffic,
-                     const std::vector<double>& loads);
+                     const std::vector<double>& loads,
+                     const std::function<void(const LoadPoint&)>& on_point = nullptr);
 
 struct AllToAllResult {
   Tick completion_ps = 0;      // last delivery

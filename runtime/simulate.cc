@@ -156,7 +156,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   }
   if (rank == 0) {
     log->info(
-        "{} ranks, {} mapping, lookahead {}", transport.size(),
+        "{} rank{}, {} mapping, lookahead {}", transport.size(), transport.size() == 1 ? "" : "s",
         options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin",
         lookahead == kTickMax ? std::string("unbounded (no cross-rank link)") : std::to_string(lookahead) + " ps");
   }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config
           verilator libopenmpi-dev openmpi-bin libucx-dev ucx-utils
-          libprotobuf-dev protobuf-compiler libspdlog-dev libgtest-dev libbenchmark-dev yosys chromium python3)
+          libprotobuf-dev protobuf-compiler libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev yosys chromium python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -444,7 +444,7 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
 
   r.experts.resize(experts.size());
   std::mutex mu;
-  std::size_t next = 0;
+  std::size_t next = 0, ready = 0;
   std::string first_error;
   auto worker = [&]() {
     while (true) {
@@ -457,7 +457,9 @@ TapeoutReport Tapeout(const std::vector<TapeoutExpert>& experts, const EngineCon
       try {
         EngineBuild b = BuildHardwiredEngine(*experts[k].weights, config, options, experts[k].name);
         std::lock_guard<std::mutex> lock(mu);
+        const bool hit = b.cache_hit;
         r.experts[k] = TapeoutEntry{experts[k].name, std::move(b)};
+        if (options.on_ready) options.on_ready(++ready, experts.size(), experts[k].name, hit);
       } catch (const std::exception& err) {
         std::lock_guard<std::mutex> lock(mu);
         if (first_error.empty()) first_error = experts[k].name + ": " + err.what();

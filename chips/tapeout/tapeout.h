@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct BuildOptions {
   double timeout_seconds = 3600;       // one build (Verilator + C++), 0 = none
   std::uint64_t max_hardwired_weights = kDefaultMaxHardwiredWeights;  // 0 = no limit
   std::string cxx_opt = "-O2";                                        // optimisation flag for the Verilated C++
+  /// Tapeout: called after each expert's engine is ready (built or found in the cache), from
+  /// the building thread, one call at a time: experts ready so far, of all, and the expert.
+  std::function<void(std::size_t done, std::size_t total, const std::string& expert, bool cache_hit)> on_ready;
 };
 
 /// One cached engine build (hardwired or on-demand ROM).

@@ -1,5 +1,5 @@
 // `moefab place CONFIG [--out DIR]`: the placement CONFIG's strategy produces, measured
-// without running anything, and written as a placement file (router/placement_file.h) that a
+// without running anything, printed, and with --out written as a placement file (router/placement_file.h) that a
 // later config can load with `placement { strategy: FILE file: "DIR/placement.txt" }`.
 //
 // Figures (router::MeasurePlacement): expert chips used, expected load per chip (max, mean
@@ -20,6 +20,7 @@
 #include "router/placement_file.h"
 #include "router/placement_strategies.h"
 #include "runtime/commands/commands.h"
+#include "runtime/commands/console_format.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/config/options.h"
 #include "runtime/plan/cluster_plan.h"
@@ -45,11 +46,12 @@ int PlaceCommand(const CommandArgs& args) {
   std::size_t replicas = 0;
   for (const auto& r : plan.placement.replicas) replicas += r.size();
   std::ostringstream text;
+  for (const auto& note : o.notes) text << "note: " << note << "\n";
   text << "model " << o.model.name << ": " << o.model.num_layers << " MoE layers x (" << o.model.num_experts
        << " routed + " << o.model.num_shared_experts << " shared) experts = " << plan.placement.replicas.size()
        << " (layer, expert) pairs, " << replicas << " slots\n"
-       << "cluster: torus " << dims.str() << ", " << experts.size() << " expert chips, " << attention.size()
-       << " attention chips\n"
+       << "cluster: torus " << dims.str() << ", " << CountOf(experts.size(), "expert chip") << ", "
+       << CountOf(attention.size(), "attention chip") << "\n"
        << "expert chips used   " << m.chips_used << " of " << experts.size() << "\n"
        << "slots per chip      max " << m.max_slots << "\n"
        << "load per chip       max " << m.max_load << ", mean " << m.mean_load
@@ -63,6 +65,8 @@ int PlaceCommand(const CommandArgs& args) {
     const std::string path = (std::filesystem::path(args.out_dir) / "placement.txt").string();
     router::WritePlacementFile(path, plan.placement);
     text << "wrote " << path << "\n";
+  } else {
+    text << "no placement file written (moefab place CONFIG --out DIR writes DIR/placement.txt)\n";
   }
   std::fputs(text.str().c_str(), stdout);
   return 0;

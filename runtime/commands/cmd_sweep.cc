@@ -1,7 +1,8 @@
 // `moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B] --out DIR`: runs CONFIG once
 // per point of the grid of --set values (the cartesian product in the order given, the first
 // --set varying slowest), each point in-process on all ranks of the communicator, and writes
-// DIR/sweep.csv (one row per point) plus DIR/point-NNN/{config.textproto,results.json}.
+// DIR/sweep.csv (one row per point) plus DIR/point-NNN/{config.textproto,results.json} and
+// the point's reports (--report, or report { html: true } set in the config or by --set).
 //
 // A field PATH names a field of moefab.config.Config (configs/moefab.proto) by its proto
 // field names: `workload.concurrency`, `simulation.fidelity` (an enum value by name),
@@ -28,10 +29,13 @@
 #include "core/error.h"
 #include "moefab.pb.h"
 #include "runtime/commands/commands.h"
+#include "runtime/commands/console_format.h"
+#include "runtime/commands/extra_reports.h"
 #include "runtime/commands/output_folder.h"
 #include "runtime/commands/run.h"
 #include "runtime/commands/sweep_resume.h"
 #include "runtime/config/config_loader.h"
+#include "runtime/config/parse_hints.h"
 #include "runtime/logging.h"
 #include "runtime/plan/model_data.h"
 #include "runtime/results/results.h"
@@ -76,9 +80,15 @@ std::string FieldList(const gp::Descriptor* d) {
 
 const FD* FindField(const std::string& path, const gp::Message& m, const std::string& name) {
   const FD* f = m.GetDescriptor()->FindFieldByName(name);
-  if (!f)
+  if (!f) {
+    std::vector<std::string> names;
+    for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) names.push_back(m.GetDescriptor()->field(i)->name());
+    std::string close;
+    for (const auto& c : ClosestNames(name, names)) close += (close.empty() ? "" : ", ") + c;
     throw ConfigError("field path '" + path + "': no field '" + name + "' in " + m.GetDescriptor()->full_name() +
-                      "; expected one of: " + FieldList(m.GetDescriptor()));
+                      "; expected one of: " + FieldList(m.GetDescriptor()) +
+                      (close.empty() ? "" : " (did you mean " + close + "?)"));
+  }
   return f;
 }
 
@@ -185,7 +195,7 @@ class TextErrors : public gp::io::ErrorCollector {
   explicit TextErrors(std::string file) : file_(std::move(file)) {}
   void AddError(int line, gp::io::ColumnNumber column, const std::string& message) override {
     all_ += (all_.empty() ? "" : "\n") + file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
-            ": " + message;
+            ": " + ExplainParseError(message);
   }
   const std::string& all() const { return all_; }
 
@@ -211,15 +221,12 @@ std::string PointName(size_t i) {
 // Builds and validates every point (rank-independent). Throws ConfigError.
 std::vector<Point> BuildPoints(const SweepArgs& args) {
   if (args.axes.empty()) throw ConfigError("command line: sweep needs at least one --set PATH=V1,V2");
-  std::ifstream in(args.config_path, std::ios::binary);
-  if (!in) throw ConfigError(args.config_path + ": cannot open the config file (does it exist and is it readable?)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const std::string base_text = ReadConfigFile(args.config_path);
   config::Config base;
   TextErrors errors(args.config_path);
   gp::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(ss.str(), &base))
+  if (!parser.ParseFromString(base_text, &base))
     throw ConfigError(
         (errors.all().empty() ? args.config_path + ": not a valid text-format moefab config" : errors.all()) +
         "\n(the schema is configs/moefab.proto)");
@@ -248,6 +255,7 @@ std::vector<Point> BuildPoints(const SweepArgs& args) {
       where += (k ? " " : "") + args.axes[k].path + "=" + points[i].values[k];
     try {
       points[i].options = LoadConfigText(points[i].text, args.config_path);
+      ApplyReportArgs(args.reports, points[i].options.report);  // --report: every point's folder
       points[i].plan = std::make_shared<ClusterPlan>(MakePlan(points[i].options));
       ModelData(points[i].options, *points[i].plan).CheckWeightFile();
     } catch (const ConfigError& e) {
@@ -362,6 +370,8 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
   }
   csv << '\n';
   int code = kExitOk;
+  if (rank == 0 && !points.empty())  // the base config's notes (HF import), once
+    for (const auto& note : points[0].options.notes) log->info("note: {}", note);
   for (size_t i = 0; i < points.size(); ++i) {
     if (!kept[i].empty()) {
       if (rank != 0) continue;
@@ -376,6 +386,9 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     }
     const auto start = std::chrono::steady_clock::now();
     Point& p = points[i];
+    if (rank == 0)
+      if (const std::string idle = IdleRanksWarning(control.size(), p.options.num_nodes()); !idle.empty())
+        log->warn("{}: {}", PointName(i), idle);
     const std::unique_ptr<Transport> exchange = make_transport(TransportName(p.options.transport));
     SimulationOutcome out = Simulate(p.options, std::move(p.plan), *exchange, log);
     const bool mismatch = (out.golden.enabled && !out.golden.match) || out.merged.job_totals.sampled_mismatches > 0;
@@ -385,6 +398,7 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     const std::string dir = (std::filesystem::path(args.out_dir) / PointName(i)).string();
     WriteFileAtomically(dir, "config.textproto", p.text);
     WriteFileAtomically(dir, "results.json", ResultsJson(p.options, out));
+    WriteExtraReports(dir, p.options, out, *log);  // --report, or the point's report section
     const LatencySummary s = Summarise(out.merged);
     const char* golden = !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH");
     csv << i;
@@ -393,9 +407,9 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
         << ',' << s.throughput_tokens_per_s << ',' << static_cast<double>(s.makespan_ps) / 1e3 << ',' << golden << ','
         << out.merged.job_totals.sampled_mismatches << ',' << out.host.wall_seconds << '\n';
     WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // after every point: progress is visible
-    log->info("sweep {} of {} ({}): tokens {} | p50 {:.1f} ns, p99 {:.1f} ns | {:.0f} tokens/s | golden {} | {:.2f} s",
-              i + 1, points.size(), PointName(i), out.merged.tokens.size(), s.p50_ns, s.p99_ns,
-              s.throughput_tokens_per_s, golden, out.host.wall_seconds);
+    log->info("sweep {} of {} ({}): tokens {} | p50 {}, p99 {} | {:.0f} tokens/s | golden {} | {:.2f} s", i + 1,
+              points.size(), PointName(i), out.merged.tokens.size(), FormatDuration(s.p50_ns),
+              FormatDuration(s.p99_ns), s.throughput_tokens_per_s, golden, out.host.wall_seconds);
   }
   if (rank == 0) {
     WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // kept points after the last run

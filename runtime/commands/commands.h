@@ -41,6 +41,7 @@ struct SweepArgs {
   std::string out_dir;          // --out (required)
   std::vector<SweepAxis> axes;  // --set, in order; the grid is their cartesian product
   bool verbose = false;         // --verbose
+  std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs of every point
   bool resume = false;          // --resume: keep the points an earlier run into out_dir finished
 };
 

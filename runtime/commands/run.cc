@@ -5,14 +5,13 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "runtime/commands/commands.h"
+#include "runtime/commands/console_format.h"
+#include "runtime/commands/extra_reports.h"
 #include "runtime/commands/output_folder.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
 #include "runtime/plan/model_data.h"
-#include "runtime/reports/csv_writer.h"
-#include "runtime/reports/html_report.h"
-#include "runtime/reports/run_data.h"
-#include "runtime/reports/trace_writer.h"
 #include "runtime/results/results.h"
 #include "runtime/simulate.h"
 #include "runtime/transport/mpi_transport.h"
@@ -25,15 +24,23 @@ namespace {
 // Loads the config and makes its plan; returns the error text or empty.
 std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<ClusterPlan>& plan) {
   try {
-    options = args.config_path.empty() ? LoadConfigText(EmbeddedDefaultConfig(), "<embedded tiny.textproto>")
-                                       : LoadConfigFile(args.config_path);
+    const bool embedded = args.config_path.empty();
+    const std::string name = embedded ? "<embedded tiny.textproto>" : args.config_path;
+    // --set PATH=VALUE: sweep's syntax and SetConfigField, applied before validation.
+    options = LoadConfigText(embedded ? EmbeddedDefaultConfig() : ReadConfigFile(args.config_path), name,
+                             [&args](google::protobuf::Message& config) {
+                               for (const auto& s : args.sets) {
+                                 const SweepAxis axis = ParseSweepSet(s);
+                                 try {
+                                   SetConfigField(config, axis.path, axis.values.at(0));
+                                 } catch (const ConfigError& e) {
+                                   throw ConfigError("command line: --set " + s + ": " + e.what());
+                                 }
+                               }
+                             });
     if (args.rank_mapping == "block") options.rank_mapping = RankMapping::kBlock;
     if (args.rank_mapping == "round-robin") options.rank_mapping = RankMapping::kRoundRobin;
-    for (const auto& r : args.reports) {
-      if (r == "csv" || r == "all") options.report.csv = true;
-      if (r == "html" || r == "all") options.report.html = true;
-      if (r == "trace" || r == "all") options.report.trace = true;
-    }
+    ApplyReportArgs(args.reports, options.report);
     if (args.transport == "auto") options.transport = TransportKind::kAuto;
     if (args.transport == "mpi") options.transport = TransportKind::kMpi;
     if (args.transport == "ucx") options.transport = TransportKind::kUcx;
@@ -44,38 +51,6 @@ std::string Load(const RunArgs& args, RunOptions& options, std::shared_ptr<Clust
     return e.what();
   }
   return {};
-}
-
-// Trace events: one span per traced token and one per job of those tokens in its slot.
-std::vector<TraceEvent> TraceEventsOf(const RankReport& merged, uint32_t max_tokens) {
-  std::vector<TraceEvent> events;
-  for (auto& e : TokenTraceEvents(merged)) {
-    if (events.size() >= max_tokens) break;
-    events.push_back(std::move(e));
-  }
-  for (const auto& j : merged.job_spans) {
-    TraceEvent e;
-    e.name = "L" + std::to_string(j.layer) + " E" + std::to_string(j.expert);
-    e.category = "expert";
-    e.track = "chip " + std::to_string(j.node) + " slot " + std::to_string(j.slot);
-    e.start_ps = j.start_ps;
-    e.duration_ps = j.done_ps - j.start_ps;
-    e.args = {{"token", std::to_string(j.token)}};
-    events.push_back(std::move(e));
-  }
-  return events;
-}
-
-void WriteExtraReports(const std::string& dir, const RunOptions& o, const SimulationOutcome& out, spdlog::logger& log) {
-  if (!o.report.csv && !o.report.html && !o.report.trace) return;
-  const ReportInput input = MakeReportInput(
-      o, *out.plan, out.merged, out.golden, out.quant, out.host,
-      o.report.trace ? TraceEventsOf(out.merged, o.report.trace_max_tokens) : std::vector<TraceEvent>{});
-  if (o.report.csv) WriteCsvReports(dir, input);
-  if (o.report.html) WriteHtmlReport(dir, input);
-  if (o.report.trace) WriteChromeTrace(dir, input);
-  log.info("wrote{}{}{} in {}", o.report.csv ? " tokens/links/chips/experts.csv" : "",
-           o.report.html ? " report.html" : "", o.report.trace ? " trace.json" : "", dir);
 }
 
 }  // namespace
@@ -121,6 +96,11 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
               PlacementStrategyName(options.placement.strategy), slots, expert_chips,
               RoutingSourceName(options.routing.source), options.timing_only ? " (timing-only: no weights)" : "");
   }
+  if (rank == 0)
+    for (const auto& note : options.notes) log->info("note: {}", note);
+  if (rank == 0)
+    if (const std::string idle = IdleRanksWarning(transport.size(), options.num_nodes()); !idle.empty())
+      log->warn("{}", idle);
   // The run's transport (MPI by default; the loading above always talks MPI).
   const std::unique_ptr<Transport> exchange = MakeTransport(TransportName(options.transport), comm);
   SimulationOutcome out = Simulate(options, plan, *exchange, log);
@@ -129,13 +109,10 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
     WriteFileAtomically(args.out_dir, "results.json", ResultsJson(options, out));
     WriteExtraReports(args.out_dir, options, out, *log);
     const LatencySummary s = Summarise(out.merged);
-    log->info("tokens {} | latency p50 {:.1f} ns, p99 {:.1f} ns | throughput {:.0f} tokens/s (simulated)",
-              out.merged.tokens.size(), s.p50_ns, s.p99_ns, s.throughput_tokens_per_s);
-    log->info("golden check: {} ({} tokens checked, {} mismatched)",
-              !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH"), out.golden.tokens_checked,
-              out.golden.tokens_mismatched);
-    log->info("host: {} events in {:.2f} s on {} ranks; wrote {}/results.json", out.merged.events,
-              out.host.simulate_wall_seconds, out.host.ranks, args.out_dir);
+    log->info("{}", SummaryLine(out.merged.tokens.size(), s));
+    log->info("{}", GoldenLine(out.golden, options));
+    log->info("host: {} in {:.2f} s on {}; wrote {}/results.json", CountOf(out.merged.events, "event"),
+              out.host.simulate_wall_seconds, CountOf(out.host.ranks, "rank"), args.out_dir);
   }
   int code = kExitOk;
   if (out.golden.enabled && !out.golden.match) {

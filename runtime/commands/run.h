@@ -16,6 +16,7 @@ struct RunArgs {
   bool verbose = false;              // debug logging on rank 0's console
   std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs
   std::string transport;             // --transport auto|mpi|ucx|shm: overrides the config
+  std::vector<std::string> sets;     // --set PATH=VALUE: config fields set before validation
 };
 
 /// Exit codes of moefab.

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
@@ -16,6 +18,7 @@
 #include "runtime/config/config_internal.h"
 #include "runtime/config/fabric_options.h"
 #include "runtime/config/hf_config.h"
+#include "runtime/config/parse_hints.h"
 #include "runtime/config/schema_defaults.h"
 
 namespace moefab {
@@ -31,7 +34,8 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
  public:
   explicit ParseErrors(std::string file) : file_(std::move(file)) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message);
+    lines_.push_back(file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+                     ExplainParseError(message));
   }
   void AddWarning(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     AddError(line, column, message);
@@ -230,10 +234,27 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
   for (uint32_t i = 0; i < out.skus.size(); ++i) by_name[out.skus[i].name] = i;
   std::string known;
   for (const auto& [n, idx] : by_name) known += (known.empty() ? "" : ", ") + n;
-  // One SKU name per node, from `chips` or from the compact `chip_groups`.
+  // One SKU name per node, from `chips`, the compact `chip_groups` or the torus-sized
+  // `chip_pattern`.
   std::vector<std::pair<std::string, std::string>> nodes;  // (field path, sku name)
   if (c.chips_size() > 0 && c.chip_groups_size() > 0)
     p.Add("chip_groups", c.chip_groups_size(), "expected either chips or chip_groups, not both");
+  if (c.has_chip_pattern()) {
+    if (c.chips_size() > 0 || c.chip_groups_size() > 0)
+      p.Add("chip_pattern", "(set)", "expected chip_pattern alone, without chips or chip_groups");
+    const auto& pattern = c.chip_pattern();
+    const uint32_t every = pattern.nodes_per_attention();
+    const bool ok = p.Range("chip_pattern.nodes_per_attention", every, 2u, 1u << 20);
+    // As many nodes as the torus has (OCS cubes: cube grid x nodes per cube).
+    uint64_t count = 1;
+    for (uint32_t d : c.fabric().torus().dims()) count *= std::max(1u, std::min(d, 4096u));
+    for (uint32_t d : c.fabric().torus().cube_dims()) count *= std::max(1u, std::min(d, 4096u));
+    for (uint64_t i = 0; ok && i < count && nodes.size() < (1u << 20); ++i) {
+      const bool attention = i % every == 0;
+      nodes.emplace_back(attention ? "chip_pattern.attention_sku" : "chip_pattern.expert_sku",
+                         attention ? pattern.attention_sku() : pattern.expert_sku());
+    }
+  }
   for (int i = 0; i < c.chips_size(); ++i) nodes.emplace_back("chips[" + std::to_string(i) + "].sku", c.chips(i).sku());
   for (int g = 0; g < c.chip_groups_size(); ++g) {
     const auto& group = c.chip_groups(g);
@@ -241,7 +262,18 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
     for (uint32_t k = 0; k < group.count() && nodes.size() < (1u << 20); ++k)
       nodes.emplace_back("chip_groups[" + std::to_string(g) + "].sku", group.sku());
   }
-  if (nodes.empty()) p.Add("chips", "(none)", "expected one entry per torus node (chips or chip_groups)");
+  if (nodes.empty() && !c.has_chip_pattern())  // a bad pattern has said why already
+    p.Add("chips", "(none)", "expected one entry per torus node (chips, chip_groups or chip_pattern)");
+  if (c.has_chip_pattern()) {
+    for (const auto& [field, name, kind] :
+         {std::tuple{"chip_pattern.attention_sku", c.chip_pattern().attention_sku(), ChipKind::kAttention},
+          std::tuple{"chip_pattern.expert_sku", c.chip_pattern().expert_sku(), ChipKind::kExpert}}) {
+      const auto it = by_name.find(name);
+      if (it != by_name.end() && out.skus[it->second].kind != kind)
+        p.Add(field, "\"" + name + "\"",
+              std::string("expected an ") + (kind == ChipKind::kAttention ? "ATTENTION" : "EXPERT") + " chip kind");
+    }
+  }
   bool has_attention = false, has_expert = false;
   std::set<std::string> reported;
   for (const auto& [field, name] : nodes) {
@@ -323,7 +355,9 @@ void ConvertFabric(const pb::Config& c, Problems& p, RunOptions& out) {
     while (out.torus_dims.size() < 3) out.torus_dims.push_back(1);
     out.torus_dims.back() *= topo.num_cubes;
   }
-  if (out.fabric.num_nodes != out.node_sku.size())
+  // (A chip_pattern fills the torus; with a bad pattern there are no chips to count.)
+  const bool pattern_failed = c.has_chip_pattern() && out.node_sku.empty();
+  if (out.fabric.num_nodes != out.node_sku.size() && !pattern_failed)
     p.Add("fabric.torus.dims", JoinDims(dims) + " (" + std::to_string(out.fabric.num_nodes) + " nodes)",
           std::string(topo.kind == fabric::TopologyKind::kOcsCubes
                           ? "expected cubes x nodes per cube to equal the number of chips ("
@@ -340,7 +374,7 @@ RunOptions Convert(const pb::Config& in, const std::string& name) {
   // A Hugging Face config.json fills the model fields the config leaves at 0.
   if (!c.model().hf_config().empty()) {
     try {
-      ApplyHfConfig(config_detail::RelativeToConfig(name, c.model().hf_config()), *c.mutable_model());
+      ApplyHfConfig(config_detail::RelativeToConfig(name, c.model().hf_config()), *c.mutable_model(), &out.notes);
     } catch (const ConfigError& e) {
       p.AddRaw(std::string("model.hf_config: ") + e.what());
     }
@@ -354,6 +388,11 @@ RunOptions Convert(const pb::Config& in, const std::string& name) {
   if (!c.has_workload()) p.Add("workload", "(missing)", "expected a workload section");
   const bool has_torus = c.has_fabric() && c.fabric().has_torus();
   if (!has_torus) p.Add("fabric.torus", "(missing)", "expected a torus with dims");
+  if (c.skus_size() == 0) p.Add("skus", "(none)", "expected at least one chip kind");
+  if (c.chips_size() == 0 && c.chip_groups_size() == 0 && !c.has_chip_pattern())
+    p.Add("chips", "(none)", "expected one entry per torus node (chips, chip_groups or chip_pattern)");
+  // A missing section is the one problem to report: its fields' range errors would bury it.
+  p.ThrowIfAny();
   pb::Config d = c;
   ApplySchemaDefaults(d);
   if (c.routing().no_defaults()) {  // the generator's probabilities stay as written (0 if left out)
@@ -377,6 +416,10 @@ RunOptions Convert(const pb::Config& in, const std::string& name) {
 }  // namespace
 
 RunOptions LoadConfigText(const std::string& text, const std::string& name) {
+  return LoadConfigText(text, name, nullptr);
+}
+
+RunOptions LoadConfigText(const std::string& text, const std::string& name, const ConfigEdit& edit) {
   pb::Config config;
   ParseErrors errors(name);
   google::protobuf::TextFormat::Parser parser;
@@ -387,15 +430,27 @@ RunOptions LoadConfigText(const std::string& text, const std::string& name) {
     if (all.empty()) all = name + ": not a valid text-format moefab config";
     throw ConfigError(all + "\n(the schema is configs/moefab.proto)");
   }
+  // An empty file (or one of comments only) is one problem, not one per missing section.
+  if (config.ByteSizeLong() == 0)
+    throw ConfigError(name + ": no settings found (an empty file?); expected a text-format moefab config "
+                      "with model, skus, chips, fabric and workload sections (schema configs/moefab.proto)");
+  if (edit) edit(config);
   return Convert(config, name);
 }
 
-RunOptions LoadConfigFile(const std::string& path) {
+std::string ReadConfigFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": a folder; expected a config file (text-format protobuf, e.g. configs/tiny.textproto)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open the config file (does it exist and is it readable?)");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return LoadConfigText(ss.str(), path);
+  return ss.str();
+}
+
+RunOptions LoadConfigFile(const std::string& path) {
+  return LoadConfigText(ReadConfigFile(path), path);
 }
 
 }  // namespace moefab

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "core/error.h"
 #include "core/json_reader.h"
@@ -18,7 +19,8 @@ using json::Kind;
 using json::Value;
 
 const char kKnownTypes[] =
-    "mixtral, qwen3_moe, olmoe, dbrx, deepseek_v2, deepseek_v3, kimi_k2, gpt_oss, llama4, llama4_text";
+    "mixtral, qwen2_moe, qwen3_moe, qwen3_next, olmoe, dbrx, deepseek_v2, deepseek_v3, kimi_k2, glm4_moe, gpt_oss, "
+    "granitemoe, llama4, llama4_text";
 
 // A JSON value shown for messages: strings quoted, numbers as written, containers by kind.
 std::string Shown(const Value& v) {
@@ -43,8 +45,8 @@ std::string Shown(const Value& v) {
 // ("" for the top level, "text_config." for Llama 4's text part).
 class Keys {
  public:
-  Keys(const std::string& file, const Value& object, std::string prefix)
-      : file_(file), obj_(object), prefix_(std::move(prefix)) {}
+  Keys(const std::string& file, const Value& object, std::string prefix, std::vector<std::string>* notes)
+      : file_(file), obj_(object), prefix_(std::move(prefix)), notes_(notes) {}
 
   const std::string& file() const { return file_; }
   std::string Name(const std::string& key) const { return prefix_ + key; }
@@ -55,6 +57,15 @@ class Keys {
   }
   [[noreturn]] void Missing(const std::string& key, const std::string& expected) const {
     throw ConfigError(file_ + ": " + Name(key) + "=(missing): " + expected);
+  }
+
+  // Records that `key` is absent and `fallback` stands in for it (ApplyHfConfig's notes).
+  void Note(const std::string& key, const std::string& fallback, const std::string& what) const {
+    if (notes_) notes_->push_back(file_ + ": " + Name(key) + " absent; took " + fallback + " (" + what + ")");
+  }
+  // A note of the file as a whole (what moefab approximates).
+  void NoteText(const std::string& text) const {
+    if (notes_) notes_->push_back(file_ + ": " + text);
   }
 
   // The member, or nullptr when absent or null (HF writes null for "not set").
@@ -72,31 +83,46 @@ class Keys {
   }
   uint32_t U32Or(const std::string& key, uint32_t fallback, const std::string& what, uint32_t min = 0) const {
     const Value* v = Get(key);
+    if (!v) Note(key, std::to_string(fallback), what);
     return v ? Check(key, *v, what, min) : fallback;
   }
   double NumberOr(const std::string& key, double fallback, const std::string& what) const {
     const Value* v = Get(key);
-    if (!v) return fallback;
+    if (!v) {
+      std::ostringstream shown;
+      shown << fallback;
+      Note(key, shown.str(), what);
+      return fallback;
+    }
     if (v->kind != Kind::kNumber) Bad(key, *v, "expected a number (" + what + ")");
     return v->number;
   }
-  bool BoolOr(const std::string& key, bool fallback) const {
+  bool BoolOr(const std::string& key, bool fallback, const std::string& what) const {
     const Value* v = Get(key);
-    if (!v) return fallback;
+    if (!v) {
+      Note(key, fallback ? "true" : "false", what);
+      return fallback;
+    }
     if (v->kind != Kind::kBool) Bad(key, *v, "expected true or false");
     return v->boolean;
   }
-  std::string StringOr(const std::string& key, const std::string& fallback) const {
+  std::string StringOr(const std::string& key, const std::string& fallback, const std::string& what) const {
     const Value* v = Get(key);
-    if (!v) return fallback;
+    if (!v) {
+      if (!what.empty()) Note(key, "\"" + fallback + "\"", what);
+      return fallback;
+    }
     if (v->kind != Kind::kString) Bad(key, *v, "expected a string");
     return v->text;
   }
   // A list of layer indices (each < num_layers), as a set; empty when absent.
-  std::set<uint32_t> LayerList(const std::string& key, uint32_t num_layers) const {
+  std::set<uint32_t> LayerList(const std::string& key, uint32_t num_layers, const std::string& what) const {
     std::set<uint32_t> out;
     const Value* v = Get(key);
-    if (!v) return out;
+    if (!v) {
+      Note(key, "[]", what);
+      return out;
+    }
     if (v->kind != Kind::kArray) Bad(key, *v, "expected an array of layer indices");
     for (const Value& item : v->items) {
       if (!item.IsUint64() || item.AsUint64() >= num_layers)
@@ -110,7 +136,7 @@ class Keys {
     const Value* v = Get(key);
     if (!v) Missing(key, "expected an object (" + what + ")");
     if (v->kind != Kind::kObject) Bad(key, *v, "expected an object (" + what + ")");
-    return Keys(file_, *v, Name(key) + ".");
+    return Keys(file_, *v, Name(key) + ".", notes_);
   }
 
  private:
@@ -123,6 +149,7 @@ class Keys {
   const std::string& file_;
   const Value& obj_;
   std::string prefix_;
+  std::vector<std::string>* notes_;  // absent keys and their stand-ins; null: not kept
 };
 
 // What the file says, before it is merged into the proto (0 / UNSPECIFIED = not given).
@@ -158,18 +185,35 @@ void ReadMixtralLike(const Keys& k, HfModel& m, const std::string& experts_key, 
   m.expert_width = k.U32(width_key, "per-expert FFN width");
   m.num_experts = k.U32(experts_key, "routed experts per layer");
   m.top_k = k.U32("num_experts_per_tok", "experts per token");
-  m.router = SoftmaxRule(k.BoolOr("norm_topk_prob", renorm_default));
+  m.router = SoftmaxRule(k.BoolOr("norm_topk_prob", renorm_default, "renormalise the top-k weights"));
   ReadAttention(k, m);
 }
 
-void ReadQwen3Moe(const Keys& k, HfModel& m) {
-  ReadMixtralLike(k, m, "num_experts", "moe_intermediate_size", true);
-  // Qwen3MoeDecoderLayer: sparse unless listed in mlp_only_layers or (i+1) % step != 0.
+// Qwen2-MoE, Qwen3-MoE and Qwen3-Next: softmax top-k (renormalised by norm_topk_prob, whose
+// default is the family's), MoE layers by decoder_sparse_step and mlp_only_layers.
+void ReadQwenMoe(const Keys& k, HfModel& m, bool renorm_default) {
+  ReadMixtralLike(k, m, "num_experts", "moe_intermediate_size", renorm_default);
+  // Qwen*MoeDecoderLayer: sparse unless listed in mlp_only_layers or (i+1) % step != 0.
   const uint32_t step = k.U32Or("decoder_sparse_step", 1, "MoE layer every N layers", 1);
-  const std::set<uint32_t> mlp_only = k.LayerList("mlp_only_layers", m.num_hidden_layers);
+  const std::set<uint32_t> mlp_only = k.LayerList("mlp_only_layers", m.num_hidden_layers, "no dense-FFN layers");
   for (uint32_t i = 0; i < m.num_hidden_layers; ++i)
     if (mlp_only.count(i) || (i + 1) % step != 0) ++m.num_dense_layers;
   if (m.num_dense_layers > 0) m.dense_ffn_width = k.U32("intermediate_size", "dense FFN width");
+}
+
+// Qwen2-MoE and Qwen3-Next add one sigmoid-gated shared expert of width
+// shared_expert_intermediate_size: moefab runs it as that width / moe_intermediate_size shared
+// experts of the routed width (the same weights and MACs; its sigmoid gate is not modelled).
+void ReadQwenSharedExpert(const Keys& k, HfModel& m) {
+  const uint32_t width = k.U32("shared_expert_intermediate_size", "the shared expert's FFN width");
+  if (width % m.expert_width != 0)
+    k.Bad("shared_expert_intermediate_size", *k.Get("shared_expert_intermediate_size"),
+          "expected a multiple of moe_intermediate_size (" + std::to_string(m.expert_width) +
+              "): moefab runs the shared expert as shared experts of the routed width");
+  m.num_shared_experts = width / m.expert_width;
+  k.NoteText("the shared expert (width " + std::to_string(width) + ") runs as " +
+             std::to_string(m.num_shared_experts) + " shared expert(s) of width " + std::to_string(m.expert_width) +
+             "; its sigmoid gate is not modelled");
 }
 
 void ReadDbrx(const Keys& k, HfModel& m) {
@@ -195,34 +239,40 @@ void ReadDbrx(const Keys& k, HfModel& m) {
 
 // DeepSeek V2/V3 and Kimi K2 (DeepseekV3 architecture): MLA attention, shared experts, dense
 // first layers.
-void ReadDeepseek(const Keys& k, HfModel& m, bool v3) {
+void ReadDeepseek(const Keys& k, HfModel& m, bool v3, bool glm = false) {
   m.num_hidden_layers = k.U32("num_hidden_layers", "decoder layers (without the MTP layers)");
   m.d_model = k.U32("hidden_size", "hidden size");
   m.expert_width = k.U32("moe_intermediate_size", "per-expert FFN width");
   m.num_experts = k.U32("n_routed_experts", "routed experts per layer");
   m.top_k = k.U32("num_experts_per_tok", "routed experts per token");
   m.num_shared_experts = k.U32Or("n_shared_experts", 0, "shared experts per layer");
-  // Layer i has experts when i >= first_k_dense_replace and i % moe_layer_freq == 0.
+  // Layer i has experts when i >= first_k_dense_replace and i % moe_layer_freq == 0 (GLM-4-MoE
+  // has no moe_layer_freq: every layer from first_k_dense_replace on).
   const uint32_t first_dense = k.U32Or("first_k_dense_replace", 0, "leading dense layers");
-  const uint32_t freq = k.U32Or("moe_layer_freq", 1, "MoE layer every N layers", 1);
+  const uint32_t freq = glm ? 1 : k.U32Or("moe_layer_freq", 1, "MoE layer every N layers", 1);
   for (uint32_t i = 0; i < m.num_hidden_layers; ++i)
     if (i < first_dense || i % freq != 0) ++m.num_dense_layers;
   if (m.num_dense_layers > 0) m.dense_ffn_width = k.U32("intermediate_size", "dense FFN width");
-  m.num_heads = k.U32("num_attention_heads", "attention query heads");
-  m.num_kv_heads = k.U32Or("num_key_value_heads", m.num_heads, "key/value heads", 1);
-  const uint32_t nope = k.U32("qk_nope_head_dim", "MLA non-rotary head dimension");
-  const uint32_t rope = k.U32("qk_rope_head_dim", "MLA rotary head dimension");
-  const uint32_t kv_lora = k.U32("kv_lora_rank", "MLA latent KV dimension");
-  m.head_dim = nope + rope;
-  m.kv_bytes_per_token_layer = 2 * (kv_lora + rope);  // BF16 latent + rotary key per token
+  if (glm) {
+    ReadAttention(k, m);  // GLM-4-MoE: grouped-query attention, no MLA
+  } else {
+    m.num_heads = k.U32("num_attention_heads", "attention query heads");
+    m.num_kv_heads = k.U32Or("num_key_value_heads", m.num_heads, "key/value heads", 1);
+    const uint32_t nope = k.U32("qk_nope_head_dim", "MLA non-rotary head dimension");
+    const uint32_t rope = k.U32("qk_rope_head_dim", "MLA rotary head dimension");
+    const uint32_t kv_lora = k.U32("kv_lora_rank", "MLA latent KV dimension");
+    m.head_dim = nope + rope;
+    m.kv_bytes_per_token_layer = 2 * (kv_lora + rope);  // BF16 latent + rotary key per token
+  }
   m.routed_scaling = k.NumberOr("routed_scaling_factor", 1.0, "multiplier of the routed weights");
   if (!(m.routed_scaling > 0)) k.Bad("routed_scaling_factor", *k.Get("routed_scaling_factor"), "expected a number > 0");
-  const bool norm = k.BoolOr("norm_topk_prob", v3);
+  const bool norm = k.BoolOr("norm_topk_prob", v3, "renormalise the top-k weights");
   if (v3) {
-    const std::string scoring = k.StringOr("scoring_func", "sigmoid");
+    // GLM-4-MoE's config has no scoring_func / topk_method: its router is always these.
+    const std::string scoring = k.StringOr("scoring_func", "sigmoid", glm ? "" : "the router's scores");
     if (scoring != "sigmoid")
       k.Bad("scoring_func", *k.Get("scoring_func"), "expected \"sigmoid\" (the DeepSeek-V3 rule SIGMOID_GROUP_TOPK)");
-    const std::string method = k.StringOr("topk_method", "noaux_tc");
+    const std::string method = k.StringOr("topk_method", "noaux_tc", glm ? "" : "the router's top-k method");
     if (method != "noaux_tc")
       k.Bad("topk_method", *k.Get("topk_method"),
             "expected \"noaux_tc\" (group-limited top-k on biased sigmoid scores)");
@@ -238,14 +288,26 @@ void ReadDeepseek(const Keys& k, HfModel& m, bool v3) {
     if (m.topk_groups > m.num_groups)
       k.Bad("topk_group", *k.Get("topk_group"), "expected <= n_group (" + std::to_string(m.num_groups) + ")");
   } else {
-    const std::string scoring = k.StringOr("scoring_func", "softmax");
+    const std::string scoring = k.StringOr("scoring_func", "softmax", "the router's scores");
     if (scoring != "softmax") k.Bad("scoring_func", *k.Get("scoring_func"), "expected \"softmax\" for deepseek_v2");
-    const std::string method = k.StringOr("topk_method", "greedy");
+    const std::string method = k.StringOr("topk_method", "greedy", "the router's top-k method");
     if (method != "greedy")
       k.Bad("topk_method", *k.Get("topk_method"),
             "expected \"greedy\" (group-limited softmax routing is not modelled)");
     m.router = SoftmaxRule(norm);
   }
+}
+
+// Granite MoE (IBM Granite 3.x MoE): GraniteMoeTopKGating takes the top-k router logits and
+// softmaxes over those k (TOPK_SOFTMAX); every layer is MoE, experts of width intermediate_size.
+void ReadGraniteMoe(const Keys& k, HfModel& m) {
+  m.num_hidden_layers = k.U32("num_hidden_layers", "decoder layers");
+  m.d_model = k.U32("hidden_size", "hidden size");
+  m.expert_width = k.U32("intermediate_size", "per-expert FFN width");
+  m.num_experts = k.U32("num_local_experts", "routed experts per layer");
+  m.top_k = k.U32("num_experts_per_tok", "experts per token");
+  m.router = pb::TOPK_SOFTMAX;
+  ReadAttention(k, m);
 }
 
 void ReadGptOss(const Keys& k, HfModel& m) {
@@ -274,7 +336,8 @@ void ReadLlama4Text(const Keys& k, HfModel& m) {
           "expected 1 (TOP1_SIGMOID_INPUT routes each token to one expert)");
   // MoE layers: moe_layers when listed, else every interleave_moe_layer_step-th layer
   // (indices step-1, 2*step-1, ...), as Llama4TextConfig computes them.
-  std::set<uint32_t> moe = k.LayerList("moe_layers", m.num_hidden_layers);
+  std::set<uint32_t> moe =
+      k.Has("moe_layers") ? k.LayerList("moe_layers", m.num_hidden_layers, "") : std::set<uint32_t>{};
   if (!k.Has("moe_layers")) {
     const uint32_t step = k.U32Or("interleave_moe_layer_step", 1, "MoE layer every N layers", 1);
     for (uint32_t i = step - 1; i < m.num_hidden_layers; i += step) moe.insert(i);
@@ -286,12 +349,12 @@ void ReadLlama4Text(const Keys& k, HfModel& m) {
   ReadAttention(k, m);
 }
 
-HfModel ReadHf(const std::string& path, const Value& root) {
+HfModel ReadHf(const std::string& path, const Value& root, std::vector<std::string>* notes) {
   if (root.kind != Kind::kObject)
     throw ConfigError(path + ":" + std::to_string(root.line) + ":" + std::to_string(root.column) +
                       ": expected a JSON object at the top (a Hugging Face config.json), found " +
                       json::KindName(root.kind));
-  const Keys top(path, root, "");
+  const Keys top(path, root, "", notes);
   HfModel m;
   const Value* type = top.Get("model_type");
   if (!type) top.Missing("model_type", std::string("expected one of ") + kKnownTypes);
@@ -300,8 +363,19 @@ HfModel ReadHf(const std::string& path, const Value& root) {
   const std::string& t = type->text;
   if (t == "mixtral") {
     ReadMixtralLike(top, m, "num_local_experts", "intermediate_size", true);
+  } else if (t == "granitemoe") {
+    ReadGraniteMoe(top, m);
+  } else if (t == "qwen2_moe") {
+    ReadQwenMoe(top, m, false);
+    ReadQwenSharedExpert(top, m);
   } else if (t == "qwen3_moe") {
-    ReadQwen3Moe(top, m);
+    ReadQwenMoe(top, m, true);
+  } else if (t == "qwen3_next") {
+    ReadQwenMoe(top, m, true);
+    ReadQwenSharedExpert(top, m);
+    top.NoteText("qwen3_next: its linear-attention (Gated DeltaNet) layers are timed as full attention");
+  } else if (t == "glm4_moe") {
+    ReadDeepseek(top, m, true, true);
   } else if (t == "olmoe") {
     ReadMixtralLike(top, m, "num_experts", "intermediate_size", false);
   } else if (t == "dbrx") {
@@ -325,16 +399,16 @@ HfModel ReadHf(const std::string& path, const Value& root) {
   if (m.top_k > m.num_experts)
     throw ConfigError(path + ": num_experts_per_tok=" + std::to_string(m.top_k) +
                       ": expected <= the routed experts per layer (" + std::to_string(m.num_experts) + ")");
-  m.name = top.StringOr("_name_or_path", "");
+  m.name = top.StringOr("_name_or_path", "", "");
   if (m.name.empty()) m.name = std::filesystem::path(path).stem().string();
   return m;
 }
 
 }  // namespace
 
-void ApplyHfConfig(const std::string& path, pb::Model& model) {
+void ApplyHfConfig(const std::string& path, pb::Model& model, std::vector<std::string>* notes) {
   const Value root = json::ParseFile(path);
-  const HfModel hf = ReadHf(path, root);
+  const HfModel hf = ReadHf(path, root, notes);
   if (model.name().empty()) model.set_name(hf.name);
   if (model.num_layers() == 0) model.set_num_layers(hf.num_hidden_layers - hf.num_dense_layers);
   if (model.d_model() == 0) model.set_d_model(hf.d_model);

@@ -4,10 +4,18 @@
 // model_type -> rule (and what else is fixed by the family):
 //   mixtral, qwen3_moe, dbrx   SOFTMAX_TOPK_RENORM (SOFTMAX_TOPK when norm_topk_prob false /
 //                              dbrx moe_normalize_expert_weights null)
+//   qwen3_next                 as qwen3_moe, plus its shared expert (below); its linear-attention
+//                              layers are timed as full attention
+//   qwen2_moe                  SOFTMAX_TOPK (RENORM when norm_topk_prob true), plus its shared
+//                              expert: shared_expert_intermediate_size / moe_intermediate_size
+//                              shared experts of the routed width (its sigmoid gate not modelled)
 //   olmoe                      SOFTMAX_TOPK (RENORM when norm_topk_prob true)
 //   deepseek_v2                softmax, topk_method greedy: SOFTMAX_TOPK or RENORM by norm_topk_prob
 //   deepseek_v3, kimi_k2       SIGMOID_GROUP_TOPK, n_group, topk_group, routed_scaling_factor
+//   glm4_moe                   as deepseek_v3 (sigmoid, noaux_tc, shared experts, first dense
+//                              layers) with grouped-query attention (head_dim) instead of MLA
 //   gpt_oss                    TOPK_SOFTMAX, SWIGLU_CLAMPED, MXFP4 (the shipped expert format)
+//   granitemoe                 TOPK_SOFTMAX (top-k router logits, softmax over the k)
 //   llama4, llama4_text        TOP1_SIGMOID_INPUT, one shared expert of the expert width
 // MoE layers = num_hidden_layers minus the dense-FFN layers (DeepSeek first_k_dense_replace and
 // moe_layer_freq, Qwen3 mlp_only_layers and decoder_sparse_step, Llama 4 moe_layers or
@@ -20,6 +28,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace moefab::config {
 class Model;  // configs/moefab.proto (moefab.pb.h)
@@ -33,6 +42,9 @@ namespace moefab {
 /// and what was expected: bad JSON (with line:column), unknown or missing model_type, a
 /// missing required key, a value of the wrong type or range, a family setting moefab does not
 /// model (e.g. scoring_func softmax on deepseek_v3, swiglu_limit other than 7.0).
-void ApplyHfConfig(const std::string& path, moefab::config::Model& model);
+/// `notes` (if given) receives one line per key the file leaves out that a default stood in for
+/// ("<file>: decoder_sparse_step absent; took 1 (MoE layer every N layers)") and per
+/// approximation of the family.
+void ApplyHfConfig(const std::string& path, moefab::config::Model& model, std::vector<std::string>* notes = nullptr);
 
 }  // namespace moefab

@@ -130,6 +130,7 @@ struct ReportOptions {
 struct RunOptions {
   std::string config_path;  // file the config came from ("<embedded>" for the default)
   std::string config_echo;  // normalised text of the parsed config, echoed in results.json
+  std::vector<std::string> notes;  // what the loader filled in or approximated (HF import), one line each
   ModelOptions model;
   std::vector<SkuOptions> skus;
   std::vector<uint32_t> node_sku;    // per torus node: index into skus

@@ -5,6 +5,7 @@
 // count equals the torus size, and it is a synthetic-routing ANALYTIC run with the run command
 // in its top comment. (Running the zoo needs SYNTHETIC routing and ANALYTIC without weights in
 // the loader; this test checks the files themselves.)
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
@@ -45,10 +47,31 @@ const std::map<std::string, Shape> kReference = {
     {"gpt-oss-120b", {36, 2880, 2880, 128, 4, 0, 0, 0, 64, 8, 64, pb::TOPK_SOFTMAX, pb::MXFP4, 0, 0, 0}},
     {"llama-4-maverick", {24, 5120, 8192, 128, 1, 1, 24, 16384, 40, 8, 128, pb::TOP1_SIGMOID_INPUT, pb::INT4, 0, 0, 0}},
     {"olmoe-1b-7b", {16, 2048, 1024, 64, 8, 0, 0, 0, 16, 16, 128, pb::SOFTMAX_TOPK, pb::INT4, 0, 0, 0}},
+    // From its config.json alone (model.hf_config): the shared expert of width 5632 = 4 x 1408.
+    {"qwen1.5-moe-a2.7b", {24, 2048, 1408, 60, 4, 4, 0, 0, 16, 16, 128, pb::SOFTMAX_TOPK, pb::INT4, 0, 0, 0}},
 };
 
 fs::path ZooDir() {
   return fs::path(MOEFAB_SOURCE_DIR) / "configs" / "models";
+}
+
+// The chips of a config as (sku, count) runs: its chip_groups, or its chip_pattern laid over
+// the torus (one attention chip every nodes_per_attention nodes, the rest expert chips).
+std::vector<pb::ChipGroup> ChipRuns(const pb::Config& c) {
+  if (!c.has_chip_pattern()) return {c.chip_groups().begin(), c.chip_groups().end()};
+  uint64_t torus = 1;
+  for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+  const auto& p = c.chip_pattern();
+  std::vector<pb::ChipGroup> runs;
+  for (uint64_t at = 0; at < torus; at += p.nodes_per_attention()) {
+    runs.emplace_back().set_sku(p.attention_sku());
+    runs.back().set_count(1);
+    const uint64_t experts = std::min<uint64_t>(p.nodes_per_attention() - 1, torus - at - 1);
+    if (experts == 0) continue;
+    runs.emplace_back().set_sku(p.expert_sku());
+    runs.back().set_count(static_cast<uint32_t>(experts));
+  }
+  return runs;
 }
 
 std::string ReadFile(const fs::path& p) {
@@ -72,6 +95,10 @@ pb::Config Parse(const fs::path& p) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   EXPECT_TRUE(parser.ParseFromString(ReadFile(p), &c)) << p << "\n" << errors.text;
+  // A model from its config.json (model.hf_config, relative to the config's folder): filled
+  // as the loader fills it.
+  if (!c.model().hf_config().empty())
+    ApplyHfConfig((p.parent_path() / c.model().hf_config()).string(), *c.mutable_model());
   return c;
 }
 
@@ -99,7 +126,7 @@ TEST(ZooTest, BenchmarkConfigsParseAndFillTheirTorus) {
     SCOPED_TRACE(name);
     const pb::Config c = Parse(ZooDir() / (name + ".textproto"));
     uint64_t chips = 0;
-    for (const auto& g : c.chip_groups()) chips += g.count();
+    for (const auto& g : ChipRuns(c)) chips += g.count();
     uint64_t torus = 1;
     for (uint32_t d : c.fabric().torus().dims()) torus *= d;
     EXPECT_EQ(chips, torus);
@@ -136,6 +163,7 @@ TEST(ZooTest, ShapesMatchTheReferenceAndTheHfConfig) {
     ApplyHfConfig((ZooDir() / "hf" / (name + ".json")).string(), hf);
     pb::Model mine = m;
     mine.clear_name();
+    mine.clear_hf_config();
     hf.clear_name();
     if (hf.weight_format() == pb::WEIGHT_FORMAT_UNSPECIFIED) hf.set_weight_format(pb::INT4);
     if (hf.kv_bytes_per_token_layer() == 0) hf.set_kv_bytes_per_token_layer(m.kv_bytes_per_token_layer());
@@ -150,7 +178,7 @@ TEST(ZooTest, ExpertChipsHoldTheModelAndTheTorusHoldsTheChips) {
     std::map<std::string, const pb::ChipSku*> skus;
     for (const auto& s : c.skus()) skus[s.name()] = &s;
     uint64_t chips = 0, expert_chips = 0, attention_chips = 0, capacity = ~0ull;
-    for (const auto& g : c.chip_groups()) {
+    for (const auto& g : ChipRuns(c)) {
       ASSERT_TRUE(skus.count(g.sku())) << g.sku();
       const pb::ChipSku& s = *skus[g.sku()];
       chips += g.count();
@@ -163,7 +191,8 @@ TEST(ZooTest, ExpertChipsHoldTheModelAndTheTorusHoldsTheChips) {
         attention_chips += g.count();
       }
     }
-    EXPECT_EQ(c.chips_size(), 0) << "the zoo uses chip_groups";
+    EXPECT_EQ(c.chips_size(), 0) << "the zoo uses chip_pattern";
+    EXPECT_TRUE(c.has_chip_pattern()) << "the zoo's chips follow the torus (sweeps over fabric.torus.dims)";
     uint64_t torus = 1;
     for (uint32_t d : c.fabric().torus().dims()) torus *= d;
     EXPECT_EQ(chips, torus);

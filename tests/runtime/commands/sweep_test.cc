@@ -87,6 +87,7 @@ TEST(SweepSetterTest, BadPathsAndValuesSayWhatWasExpected) {
        "field path 'workload.concurency': no field 'concurency' in moefab.config.Workload; expected one of: "
        "num_tokens, concurrency,"},
       {"nosuch", "1", "no field 'nosuch' in moefab.config.Config; expected one of: model, skus,"},
+      {"workload.concurency", "4", ", capacity_window_tokens (did you mean concurrency?)"},
       {"simulation.fidelity", "FAST",
        "value 'FAST' for simulation.fidelity: expected one of FIDELITY_UNSPECIFIED, RTL, SAMPLED, ANALYTIC"},
       {"workload.concurrency", "-1", "value '-1' for workload.concurrency: expected a non-negative integer (uint32)"},

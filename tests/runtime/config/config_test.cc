@@ -58,6 +58,79 @@ TEST(ConfigTest, ChipGroupsExpandInNodeOrder) {
   EXPECT_EQ(o.node_sku, (std::vector<uint32_t>{0, 0, 1, 1, 1}));
 }
 
+// chip_pattern follows the torus: the same config on 5 and 7 nodes, one attention chip every 3.
+TEST(ConfigTest, ChipPatternScalesWithTheTorus) {
+  const std::string head = R"(
+    model { num_layers: 1 d_model: 64 expert_width: 128 num_experts: 4 top_k: 1 }
+    skus { name: "a" kind: ATTENTION }
+    skus { name: "e" kind: EXPERT }
+    chip_pattern { attention_sku: "a" expert_sku: "e" nodes_per_attention: 3 }
+    workload { num_tokens: 1 })";
+  EXPECT_EQ(LoadConfigText(head + "fabric { torus { dims: [5] } }", "p5").node_sku,
+            (std::vector<uint32_t>{0, 1, 1, 0, 1}));
+  EXPECT_EQ(LoadConfigText(head + "fabric { torus { dims: [7] } }", "p7").node_sku,
+            (std::vector<uint32_t>{0, 1, 1, 0, 1, 1, 0}));
+  EXPECT_EQ(LoadConfigText(head + "fabric { torus { dims: [2, 3] } }", "p6").num_nodes(), 6u);
+}
+
+TEST(ConfigTest, ChipPatternProblems) {
+  const std::string base = R"(
+    model { num_layers: 1 d_model: 64 expert_width: 128 num_experts: 4 top_k: 1 }
+    skus { name: "a" kind: ATTENTION }
+    skus { name: "e" kind: EXPERT }
+    fabric { torus { dims: [4] } }
+    workload { num_tokens: 1 })";
+  const auto error = [&](const std::string& extra) {
+    try {
+      LoadConfigText(base + extra, "pattern.textproto");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error(R"(chip_pattern { attention_sku: "a" expert_sku: "e" nodes_per_attention: 1 })"),
+            "pattern.textproto: chip_pattern.nodes_per_attention=1: expected 2 to 1048576");
+  EXPECT_EQ(error(R"(chip_pattern { attention_sku: "e" expert_sku: "a" nodes_per_attention: 2 })"),
+            "pattern.textproto: chip_pattern.attention_sku=\"e\": expected an ATTENTION chip kind\n"
+            "pattern.textproto: chip_pattern.expert_sku=\"a\": expected an EXPERT chip kind");
+  EXPECT_NE(error(R"(chip_pattern { attention_sku: "a" expert_sku: "e" nodes_per_attention: 2 } chips { sku: "a" })")
+                .find("chip_pattern=(set): expected chip_pattern alone, without chips or chip_groups"),
+            std::string::npos);
+  EXPECT_NE(error(R"(chip_pattern { attention_sku: "x" expert_sku: "e" nodes_per_attention: 2 })")
+                .find("chip_pattern.attention_sku=\"x\": expected the name of a chip kind in skus (a, e)"),
+            std::string::npos);
+}
+
+// A folder or an empty file as CONFIG: one line, not one per missing section.
+TEST(ConfigTest, FolderOrEmptyConfigIsOneProblem) {
+  try {
+    LoadConfigFile(MOEFAB_SOURCE_DIR);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), std::string(MOEFAB_SOURCE_DIR) +
+                                         ": a folder; expected a config file (text-format protobuf, e.g. "
+                                         "configs/tiny.textproto)");
+  }
+  try {
+    LoadConfigText("# nothing here\n", "empty.textproto");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).find("empty.textproto: no settings found"), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+  // A missing section alone: no follow-on range errors of its fields.
+  try {
+    LoadConfigText(R"(skus { name: "a" kind: ATTENTION } workload { num_tokens: 1 })", "partial.textproto");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "partial.textproto: model=(missing): expected a model section\n"
+              "partial.textproto: fabric.torus=(missing): expected a torus with dims\n"
+              "partial.textproto: chips=(none): expected one entry per torus node (chips, chip_groups or "
+              "chip_pattern)");
+  }
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTinyTextproto) {
   EXPECT_EQ(EmbeddedDefaultConfig(), ReadFile(fs::path(MOEFAB_SOURCE_DIR) / "configs" / "tiny.textproto"));
   const RunOptions o = LoadConfigText(EmbeddedDefaultConfig(), "tiny");

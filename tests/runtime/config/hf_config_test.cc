@@ -136,6 +136,8 @@ const Expected kZoo[] = {
      pb::WEIGHT_FORMAT_UNSPECIFIED, pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
     {"olmoe-1b-7b", 16, 2048, 1024, 64, 8, pb::SOFTMAX_TOPK, 0, 0, 0, 16, 16, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
      pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
+    {"qwen1.5-moe-a2.7b", 24, 2048, 1408, 60, 4, pb::SOFTMAX_TOPK, 4, 0, 0, 16, 16, 128, pb::WEIGHT_FORMAT_UNSPECIFIED,
+     pb::ACTIVATION_UNSPECIFIED, 0, 0, 0},
 };
 
 std::string HfPath(const std::string& stem) {
@@ -278,6 +280,115 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
   EXPECT_EQ(scout.num_shared_experts(), 1u);
 }
 
+// Qwen2-MoE (Qwen1.5-MoE-A2.7B's config.json keys), Qwen3-Next (Qwen3-Next-80B-A3B) and
+// GLM-4-MoE (GLM-4.5-Air): shapes, routers, the shared expert as routed-width shared experts,
+// dense first layers, and a note for every key a default stood in for.
+TEST(HfConfigTest, Qwen2MoeQwen3NextAndGlm4Moe) {
+  pb::Model qwen2;
+  std::vector<std::string> notes;
+  ApplyHfConfig(WriteTemp("qwen2.json", R"({"model_type": "qwen2_moe", "hidden_size": 2048,
+    "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16,
+    "intermediate_size": 5632, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+    "num_experts": 60, "num_experts_per_tok": 4, "norm_topk_prob": false, "decoder_sparse_step": 1,
+    "mlp_only_layers": []})"),
+                qwen2, &notes);
+  EXPECT_EQ(qwen2.num_layers(), 24u);
+  EXPECT_EQ(qwen2.d_model(), 2048u);
+  EXPECT_EQ(qwen2.expert_width(), 1408u);
+  EXPECT_EQ(qwen2.num_experts(), 60u);
+  EXPECT_EQ(qwen2.top_k(), 4u);
+  EXPECT_EQ(qwen2.router(), pb::SOFTMAX_TOPK);
+  EXPECT_EQ(qwen2.num_shared_experts(), 4u);  // 5632 = 4 x 1408
+  EXPECT_EQ(qwen2.num_dense_layers(), 0u);
+  EXPECT_EQ(qwen2.head_dim(), 128u);
+  ASSERT_EQ(notes.size(), 2u);  // head_dim absent, and the shared expert's approximation
+  EXPECT_NE(notes[0].find("qwen2.json: head_dim absent; took 128 (elements per attention head)"), std::string::npos)
+      << notes[0];
+  EXPECT_NE(notes[1].find("the shared expert (width 5632) runs as 4 shared expert(s) of width 1408"),
+            std::string::npos)
+      << notes[1];
+
+  pb::Model next;
+  notes.clear();
+  ApplyHfConfig(WriteTemp("next.json", R"({"model_type": "qwen3_next", "hidden_size": 2048,
+    "num_hidden_layers": 48, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 256,
+    "intermediate_size": 5120, "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512,
+    "num_experts": 512, "num_experts_per_tok": 10, "norm_topk_prob": true, "decoder_sparse_step": 1,
+    "mlp_only_layers": [], "full_attention_interval": 4})"),
+                next, &notes);
+  EXPECT_EQ(next.num_layers(), 48u);
+  EXPECT_EQ(next.num_experts(), 512u);
+  EXPECT_EQ(next.top_k(), 10u);
+  EXPECT_EQ(next.router(), pb::SOFTMAX_TOPK_RENORM);
+  EXPECT_EQ(next.num_shared_experts(), 1u);
+  EXPECT_EQ(next.num_kv_heads(), 2u);
+  EXPECT_EQ(next.head_dim(), 256u);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[1].find("linear-attention (Gated DeltaNet) layers are timed as full attention"), std::string::npos);
+
+  pb::Model glm;
+  notes.clear();
+  ApplyHfConfig(WriteTemp("glm.json", R"({"model_type": "glm4_moe", "hidden_size": 4096,
+    "num_hidden_layers": 46, "num_attention_heads": 96, "num_key_value_heads": 8, "head_dim": 128,
+    "intermediate_size": 10944, "moe_intermediate_size": 1408, "n_routed_experts": 128,
+    "n_shared_experts": 1, "num_experts_per_tok": 8, "first_k_dense_replace": 1, "n_group": 1,
+    "topk_group": 1, "norm_topk_prob": true, "routed_scaling_factor": 1.0,
+    "num_nextn_predict_layers": 1})"),
+                glm, &notes);
+  EXPECT_EQ(glm.num_layers(), 45u);  // 46 minus the first dense layer (the MTP layer not counted)
+  EXPECT_EQ(glm.num_dense_layers(), 1u);
+  EXPECT_EQ(glm.dense_ffn_width(), 10944u);
+  EXPECT_EQ(glm.expert_width(), 1408u);
+  EXPECT_EQ(glm.num_experts(), 128u);
+  EXPECT_EQ(glm.num_shared_experts(), 1u);
+  EXPECT_EQ(glm.router(), pb::SIGMOID_GROUP_TOPK);
+  EXPECT_EQ(glm.num_groups(), 1u);
+  EXPECT_DOUBLE_EQ(glm.routed_scaling(), 1.0);
+  EXPECT_EQ(glm.num_heads(), 96u);
+  EXPECT_EQ(glm.num_kv_heads(), 8u);
+  EXPECT_EQ(glm.head_dim(), 128u);
+  EXPECT_EQ(glm.kv_bytes_per_token_layer(), 0u);  // GQA: the loader's default from heads
+  EXPECT_TRUE(notes.empty()) << notes[0];          // every key it reads is in the file
+
+  // A shared expert that is not a whole number of routed experts is refused.
+  EXPECT_NE(ApplyError("odd.json", R"({"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 2,
+    "num_attention_heads": 2, "moe_intermediate_size": 48, "shared_expert_intermediate_size": 100,
+    "num_experts": 4, "num_experts_per_tok": 2})")
+                .find("shared_expert_intermediate_size=100: expected a multiple of moe_intermediate_size (48)"),
+            std::string::npos);
+}
+
+TEST(HfConfigTest, GraniteMoe) {
+  pb::Model g;
+  std::vector<std::string> notes;
+  ApplyHfConfig(WriteTemp("granite.json", R"({"model_type": "granitemoe", "hidden_size": 1024,
+    "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 8, "intermediate_size": 512,
+    "num_local_experts": 32, "num_experts_per_tok": 8})"),
+                g, &notes);
+  EXPECT_EQ(g.num_layers(), 24u);
+  EXPECT_EQ(g.expert_width(), 512u);
+  EXPECT_EQ(g.num_experts(), 32u);
+  EXPECT_EQ(g.top_k(), 8u);
+  EXPECT_EQ(g.router(), pb::TOPK_SOFTMAX);
+  EXPECT_EQ(g.num_kv_heads(), 8u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("head_dim absent; took 64"), std::string::npos) << notes[0];
+}
+
+TEST(HfConfigTest, EveryDefaultedKeyIsNoted) {
+  pb::Model m;
+  std::vector<std::string> notes;
+  ApplyHfConfig(WriteTemp("sparse.json", R"({"model_type": "qwen3_moe", "num_hidden_layers": 4,
+    "hidden_size": 256, "moe_intermediate_size": 64, "num_experts": 8, "num_experts_per_tok": 2,
+    "num_attention_heads": 4})"),
+                m, &notes);
+  const std::vector<std::string> keys = {"norm_topk_prob absent; took true", "num_key_value_heads absent; took 4",
+                                         "head_dim absent; took 64", "decoder_sparse_step absent; took 1",
+                                         "mlp_only_layers absent; took []"};
+  ASSERT_EQ(notes.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_NE(notes[i].find(keys[i]), std::string::npos) << notes[i];
+}
+
 TEST(HfConfigTest, BadFilesNameFileKeyValueAndExpectation) {
   struct Case {
     const char* name;
@@ -289,7 +400,7 @@ TEST(HfConfigTest, BadFilesNameFileKeyValueAndExpectation) {
       {"array.json", "[1]", ":1:1: expected a JSON object at the top"},
       {"notype.json", "{\"hidden_size\": 8}", ": model_type=(missing): expected one of mixtral"},
       {"unknown.json", "{\"model_type\": \"llama\"}",
-       ":1:16: model_type=\"llama\": expected one of mixtral, qwen3_moe"},
+       ":1:16: model_type=\"llama\": expected one of mixtral, qwen2_moe, qwen3_moe, qwen3_next"},
       {"missing.json",
        R"({"model_type": "mixtral", "num_hidden_layers": 2, "intermediate_size": 8,
            "num_local_experts": 4, "num_experts_per_tok": 2, "num_attention_heads": 2})",

@@ -1,0 +1,31 @@
+# cmake -DCOMMAND=a;b;c -DRC=<code> -DREGEX=<regex> [-DNOT_REGEX=<regex>] [-DOUT=<dir> -DFILES=f1;f2]
+#       [-DERRORS=<n>] -P expect_output.cmake
+# Runs COMMAND (after removing OUT) and checks its exit code, that stdout + stderr match REGEX
+# (and not NOT_REGEX), that each of FILES exists under OUT, and with ERRORS that stderr has
+# exactly that many "moefab: error" messages (mpiexec adds its own lines for a non-zero exit).
+if(OUT)
+  file(REMOVE_RECURSE "${OUT}")
+endif()
+execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REPLACE ";" " " shown "${COMMAND}")
+if(NOT rc EQUAL RC)
+  message(FATAL_ERROR "${shown}: exit code ${rc}, expected ${RC}\n--- stdout:\n${out}\n--- stderr:\n${err}")
+endif()
+if(NOT "${out}${err}" MATCHES "${REGEX}")
+  message(FATAL_ERROR "${shown}: output does not match '${REGEX}'\n--- stdout:\n${out}\n--- stderr:\n${err}")
+endif()
+if(NOT_REGEX AND "${out}${err}" MATCHES "${NOT_REGEX}")
+  message(FATAL_ERROR "${shown}: output matches '${NOT_REGEX}'\n--- stdout:\n${out}\n--- stderr:\n${err}")
+endif()
+foreach(f ${FILES})
+  if(NOT EXISTS "${OUT}/${f}")
+    message(FATAL_ERROR "${shown}: ${OUT}/${f} was not written\n--- stdout:\n${out}\n--- stderr:\n${err}")
+  endif()
+endforeach()
+if(DEFINED ERRORS)
+  string(REGEX MATCHALL "moefab: error" errors "${err}")
+  list(LENGTH errors count)
+  if(NOT count EQUAL ERRORS)
+    message(FATAL_ERROR "${shown}: ${count} error messages, expected ${ERRORS}\n${err}")
+  endif()
+endif()
