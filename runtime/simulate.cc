@@ -131,7 +131,6 @@ SimulationOutcome Simulate(const RunOptions& options, Transport& transport, std:
 SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPlan> plan, Transport& transport,
                            std::shared_ptr<spdlog::logger> log, const FaultInjection& faults) {
   const RankId rank = transport.rank();
-  SetPeerTimeoutSeconds(options.peer_timeout_seconds);  // every wait for another rank gives up after it
   // The fabric, the same on every rank; each rank touches only the state of its own nodes.
   fabric::Network& net = *plan->network;
   MOEFAB_CHECK(net.TotalStats().messages_injected == 0, "a plan's fabric serves one run: make a new plan");
@@ -195,9 +194,14 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
         "simulation.sync SYNC_ASYNC needs the shm transport (every rank on one node); the {} "
         "transport runs global windows (same results)",
         transport.name());
+  // While the engine runs, every wait for another rank gives up after the peer timeout; the ranks
+  // meet first (building the chips may take some of them much longer than others).
+  (void)transport.AllreduceSum(0);
+  SetPeerTimeoutSeconds(options.peer_timeout_seconds);
   const auto sim_start = Clock::now();
   const pdes::EngineStats stats =
       channels ? engine.RunAsync(cluster, *channels, progress) : engine.Run(cluster, progress);
+  SetPeerTimeoutSeconds(0);
   const auto sim_wall_ns = static_cast<Tick>(Since(sim_start) * 1e9);
   if (bar && rank == 0) std::fputs("\r\033[K", stderr);  // the bar gives way to the summary
 

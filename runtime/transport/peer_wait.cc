@@ -14,7 +14,7 @@ namespace moefab {
 
 namespace {
 
-double g_timeout_seconds = 300;
+double g_timeout_seconds = 0;  // set while a simulation runs (runtime/simulate.cc)
 
 constexpr uint32_t kSpins = 2000;   // pause loops before yielding the core
 constexpr uint32_t kYields = 64;    // sched_yield calls before sleeping

@@ -16,7 +16,10 @@
 
 namespace moefab {
 
-/// The process's peer timeout (seconds; 0 waits forever). Set from the config before a run.
+/// The process's peer timeout (seconds; 0, the default, waits forever). Simulate sets it from
+/// the config for the engine's run alone, after a collective that every rank reaches once its
+/// chips are built: start-up and the end (the golden check runs only where tokens are homed)
+/// may keep ranks apart for long, legitimately.
 void SetPeerTimeoutSeconds(double seconds);
 [[nodiscard]] double PeerTimeoutSeconds();
 
