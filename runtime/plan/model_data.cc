@@ -61,6 +61,18 @@ SharedCache<chips::PreparedExpert>& SyntheticGolden() {
   static SharedCache<chips::PreparedExpert> cache;
   return cache;
 }
+// The cache key of the synthetic (layer, expert) of model m, and its weights from the cache.
+SyntheticKey KeyOf(const ModelOptions& m, chips::WeightFormat format, uint32_t layer, uint32_t expert) {
+  return {m.d_model, m.expert_width, format, m.activation, MixSeed(m.weight_seed, kExpertStream, layer, expert)};
+}
+std::shared_ptr<const chips::ExpertWeights> SyntheticExpert(const ModelOptions& m, chips::WeightFormat format,
+                                                            uint32_t layer, uint32_t expert) {
+  const SyntheticKey key = KeyOf(m, format, layer, expert);
+  return SyntheticExperts().Get(key, [&] {
+    return std::make_shared<const chips::ExpertWeights>(chips::MakeSyntheticExpertWeights(
+        chips::ExpertShape{m.d_model, m.expert_width}, format, m.activation, std::get<4>(key)));
+  });
+}
 }  // namespace
 
 ModelData::ModelData(const RunOptions& options, const ClusterPlan& plan)
@@ -90,12 +102,7 @@ std::shared_ptr<const chips::ExpertWeights> ModelData::Expert(uint32_t layer, ui
   if (slot) return slot;
   const chips::ExpertShape shape{model_.d_model, model_.expert_width};
   if (!file_) {
-    const chips::WeightFormat format = FormatOf(layer, expert);
-    const uint64_t seed = MixSeed(model_.weight_seed, kExpertStream, layer, expert);
-    slot = SyntheticExperts().Get({shape.d_model, shape.width, format, model_.activation, seed}, [&] {
-      return std::make_shared<const chips::ExpertWeights>(
-          chips::MakeSyntheticExpertWeights(shape, format, model_.activation, seed));
-    });
+    slot = SyntheticExpert(model_, FormatOf(layer, expert), layer, expert);
   } else if (model_.layout == ModelOptions::Layout::kGptOssMxfp4) {
     // Native MXFP4 blocks and exponents, as gpt-oss ships them.
     slot = std::make_shared<const chips::ExpertWeights>(
@@ -119,17 +126,11 @@ void ModelData::Prefetch(std::span<const std::pair<uint32_t, uint32_t>> experts,
   std::vector<std::shared_ptr<const chips::ExpertWeights>> built(todo.size());
   std::vector<std::exception_ptr> errors(todo.size());
   std::atomic<size_t> next{0};
-  const chips::ExpertShape shape{model_.d_model, model_.expert_width};
   const auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
       const auto [layer, expert] = todo[i];
-      const chips::WeightFormat format = FormatOf(layer, expert);
-      const uint64_t seed = MixSeed(model_.weight_seed, kExpertStream, layer, expert);
       try {
-        built[i] = SyntheticExperts().Get({shape.d_model, shape.width, format, model_.activation, seed}, [&] {
-          return std::make_shared<const chips::ExpertWeights>(
-              chips::MakeSyntheticExpertWeights(shape, format, model_.activation, seed));
-        });
+        built[i] = SyntheticExpert(model_, FormatOf(layer, expert), layer, expert);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -189,9 +190,8 @@ std::shared_ptr<const chips::PreparedExpert> ModelData::Golden(uint32_t layer, u
   if (file_) {
     slot = chips::PrepareGolden(*Expert(layer, expert));
   } else {
-    const SyntheticKey key{model_.d_model, model_.expert_width, FormatOf(layer, expert), model_.activation,
-                           MixSeed(model_.weight_seed, kExpertStream, layer, expert)};
-    slot = SyntheticGolden().Get(key, [&] { return chips::PrepareGolden(*Expert(layer, expert)); });
+    slot = SyntheticGolden().Get(KeyOf(model_, FormatOf(layer, expert), layer, expert),
+                                 [&] { return chips::PrepareGolden(*Expert(layer, expert)); });
   }
   return slot;
 }
