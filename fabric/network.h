@@ -38,6 +38,11 @@
 #include "fabric/routing.h"
 #include "fabric/topology.h"
 
+namespace moefab {
+class StateWriter;  // core/state_archive.h
+class StateReader;
+}  // namespace moefab
+
 namespace moefab::fabric {
 
 /// Message bytes (real activation data). Shared, never copied per hop.
@@ -157,6 +162,11 @@ struct NetEvent {
   PacketHeader packet;                  // kPacket, kInject
   std::shared_ptr<const Payload> data;  // kPacket, kInject: message bytes covering ...
   std::uint64_t data_offset = 0;        // ... message offsets [data_offset, + data->size())
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(tick, kind, node, origin, seq, port, vc, value, epoch, packet, data, data_offset);
+  }
 };
 
 /// What the engine offers a handler.
@@ -206,6 +216,11 @@ class LatencyHistogram {
   /// Smallest bucket value v with at least q * count samples <= v (q in [0, 1]).
   Tick Percentile(double q) const;
 
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(buckets_, count_, sum_, max_);
+  }
+
  private:
   std::vector<std::uint64_t> buckets_;  // counts per bucket
   std::uint64_t count_ = 0;             // samples
@@ -242,6 +257,12 @@ struct NodeStats {
   // the buckets (percentiles) are kept once for all nodes and filled in by TotalStats.
   LatencyHistogram packet_latency;
   LatencyHistogram message_latency;
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(messages_injected, packets_injected, messages_delivered, packets_delivered, flits_delivered, bytes_delivered,
+       packet_hops, vc_overflows, packet_latency, message_latency);
+  }
 };
 
 /// One OCS reconfiguration as it happened.
@@ -355,6 +376,13 @@ class Network {
   /// network_router.cc): each stands for the kCredit event it replaced, so after a run engine
   /// events + this is the same for any split of the nodes over ranks.
   std::uint64_t CreditsWithoutEvents() const;
+  /// Checkpoints (core/state_archive.h): writes the state of `nodes` (those this process
+  /// handles: router state, held packets, reassembly, statistics) and this process's
+  /// network-wide counters. LoadState reads it back into a network built from the same
+  /// settings (and TrackRanks called the same way); a checkpoint of other nodes or of another
+  /// shape is refused with a ConfigError naming the file.
+  void SaveState(StateWriter& w, const std::vector<NodeId>& nodes);
+  void LoadState(StateReader& r, const std::vector<NodeId>& nodes);
   /// Checks of an idle network (nothing held, every credit back, every buffer empty);
   /// returns one line per violation, empty when all hold.
   std::vector<std::string> AuditIdle() const;

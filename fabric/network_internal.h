@@ -49,6 +49,11 @@ struct Slot {
   std::uint32_t input = 0;              // in_port * V + vc, or the injection input
   PortId out = 0;                       // output port chosen by routing
   std::uint32_t out_vc = 0;             // VC of the downstream buffer
+
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(h, data, data_offset, wait_since_ps, next, input, out, out_vc);
+  }
 };
 
 struct Output {
@@ -95,6 +100,11 @@ struct Reassembly {
   std::vector<bool> got;                 // per packet index: arrived (no duplicates)
   std::shared_ptr<const Payload> whole;  // all packets so far shared this full buffer
   std::shared_ptr<Payload> assembled;    // else: bytes copied in by offset
+
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(received, got, whole, assembled);
+  }
 };
 
 }  // namespace detail
@@ -120,6 +130,13 @@ struct NodeState {
   NodeStats stats;
   std::vector<ReconfigStats> reconfig;         // this node's share of each reconfiguration
   std::vector<std::uint32_t> drained_reports;  // controller: nodes drained, per reconfig
+
+  /// Checkpoints: everything above but the id (core/state_archive.h).
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(epoch, slots, free_slots, head, tail, mask, out, credits, occupancy, peak, in_epoch, deferred, deferred_min,
+       watchdog_pending, next_message, held, reassembly, stats, reconfig, drained_reports);
+  }
 };
 
 using detail::kNil;
@@ -142,6 +159,12 @@ struct Network::RankTracking {
   std::vector<std::map<std::uint32_t, std::uint32_t>> waiting;  // per upstream rank: flits -> packets
                                                                 // waiting at cut inputs it feeds
   bool enabled = false;  // false with reconfigurations: the static lookahead holds
+
+  /// Checkpoints: the packets in flight and waiting (the rest follows from TrackRanks).
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(sent, waiting);
+  }
 };
 
 // One wiring: epoch 0, then one per reconfiguration.
@@ -230,6 +253,10 @@ struct Network::Impl {
   /// Packet `p` starts (TrackWaiting) or stops (TrackLeft) waiting at node s.
   static void TrackWaiting(Network& net, const NodeState& s, const detail::Slot& p);
   static void TrackLeft(Network& net, const NodeState& s, const detail::Slot& p);
+
+  // Checkpoints (network_state.cc): the same member list writes and reads.
+  template <class Ar>
+  static void ArchiveState(Network& net, Ar& ar, const std::vector<NodeId>& nodes);
 
   // Watchdog (network_watchdog.cc).
   static void ArmWatchdog(Network& net, NodeState& s, NetContext& ctx);
