@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
+#include "core/error.h"
 
 namespace moefab::chips {
 
@@ -36,6 +37,9 @@ class DeferredRtlEngine final : public ExpertEngine {
   void AdvanceTo(std::uint64_t cycle, std::vector<CompletedJob>& done) override;
   std::uint64_t now_cycle() const override { return now_; }
   std::uint64_t rtl_cycles_simulated() const override { return rtl_->rtl_cycles_simulated(); }
+  // A Verilated engine's state is the simulator's: no checkpoints (ExpertEngine).
+  bool SaveState(StateWriter&) override { return false; }
+  void LoadState(StateReader&) override { MOEFAB_CHECK(false, "checkpoint of a Verilated engine"); }
 
   /// Runs the RTL at most `budget_cycles` cycles, never past a cycle whose inputs could still
   /// change: every job arriving before `known_cycle` has been submitted, and no later job is

@@ -10,6 +10,7 @@
 #include "chips/numerics/golden_expert.h"
 #include "chips/rtl_registry.h"
 #include "core/error.h"
+#include "core/state_archive.h"
 
 namespace moefab::chips {
 namespace {
@@ -77,7 +78,18 @@ class ModelExpertEngine final : public ExpertEngine {
     now_ = std::max(now_, cycle + 1);
   }
 
+  bool SaveState(StateWriter& w) override {
+    Archive(w);
+    return true;
+  }
+  void LoadState(StateReader& r) override { Archive(r); }
+
  private:
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(queue_, any_started_, last_start_, last_arrival_, now_);
+  }
+
   std::shared_ptr<const ExpertWeights> weights_;    // the slot's contents
   std::shared_ptr<const PreparedExpert> prepared_;  // repacked for the fast golden kernels
   EngineConfig config_;                             // design point (for config())

@@ -21,6 +21,11 @@
 #include "chips/numerics/expert_weights.h"
 #include "core/types.h"
 
+namespace moefab {
+class StateWriter;  // core/state_archive.h
+class StateReader;
+}  // namespace moefab
+
 namespace moefab::chips {
 
 /// How the engine multiplies: a multiplier per lane, or "multiply by routing" (every input
@@ -73,6 +78,11 @@ struct CompletedJob {
   std::uint64_t start_cycle = 0;
   std::uint64_t done_cycle = 0;
   std::vector<std::int16_t> y;  // int16[D]
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(job_id, start_cycle, done_cycle, y);
+  }
 };
 
 /// One expert slot. Not thread-safe: exactly one thread drives each engine. Idle costs
@@ -95,6 +105,11 @@ class ExpertEngine {
   virtual std::uint64_t now_cycle() const = 0;
   /// Cycles actually evaluated in RTL, including reset and ROM loading (0 for the model).
   virtual std::uint64_t rtl_cycles_simulated() const = 0;
+  /// Checkpoints (core/state_archive.h): the jobs in flight and the pipeline's state, for the
+  /// model engines. A Verilated engine's state is the simulator's: false, nothing written
+  /// (runs with RTL in them take no checkpoints).
+  virtual bool SaveState(StateWriter& w) = 0;
+  virtual void LoadState(StateReader& r) = 0;
 };
 
 /// Verilated RTL engine; weights go into its ROMs through the load port at construction.

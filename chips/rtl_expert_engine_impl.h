@@ -100,6 +100,9 @@ class RtlExpertEngine final : public ExpertEngine {
   const EngineConfig& config() const override { return config_; }
   std::uint64_t now_cycle() const override { return now_; }
   std::uint64_t rtl_cycles_simulated() const override { return rtl_cycles_; }
+  // A Verilated engine's state is the simulator's: no checkpoints (ExpertEngine).
+  bool SaveState(StateWriter&) override { return false; }
+  void LoadState(StateReader&) override { MOEFAB_CHECK(false, "checkpoint of a Verilated engine"); }
 
   void Submit(std::uint64_t job_id, std::span<const std::int8_t> x, std::uint8_t e,
               std::uint64_t arrival_cycle) override {

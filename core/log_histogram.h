@@ -57,6 +57,11 @@ class LogHistogram {
   }
 
   std::vector<uint64_t> counts;  // per bucket
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(counts);
+  }
 };
 
 }  // namespace moefab

@@ -179,6 +179,8 @@ class StateReader {
     throw ConfigError(file_ + ": byte " + std::to_string(r_.pos()) + ": " + what);
   }
   [[nodiscard]] bool done() const { return r_.done(); }
+  /// A count of elements of at least `min_bytes` each, checked against the bytes left.
+  size_t GetCount(size_t min_bytes) { return Count(min_bytes); }
 
  private:
   template <class T>

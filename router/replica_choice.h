@@ -30,6 +30,12 @@ class ReplicaChooser {
   /// A job dispatched to `chip` has come back (least-loaded bookkeeping).
   void Completed(NodeId chip);
 
+  /// Checkpoints (core/state_archive.h): what the dispatches so far changed.
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(outstanding_, hops_cache_, next_);
+  }
+
  private:
   uint32_t Outstanding(NodeId chip) const;
   uint32_t Hops(NodeId chip);  // hops_(home_, chip), asked once per chip

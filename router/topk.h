@@ -22,6 +22,11 @@ inline constexpr std::uint32_t kQ15One = 32768;
 struct Selection {
   std::vector<std::uint32_t> experts;      // expert ids, ascending, distinct; size k
   std::vector<std::uint32_t> weights_q15;  // gate weight of experts[i], Q1.15; sum == 32768
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(experts, weights_q15);
+  }
 };
 
 /// Softmax top-k renormalised (Mixtral rule): choose the k largest logits (ties -> lower

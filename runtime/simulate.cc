@@ -9,6 +9,7 @@
 #include "chips/numerics/float_reference.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "runtime/checkpoint.h"
 #include "runtime/cluster/cluster.h"
 #include "runtime/logging.h"
 #include "runtime/plan/rank_map.h"
@@ -161,8 +162,19 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   }
 
   Cluster cluster(options, *plan, engine, log, faults.sampled_rtl_wrong_weights);
-  cluster.ScheduleFabricEvents();
-  cluster.ScheduleInitialTokens();
+  if (options.resume) {
+    const Tick at = ReadCheckpoint(options, transport, engine, cluster);
+    if (rank == 0)
+      log->info("resume: from the checkpoint at simulated {:.3f} us in {}", static_cast<double>(at) * 1e-6,
+                options.checkpoint_dir);
+  } else {
+    cluster.ScheduleFabricEvents();
+    cluster.ScheduleInitialTokens();
+  }
+  if (options.checkpoint_every_ps > 0)
+    engine.SetCheckpoints(options.checkpoint_every_ps, [&](Tick tick) {
+      WriteCheckpoint(options, transport, engine, cluster, tick, *log);
+    });
 
   // Progress: every rank is called (the count is summed over the ranks); rank 0 prints.
   pdes::ProgressOptions progress;

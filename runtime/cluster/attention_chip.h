@@ -52,6 +52,14 @@ class AttentionChip {
   [[nodiscard]] const std::vector<TokenRecord>& finished() const { return finished_; }
   [[nodiscard]] bool idle() const { return tokens_.empty(); }
 
+  /// Checkpoints (core/state_archive.h): its tokens in flight and finished, the core, the
+  /// replica and capacity bookkeeping.
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(core_free_ps_, busy_ps_, pending_, next_pending_, tokens_, chooser_, capacity_used_, flops_, jobs_dropped_,
+       finished_);
+  }
+
  private:
   struct TokenState {
     uint32_t id = 0;                            // token id
@@ -67,6 +75,12 @@ class AttentionChip {
     TokenBreakdown breakdown;                   // where its time went
     std::vector<uint32_t> dropped;              // capacity overflow: layer * E + expert
     std::vector<uint32_t> routed;               // write_trace: per layer k experts, k weights
+
+    template <class Ar>
+    void Archive(Ar& ar) {
+      ar(id, index_at_home, context, start_ps, layer, h, selection, outputs, received, phase_start_ps, breakdown,
+         dropped, routed);
+    }
   };
 
   // Attention (+ dense layers before the first MoE layer) time of a token on this chip.

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/state_archive.h"
 #include "core/rng.h"
 
 namespace moefab {
@@ -331,5 +332,33 @@ RankReport Cluster::Report() const {
   }
   return r;
 }
+
+template <class Ar>
+void Cluster::ArchiveState(Ar& ar) {
+  std::vector<NodeId> owned;
+  for (NodeId n = 0; n < nodes_.size(); ++n)
+    if (engine_.Owns(n)) owned.push_back(n);
+  if constexpr (Ar::kLoading) {
+    net_.LoadState(ar, owned);
+  } else {
+    net_.SaveState(ar, owned);
+  }
+  for (const NodeId n : owned) {
+    Node& node = nodes_[n];
+    if (node.attention) node.attention->Archive(ar);
+    if (node.expert) {
+      if constexpr (Ar::kLoading) {
+        node.expert->LoadState(ar);
+      } else {
+        node.expert->SaveState(ar);
+      }
+    }
+  }
+  ar(expert_jobs_, dispatch_network_ps_, return_network_ps_, message_latency_, tokens_done_);
+}
+
+void Cluster::SaveState(StateWriter& w) { ArchiveState(w); }
+
+void Cluster::LoadState(StateReader& r) { ArchiveState(r); }
 
 }  // namespace moefab

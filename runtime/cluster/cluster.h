@@ -73,6 +73,14 @@ class Cluster final : private ChipActions {
   /// Tokens finished on this rank (the engine sums it over the ranks for progress lines).
   [[nodiscard]] uint64_t ProgressCount() const { return tokens_done(); }
 
+  /// Checkpoints (with the engine's part, between windows): the routers, chips and counters of
+  /// this rank's nodes. ANALYTIC fidelity only (Verilated slots keep their state in the
+  /// simulator). LoadState reads them into a cluster built from the same settings and ranks
+  /// in place of ScheduleFabricEvents / ScheduleInitialTokens; a checkpoint of another rank
+  /// or cluster is a ConfigError naming the file.
+  void SaveState(StateWriter& w);
+  void LoadState(StateReader& r);
+
   /// This rank's share of the results (tokens homed here, links and chips owned here).
   [[nodiscard]] RankReport Report() const;
   /// Tokens finished on this rank so far.
@@ -101,6 +109,9 @@ class Cluster final : private ChipActions {
   fabric::Network& net_;  // borrowed
   ModelData data_;
   RtlEngines rtl_;                           // this rank's Verilated engine factory
+  template <class Ar>
+  void ArchiveState(Ar& ar);
+
   std::vector<Node> nodes_;                  // indexed by node id; only owned nodes are populated
   std::vector<uint64_t> expert_jobs_;        // per (layer * E + expert): jobs run on chips of this rank
   Tick dispatch_network_ps_ = 0;             // sum over jobs: home -> expert chip in the fabric

@@ -47,6 +47,10 @@ enum class PacketType : uint8_t {
 /// A fabric event: the network's own event, handled by fabric::Network::Handle.
 struct NetEventPayload {
   fabric::NetEvent e;
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h): the payload stays shared
+    ar(e);
+  }
   void Encode(ByteWriter& w) const { fabric::AppendNetEvent(e, w); }
   static NetEventPayload Decode(ByteReader& r) { return {fabric::ReadNetEvent(r)}; }
 };
@@ -84,6 +88,10 @@ struct Delivery {
   Tick injected_ps = 0;                         // it entered the fabric (ps)
   uint64_t bytes = 0;                           // payload bytes on the wire
   std::shared_ptr<const fabric::Payload> data;  // the bytes, or null (timing only)
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(packet, token, layer, expert, src, injected_ps, bytes, data);
+  }
   void Encode(ByteWriter& w) const {
     w.Put(packet);
     w.Put(token);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/state_archive.h"
 #include "fabric/serialization.h"
 
 namespace moefab {
@@ -299,6 +300,22 @@ void ExpertChipModel::OnEgressDone(const ChipEvent& e, ChipActions& act) {
   act.Send(std::move(result));
   TryEgress(act);
   TryAdmit(act);
+}
+
+}  // namespace moefab
+
+namespace moefab {
+
+void ExpertChipModel::SaveState(StateWriter& w) {
+  ArchiveQueues(w);
+  for (size_t i = 0; i < slots_.size(); ++i)
+    MOEFAB_CHECK(slots_[i].engine->SaveState(w), "checkpoint of expert chip " << node_ << ": slot " << i
+                                                                               << " runs RTL (refused at load)");
+}
+
+void ExpertChipModel::LoadState(StateReader& r) {
+  ArchiveQueues(r);
+  for (Slot& s : slots_) s.engine->LoadState(r);
 }
 
 }  // namespace moefab

@@ -46,6 +46,12 @@ struct ExpertChipStats {
   uint64_t sampled_checks = 0;      // SAMPLED: jobs also run in RTL
   uint64_t sampled_mismatches = 0;  // SAMPLED: of those, outputs or cycles that differed
   std::vector<JobSpan> spans;       // jobs of traced tokens (token id < trace limit)
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(jobs, busy_ps, slot_active_ps, ingress_wait_ps, blocked_ps, egress_wait_ps, compute_ps, rtl_cycles, max_ingress,
+       sampled_checks, sampled_mismatches, spans);
+  }
 };
 
 class ExpertChipModel {
@@ -75,6 +81,11 @@ class ExpertChipModel {
   /// False when no slot is behind.
   bool RunAhead(Tick known_ps, uint64_t budget_cycles);
 
+  /// Checkpoints (ANALYTIC only: a Verilated slot's state is the simulator's): the jobs at
+  /// every stage, the slots' pipelines, the egress and the statistics.
+  void SaveState(StateWriter& w);
+  void LoadState(StateReader& r);
+
  private:
   struct Job {
     uint64_t id = 0;    // chip-local job number (admission order is not id order)
@@ -89,6 +100,10 @@ class ExpertChipModel {
     std::shared_ptr<const fabric::Payload> data;       // the message as received: x then e
     [[nodiscard]] std::span<const int8_t> x() const {  // activation bytes (empty: timing only)
       return data ? std::span<const int8_t>(data->data(), data->size() - 1) : std::span<const int8_t>();
+    }
+    template <class Ar>
+    void Archive(Ar& ar) {
+      ar(id, slot, token, layer, expert, home, delivered_ps, queued_ps, admitted_ps, done_ps, e, data);
     }
   };
   struct Slot {
@@ -108,6 +123,12 @@ class ExpertChipModel {
   [[nodiscard]] uint64_t CycleAt(Tick t) const;  // first clock edge at or after t
 
   std::unique_ptr<chips::ExpertEngine> MakeRtl(const Slot& slot);
+  template <class Ar>
+  void ArchiveQueues(Ar& ar) {
+    ar(ingress_, blocked_, running_, egress_queue_, leaving_, free_result_buffers_, egress_free_ps_, egress_busy_,
+       next_job_id_, jobs_admitted_, in_flight_, next_behind_, busy_since_ps_, stats_);
+    for (Slot& s : slots_) ar(s.ready_cycle, s.wake_pending);
+  }
 
   NodeId node_;
   const SkuOptions& sku_;  // borrowed from the run options

@@ -92,6 +92,9 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
     app->add_flag("--resume", b.resume,
                   "keep the points an interrupted sweep into DIR finished (same config text); run the rest");
   if (command == "run") {
+    app->add_flag("--resume", b.resume,
+                  "go on from the checkpoint an earlier run of this config wrote into DIR/checkpoint "
+                  "(simulation.checkpoint_every_us; same ranks)");
     app->add_option("--rank-mapping", b.rank_mapping, "chips to ranks: block or round-robin (overrides the config)")
         ->type_name("MAP")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -159,7 +162,7 @@ void ParseInto(const std::string& command, const std::vector<std::string>& args,
 std::string GlobalUsage() {
   return "usage: moefab COMMAND [CONFIG] [OPTIONS]      (moefab help COMMAND: its options)\n"
          "       moefab run [CONFIG] --out DIR [--set PATH=VALUE ..] [--report csv,html,trace|all]\n"
-         "                  [--rank-mapping block|round-robin] [--transport auto|shm|mpi|ucx] [--verbose]\n"
+         "                  [--rank-mapping block|round-robin] [--transport auto|shm|mpi|ucx] [--resume] [--verbose]\n"
          "       moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B ..] --out DIR [--report ..]\n"
          "                    [--resume]\n"
          "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
@@ -225,6 +228,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& a) {
     r.out_dir = b.out;
     r.verbose = b.verbose;
     r.rank_mapping = b.rank_mapping;
+    r.resume = b.resume;
     if (!r.rank_mapping.empty() && r.rank_mapping != "block" && r.rank_mapping != "round-robin")
       Bad(first, "--rank-mapping " + r.rank_mapping + ": expected block or round-robin");
     r.transport = b.transport;

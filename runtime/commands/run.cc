@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "runtime/checkpoint.h"
 #include "runtime/commands/commands.h"
 #include "runtime/commands/console_format.h"
 #include "runtime/commands/extra_reports.h"
@@ -78,6 +79,14 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
   if (const std::string problem = PrepareOutputFolder(args.out_dir, transport); !problem.empty()) {
     if (rank == 0) std::fprintf(stderr, "moefab: error: %s\n", problem.c_str());
     return kExitBadInput;
+  }
+  options.checkpoint_dir = args.out_dir + "/checkpoint";
+  options.resume = args.resume;
+  if (args.resume) {
+    if (const std::string problem = CheckCheckpoint(options, transport); !problem.empty()) {
+      if (rank == 0) std::fprintf(stderr, "moefab: error: %s\n", problem.c_str());
+      return kExitBadInput;
+    }
   }
   SetUpLogging(
       LoggingOptions{static_cast<int>(rank), log_dir + "/rank-" + std::to_string(rank) + ".log", args.verbose});

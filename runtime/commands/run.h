@@ -17,6 +17,7 @@ struct RunArgs {
   std::vector<std::string> reports;  // --report csv,html,trace|all: extra outputs
   std::string transport;             // --transport auto|mpi|ucx|shm: overrides the config
   std::vector<std::string> sets;     // --set PATH=VALUE: config fields set before validation
+  bool resume = false;               // --resume: go on from out_dir/checkpoint (runtime/checkpoint.h)
 };
 
 /// Exit codes of moefab.

@@ -170,6 +170,15 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   out.memory_budget_mbytes = s.memory_budget_mbytes();
   p.Range("simulation.peer_timeout_seconds", s.peer_timeout_seconds(), 1u, 604800u);
   out.peer_timeout_seconds = s.peer_timeout_seconds();
+  if (s.checkpoint_every_us() != 0) {
+    if (p.Range("simulation.checkpoint_every_us", s.checkpoint_every_us(), uint64_t{1}, uint64_t{1'000'000'000'000}))
+      out.checkpoint_every_ps = s.checkpoint_every_us() * 1'000'000;
+    if (out.fidelity != Fidelity::kAnalytic)
+      p.Add("simulation.checkpoint_every_us", s.checkpoint_every_us(),
+            "checkpoints need fidelity ANALYTIC (RTL and SAMPLED keep chip state inside Verilator, which is not saved)");
+    if (s.sync() == pb::SYNC_ASYNC)
+      p.Add("simulation.checkpoint_every_us", s.checkpoint_every_us(), "checkpoints need SYNC_AUTO or SYNC_WINDOWS");
+  }
   out.sample_every = s.sample_every();
   out.quant_error_samples = s.quant_error_samples();
   out.build_cache = s.build_cache();

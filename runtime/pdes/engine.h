@@ -61,6 +61,7 @@
 
 #include "core/byte_io.h"
 #include "core/error.h"
+#include "core/state_archive.h"
 #include "core/types.h"
 #include "runtime/pdes/engine_detail.h"
 #include "runtime/pdes/radix_queue.h"
@@ -218,6 +219,7 @@ class Engine<M, PayloadList<P...>> {
     // The first window's start needs one agreement; after that every exchange carries each
     // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
+    next_checkpoint_ = checkpoint_every_ps_ > 0 && start != kTickMax ? Add(start - start % checkpoint_every_ps_, checkpoint_every_ps_) : kTickMax;
     // From the last exchange: the earliest tick any other rank may send this one an event at
     // (absolute; at first one lookahead from the start) and the models' bound counted from the
     // window's start.
@@ -231,7 +233,7 @@ class Engine<M, PayloadList<P...>> {
       // holds for all later windows too, so a window never ends before the last one did (the
       // bounds of the models are coarse: min over all ranks and destinations). Receive checks
       // every incoming event against this rank's past.
-      const Tick end = std::min(Add(start, horizon_after), horizon);
+      const Tick end = std::min({Add(start, horizon_after), horizon, next_checkpoint_});
       stalled = all_done_ > start ? 0 : stalled + 1;
       MOEFAB_CHECK(stalled < 64, "windows [" << start << ", " << all_done_ << ") stay empty");
       window_end_ = std::max(window_end_, end);
@@ -251,6 +253,7 @@ class Engine<M, PayloadList<P...>> {
       if (!parallel) {
         start = TopTick();
         horizon = all_done_ = Add(start, lookahead_ps_);
+        MaybeCheckpoint(start);
         continue;
       }
       WindowSummary mine;
@@ -292,6 +295,7 @@ class Engine<M, PayloadList<P...>> {
       horizon_after = std::min(transport_.others().horizon_after, Add(mine.horizon_after, reply));
       all_done_ = std::min({Add(start, all.horizon_after), all.horizon, all.receive_bound});
       report(start == kTickMax ? now_ : start, all.count);
+      MaybeCheckpoint(start);
     }
     stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
     stats_.work_seconds = tally.Seconds(tally.work, stats_.wall_seconds);
@@ -337,6 +341,23 @@ class Engine<M, PayloadList<P...>> {
       if (t > 0) min_slack_ = std::min(min_slack_, t);
     }
   }
+  /// Checkpoints (windows and one rank; before Run): `save(tick)` is called on every rank at
+  /// the first window boundary at or after each multiple of `every_ps` past the run's start,
+  /// when every event before `tick` has been handled on every rank and nothing is in flight
+  /// between ranks, so that each rank's engine and model state is whole (SaveState). Windows
+  /// end at those multiples; results do not change. 0: never.
+  void SetCheckpoints(Tick every_ps, std::function<void(Tick)> save) {
+    checkpoint_every_ps_ = every_ps;
+    checkpoint_ = std::move(save);
+  }
+  /// The engine's part of a checkpoint (engine_checkpoint.h): the queued events with their
+  /// payloads (each payload type provides Archive, core/state_archive.h), every node's next
+  /// sequence number and last tick, and the event count. Only between windows (from the
+  /// SetCheckpoints callback) or outside Run.
+  void SaveState(StateWriter& w);
+  /// Reads it back into an engine with the same owners, slack set and nothing queued (before
+  /// Run). A checkpoint of another rank or cluster is a ConfigError naming the file.
+  void LoadState(StateReader& r);
   /// The end of this rank's current (or just finished) window: every event of this rank before
   /// it has been handled once the window is over.
   [[nodiscard]] Tick window_end() const { return window_end_; }
@@ -371,6 +392,13 @@ class Engine<M, PayloadList<P...>> {
   }
 
   static Tick Add(Tick a, Tick b) { return a > kTickMax - b ? kTickMax : a + b; }
+
+  // At a window boundary: every event before `start` is handled everywhere, nothing is in flight.
+  void MaybeCheckpoint(Tick start) {
+    if (start == kTickMax || start < next_checkpoint_) return;
+    checkpoint_(start);
+    next_checkpoint_ = Add(start - start % checkpoint_every_ps_, checkpoint_every_ps_);
+  }
   static uint64_t ProgressCountOf(const M& model) {
     if constexpr (requires { model.ProgressCount(); }) {
       return model.ProgressCount();
@@ -500,6 +528,14 @@ class Engine<M, PayloadList<P...>> {
     }
   }
 
+  // A checkpoint's payload of type I (engine_checkpoint.h).
+  template <size_t I>
+  void ReadPayload(StateReader& r, Tick tick, uint64_t rest, NodeId node) {
+    std::tuple_element_t<I, std::tuple<P...>> payload{};
+    r(payload);
+    Push<static_cast<uint8_t>(I)>(tick, rest, node, std::move(payload));
+  }
+
   template <size_t... I>
   void DecodeInto(uint8_t type, Tick tick, uint64_t rest, NodeId node, ByteReader& r, std::index_sequence<I...>) {
     MOEFAB_CHECK(type < sizeof...(P), "received an event of unknown payload type " << int{type});
@@ -547,6 +583,9 @@ class Engine<M, PayloadList<P...>> {
   // The asynchronous protocol's causality check: the key of the last event handled here.
   Tick last_tick_ = 0;
   uint64_t last_rest_ = 0;
+  Tick checkpoint_every_ps_ = 0;              // SetCheckpoints (0: never)
+  std::function<void(Tick)> checkpoint_;      // ... its callback
+  Tick next_checkpoint_ = kTickMax;           // windows end here until the next checkpoint is taken
   Tick now_ = 0;         // tick of the event being handled
   Tick window_end_ = 0;  // events at or after this tick wait for this rank's next window
   Tick all_done_ = 0;    // no rank's window ends before this tick (all_done())
@@ -555,4 +594,5 @@ class Engine<M, PayloadList<P...>> {
 
 }  // namespace moefab::pdes
 
-#include "runtime/pdes/engine_async.h"  // RunAsync
+#include "runtime/pdes/engine_async.h"       // RunAsync
+#include "runtime/pdes/engine_checkpoint.h"  // SaveState, LoadState

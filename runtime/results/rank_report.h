@@ -38,6 +38,11 @@ struct TokenRecord {
   std::vector<int16_t> final_h;   // final hidden state (int16, residual scale); empty timing-only
   std::vector<uint32_t> dropped;  // capacity overflow: layer * num_experts + expert, ascending
   std::vector<uint32_t> routed;   // routing.write_trace: per layer k experts then k Q1.15 weights
+
+  template <class Ar>
+  void Archive(Ar& ar) {  // checkpoints (core/state_archive.h)
+    ar(id, home, start_ps, end_ps, breakdown, final_h, dropped, routed);
+  }
 };
 
 struct LinkRecord {

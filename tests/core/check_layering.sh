@@ -20,7 +20,7 @@ declare -A allowed=(
   [runtime/results]="core chips fabric router runtime/config runtime/plan runtime/results"
   [runtime/cluster]="core chips fabric router runtime/config runtime/plan runtime/results runtime/transport runtime/pdes runtime/cluster"
   [runtime/reports]="core chips fabric router runtime/config runtime/plan runtime/results runtime/reports"
-  [runtime]="core chips fabric router runtime/config runtime/plan runtime/results runtime/transport runtime/pdes runtime/cluster runtime/reports runtime/simulate.h runtime/logging.h"
+  [runtime]="core chips fabric router runtime/config runtime/plan runtime/results runtime/transport runtime/pdes runtime/cluster runtime/reports runtime/simulate.h runtime/checkpoint.h runtime/logging.h"
   [runtime/commands]="core chips fabric router runtime moefab.pb.h"
 )
 bad=0
