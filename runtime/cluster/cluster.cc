@@ -193,6 +193,9 @@ void Cluster::Handle(const pdes::EventHead& head, ChipEvent& e) {
     case EventKind::kTokenStart:
       node.attention->OnTokenStart(e, *this);
       break;
+    case EventKind::kAttentionBatch:
+      node.attention->OnAttentionBatch(*this);
+      break;
     default:
       MOEFAB_CHECK(false, "unknown chip event class " << int{head.cls});
   }

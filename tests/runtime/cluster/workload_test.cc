@@ -159,6 +159,46 @@ TEST(WorkloadTest, AttentionTimeFollowsContextAndChipFigures) {
   EXPECT_EQ(out.merged.attention_flops, 3 * static_cast<uint64_t>(flops));
 }
 
+TEST(WorkloadTest, ContinuousBatchingRunsTheHandComputedBatches) {
+  // One MoE layer; two attention chips, each homing two of the four tokens, all four started at
+  // tick 0. A batch of 2 at layer 0, context 1000: 2 x 512,000 KV + 65,536 weights (d 64, one
+  // head of 128, BF16) = 1,089,536 B at 1e12 B/s = 1,089,536 ps (FLOPs take 11,551 ps). The
+  // gates follow one by one: the second token waits for the first's 20 ns.
+  const auto run = [](const std::string& batching) {
+    return RunOnce(LoadConfigText(R"(
+      model { name: "one" num_layers: 1 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 weight_seed: 3 }
+      skus { name: "a" kind: ATTENTION gate_ns: 20 combine_ns: 10 compute_tflops: 100 memory_gbytes_per_s: 1000
+             )" + batching + R"( }
+      skus { name: "e" kind: EXPERT clock_mhz: 1000 mac_lanes: 8 }
+      fabric { torus { dims: [2, 2, 2] } }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
+      workload { num_tokens: 4 concurrency: 4 input_seed: 5 context_length: 1000 }
+      simulation { fidelity: ANALYTIC })",
+                                  "one"));
+  };
+  const auto full = run("attention_batching: CONTINUOUS max_batch_tokens: 2 max_batch_wait_ns: 1000");
+  ASSERT_TRUE(full.golden.match);
+  ASSERT_EQ(full.merged.tokens.size(), 4u);
+  for (const auto& t : full.merged.tokens) {
+    EXPECT_EQ(t.breakdown.attention_ps, 1089536u) << "token " << t.id;
+    EXPECT_EQ(t.breakdown.gate_ps, 20000u);
+    EXPECT_EQ(t.breakdown.core_queue_ps, t.id < 2 ? 0u : 20000u) << "token " << t.id;  // 2, 3: second in the batch
+  }
+  // Room for 4: the two tokens wait the full 1000 ns, then run as one batch of 2.
+  const auto partial = run("attention_batching: CONTINUOUS max_batch_tokens: 4 max_batch_wait_ns: 1000");
+  ASSERT_TRUE(partial.golden.match);
+  for (const auto& t : partial.merged.tokens) {
+    EXPECT_EQ(t.breakdown.attention_ps, 1089536u);
+    EXPECT_EQ(t.breakdown.core_queue_ps, (t.id < 2 ? 0u : 20000u) + 1000000u) << "token " << t.id;
+  }
+  // FIFO: one token at a time, KV only (weights resident): 512,000 ps each.
+  const auto fifo = run("");
+  ASSERT_TRUE(fifo.golden.match);
+  for (const auto& t : fifo.merged.tokens) EXPECT_EQ(t.breakdown.attention_ps, 512000u);
+  EXPECT_EQ(full.merged.attention_flops, fifo.merged.attention_flops);  // batching moves time, not work
+}
+
 TEST(WorkloadTest, CapacityDropsOverflowJobsAndTheGoldenReplaysThem) {
   const auto full = RunOnce(Small(""));
   const RunOptions o = Small("", "fidelity: ANALYTIC",
