@@ -1,10 +1,10 @@
 // Continuous batching on an attention chip's core (SKU attention_batching CONTINUOUS): tokens
-// ready for attention at some layer wait here; a batch starts when the core is free and
-// either max_batch_tokens tokens wait or the oldest has waited max_batch_wait. A batch of
-// tokens at any mix of layers takes max(FLOPs / compute, bytes / memory bandwidth): every
-// token's FLOPs and KV cache, and the weights of each distinct layer in it once
-// (runtime/config/attention_work.h). Then the core runs each token's gate, one after the
-// other, in the batch's order.
+// ready for attention at some layer wait here. The next batch runs the layer of the oldest
+// waiting token with up to max_batch_tokens waiting tokens of that layer, oldest first; it
+// starts when the core is free and either it is full or the oldest has waited max_batch_wait.
+// It takes max(FLOPs / compute, bytes / memory bandwidth): every token's FLOPs and KV cache,
+// and the layer's weights once (runtime/config/attention_work.h). Then the core runs each
+// token's gate, one after the other, in the batch's order.
 // Pure bookkeeping: no clock and no events; the attention chip asks when the next batch is
 // due and schedules its own event (attention_chip.h).
 #pragma once
@@ -43,10 +43,11 @@ class AttentionBatcher {
   /// kTickMax when nobody waits.
   [[nodiscard]] Tick NextStartPs(Tick core_free_ps) const;
 
-  /// Takes the next batch (up to max_batch_tokens, oldest first) and times it.
+  /// Takes the next batch (the oldest token's layer, up to max_batch_tokens, oldest first) and
+  /// times it.
   Batch Take();
 
-  /// The time of a batch of these tokens (ps) and its FLOPs.
+  /// The time of a batch of these tokens, all at one layer (ps), and its FLOPs.
   [[nodiscard]] Batch Time(std::vector<Request> tokens) const;
 
  private:

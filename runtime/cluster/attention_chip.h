@@ -7,13 +7,12 @@
 //
 // Attention timing (runtime/config/attention_work.h): FIFO, one token at a time, a fixed time
 // per token per layer or from its FLOPs and KV bytes at the chip's TFLOP/s and GB/s (dense
-// layers before the first MoE layer too; weights resident); or CONTINUOUS decode batches
-// (attention_batcher.h: the weights of each layer read once per batch). Gate and combine run
-// per token on the same core, combines in arrival order between batches. Capacity (DROP):
-// per window of W of its tokens and per layer at most ceil(f * W * k / E) jobs for each
-// routed expert, counted at the home.
-// Omits: KV-cache growth within a decode sequence, prefill, layer-synchronous batches (a
-// batch mixes layers, reading each one's weights).
+// layers before the first MoE layer too; weights resident); or CONTINUOUS decode batches of
+// one layer (attention_batcher.h: the layer's weights read once per batch). Gate and combine
+// run per token on the same core, combines in arrival order between batches. Capacity
+// (DROP): per window of W of its tokens and per layer at most ceil(f * W * k / E) jobs for
+// each routed expert, counted at the home.
+// Omits: KV-cache growth within a decode sequence, prefill, whole decode steps as one batch.
 #pragma once
 
 #include <map>

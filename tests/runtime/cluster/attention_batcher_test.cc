@@ -1,6 +1,6 @@
 // The attention work model and continuous batching, against batches computed by hand: MLA
-// counted with absorbed projections, each layer's weights read once per batch, the KV cache
-// per token, the dense layers at the first MoE layer, and when a batch is due.
+// counted with absorbed projections, the layer's weights read once per batch, the KV cache
+// per token, the dense layers at the first MoE layer, and which batch is due when.
 #include "runtime/cluster/attention_batcher.h"
 
 #include <gtest/gtest.h>
@@ -69,7 +69,7 @@ TEST(AttentionWorkTest, FirstLayerAddsTheDenseLayers) {
   EXPECT_EQ(AttentionWorkOf<uint64_t>(m, 100, false).weight_bytes, 65536u);
 }
 
-TEST(AttentionBatcherTest, ABatchReadsEachLayersWeightsOnceAndEveryTokensKv) {
+TEST(AttentionBatcherTest, ABatchReadsItsLayersWeightsOnceAndEveryTokensKv) {
   const ModelOptions m = Small();
   const SkuOptions s = Chip(8, 0);
   const AttentionBatcher b(s, m);
@@ -78,38 +78,41 @@ TEST(AttentionBatcherTest, ABatchReadsEachLayersWeightsOnceAndEveryTokensKv) {
   const auto four = b.Time({{0, 1, 1000, 0}, {1, 1, 1000, 0}, {2, 1, 1000, 0}, {3, 1, 1000, 0}});
   EXPECT_EQ(four.attention_ps, 2113536u);
   EXPECT_EQ(four.flops, 2310144u);
-  // Two layers in one batch: both layers' weights. 3 x 51,200 + 2 x 65,536 = 284,672 B.
-  EXPECT_EQ(b.Time({{0, 1, 100, 0}, {1, 2, 100, 0}, {2, 1, 100, 0}}).attention_ps, 284672u);
+  // 3 tokens of context 100: 3 x 51,200 + 65,536 = 219,136 B.
+  EXPECT_EQ(b.Time({{0, 2, 100, 0}, {1, 2, 100, 0}, {2, 2, 100, 0}}).attention_ps, 219136u);
   // Without memory bandwidth the batch is compute-bound: 2,310,144 FLOPs at 1e14 = 23,101.44 ps.
   SkuOptions compute_only = s;
   compute_only.memory_gbytes_per_s = 0;
   EXPECT_EQ(AttentionBatcher(compute_only, m).Time(four.tokens).attention_ps, 23101u);
 }
 
-TEST(AttentionBatcherTest, ABatchStartsWhenFullOrWhenTheOldestHasWaited) {
+TEST(AttentionBatcherTest, ABatchRunsTheOldestsLayerWhenFullOrWhenTheOldestHasWaited) {
   const ModelOptions m = Small();
-  const SkuOptions s = Chip(4, 1000);
+  const SkuOptions s = Chip(2, 1000);
   AttentionBatcher b(s, m);
   EXPECT_EQ(b.NextStartPs(0), kTickMax);
   b.Add({10, 0, 5, 0});
-  b.Add({11, 0, 5, 100});
-  b.Add({12, 1, 5, 200});
-  EXPECT_EQ(b.NextStartPs(0), 1000u);     // the oldest (0) has waited 1000 ps
+  b.Add({11, 1, 5, 100});
+  EXPECT_EQ(b.NextStartPs(0), 1000u);  // one token of layer 0: the oldest (0) waits 1000 ps
   EXPECT_EQ(b.NextStartPs(999), 1000u);
   EXPECT_EQ(b.NextStartPs(5000), 5000u);  // the core is busy until 5000
-  b.Add({13, 1, 5, 300});
-  EXPECT_EQ(b.NextStartPs(0), 300u);  // full when the fourth came
+  b.Add({12, 1, 5, 150});                  // fills layer 1, but layer 0 is the oldest's
+  EXPECT_EQ(b.NextStartPs(0), 1000u);
+  b.Add({13, 0, 5, 200});
+  EXPECT_EQ(b.NextStartPs(0), 200u);  // layer 0 full when the second came
   EXPECT_EQ(b.NextStartPs(301), 301u);
-  b.Add({14, 2, 5, 400});
-  EXPECT_EQ(b.NextStartPs(0), 300u);
   const auto batch = b.Take();
-  ASSERT_EQ(batch.tokens.size(), 4u);
+  ASSERT_EQ(batch.tokens.size(), 2u);
   EXPECT_EQ(batch.tokens.front().token, 10u);
   EXPECT_EQ(batch.tokens.back().token, 13u);
-  // Layers 0 and 1, context 5: 4 x 2,560 KV + 2 x 65,536 weights = 141,312 B.
-  EXPECT_EQ(batch.attention_ps, 141312u);
-  EXPECT_EQ(b.waiting(), 1u);
-  EXPECT_EQ(b.NextStartPs(0), 1400u);  // token 14 came at 400
+  // Layer 0, context 5: 2 x 2,560 KV + 65,536 weights = 70,656 B.
+  EXPECT_EQ(batch.attention_ps, 70656u);
+  EXPECT_EQ(b.waiting(), 2u);
+  EXPECT_EQ(b.NextStartPs(0), 150u);  // now layer 1 is the oldest's, full since token 12 came
+  const auto next = b.Take();
+  ASSERT_EQ(next.tokens.size(), 2u);
+  EXPECT_EQ(next.tokens.front().token, 11u);
+  EXPECT_TRUE(b.empty());
 }
 
 }  // namespace
