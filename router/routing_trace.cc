@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <system_error>
@@ -133,21 +134,32 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
   //
   // A repeat or a successor copies a pick, so it proposes an expert with its share p_i, where
   // a fresh draw proposes by the heavier top-k weights w_i (TopKDrawWeights): the fresh draws
-  // make up the difference, fresh[l][c] for case c = (repeat possible) + 2 x (affinity possible).
+  // make up the difference, fresh[c] for case c = (repeat possible) + 2 x (affinity possible).
+  // A source that is not possible passes its share on to the next one (below).
+  struct Popularity {
+    Sampler popular;              // favourites and redraws: by the top-k draw weights
+    std::array<Sampler, 4> fresh;  // fresh draws, by case
+  };
+  const double r = p.repeat_prob, a = p.affinity_prob, f = p.preference_prob;
   const uint32_t E = p.num_experts;
-  std::vector<Sampler> popular;
-  std::vector<std::array<Sampler, 4>> fresh;
+  std::map<double, Popularity> by_exponent;  // layers of one Zipf exponent share their tables
+  std::vector<const Popularity*> pop;
   std::vector<std::vector<uint32_t>> perm, successor;
   for (uint32_t l = 0; l < p.num_layers; ++l) {
     const double s = p.zipf_s.empty() ? 0.0 : p.zipf_s[p.zipf_s.size() == 1 ? 0 : l];
-    const auto share = ZipfShares(E, s);
-    auto draw = TopKDrawWeights(share, p.top_k);
-    const double draw_sum = std::accumulate(draw.begin(), draw.end(), 0.0);
-    for (auto& w : draw) w /= draw_sum;
-    popular.emplace_back(draw);
-    fresh.push_back({FreshWeights(draw, share, 0, p.preference_prob), FreshWeights(draw, share, p.repeat_prob, p.preference_prob),
-                     FreshWeights(draw, share, p.affinity_prob, p.preference_prob),
-                     FreshWeights(draw, share, p.repeat_prob + p.affinity_prob, p.preference_prob)});
+    auto it = by_exponent.find(s);
+    if (it == by_exponent.end()) {
+      const auto share = ZipfShares(E, s);
+      auto draw = TopKDrawWeights(share, p.top_k);
+      const double draw_sum = std::accumulate(draw.begin(), draw.end(), 0.0);
+      for (auto& w : draw) w /= draw_sum;
+      it = by_exponent
+               .emplace(s, Popularity{Sampler(draw),
+                                      {FreshWeights(draw, share, 0, r + a + f), FreshWeights(draw, share, r, a + f),
+                                       FreshWeights(draw, share, r + a, f), FreshWeights(draw, share, r + a, f)}})
+               .first;
+    }
+    pop.push_back(&it->second);
     perm.push_back(Permutation(E, rng));
     successor.emplace_back(E);
     if (l > 0)
@@ -169,12 +181,12 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
           e = successor[l][t.experts[Index(t, tok, l - 1) + slot]];
         } else if (u < p.repeat_prob + p.affinity_prob + p.preference_prob) {
           SplitMix64 favourite(MixSeed(p.seed, token_id, l, slot));
-          e = perm[l][popular[l].Draw(favourite)];
+          e = perm[l][pop[l]->popular.Draw(favourite)];
         } else {
-          e = perm[l][fresh[l][(tok >= p.streams ? 1 : 0) + (l > 0 ? 2 : 0)].Draw(rng)];
+          e = perm[l][pop[l]->fresh[(tok >= p.streams ? 1 : 0) + (l > 0 ? 2 : 0)].Draw(rng)];
         }
         for (int tries = 0; std::find(picks.begin(), picks.end(), e) != picks.end(); ++tries)
-          e = tries < 64 ? perm[l][popular[l].Draw(rng)] : (e + 1) % E;
+          e = tries < 64 ? perm[l][pop[l]->popular.Draw(rng)] : (e + 1) % E;
         picks.push_back(e);
       }
       std::sort(picks.begin(), picks.end());
