@@ -102,9 +102,19 @@ void CheckMemory(const RunOptions& o, Problems& p) {
            " MB); fewer tokens, or raise the budget");
 }
 
+// An HBM expert chip is a timing model only: its runs carry no weights or values.
+void CheckMemoryExperts(const RunOptions& o, Problems& p) {
+  for (size_t i = 0; i < o.skus.size(); ++i)
+    if (o.skus[i].kind == ChipKind::kExpert && o.skus[i].memory_weights && !o.timing_only)
+      p.AddRaw("skus[" + std::to_string(i) + "] (" + o.skus[i].name +
+               "): weight_style=HBM: expected a timing-only run (fidelity ANALYTIC, routing SYNTHETIC or TRACE, "
+               "no weight file): an HBM expert chip computes no values");
+}
+
 }  // namespace
 
 void CheckDerived(const pb::Config& c, Problems& p, const RunOptions& out) {
+  CheckMemoryExperts(out, p);
   CheckComputedShape(out, p);
   CheckAttentionTime(out, p);
   CheckRewireSchedule(c, out, p);

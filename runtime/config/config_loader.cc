@@ -230,6 +230,9 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.combine_ps = Tick{s.combine_ns()} * kPsPerNs;
     o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect : chips::Datapath::kMac;
     o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired : chips::WeightStyle::kRom;
+    o.memory_weights = s.weight_style() == pb::HBM;
+    if (o.memory_weights && o.kind == ChipKind::kExpert && (s.compute_tflops() <= 0 || s.memory_gbytes_per_s() <= 0))
+      p.Add(f + ".weight_style", "HBM", "expected compute_tflops > 0 and memory_gbytes_per_s > 0 (an HBM chip is timed from them)");
     o.ingress_queue_jobs = s.ingress_queue_jobs();
     o.egress_buffer_results = s.egress_buffer_results();
     o.egress_bandwidth_mbytes_per_s = s.egress_bandwidth_mbytes_per_s();

@@ -66,6 +66,7 @@ struct SkuOptions {
   Tick combine_ps = 0;                                         // attention: combine + residual per token per layer
   chips::Datapath datapath = chips::Datapath::kMac;            // expert
   chips::WeightStyle weight_style = chips::WeightStyle::kRom;  // expert
+  bool memory_weights = false;  // expert: weights in memory (weight_style HBM: memory_expert_chip.h)
   uint32_t ingress_queue_jobs = 0;                             // expert: jobs queued at the chip; 0 = unlimited
   uint32_t egress_buffer_results = 0;                          // expert: result buffers; 0 = unlimited
   uint64_t egress_bandwidth_mbytes_per_s = 0;                  // expert: result egress port (MB/s)
@@ -73,8 +74,8 @@ struct SkuOptions {
   double compute_tflops = 0;       // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
   double memory_gbytes_per_s = 0;  // attention: KV-cache memory bandwidth (GB/s)
   AttentionBatching batching = AttentionBatching::kFifo;  // attention: how the core takes tokens
-  uint32_t max_batch_tokens = 0;                          // attention, continuous: tokens per batch
-  Tick max_batch_wait_ps = 0;                             // attention, continuous: longest wait to fill a batch
+  uint32_t max_batch_tokens = 0;                          // attention continuous, expert HBM: tokens per batch
+  Tick max_batch_wait_ps = 0;                             // the same: longest wait to fill a batch
   double static_power_w = 0;       // static power of one chip (W)
   bool has_format = false;         // expert: weight_format set for this SKU
   chips::WeightFormat format = chips::WeightFormat::kInt4;  // expert: its experts' format

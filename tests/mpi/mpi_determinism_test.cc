@@ -126,5 +126,20 @@ TEST(MpiDeterminismTest, Cube8ContinuousBatching) {
   });
 }
 
+// HBM expert chips (weights in memory, batches per expert) beside the attention chips.
+TEST(MpiDeterminismTest, GptOss20bHbmExperts) {
+  ExpectRankInvariant("models/gpt-oss-20b.textproto", Fidelity::kAnalytic, 48, /*expect_early=*/false,
+                      [](RunOptions& o) {
+                        for (auto& sku : o.skus) {
+                          if (sku.kind != ChipKind::kExpert) continue;
+                          sku.memory_weights = true;
+                          sku.compute_tflops = 1000;
+                          sku.memory_gbytes_per_s = 3000;
+                          sku.max_batch_tokens = 4;
+                          sku.max_batch_wait_ps = 1000000;
+                        }
+                      });
+}
+
 }  // namespace
 }  // namespace moefab

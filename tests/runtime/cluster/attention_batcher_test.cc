@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/cluster/memory_expert_chip.h"
 #include "runtime/config/attention_work.h"
 
 namespace moefab {
@@ -113,6 +114,15 @@ TEST(AttentionBatcherTest, ABatchRunsTheOldestsLayerWhenFullOrWhenTheOldestHasWa
   ASSERT_EQ(next.tokens.size(), 2u);
   EXPECT_EQ(next.tokens.front().token, 11u);
   EXPECT_TRUE(b.empty());
+}
+
+TEST(MemoryExpertChipTest, ABatchReadsTheExpertOnceAndComputesEveryJob) {
+  const SkuOptions s = Chip(64, 0);  // 1e12 B/s, 1e14 FLOP/s
+  // 12,288 B of weights: 12,288 ps. 24,576 MACs per job: 491.52 ps each.
+  EXPECT_EQ(MemoryBatchPs(s, 12288, 24576, 1), 12288u);
+  EXPECT_EQ(MemoryBatchPs(s, 12288, 24576, 25), 12288u);  // 12,288 ps of compute: a tie
+  EXPECT_EQ(MemoryBatchPs(s, 12288, 24576, 26), 12780u);  // compute-bound: 26 x 491.52 = 12,779.52
+  EXPECT_EQ(MemoryBatchPs(s, 12288, 24576, 64), 31457u);
 }
 
 }  // namespace
