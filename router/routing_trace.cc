@@ -1,10 +1,12 @@
 #include "router/routing_trace.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <system_error>
@@ -17,15 +19,12 @@ namespace moefab::router {
 
 namespace {
 
-// Inverse-CDF sampler over n items with p_i ~ (i+1)^-s.
-class Zipf {
+// Inverse-CDF sampler over n items with the given (unnormalised) weights.
+class Sampler {
  public:
-  Zipf(uint32_t n, double s) : cdf_(n) {
+  explicit Sampler(const std::vector<double>& weights) : cdf_(weights.size()) {
     double sum = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      sum += std::pow(static_cast<double>(i + 1), -s);
-      cdf_[i] = sum;
-    }
+    for (size_t i = 0; i < weights.size(); ++i) cdf_[i] = sum += weights[i];
     for (auto& c : cdf_) c /= sum;
   }
   uint32_t Draw(SplitMix64& rng) const {
@@ -37,6 +36,38 @@ class Zipf {
  private:
   std::vector<double> cdf_;  // cumulative probabilities
 };
+
+// Zipf shares p_i ~ (i+1)^-s over n items, summing to 1.
+std::vector<double> ZipfShares(uint32_t n, double s) {
+  std::vector<double> p(n);
+  double sum = 0;
+  for (uint32_t i = 0; i < n; ++i) sum += p[i] = std::pow(static_cast<double>(i + 1), -s);
+  for (auto& v : p) v /= sum;
+  return p;
+}
+
+// Draw weights that give a token's k distinct picks the inclusion probabilities k x share.
+// k picks drawn one by one without replacement (redrawing repeats) include item i with
+// probability ~ 1 - exp(-c w_i) (the usual approximation for successive sampling), so
+// w_i = -ln(1 - k p_i) makes the share of assignments p_i itself; drawing by p_i would
+// flatten the hot experts (E 256, k 8, s 0.6: max/mean 10.5 instead of 12.2).
+std::vector<double> TopKDrawWeights(const std::vector<double>& share, uint32_t k) {
+  std::vector<double> w(share.size());
+  for (size_t i = 0; i < share.size(); ++i) w[i] = -std::log1p(-std::min(k * share[i], 0.999));
+  return w;
+}
+
+// The fresh draws' weights when a share `copied` of a layer's picks are copies (proposing
+// by share) and `favourite` are favourites (proposing by draw): together they propose by
+// draw, clamped at 0 where the copies alone propose an expert too often.
+Sampler FreshWeights(const std::vector<double>& draw, const std::vector<double>& share, double copied,
+                     double favourite) {
+  const double own = 1 - copied - favourite;
+  if (own < 1e-3) return Sampler(draw);
+  std::vector<double> w(draw.size());
+  for (size_t i = 0; i < w.size(); ++i) w[i] = std::max(0.0, draw[i] * (1 - favourite) - copied * share[i]) / own;
+  return Sampler(w);
+}
 
 std::vector<uint32_t> Permutation(uint32_t n, SplitMix64& rng) {
   std::vector<uint32_t> p(n);
@@ -94,17 +125,47 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
   t.experts.resize(n);
   t.weights_q15.resize(n);
   SplitMix64 rng(MixSeed(p.seed, 0x7261));
-  // Per layer: Zipf popularity over a random permutation; successor table; favourites.
+  // Per layer: Zipf popularity over a random permutation of the expert ids (perm[l][r] is the
+  // expert of popularity rank r). Every source of a pick keeps that popularity, so the mixture
+  // has the layer's Zipf skew whatever its weights: the successor table maps the expert of
+  // rank r at layer l-1 to the expert of rank r at layer l, a token id's favourites are drawn
+  // from the layer's popularity (with the token id's own random stream), and a repeat copies a
+  // pick of the same layer.
+  //
+  // A repeat or a successor copies a pick, so it proposes an expert with its share p_i, where
+  // a fresh draw proposes by the heavier top-k weights w_i (TopKDrawWeights): the fresh draws
+  // make up the difference, fresh[c] for case c = (repeat possible) + 2 x (affinity possible).
+  // A source that is not possible passes its share on to the next one (below).
+  struct Popularity {
+    Sampler popular;              // favourites and redraws: by the top-k draw weights
+    std::array<Sampler, 4> fresh;  // fresh draws, by case
+  };
+  const double r = p.repeat_prob, a = p.affinity_prob, f = p.preference_prob;
   const uint32_t E = p.num_experts;
-  std::vector<Zipf> zipf;
+  std::map<double, Popularity> by_exponent;  // layers of one Zipf exponent share their tables
+  std::vector<const Popularity*> pop;
   std::vector<std::vector<uint32_t>> perm, successor;
   for (uint32_t l = 0; l < p.num_layers; ++l) {
     const double s = p.zipf_s.empty() ? 0.0 : p.zipf_s[p.zipf_s.size() == 1 ? 0 : l];
-    zipf.emplace_back(E, s);
+    auto it = by_exponent.find(s);
+    if (it == by_exponent.end()) {
+      const auto share = ZipfShares(E, s);
+      auto draw = TopKDrawWeights(share, p.top_k);
+      const double draw_sum = std::accumulate(draw.begin(), draw.end(), 0.0);
+      for (auto& w : draw) w /= draw_sum;
+      it = by_exponent
+               .emplace(s, Popularity{Sampler(draw),
+                                      {FreshWeights(draw, share, 0, r + a + f), FreshWeights(draw, share, r, a + f),
+                                       FreshWeights(draw, share, r + a, f), FreshWeights(draw, share, r + a, f)}})
+               .first;
+    }
+    pop.push_back(&it->second);
     perm.push_back(Permutation(E, rng));
-    successor.push_back(Permutation(E, rng));
+    successor.emplace_back(E);
+    if (l > 0)
+      for (uint32_t r = 0; r < E; ++r) successor[l][perm[l - 1][r]] = perm[l][r];
   }
-  const Zipf vocab(p.vocabulary, 1.0);
+  const Sampler vocab(ZipfShares(p.vocabulary, 1.0));
   std::vector<uint32_t> picks;
   for (uint32_t tok = 0; tok < p.num_tokens; ++tok) {
     const uint32_t token_id = vocab.Draw(rng);
@@ -119,12 +180,13 @@ RoutingTrace GenerateSyntheticRouting(const SyntheticRoutingParams& p) {
         } else if (u < p.repeat_prob + p.affinity_prob && l > 0) {
           e = successor[l][t.experts[Index(t, tok, l - 1) + slot]];
         } else if (u < p.repeat_prob + p.affinity_prob + p.preference_prob) {
-          e = static_cast<uint32_t>(MixSeed(p.seed, token_id, l, slot) % E);
+          SplitMix64 favourite(MixSeed(p.seed, token_id, l, slot));
+          e = perm[l][pop[l]->popular.Draw(favourite)];
         } else {
-          e = perm[l][zipf[l].Draw(rng)];
+          e = perm[l][pop[l]->fresh[(tok >= p.streams ? 1 : 0) + (l > 0 ? 2 : 0)].Draw(rng)];
         }
         for (int tries = 0; std::find(picks.begin(), picks.end(), e) != picks.end(); ++tries)
-          e = tries < 64 ? perm[l][zipf[l].Draw(rng)] : (e + 1) % E;
+          e = tries < 64 ? perm[l][pop[l]->popular.Draw(rng)] : (e + 1) % E;
         picks.push_back(e);
       }
       std::sort(picks.begin(), picks.end());

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "router/combine.h"
+#include "runtime/config/attention_work.h"
 #include "runtime/cluster/expert_chip.h"
 
 namespace moefab {
@@ -20,7 +21,8 @@ AttentionChip::AttentionChip(NodeId node, uint32_t index, uint32_t count, const 
       data_(data),
       index_(index),
       count_(count),
-      chooser_(options.placement.replica_policy, node, std::move(hops)) {
+      chooser_(options.placement.replica_policy, node, std::move(hops)),
+      batcher_(sku_, options.model) {
   for (uint32_t t = index; t < options.workload.num_tokens; t += count) pending_.push_back(t);
 }
 
@@ -60,11 +62,49 @@ void AttentionChip::OnTokenStart(const ChipEvent& e, ChipActions& act) {
 }
 
 void AttentionChip::BeginLayer(TokenState& t, ChipActions& act) {
+  if (sku_.batching == AttentionBatching::kContinuous) {
+    batcher_.Add({t.id, t.layer, t.context, act.now()});
+    ArmBatch(act);
+    return;
+  }
   const Tick attention = AttentionPs(t);
   const Tick end = OccupyCore(t, attention + sku_.gate_ps, act.now());
   t.breakdown.attention_ps += attention;
   t.breakdown.gate_ps += sku_.gate_ps;
   Schedule(EventKind::kAttentionDone, end, t, act);
+}
+
+void AttentionChip::ArmBatch(ChipActions& act) {
+  const Tick due = std::max(batcher_.NextStartPs(core_free_ps_), act.now());
+  if (due == kTickMax || (!batch_checks_.empty() && *batch_checks_.begin() <= due)) return;
+  batch_checks_.insert(due);
+  ChipEvent e;
+  act.Schedule(node_, EventKind::kAttentionBatch, due, e);
+}
+
+void AttentionChip::OnAttentionBatch(ChipActions& act) {
+  const Tick now = act.now();
+  batch_checks_.erase(batch_checks_.find(now));
+  if (batcher_.NextStartPs(core_free_ps_) > now) {  // the core got busy (a combine) or it is not due
+    ArmBatch(act);
+    return;
+  }
+  // The batch's attention, then each token's gate in turn: token i is done after i + 1 gates.
+  const auto batch = batcher_.Take();
+  flops_ += batch.flops;
+  Tick end = now + batch.attention_ps;
+  for (const auto& r : batch.tokens) {
+    TokenState& t = tokens_.at(r.token);
+    t.breakdown.core_queue_ps += end - batch.attention_ps - r.ready_ps;  // waiting, and the earlier gates
+    t.breakdown.attention_ps += batch.attention_ps;
+    t.breakdown.gate_ps += sku_.gate_ps;
+    end += sku_.gate_ps;
+    Schedule(EventKind::kAttentionDone, end, t, act);
+  }
+  busy_ps_ += end - now;
+  core_free_ps_ = end;
+  ++batches_;
+  ArmBatch(act);
 }
 
 Tick AttentionChip::OccupyCore(TokenState& t, Tick service_ps, Tick now) {
@@ -165,15 +205,13 @@ Tick AttentionChip::AttentionPs(const TokenState& t) {
   // Decode of one token at one layer: Q, K, V, O projections, then Q.K and A.V over the
   // context; the KV cache is read once from memory. Dense-FFN layers (before the first MoE
   // layer) run here too: 3 matrices of d_model x width.
-  const auto [total_flops, bytes] = AttentionWorkOf<uint64_t>(m, t.context, t.layer == 0);
-  flops_ += total_flops;
+  // FIFO takes the layer's weights as resident: only the KV cache is read per token.
+  const auto w = AttentionWorkOf<uint64_t>(m, t.context, t.layer == 0);
+  flops_ += w.flops;
   if (sku_.compute_tflops <= 0 && sku_.memory_gbytes_per_s <= 0)
     return sku_.attention_ps * (t.layer == 0 ? 1 + m.num_dense_layers : 1);
-  const double compute_s =
-      sku_.compute_tflops > 0 ? static_cast<double>(total_flops) / (sku_.compute_tflops * 1e12) : 0;
-  const double memory_s =
-      sku_.memory_gbytes_per_s > 0 ? static_cast<double>(bytes) / (sku_.memory_gbytes_per_s * 1e9) : 0;
-  return static_cast<Tick>(std::llround(std::max(compute_s, memory_s) * 1e12));
+  return static_cast<Tick>(
+      std::llround(AttentionSeconds(sku_, static_cast<double>(w.flops), static_cast<double>(w.kv_bytes)) * 1e12));
 }
 
 void AttentionChip::OnCombineDone(const ChipEvent& e, ChipActions& act) {

@@ -1,19 +1,22 @@
-// An attention chip: the home of its tokens. One core, FIFO, runs each token's attention
+// An attention chip: the home of its tokens. One core runs each token's attention
 // (timing model), the dispatch quantisation and the gate (functional: int8 activations with a
 // per-token exponent, the model's router rule, or the run's routing table), sends one job per
 // selected expert to a replica, and when every result is back runs the combine (functional:
 // fixed-point weighted sum of the int16 expert outputs + residual), layer after layer. Holds
 // its tokens' int16 hidden states.
 //
-// Attention timing: a fixed time per token per layer, or from the context length, heads and
-// head size, KV bytes and the chip's TFLOP/s and GB/s (dense layers before the first MoE
-// layer too). Capacity (DROP): per window of W of its tokens and per layer at most
-// ceil(f * W * k / E) jobs for each routed expert, counted at the home.
-// Omits: batching across tokens (one FIFO core), KV-cache growth within a decode sequence,
-// prefill, MLA's own FLOP count (counted as multi-head attention).
+// Attention timing (runtime/config/attention_work.h): FIFO, one token at a time, a fixed time
+// per token per layer or from its FLOPs and KV bytes at the chip's TFLOP/s and GB/s (dense
+// layers before the first MoE layer too; weights resident); or CONTINUOUS decode batches of
+// one layer (attention_batcher.h: the layer's weights read once per batch). Gate and combine
+// run per token on the same core, combines in arrival order between batches. Capacity
+// (DROP): per window of W of its tokens and per layer at most ceil(f * W * k / E) jobs for
+// each routed expert, counted at the home.
+// Omits: KV-cache growth within a decode sequence, prefill, whole decode steps as one batch.
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include "router/placement.h"
 #include "router/replica_choice.h"
 #include "router/topk.h"
+#include "runtime/cluster/attention_batcher.h"
 #include "runtime/cluster/chip_actions.h"
 #include "runtime/config/options.h"
 #include "runtime/plan/model_data.h"
@@ -41,6 +45,8 @@ class AttentionChip {
   void OnTokenStart(const ChipEvent& e, ChipActions& act);
   void OnAttentionDone(const ChipEvent& e, ChipActions& act);
   void OnCombineDone(const ChipEvent& e, ChipActions& act);
+  /// CONTINUOUS: a batch may be due (scheduled by ArmBatch).
+  void OnAttentionBatch(ChipActions& act);
   /// An expert's result for one of this chip's tokens arrived.
   void OnResult(const Delivery& d, ChipActions& act);
 
@@ -48,6 +54,7 @@ class AttentionChip {
   [[nodiscard]] Tick busy_ps() const { return busy_ps_; }
   [[nodiscard]] uint64_t flops() const { return flops_; }
   [[nodiscard]] uint64_t jobs_dropped() const { return jobs_dropped_; }
+  [[nodiscard]] uint64_t batches() const { return batches_; }
   [[nodiscard]] uint64_t tokens_done() const { return finished_.size(); }
   [[nodiscard]] const std::vector<TokenRecord>& finished() const { return finished_; }
   [[nodiscard]] bool idle() const { return tokens_.empty(); }
@@ -92,6 +99,8 @@ class AttentionChip {
   // Occupies the core for `service_ps` from now (FIFO); returns the end.
   Tick OccupyCore(TokenState& t, Tick service_ps, Tick now);
   void BeginLayer(TokenState& t, ChipActions& act);
+  // CONTINUOUS: schedules a batch check when the next batch is due, unless one comes earlier.
+  void ArmBatch(ChipActions& act);
   void Schedule(EventKind kind, Tick tick, const TokenState& t, ChipActions& act) const;
 
   NodeId node_;                            // torus node
@@ -109,6 +118,9 @@ class AttentionChip {
   router::ReplicaChooser chooser_;         // which replica each job goes to
   // Capacity: jobs sent per (window, layer) and expert, from this home.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> capacity_used_;
+  AttentionBatcher batcher_;            // CONTINUOUS: tokens waiting for a batch
+  std::multiset<Tick> batch_checks_;   // CONTINUOUS: ticks of the batch checks scheduled
+  uint64_t batches_ = 0;               // CONTINUOUS: batches run
   uint64_t flops_ = 0;                 // attention and dense-layer FLOPs run (energy)
   uint64_t jobs_dropped_ = 0;          // capacity overflow (DROP)
   std::vector<TokenRecord> finished_;  // tokens finished here

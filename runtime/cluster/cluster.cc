@@ -104,6 +104,10 @@ Cluster::Cluster(const RunOptions& options, const ClusterPlan& plan, ClusterEngi
                                           data_, [this](NodeId a, NodeId b) { return net_.Hops(a, b); });
       continue;
     }
+    if (sku.memory_weights) {
+      node.memory_expert = std::make_unique<MemoryExpertChip>(n, sku, options, plan.placement.SlotsOn(n));
+      continue;
+    }
     std::vector<ExpertChipModel::SlotSpec> slots;
     for (const auto& [layer, expert] : plan.placement.SlotsOn(n))
       slots.push_back({layer, expert, options.timing_only ? nullptr : data_.Expert(layer, expert)});
@@ -194,6 +198,15 @@ void Cluster::Handle(const pdes::EventHead& head, ChipEvent& e) {
     case EventKind::kTokenStart:
       node.attention->OnTokenStart(e, *this);
       break;
+    case EventKind::kAttentionBatch:
+      node.attention->OnAttentionBatch(*this);
+      break;
+    case EventKind::kMemoryBatch:
+      node.memory_expert->OnBatchCheck(*this);
+      break;
+    case EventKind::kMemoryBatchDone:
+      node.memory_expert->OnBatchDone(*this);
+      break;
     default:
       MOEFAB_CHECK(false, "unknown chip event class " << int{head.cls});
   }
@@ -202,10 +215,13 @@ void Cluster::Handle(const pdes::EventHead& head, ChipEvent& e) {
 void Cluster::Handle(const pdes::EventHead& head, Delivery& d) {
   Node& node = nodes_[head.node];
   if (d.packet == PacketType::kExpertJob) {
-    MOEFAB_CHECK(node.expert, "expert job delivered to non-expert node " << head.node);
+    MOEFAB_CHECK(node.expert || node.memory_expert, "expert job delivered to non-expert node " << head.node);
     dispatch_network_ps_ += engine_.now() - d.injected_ps;
     ++expert_jobs_[static_cast<size_t>(d.layer) * options_.model.experts_per_layer() + d.expert];
-    node.expert->OnDeliver(d, *this);
+    if (node.memory_expert)
+      node.memory_expert->OnDeliver(d, *this);
+    else
+      node.expert->OnDeliver(d, *this);
     return;
   }
   MOEFAB_CHECK(d.packet == PacketType::kExpertResult && node.attention,
@@ -308,11 +324,12 @@ RankReport Cluster::Report() const {
       r.attention_flops += node.attention->flops();
       MOEFAB_CHECK(node.attention->idle(), "tokens left in flight at node " << n);
     } else {
-      const ExpertChipStats& s = node.expert->stats();
-      MOEFAB_CHECK(node.expert->idle(), "jobs left at node " << n);
+      const bool memory = node.memory_expert != nullptr;
+      const ExpertChipStats& s = memory ? node.memory_expert->stats() : node.expert->stats();
+      MOEFAB_CHECK(memory ? node.memory_expert->idle() : node.expert->idle(), "jobs left at node " << n);
       c.busy_ps = s.busy_ps;
       c.jobs = s.jobs;
-      c.slots = node.expert->num_slots();
+      c.slots = memory ? node.memory_expert->num_slots() : node.expert->num_slots();
       c.slot_active_ps = s.slot_active_ps;
       c.max_ingress = s.max_ingress;
       JobTotals t;
@@ -325,7 +342,7 @@ RankReport Cluster::Report() const {
       t.sampled_checks = s.sampled_checks;
       t.sampled_mismatches = s.sampled_mismatches;
       r.job_totals += t;
-      r.rtl_cycles_simulated += node.expert->rtl_cycles_simulated();
+      if (!memory) r.rtl_cycles_simulated += node.expert->rtl_cycles_simulated();
       r.job_spans.insert(r.job_spans.end(), s.spans.begin(), s.spans.end());
     }
     r.chips.push_back(c);

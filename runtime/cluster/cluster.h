@@ -25,6 +25,7 @@
 #include "runtime/cluster/chip_actions.h"
 #include "runtime/cluster/cluster_event.h"
 #include "runtime/cluster/expert_chip.h"
+#include "runtime/cluster/memory_expert_chip.h"
 #include "runtime/cluster/rtl_engines.h"
 #include "runtime/config/options.h"
 #include "runtime/pdes/engine.h"
@@ -93,6 +94,7 @@ class Cluster final : private ChipActions {
   struct Node {
     std::unique_ptr<AttentionChip> attention;
     std::unique_ptr<ExpertChipModel> expert;
+    std::unique_ptr<MemoryExpertChip> memory_expert;  // weight_style HBM
   };
 
   // ChipActions, for the chips of this rank.

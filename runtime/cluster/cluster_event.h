@@ -35,6 +35,9 @@ enum class EventKind : uint8_t {
   kAttentionDone = 13,  // attention + gate of (token, layer) finished on the attention core
   kCombineDone = 14,    // combine + residual of (token, layer) finished
   kTokenStart = 15,     // a token enters its home attention chip
+  kAttentionBatch = 16,  // the attention core's next batch may be due (CONTINUOUS batching)
+  kMemoryBatch = 17,     // an HBM expert chip's next batch may be due
+  kMemoryBatchDone = 18,  // an HBM expert chip's batch finished
 };
 static_assert(static_cast<uint8_t>(EventKind::kDeliver) == fabric::kNumNetEventKinds);
 

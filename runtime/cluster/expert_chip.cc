@@ -9,6 +9,19 @@
 
 namespace moefab {
 
+OutgoingMessage ResultMessage(NodeId src, NodeId home, uint32_t token, uint32_t layer, uint32_t expert,
+                              uint32_t d_model) {
+  OutgoingMessage m;
+  m.packet = PacketType::kExpertResult;
+  m.src = src;
+  m.dst = home;
+  m.token = token;
+  m.layer = layer;
+  m.expert = expert;
+  m.bytes = uint64_t{2} * d_model;  // y as int16
+  return m;
+}
+
 std::vector<int8_t> PackJob(std::span<const int8_t> x, uint8_t e) {
   std::vector<int8_t> out(x.begin(), x.end());
   out.push_back(static_cast<int8_t>(e));
@@ -282,17 +295,10 @@ void ExpertChipModel::OnEgressDone(const ChipEvent& e, ChipActions& act) {
   MOEFAB_CHECK(it != leaving_.end(), "egress of unknown job " << e.job);
   const Job& job = it->second;
   stats_.egress_wait_ps += act.now() - job.done_ps;
-  OutgoingMessage result;
-  result.packet = PacketType::kExpertResult;
-  result.src = node_;
-  result.dst = job.home;
-  result.token = job.token;
-  result.layer = job.layer;
-  result.expert = job.expert;
+  OutgoingMessage result = ResultMessage(node_, job.home, job.token, job.layer, job.expert, engine_config_.shape.d_model);
   // RTL fidelity: the result's bytes are needed now (the RTL may still be behind).
   if (const Slot& slot = slots_[job.slot]; slot.rtl) egress_queue_.front().second = slot.rtl->TakeValues(e.job);
   result.payload = PackResult(egress_queue_.front().second);  // empty when timing-only
-  result.bytes = uint64_t{2} * engine_config_.shape.d_model;
   egress_queue_.pop_front();
   leaving_.erase(it);
   egress_busy_ = false;

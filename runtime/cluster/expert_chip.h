@@ -159,6 +159,11 @@ class ExpertChipModel {
   ExpertChipStats stats_;
 };
 
+/// The result message of (token, layer, expert) from the expert chip at `src` to the token's
+/// home: d_model int16 values on the wire (its payload, if any, is the caller's).
+OutgoingMessage ResultMessage(NodeId src, NodeId home, uint32_t token, uint32_t layer, uint32_t expert,
+                              uint32_t d_model);
+
 /// Packing of packet payloads: an expert job is x (D bytes) then e (1 byte); a result is
 /// y as D little-endian int16.
 std::vector<int8_t> PackJob(std::span<const int8_t> x, uint8_t e);

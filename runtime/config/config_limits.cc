@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "chips/numerics/expert_weights.h"
+#include "runtime/config/attention_work.h"
 #include "runtime/config/config_internal.h"
 
 namespace moefab::config_detail {
@@ -35,20 +36,23 @@ void CheckComputedShape(const RunOptions& o, Problems& p) {
 }
 
 // The attention time of one token at one layer (the first, with the dense layers, and the
-// longest context) must be a tick count well inside 64 bits.
+// longest context; CONTINUOUS: a full batch of them with the weights) must be a tick count
+// well inside 64 bits.
 void CheckAttentionTime(const RunOptions& o, Problems& p) {
   const double context = static_cast<double>(uint64_t{o.workload.context_length} + o.workload.context_length_spread);
-  const auto [flops, bytes] = AttentionWorkOf<double>(o.model, context, true);
+  const auto w = AttentionWorkOf<double>(o.model, context, true);
   for (size_t i = 0; i < o.skus.size(); ++i) {
     const SkuOptions& s = o.skus[i];
     if (s.kind != ChipKind::kAttention) continue;
-    const double ps = 1e12 * std::max(s.compute_tflops > 0 ? flops / (s.compute_tflops * 1e12) : 0.0,
-                                      s.memory_gbytes_per_s > 0 ? bytes / (s.memory_gbytes_per_s * 1e9) : 0.0);
+    const bool batched = s.batching == AttentionBatching::kContinuous;
+    const double n = batched ? s.max_batch_tokens : 1;
+    const double ps = 1e12 * AttentionSeconds(s, n * w.flops, n * w.kv_bytes + (batched ? w.weight_bytes : 0));
     if (ps <= static_cast<double>(kMaxWaitPs)) continue;
     std::ostringstream os;
     os << "skus[" << i << "] (" << s.name << "): compute_tflops=" << s.compute_tflops
-       << ", memory_gbytes_per_s=" << s.memory_gbytes_per_s << ": one token's attention at one layer would take " << ps
-       << " ps; expected at most " << kMaxWaitPs << " ps (1000 s): raise the rates";
+       << ", memory_gbytes_per_s=" << s.memory_gbytes_per_s << ": one " << (batched ? "batch's" : "token's")
+       << " attention at one layer would take " << ps << " ps; expected at most " << kMaxWaitPs
+       << " ps (1000 s): raise the rates";
     p.AddRaw(os.str());
   }
 }
@@ -98,9 +102,19 @@ void CheckMemory(const RunOptions& o, Problems& p) {
            " MB); fewer tokens, or raise the budget");
 }
 
+// An HBM expert chip is a timing model only: its runs carry no weights or values.
+void CheckMemoryExperts(const RunOptions& o, Problems& p) {
+  for (size_t i = 0; i < o.skus.size(); ++i)
+    if (o.skus[i].kind == ChipKind::kExpert && o.skus[i].memory_weights && !o.timing_only)
+      p.AddRaw("skus[" + std::to_string(i) + "] (" + o.skus[i].name +
+               "): weight_style=HBM: expected a timing-only run (fidelity ANALYTIC, routing SYNTHETIC or TRACE, "
+               "no weight file): an HBM expert chip computes no values");
+}
+
 }  // namespace
 
 void CheckDerived(const pb::Config& c, Problems& p, const RunOptions& out) {
+  CheckMemoryExperts(out, p);
   CheckComputedShape(out, p);
   CheckAttentionTime(out, p);
   CheckRewireSchedule(c, out, p);

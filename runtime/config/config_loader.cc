@@ -67,6 +67,12 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   p.Range("model.num_kv_heads", m.num_kv_heads(), 0u, kMaxTimingDim);
   p.Range("model.head_dim", m.head_dim(), 1u, kMaxTimingDim);
   p.Range("model.kv_bytes_per_token_layer", m.kv_bytes_per_token_layer(), 0u, 1u << 30);
+  p.Range("model.kv_lora_rank", m.kv_lora_rank(), 0u, kMaxTimingDim);
+  p.Range("model.q_lora_rank", m.q_lora_rank(), 0u, kMaxTimingDim);
+  p.Range("model.v_head_dim", m.v_head_dim(), 0u, kMaxTimingDim);
+  if (m.kv_lora_rank() > 0 && m.qk_rope_head_dim() >= m.head_dim())
+    p.Add("model.qk_rope_head_dim", m.qk_rope_head_dim(),
+          "expected less than model.head_dim (" + std::to_string(m.head_dim()) + ", the non-rotary part + the rotary)");
   if (m.top_k() < 1 || m.top_k() > m.num_experts())
     p.Add("model.top_k", m.top_k(),
           "expected between 1 and model.num_experts (" + std::to_string(m.num_experts()) + ")");
@@ -160,8 +166,35 @@ void ConvertModel(const pb::Model& m, Problems& p, ModelOptions& out) {
   out.head_dim = m.head_dim();
   out.kv_bytes_per_token_layer =
       m.kv_bytes_per_token_layer() ? m.kv_bytes_per_token_layer() : uint64_t{2} * 2 * out.num_kv_heads * out.head_dim;
+  out.kv_lora_rank = m.kv_lora_rank();
+  out.q_lora_rank = m.q_lora_rank();
+  out.qk_rope_head_dim = m.qk_rope_head_dim();
+  out.v_head_dim =
+      m.v_head_dim() ? m.v_head_dim() : (m.qk_rope_head_dim() < m.head_dim() ? m.head_dim() - m.qk_rope_head_dim() : 0);
   if (out.num_shared_experts + out.num_experts >= (1u << 18))
     p.Add("model.num_experts", m.num_experts(), "expected fewer than 262144 experts per layer");
+}
+
+// An attention chip's batching policy; a CONTINUOUS batch is timed from the chip's rates.
+void ConvertBatching(const pb::ChipSku& s, const std::string& f, Problems& p, SkuOptions& o) {
+  p.Range(f + ".max_batch_tokens", s.max_batch_tokens(), 1u, 65536u);
+  p.Range(f + ".max_batch_wait_ns", s.max_batch_wait_ns(), 0u, 1000000000u);
+  o.max_batch_tokens = s.max_batch_tokens();
+  o.max_batch_wait_ps = Tick{s.max_batch_wait_ns()} * kPsPerNs;
+  switch (s.attention_batching()) {
+    case pb::ATTENTION_BATCHING_UNSPECIFIED:
+    case pb::FIFO:
+      o.batching = AttentionBatching::kFifo;
+      break;
+    case pb::CONTINUOUS:
+      o.batching = AttentionBatching::kContinuous;
+      if (o.kind == ChipKind::kAttention && s.compute_tflops() <= 0 && s.memory_gbytes_per_s() <= 0)
+        p.Add(f + ".attention_batching", "CONTINUOUS",
+              "expected compute_tflops or memory_gbytes_per_s > 0 (a batch is timed from the chip's rates)");
+      break;
+    default:
+      p.Add(f + ".attention_batching", s.attention_batching(), "expected FIFO or CONTINUOUS");
+  }
 }
 
 void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
@@ -197,6 +230,9 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.combine_ps = Tick{s.combine_ns()} * kPsPerNs;
     o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect : chips::Datapath::kMac;
     o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired : chips::WeightStyle::kRom;
+    o.memory_weights = s.weight_style() == pb::HBM;
+    if (o.memory_weights && o.kind == ChipKind::kExpert && (s.compute_tflops() <= 0 || s.memory_gbytes_per_s() <= 0))
+      p.Add(f + ".weight_style", "HBM", "expected compute_tflops > 0 and memory_gbytes_per_s > 0 (an HBM chip is timed from them)");
     o.ingress_queue_jobs = s.ingress_queue_jobs();
     o.egress_buffer_results = s.egress_buffer_results();
     o.egress_bandwidth_mbytes_per_s = s.egress_bandwidth_mbytes_per_s();
@@ -207,6 +243,7 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     p.Range(f + ".static_power_w", s.static_power_w(), 0.0, 1e6);
     o.compute_tflops = s.compute_tflops();
     o.memory_gbytes_per_s = s.memory_gbytes_per_s();
+    ConvertBatching(s, f, p, o);
     o.static_power_w = s.static_power_w();
     o.has_format = s.weight_format() != pb::WEIGHT_FORMAT_UNSPECIFIED;
     switch (s.weight_format()) {

@@ -160,6 +160,7 @@ struct HfModel {
   uint32_t d_model = 0, expert_width = 0, num_experts = 0, top_k = 0;
   uint32_t num_shared_experts = 0, dense_ffn_width = 0;
   uint32_t num_heads = 0, num_kv_heads = 0, head_dim = 0, kv_bytes_per_token_layer = 0;
+  uint32_t kv_lora_rank = 0, q_lora_rank = 0, qk_rope_head_dim = 0, v_head_dim = 0;  // MLA
   pb::RouterRule router = pb::ROUTER_RULE_UNSPECIFIED;
   uint32_t num_groups = 0, topk_groups = 0;
   double routed_scaling = 0;
@@ -263,6 +264,10 @@ void ReadDeepseek(const Keys& k, HfModel& m, bool v3, bool glm = false) {
     const uint32_t kv_lora = k.U32("kv_lora_rank", "MLA latent KV dimension");
     m.head_dim = nope + rope;
     m.kv_bytes_per_token_layer = 2 * (kv_lora + rope);  // BF16 latent + rotary key per token
+    m.kv_lora_rank = kv_lora;
+    m.qk_rope_head_dim = rope;
+    m.q_lora_rank = k.Has("q_lora_rank") ? k.U32("q_lora_rank", "MLA query compression rank") : 0;  // null: none
+    m.v_head_dim = k.U32Or("v_head_dim", nope, "MLA value head dimension", 1);
   }
   m.routed_scaling = k.NumberOr("routed_scaling_factor", 1.0, "multiplier of the routed weights");
   if (!(m.routed_scaling > 0)) k.Bad("routed_scaling_factor", *k.Get("routed_scaling_factor"), "expected a number > 0");
@@ -430,6 +435,12 @@ void ApplyHfConfig(const std::string& path, pb::Model& model, std::vector<std::s
   if (model.num_kv_heads() == 0) model.set_num_kv_heads(hf.num_kv_heads);
   if (!model.has_head_dim() && hf.head_dim != 0) model.set_head_dim(hf.head_dim);
   if (model.kv_bytes_per_token_layer() == 0) model.set_kv_bytes_per_token_layer(hf.kv_bytes_per_token_layer);
+  if (model.kv_lora_rank() == 0 && hf.kv_lora_rank != 0) {  // MLA: the four together
+    model.set_kv_lora_rank(hf.kv_lora_rank);
+    if (model.q_lora_rank() == 0) model.set_q_lora_rank(hf.q_lora_rank);
+    if (model.qk_rope_head_dim() == 0) model.set_qk_rope_head_dim(hf.qk_rope_head_dim);
+    if (model.v_head_dim() == 0) model.set_v_head_dim(hf.v_head_dim);
+  }
 }
 
 }  // namespace moefab

@@ -22,6 +22,7 @@
 namespace moefab {
 
 enum class ChipKind { kAttention, kExpert };
+enum class AttentionBatching { kFifo, kContinuous };
 enum class Fidelity { kRtl, kSampled, kAnalytic };
 enum class RankMapping { kBlock, kRoundRobin };
 
@@ -47,6 +48,10 @@ struct ModelOptions {
   uint32_t num_kv_heads = 0;              // key/value heads
   uint32_t head_dim = 0;                  // elements per head
   uint64_t kv_bytes_per_token_layer = 0;  // KV cache bytes per context token per layer
+  uint32_t kv_lora_rank = 0;              // MLA latent KV dimension; 0 = not MLA
+  uint32_t q_lora_rank = 0;               // MLA query compression rank; 0 = none
+  uint32_t qk_rope_head_dim = 0;          // MLA rotary part of head_dim
+  uint32_t v_head_dim = 0;                // MLA value head dimension
   [[nodiscard]] uint32_t experts_per_layer() const { return num_experts + num_shared_experts; }
 };
 
@@ -61,12 +66,16 @@ struct SkuOptions {
   Tick combine_ps = 0;                                         // attention: combine + residual per token per layer
   chips::Datapath datapath = chips::Datapath::kMac;            // expert
   chips::WeightStyle weight_style = chips::WeightStyle::kRom;  // expert
+  bool memory_weights = false;  // expert: weights in memory (weight_style HBM: memory_expert_chip.h)
   uint32_t ingress_queue_jobs = 0;                             // expert: jobs queued at the chip; 0 = unlimited
   uint32_t egress_buffer_results = 0;                          // expert: result buffers; 0 = unlimited
   uint64_t egress_bandwidth_mbytes_per_s = 0;                  // expert: result egress port (MB/s)
   double transistors_per_mm2 = 0;                              // area model density (per mm^2)
   double compute_tflops = 0;       // attention: dense compute (TFLOP/s); 0 = fixed attention_ps
   double memory_gbytes_per_s = 0;  // attention: KV-cache memory bandwidth (GB/s)
+  AttentionBatching batching = AttentionBatching::kFifo;  // attention: how the core takes tokens
+  uint32_t max_batch_tokens = 0;                          // attention continuous, expert HBM: tokens per batch
+  Tick max_batch_wait_ps = 0;                             // the same: longest wait to fill a batch
   double static_power_w = 0;       // static power of one chip (W)
   bool has_format = false;         // expert: weight_format set for this SKU
   chips::WeightFormat format = chips::WeightFormat::kInt4;  // expert: its experts' format
@@ -172,21 +181,6 @@ inline chips::WeightFormat ExpertFormatOf(const ModelOptions& m, const SkuOption
 /// exponents: 4.25 bits per weight).
 inline uint64_t ExpertWeightBits(const ModelOptions& m, chips::WeightFormat f) {
   return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
-}
-
-/// Work of one token's attention at one layer over `context` tokens: {FLOPs, KV-cache bytes};
-/// the first MoE layer also runs the dense layers. T = uint64_t in the run (exact), double for
-/// the load-time bound (no wrap).
-template <typename T>
-std::pair<T, T> AttentionWorkOf(const ModelOptions& m, T context, bool first_layer) {
-  const T q = T(m.num_heads) * m.head_dim, kv = T(m.num_kv_heads) * m.head_dim;
-  const T proj = 2 * (T(m.d_model) * q * 2 + T(m.d_model) * kv * 2);
-  const T attn_flops = proj + 4 * context * q;
-  T flops = attn_flops;
-  if (first_layer && m.num_dense_layers > 0)
-    flops += T(m.num_dense_layers) * (attn_flops + 2 * 3 * T(m.d_model) * m.dense_ffn_width);
-  const T bytes = context * T(m.kv_bytes_per_token_layer) * (first_layer ? 1 + T(m.num_dense_layers) : T(1));
-  return {flops, bytes};
 }
 
 /// Energy of one MAC in format `f` (pJ).

@@ -148,6 +148,7 @@ const std::vector<std::string>& DefaultRulesApplied() {
       "Model.num_heads",
       "Model.num_kv_heads",
       "Model.kv_bytes_per_token_layer",
+      "Model.v_head_dim",
       "ChipSku.weight_format",
       "Fabric.routing",
       "Fabric.num_vcs",

@@ -13,6 +13,7 @@
 #include "runtime/reports/html_plots.h"
 #include "runtime/reports/svg.h"
 #include "runtime/results/energy.h"
+#include "runtime/results/routing_skew.h"
 
 namespace moefab {
 
@@ -220,6 +221,16 @@ std::string EnergyRow(const ReportInput& in) {
                            rf::Significant(e.static_j / std::max(e.total_j, 1e-30) * 100, 3) + "%)");
 }
 
+// The routing skew the run saw (same figures as results.json "routing").
+std::string SkewRow(const ReportInput& in) {
+  const RoutingSkew s = ComputeRoutingSkew(in.options, in.merged);
+  return Row("routing skew (max/mean)",
+             "per expert " + rf::Significant(s.per_expert_mean, 3) + " (mean of layers; hottest layer " +
+                 rf::Significant(s.per_expert_max, 3) + "); " + std::to_string(s.groups) + " expert groups (as EP ranks) " +
+                 rf::Significant(s.per_group_mean, 3) + " (hottest layer " + rf::Significant(s.per_group_max, 3) +
+                 "); expert chips " + rf::Significant(s.per_expert_chip, 3));
+}
+
 std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
   const RunOptions& o = in.options;
   std::string h = "<table id=\"cluster-facts\"><caption>Cluster</caption>\n";
@@ -236,6 +247,7 @@ std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
                                        : std::string()));
   h += Row("routing", std::string(RoutingSourceName(o.routing.source)) + (o.timing_only ? " (timing-only)" : "") +
                           ", placement " + PlacementStrategyName(o.placement.strategy));
+  h += SkewRow(in);
   h += EnergyRow(in);
   h += Row("fidelity", FidelityName(o.fidelity));
   h += "</table>\n";

@@ -5,6 +5,7 @@
 #include "core/log_histogram.h"
 #include "core/temp_file.h"
 #include "runtime/results/energy.h"
+#include "runtime/results/routing_skew.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -288,12 +289,28 @@ void WriteWorkload(JsonWriter& j, const WorkloadOptions& w, uint64_t jobs_droppe
       .EndObject();
 }
 
-void WriteRouting(JsonWriter& j, const RunOptions& o) {
+// Where the routing came from and the skew the run saw (routing_skew.h).
+void WriteRouting(JsonWriter& j, const RunOptions& o, const RankReport& m) {
+  const RoutingSkew s = ComputeRoutingSkew(o, m);
+  const auto per_layer = [&j](const std::vector<double>& v) {
+    j.Key("per_layer").BeginArray();
+    for (double x : v) j.Double(x);
+    j.EndArray();
+  };
   j.Key("routing")
       .BeginObject()
       .Field("source", RoutingSourceName(o.routing.source))
-      .Field("timing_only", o.timing_only)
-      .EndObject();
+      .Field("timing_only", o.timing_only);
+  j.Key("max_over_mean_per_expert").BeginObject().Field("mean_over_layers", s.per_expert_mean);
+  j.Field("max_over_layers", s.per_expert_max);
+  per_layer(s.per_expert);
+  j.EndObject();
+  j.Key("max_over_mean_per_chip").BeginObject().Field("groups", s.groups);
+  j.Field("mean_over_layers", s.per_group_mean).Field("max_over_layers", s.per_group_max);
+  per_layer(s.per_group);
+  j.Field("expert_chips", s.per_expert_chip);
+  j.EndObject();
+  j.EndObject();
 }
 
 // What the model needs: expert slots (replicas included) and, per expert SKU with a weight
@@ -427,7 +444,7 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
   WriteValidation(j, golden, m.job_totals);
   WriteQuantisationError(j, o, quant);
   WriteWorkload(j, o.workload, m.jobs_dropped);
-  WriteRouting(j, o);
+  WriteRouting(j, o, m);
   WritePlacement(j, o, plan);
   WriteEnergy(j, o, plan, m, s.makespan_ps);
   WriteSimulation(j, m);

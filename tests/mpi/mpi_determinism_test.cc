@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "core/error.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
@@ -34,10 +36,11 @@ std::string SimulatedJson(const RunOptions& o, const SimulationOutcome& out) {
 // `expect_early`: on more than one rank, windows with the block mapping must handle some events
 // early (nodes far from every other rank's nodes run on while the exchange is in flight).
 void ExpectRankInvariant(const std::string& config, Fidelity fidelity, uint32_t num_tokens = 0,
-                         bool expect_early = false) {
+                         bool expect_early = false, const std::function<void(RunOptions&)>& edit = {}) {
   RunOptions o = LoadConfigFile(std::string(MOEFAB_SOURCE_DIR) + "/configs/" + config);
   o.fidelity = fidelity;
   if (num_tokens) o.workload.num_tokens = num_tokens;
+  if (edit) edit(o);
   std::string reference;
   if (WorldRank() == 0) {
     LoopbackTransport loop;
@@ -107,6 +110,35 @@ TEST(MpiDeterminismTest, BenchCube8Rtl) {
 // The DeepSeek-V3 zoo model, timing-only: the fabric's horizon with dense cross-rank traffic.
 TEST(MpiDeterminismTest, DeepSeekV3Analytic) {
   ExpectRankInvariant("models/deepseek-v3.textproto", Fidelity::kAnalytic, 8, /*expect_early=*/true);
+}
+
+// Continuous batching on the attention chips: batch checks are chip-local events.
+TEST(MpiDeterminismTest, Cube8ContinuousBatching) {
+  ExpectRankInvariant("cube8.textproto", Fidelity::kAnalytic, 0, /*expect_early=*/false, [](RunOptions& o) {
+    o.workload.context_length = 512;
+    for (auto& sku : o.skus) {
+      sku.compute_tflops = 1;
+      sku.memory_gbytes_per_s = 100;
+      sku.batching = AttentionBatching::kContinuous;
+      sku.max_batch_tokens = 4;
+      sku.max_batch_wait_ps = 50000;
+    }
+  });
+}
+
+// HBM expert chips (weights in memory, batches per expert) beside the attention chips.
+TEST(MpiDeterminismTest, GptOss20bHbmExperts) {
+  ExpectRankInvariant("models/gpt-oss-20b.textproto", Fidelity::kAnalytic, 48, /*expect_early=*/false,
+                      [](RunOptions& o) {
+                        for (auto& sku : o.skus) {
+                          if (sku.kind != ChipKind::kExpert) continue;
+                          sku.memory_weights = true;
+                          sku.compute_tflops = 1000;
+                          sku.memory_gbytes_per_s = 3000;
+                          sku.max_batch_tokens = 4;
+                          sku.max_batch_wait_ps = 1000000;
+                        }
+                      });
 }
 
 }  // namespace

@@ -36,6 +36,39 @@ TEST(SyntheticRoutingTest, ZipfImbalanceMatchesTheCalibrationTable) {
   EXPECT_LT(max / mean, 13.5);
 }
 
+TEST(SyntheticRoutingTest, RepeatAffinityAndPreferenceKeepTheSkew) {
+  // The schema's mixture (repeat 0.25, affinity 0.3, preference 0.3) over 64 decode streams:
+  // every layer keeps the Zipf skew of the table (12.2), not the 3.3 of a mixture whose
+  // successors and favourites ignore popularity.
+  auto p = Base(4096, 4, 256, 8);
+  p.zipf_s = {0.6};
+  p.repeat_prob = 0.25;
+  p.affinity_prob = 0.3;
+  p.preference_prob = 0.3;
+  p.streams = 64;
+  const auto t = GenerateSyntheticRouting(p);
+  const auto load = ExpertLoadOf(t);
+  for (uint32_t l = 0; l < 4; ++l) {
+    const double max = *std::max_element(load.begin() + l * 256, load.begin() + (l + 1) * 256);
+    EXPECT_GT(max * 256, 10.5) << "layer " << l;
+    EXPECT_LT(max * 256, 14.5) << "layer " << l;
+  }
+  // Affinity follows popularity rank: the hottest expert's successor is the next layer's hottest.
+  const auto hottest = [&load](uint32_t l) {
+    return static_cast<uint32_t>(std::max_element(load.begin() + l * 256, load.begin() + (l + 1) * 256) -
+                                 (load.begin() + l * 256));
+  };
+  uint32_t followed = 0, from_hottest = 0;
+  for (uint32_t tok = 0; tok < t.num_tokens; ++tok) {
+    const auto a = t.At(tok, 0).experts, b = t.At(tok, 1).experts;
+    if (std::find(a.begin(), a.end(), hottest(0)) == a.end()) continue;
+    ++from_hottest;
+    followed += std::find(b.begin(), b.end(), hottest(1)) != b.end();
+  }
+  // Tokens on layer 0's hottest expert reach layer 1's hottest more often than the ~38% of all (0.51 here).
+  EXPECT_GT(static_cast<double>(followed) / from_hottest, 0.45) << followed << " of " << from_hottest;
+}
+
 TEST(SyntheticRoutingTest, TemporalRepeatRaisesConsecutiveOverlap) {
   auto p = Base(6000, 1, 64, 1);
   p.zipf_s = {0.3};

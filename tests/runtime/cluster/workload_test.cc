@@ -159,6 +159,88 @@ TEST(WorkloadTest, AttentionTimeFollowsContextAndChipFigures) {
   EXPECT_EQ(out.merged.attention_flops, 3 * static_cast<uint64_t>(flops));
 }
 
+TEST(WorkloadTest, ContinuousBatchingRunsTheHandComputedBatches) {
+  // One MoE layer; two attention chips, each homing two of the four tokens, all four started at
+  // tick 0. A batch of 2 at layer 0, context 1000: 2 x 512,000 KV + 65,536 weights (d 64, one
+  // head of 128, BF16) = 1,089,536 B at 1e12 B/s = 1,089,536 ps (FLOPs take 11,551 ps). The
+  // gates follow one by one: the second token waits for the first's 20 ns.
+  const auto run = [](const std::string& batching) {
+    return RunOnce(LoadConfigText(R"(
+      model { name: "one" num_layers: 1 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 weight_seed: 3 }
+      skus { name: "a" kind: ATTENTION gate_ns: 20 combine_ns: 10 compute_tflops: 100 memory_gbytes_per_s: 1000
+             )" + batching + R"( }
+      skus { name: "e" kind: EXPERT clock_mhz: 1000 mac_lanes: 8 }
+      fabric { torus { dims: [2, 2, 2] } }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
+      workload { num_tokens: 4 concurrency: 4 input_seed: 5 context_length: 1000 }
+      simulation { fidelity: ANALYTIC })",
+                                  "one"));
+  };
+  const auto full = run("attention_batching: CONTINUOUS max_batch_tokens: 2 max_batch_wait_ns: 1000");
+  ASSERT_TRUE(full.golden.match);
+  ASSERT_EQ(full.merged.tokens.size(), 4u);
+  for (const auto& t : full.merged.tokens) {
+    EXPECT_EQ(t.breakdown.attention_ps, 1089536u) << "token " << t.id;
+    EXPECT_EQ(t.breakdown.gate_ps, 20000u);
+    EXPECT_EQ(t.breakdown.core_queue_ps, t.id < 2 ? 0u : 20000u) << "token " << t.id;  // 2, 3: second in the batch
+  }
+  // Room for 4: the two tokens wait the full 1000 ns, then run as one batch of 2.
+  const auto partial = run("attention_batching: CONTINUOUS max_batch_tokens: 4 max_batch_wait_ns: 1000");
+  ASSERT_TRUE(partial.golden.match);
+  for (const auto& t : partial.merged.tokens) {
+    EXPECT_EQ(t.breakdown.attention_ps, 1089536u);
+    EXPECT_EQ(t.breakdown.core_queue_ps, (t.id < 2 ? 0u : 20000u) + 1000000u) << "token " << t.id;
+  }
+  // FIFO: one token at a time, KV only (weights resident): 512,000 ps each.
+  const auto fifo = run("");
+  ASSERT_TRUE(fifo.golden.match);
+  for (const auto& t : fifo.merged.tokens) EXPECT_EQ(t.breakdown.attention_ps, 512000u);
+  EXPECT_EQ(full.merged.attention_flops, fifo.merged.attention_flops);  // batching moves time, not work
+}
+
+TEST(WorkloadTest, HbmExpertChipsBatchPerExpertBesideHardwiredOnes) {
+  // Timing-only; the second group of expert chips is memory-bound: one expert (3 x 64 x 128 INT4
+  // weights = 12,288 B) read at 1e12 B/s takes 12,288 ps; a job is 49,152 FLOPs (492 ps at
+  // 1e14 FLOP/s), so batches of up to 25 are memory-bound: every batch takes 12,288 ps.
+  const auto run = [](uint32_t max_batch) {
+    RunOptions o = LoadConfigText(R"(
+      model { name: "mix" num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
+      skus { name: "a" kind: ATTENTION attention_ns: 100 gate_ns: 20 combine_ns: 10 }
+      skus { name: "e" kind: EXPERT clock_mhz: 1000 mac_lanes: 8 }
+      skus { name: "hbm" kind: EXPERT weight_style: HBM compute_tflops: 100 memory_gbytes_per_s: 1000
+             max_batch_tokens: )" + std::to_string(max_batch) + R"( max_batch_wait_ns: 1000 }
+      fabric { torus { dims: [2, 2, 2] } }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
+      chip_groups { sku: "a" count: 1 } chip_groups { sku: "hbm" count: 3 }
+      routing { source: SYNTHETIC seed: 2 }
+      workload { num_tokens: 64 concurrency: 16 input_seed: 5 }
+      simulation { fidelity: ANALYTIC })",
+                                  "mix");
+    return RunOnce(o);
+  };
+  for (uint32_t max_batch : {1u, 8u}) {
+    const auto out = run(max_batch);
+    ASSERT_EQ(out.merged.tokens.size(), 64u);
+    uint64_t hbm_jobs = 0, batches = 0, all_jobs = 0;
+    for (const auto& c : out.merged.chips) {
+      all_jobs += c.jobs;
+      if (c.sku != 2) continue;
+      EXPECT_EQ(c.busy_ps % 12288, 0u) << "node " << c.node;  // whole batches
+      hbm_jobs += c.jobs;
+      batches += c.busy_ps / 12288;
+    }
+    EXPECT_EQ(all_jobs, 64u * 3 * 2);  // every routed job served, hardwired or in HBM
+    EXPECT_GT(hbm_jobs, 0u);
+    if (max_batch == 1) {
+      EXPECT_EQ(batches, hbm_jobs);
+    } else {
+      EXPECT_LT(batches, hbm_jobs) << "no two jobs of one expert shared a batch";
+      EXPECT_GE(batches * 8, hbm_jobs);
+    }
+  }
+}
+
 TEST(WorkloadTest, CapacityDropsOverflowJobsAndTheGoldenReplaysThem) {
   const auto full = RunOnce(Small(""));
   const RunOptions o = Small("", "fidelity: ANALYTIC",

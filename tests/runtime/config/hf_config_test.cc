@@ -179,9 +179,14 @@ TEST(HfConfigTest, DeepseekMlaKvCacheIsTheLatent) {
   pb::Model m;
   ApplyHfConfig(HfPath("deepseek-v3"), m);
   EXPECT_EQ(m.kv_bytes_per_token_layer(), 2u * (512 + 64));  // 576 BF16 elements
+  EXPECT_EQ(m.kv_lora_rank(), 512u);  // counted as MLA (runtime/config/attention_work.h)
+  EXPECT_EQ(m.q_lora_rank(), 1536u);
+  EXPECT_EQ(m.qk_rope_head_dim(), 64u);
+  EXPECT_EQ(m.v_head_dim(), 128u);
   pb::Model mixtral;
   ApplyHfConfig(HfPath("mixtral-8x7b"), mixtral);
   EXPECT_EQ(mixtral.kv_bytes_per_token_layer(), 0u);  // the loader's GQA default applies
+  EXPECT_EQ(mixtral.kv_lora_rank(), 0u);
 }
 
 TEST(HfConfigTest, FieldsAlreadySetAreKept) {
@@ -255,6 +260,8 @@ TEST(HfConfigTest, OtherFamiliesAndLayerRules) {
   EXPECT_EQ(lite.dense_ffn_width(), 10944u);
   EXPECT_EQ(lite.num_shared_experts(), 2u);
   EXPECT_EQ(lite.router(), pb::SOFTMAX_TOPK);
+  EXPECT_EQ(lite.q_lora_rank(), 0u);   // null: no query compression
+  EXPECT_EQ(lite.v_head_dim(), 128u);  // absent: the non-rotary head dimension (noted)
 
   pb::Model qwen;
   ApplyHfConfig(WriteTemp("qwen.json", R"({"model_type": "qwen3_moe", "num_hidden_layers": 8,

@@ -115,6 +115,10 @@ TEST(HtmlReportTest, HeadlineNumbersMatchTheInput) {
   // The CDF marks the same percentiles.
   EXPECT_NE(Svg(html, "latency-cdf").find("p99 2 µs"), std::string::npos);
   EXPECT_NE(html.find("2 × 2 torus, 4 chips"), std::string::npos);
+  // Routing skew: layer 0 jobs 3, 1, 0, 4 (max/mean 2), layer 1 all 2 (1); expert chips 5, 4, 0.
+  EXPECT_NE(html.find("<tr><th>routing skew (max/mean)</th><td>per expert 1.5 (mean of layers; hottest layer 2); 4 "
+                      "expert groups (as EP ranks) 1.5 (hottest layer 2); expert chips 1.67</td></tr>"),
+            std::string::npos);
 }
 
 TEST(HtmlReportTest, FailedGoldenCheckAndMissingQuantisationAreShown) {

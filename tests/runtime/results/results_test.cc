@@ -4,6 +4,7 @@
 #include "runtime/results/json_writer.h"
 #include "runtime/results/rank_report.h"
 #include "runtime/results/results.h"
+#include "runtime/results/routing_skew.h"
 
 namespace moefab {
 namespace {
@@ -63,6 +64,43 @@ TEST(ResultsTest, ReportsSurviveSerialisationAndMergeInIdOrder) {
   EXPECT_EQ(merged.links[0].peak_waiting_packets, 3u);
   EXPECT_EQ(merged.expert_jobs, (std::vector<uint64_t>{1, 4, 3}));
   EXPECT_EQ(merged.events, 12u);
+}
+
+TEST(RoutingSkewTest, HottestExpertGroupAndChipOverTheirMeans) {
+  RunOptions o;
+  o.model.num_layers = 2;
+  o.model.num_experts = 64;  // 32 groups of 2 experts
+  o.model.num_shared_experts = 1;
+  o.skus.resize(2);
+  o.skus[0].kind = ChipKind::kAttention;
+  o.skus[1].kind = ChipKind::kExpert;
+  RankReport r;
+  // Layer 0: experts 0 and 1 hot (50, 30), 62 experts at 10, the shared expert 1000 (left out):
+  // 700 routed jobs, mean 10.9375, max/mean 50 / 10.9375; group 0 holds 80 of 700 over 32
+  // groups (mean 21.875). Layer 1: no jobs, so 0.
+  r.expert_jobs.assign(2 * 65, 0);
+  for (uint32_t e = 0; e < 64; ++e) r.expert_jobs[e] = e == 0 ? 50 : e == 1 ? 30 : 10;
+  r.expert_jobs[64] = 1000;
+  r.chips = {ChipRecord{0, 0, 0, 999, 0, 0, 0}, ChipRecord{1, 1, 0, 600, 0, 0, 0}, ChipRecord{2, 1, 0, 200, 0, 0, 0},
+             ChipRecord{3, 1, 0, 100, 0, 0, 0}};
+  const RoutingSkew s = ComputeRoutingSkew(o, r);
+  ASSERT_EQ(s.per_expert.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.per_expert[0], 50 / 10.9375);
+  EXPECT_EQ(s.per_expert[1], 0);
+  EXPECT_DOUBLE_EQ(s.per_expert_mean, 50 / 10.9375 / 2);
+  EXPECT_DOUBLE_EQ(s.per_expert_max, 50 / 10.9375);
+  EXPECT_EQ(s.groups, 32u);
+  EXPECT_DOUBLE_EQ(s.per_group[0], 80 / 21.875);
+  EXPECT_DOUBLE_EQ(s.per_group_max, 80 / 21.875);
+  EXPECT_DOUBLE_EQ(s.per_expert_chip, 600 / 300.0);  // the attention chip's count is left out
+  // Fewer experts than 32: one group per expert.
+  o.model.num_experts = 8;
+  o.model.num_layers = 1;
+  r.expert_jobs = {8, 1, 1, 1, 1, 1, 1, 2, 50};
+  const RoutingSkew few = ComputeRoutingSkew(o, r);
+  EXPECT_EQ(few.groups, 8u);
+  EXPECT_DOUBLE_EQ(few.per_group_mean, 8 / 2.0);
+  EXPECT_DOUBLE_EQ(few.per_expert_mean, 8 / 2.0);
 }
 
 }  // namespace
