@@ -55,7 +55,8 @@ std::string CheckHeader(const RunOptions& o, RankId rank, RankId ranks, const st
   if (h.config_hash != ConfigHash(o))
     return path + ": written by a run of another config (the config text or its --set edits differ)";
   if (h.ranks != ranks)
-    return path + ": written by a run on " + std::to_string(h.ranks) + " ranks, this one has " + std::to_string(ranks);
+    return path + ": written by a run on " + std::to_string(h.ranks) + (h.ranks == 1 ? " rank" : " ranks") +
+           ", this one has " + std::to_string(ranks) + "; resume on " + std::to_string(h.ranks);
   if (h.rank != rank) return path + ": holds rank " + std::to_string(h.rank) + ", expected " + std::to_string(rank);
   return {};
 }

@@ -219,12 +219,24 @@ class Engine<M, PayloadList<P...>> {
     // The first window's start needs one agreement; after that every exchange carries each
     // rank's summary, so one collective per window.
     Tick start = transport_.AllreduceMin(TopTick());
-    next_checkpoint_ = checkpoint_every_ps_ > 0 && start != kTickMax ? Add(start - start % checkpoint_every_ps_, checkpoint_every_ps_) : kTickMax;
+    next_checkpoint_ = checkpoint_every_ps_ > 0 && start != kTickMax
+                           ? Add(start - start % checkpoint_every_ps_, checkpoint_every_ps_)
+                           : kTickMax;
     // From the last exchange: the earliest tick any other rank may send this one an event at
     // (absolute; at first one lookahead from the start) and the models' bound counted from the
     // window's start.
     Tick horizon = Add(start, lookahead_ps_), horizon_after = kTickMax;
-    all_done_ = horizon;
+    // A run resumed from a checkpoint may hold packets that crossed ranks before it, whose
+    // replies (credits) come faster than the lookahead: the models' bounds, as after an exchange.
+    all_done_ = start;  // everything before the start is handled everywhere
+    if constexpr (requires { model.CrossRankHorizon(); }) {
+      if (parallel && start != kTickMax) {
+        const Horizon h = model.CrossRankHorizon();
+        horizon = std::min(horizon, transport_.AllreduceMin(h.in_absolute));
+        horizon_after = transport_.AllreduceMin(h.out_after_start);
+      }
+    }
+    all_done_ = std::min({horizon, Add(start, horizon_after), next_checkpoint_});
     uint32_t stalled = 0;  // windows in a row in which the earliest event may not run
     std::vector<std::span<const std::byte>> incoming;
     while (start != kTickMax) {
@@ -293,9 +305,11 @@ class Engine<M, PayloadList<P...>> {
       start = all.next;
       horizon = std::min({transport_.others().horizon, bounce, mine.receive_bound, Add(mine.horizon, reply)});
       horizon_after = std::min(transport_.others().horizon_after, Add(mine.horizon_after, reply));
-      all_done_ = std::min({Add(start, all.horizon_after), all.horizon, all.receive_bound});
       report(start == kTickMax ? now_ : start, all.count);
       MaybeCheckpoint(start);
+      // Every rank's next window ends at the next checkpoint at the latest: the models' bounds
+      // (which packets a peer has handled) must not count on more.
+      all_done_ = std::min({Add(start, all.horizon_after), all.horizon, all.receive_bound, next_checkpoint_});
     }
     stats_.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
     stats_.work_seconds = tally.Seconds(tally.work, stats_.wall_seconds);
