@@ -1,8 +1,8 @@
 // Saving and restoring simulation state (checkpoints). A stateful class names its members
 // once, in `template <class Ar> void Archive(Ar& ar) { ar(a_, b_, c_); }`, and the same list
 // writes them (StateWriter) and reads them back (StateReader): the two directions cannot drift
-// apart. Plain values (trivially copyable) go as bytes; vectors, deques, maps, unordered maps
-// (written in key order, so the bytes do not depend on hash order), pairs, strings, optionals,
+// apart. Plain values (trivially copyable) go as bytes; vectors, deques, maps, multisets,
+// unordered maps (written in key order, so the bytes do not depend on hash order), pairs, strings, optionals,
 // unique_ptrs and priority queues of those as their contents. Shared byte buffers (the packets
 // of one message share its payload) are written once per buffer and shared again on reading,
 // so what was shared stays shared.
@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -119,6 +120,11 @@ class StateWriter {
       Value(k);
       Value(m.at(k));
     }
+  }
+  template <class T, class C>
+  void Container(std::multiset<T, C>& m) {
+    Count(m.size());
+    for (T e : m) Value(e);
   }
   template <class A, class B>
   void Container(std::pair<A, B>& p) {
@@ -241,6 +247,16 @@ class StateReader {
       K key{};
       Value(key);
       Value(m[key]);
+    }
+  }
+  template <class T, class C>
+  void Container(std::multiset<T, C>& m) {
+    const size_t n = Count(std::is_trivially_copyable_v<T> ? sizeof(T) : 1);
+    m.clear();
+    for (size_t i = 0; i < n; ++i) {
+      T e{};
+      Value(e);
+      m.insert(m.end(), std::move(e));
     }
   }
   template <class A, class B>

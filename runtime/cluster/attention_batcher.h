@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <type_traits>
 #include <vector>
 
 #include "core/types.h"
@@ -26,6 +27,7 @@ class AttentionBatcher {
     uint32_t context = 0;  // its context length
     Tick ready_ps = 0;     // when it became ready for attention
   };
+  static_assert(std::is_trivially_copyable_v<Request>);  // checkpoints write it as bytes
   struct Batch {
     std::vector<Request> tokens;  // in arrival order
     Tick attention_ps = 0;        // the batch's attention (before the gates)
@@ -49,6 +51,12 @@ class AttentionBatcher {
 
   /// The time of a batch of these tokens, all at one layer (ps), and its FLOPs.
   [[nodiscard]] Batch Time(std::vector<Request> tokens) const;
+
+  /// Checkpoints (core/state_archive.h): the tokens waiting.
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(waiting_);
+  }
 
  private:
   const SkuOptions& sku_;       // borrowed: rates and batching limits

@@ -60,11 +60,11 @@ class AttentionChip {
   [[nodiscard]] bool idle() const { return tokens_.empty(); }
 
   /// Checkpoints (core/state_archive.h): its tokens in flight and finished, the core, the
-  /// replica and capacity bookkeeping.
+  /// replica and capacity bookkeeping, the tokens waiting for a batch.
   template <class Ar>
   void Archive(Ar& ar) {
-    ar(core_free_ps_, busy_ps_, pending_, next_pending_, tokens_, chooser_, capacity_used_, flops_, jobs_dropped_,
-       finished_);
+    ar(core_free_ps_, busy_ps_, pending_, next_pending_, tokens_, chooser_, capacity_used_, batcher_, batch_checks_,
+       batches_, flops_, jobs_dropped_, finished_);
   }
 
  private:

@@ -363,6 +363,7 @@ void Cluster::ArchiveState(Ar& ar) {
   for (const NodeId n : owned) {
     Node& node = nodes_[n];
     if (node.attention) node.attention->Archive(ar);
+    if (node.memory_expert) node.memory_expert->Archive(ar);
     if (node.expert) {
       if constexpr (Ar::kLoading) {
         node.expert->LoadState(ar);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 #include "core/types.h"
@@ -42,12 +43,20 @@ class MemoryExpertChip {
   [[nodiscard]] uint64_t batches() const { return batches_; }
   [[nodiscard]] bool idle() const { return waiting_.empty() && running_.empty(); }
 
+  /// Checkpoints (core/state_archive.h): the jobs waiting and running, the chip's clock and
+  /// counters. The slots and rates come from the configuration.
+  template <class Ar>
+  void Archive(Ar& ar) {
+    ar(waiting_, running_, free_ps_, checks_, batches_, stats_);
+  }
+
  private:
   struct Job {
     uint32_t token = 0, layer = 0, expert = 0;
     NodeId home = 0;        // where the result goes
     Tick delivered_ps = 0;  // arrived at the chip
   };
+  static_assert(std::is_trivially_copyable_v<Job>);  // checkpoints write it as bytes
   // The earliest tick the next batch may start (kTickMax: nothing waits).
   [[nodiscard]] Tick NextStartPs() const;
   void Arm(ChipActions& act);

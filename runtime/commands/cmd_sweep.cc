@@ -28,6 +28,7 @@
 
 #include "core/error.h"
 #include "moefab.pb.h"
+#include "runtime/checkpoint.h"
 #include "runtime/commands/commands.h"
 #include "runtime/commands/console_format.h"
 #include "runtime/commands/extra_reports.h"
@@ -390,6 +391,15 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
       if (const std::string idle = IdleRanksWarning(control.size(), p.options.num_nodes()); !idle.empty())
         log->warn("{}: {}", PointName(i), idle);
     const std::unique_ptr<Transport> exchange = make_transport(TransportName(p.options.transport));
+    // simulation.checkpoint_every_us: each point checkpoints into its own folder; --resume goes
+    // on from an unfinished point's checkpoint when it is usable (else the point starts afresh).
+    p.options.checkpoint_dir = (std::filesystem::path(args.out_dir) / PointName(i) / "checkpoint").string();
+    if (args.resume && p.options.checkpoint_every_ps > 0 &&
+        std::filesystem::exists(p.options.checkpoint_dir)) {  // every rank sees the same folder
+      const std::string problem = CheckCheckpoint(p.options, *exchange);
+      p.options.resume = problem.empty();
+      if (rank == 0 && !problem.empty()) log->warn("{}: starting afresh: {}", PointName(i), problem);
+    }
     SimulationOutcome out = Simulate(p.options, std::move(p.plan), *exchange, log);
     const bool mismatch = (out.golden.enabled && !out.golden.match) || out.merged.job_totals.sampled_mismatches > 0;
     if (mismatch) code = kExitGoldenMismatch;

@@ -80,17 +80,6 @@ int RunCommand(const RunArgs& args, MPI_Comm comm) {
     if (rank == 0) std::fprintf(stderr, "moefab: error: %s\n", problem.c_str());
     return kExitBadInput;
   }
-  // State of CONTINUOUS attention batches and HBM expert chips is not in checkpoints yet.
-  if (options.checkpoint_every_ps > 0 || args.resume)
-    for (const SkuOptions& sku : options.skus)
-      if (sku.memory_weights || sku.batching != AttentionBatching::kFifo) {
-        if (rank == 0)
-          std::fprintf(stderr,
-                       "moefab: error: %s: skus \"%s\": checkpoints (simulation.checkpoint_every_us, --resume) do not "
-                       "yet hold CONTINUOUS attention batches or HBM expert chips\n",
-                       options.config_path.c_str(), sku.name.c_str());
-        return kExitBadInput;
-      }
   options.checkpoint_dir = args.out_dir + "/checkpoint";
   options.resume = args.resume;
   if (args.resume) {

@@ -103,6 +103,11 @@ TEST(ConfigLimitsTest, OutOfRangeFieldsNameFileFieldValueAndRange) {
        "tiny+: model.qk_rope_head_dim=500: expected less than model.head_dim (128"},
       {"simulation { peer_timeout_seconds: 1000000 }",
        "tiny+: simulation.peer_timeout_seconds=1000000: expected 1 to 604800"},
+      {"simulation { checkpoint_every_us: 18446744073709551615 fidelity: ANALYTIC }",
+       "tiny+: simulation.checkpoint_every_us=18446744073709551615: expected 1 to 1000000000000"},
+      {"simulation { checkpoint_every_us: 5 }", "simulation.checkpoint_every_us=5: checkpoints need fidelity ANALYTIC"},
+      {"simulation { checkpoint_every_us: 5 fidelity: ANALYTIC sync: SYNC_ASYNC }",
+       "simulation.checkpoint_every_us=5: checkpoints need SYNC_AUTO or SYNC_WINDOWS"},
   };
   for (const auto& [extra, expected] : cases) {
     SCOPED_TRACE(extra);
