@@ -247,6 +247,32 @@ TEST(WorkloadTest, HbmExpertChipsBatchPerExpertBesideHardwiredOnes) {
   }
 }
 
+TEST(WorkloadTest, HbmChipsHoldExpertsAtTheirMemoryBitsPerWeight) {
+  // 48 slots round-robin over 2 HBM chips = 24 each; one expert is 3 x 64 x 128 weights =
+  // 98,304 bits at INT4, 196,608 at 8 bits: a capacity of 24 INT4 experts holds them at 4 bits
+  // and not at 8.
+  const auto plan = [](const std::string& bits) {
+    return MakePlan(LoadConfigText(R"(
+      model { name: "cap" num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
+      skus { name: "a" kind: ATTENTION attention_ns: 100 }
+      skus { name: "hbm" kind: EXPERT weight_style: HBM compute_tflops: 100 memory_gbytes_per_s: 1000
+             weight_capacity_bits: 2359296 )" + bits + R"( }
+      fabric { torus { dims: [3] } } chips { sku: "a" } chips { sku: "hbm" } chips { sku: "hbm" }
+      routing { source: SYNTHETIC seed: 2 }
+      workload { num_tokens: 8 }
+      simulation { fidelity: ANALYTIC })",
+                                   "cap"));
+  };
+  EXPECT_NO_THROW(plan(""));
+  EXPECT_NO_THROW(plan("memory_bits_per_weight: 4"));
+  try {
+    plan("memory_bits_per_weight: 8");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("placement puts 24 experts = 4718592"), std::string::npos) << e.what();
+  }
+}
+
 TEST(WorkloadTest, CapacityDropsOverflowJobsAndTheGoldenReplaysThem) {
   const auto full = RunOnce(Small(""));
   const RunOptions o = Small("", "fidelity: ANALYTIC",
