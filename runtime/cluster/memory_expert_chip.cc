@@ -17,7 +17,7 @@ MemoryExpertChip::MemoryExpertChip(NodeId node, const SkuOptions& sku, const Run
                                    std::vector<std::pair<uint32_t, uint32_t>> slots)
     : node_(node), sku_(sku), slots_(std::move(slots)) {
   const auto& m = options.model;
-  weight_bytes_ = (ExpertWeightBits(m, ExpertFormatOf(m, sku)) + 7) / 8;
+  weight_bytes_ = (SlotWeightBits(m, sku) + 7) / 8;
   macs_per_job_ = 3 * uint64_t{m.d_model} * m.expert_width;
   d_model_ = m.d_model;
   std::sort(slots_.begin(), slots_.end());

@@ -4,11 +4,14 @@
 // the oldest waiting job's (layer, expert) with up to max_batch_tokens of its waiting jobs,
 // when the chip is free and the batch is full or the oldest has waited max_batch_wait_ns. A
 // batch of B jobs takes max(weight bytes / memory bandwidth, B x 2 x MACs / compute): the
-// expert's weights (gate, up, down in its format) read once, 3 x d_model x width MACs per job.
+// expert's weights (gate, up, down in its format, or at memory_bits_per_weight bits each, e.g.
+// FP8) read once, 3 x d_model x width MACs per job.
 // The results leave when the batch ends.
 // Timing only (the run has no weights; the loader refuses others): no values are computed.
 // Omits: overlapping batches (a GPU runs several expert GEMMs at once), activation traffic to
-// memory, the egress port's bandwidth (the fabric still serialises the results).
+// memory, the egress port's bandwidth (the fabric still serialises the results). Energy: its
+// MACs count at the format's mac_pj like a hardwired chip's and its memory reads not at all
+// (runtime/results/energy.h); a GPU-like chip is better given its board power as static_power_w.
 #pragma once
 
 #include <cstdint>

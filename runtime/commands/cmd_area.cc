@@ -2,7 +2,8 @@
 // of two small slices per design point (ROM / HARDWIRED x MAC / product-select, at the
 // model's format and each expert chip kind's lanes), extrapolated to one engine per expert of
 // the whole model and printed next to Taalas HC1 (~53B transistors for 8B weights, ~6.5 per
-// weight; FormatAreaReport prints the reference). Writes DIR/area.txt.
+// weight; FormatAreaReport prints the reference). A memory-bound kind (weight_style HBM) has no
+// engine: it gets one line saying that its area is not modelled. Writes DIR/area.txt.
 #include <cstdio>
 #include <set>
 
@@ -17,8 +18,15 @@ int AreaCommand(const CommandArgs& args) {
   const RunOptions o = LoadConfigFile(args.config_path);
   std::set<std::string> done;
   std::string text;
+  bool memory_kinds = false;
   for (const auto& sku : o.skus) {
     if (sku.kind != ChipKind::kExpert) continue;
+    if (sku.memory_weights) {
+      memory_kinds = true;
+      text += "chip kind " + sku.name +
+              " (weight_style HBM): a memory-bound chip with no engine; its area is not modelled\n\n";
+      continue;
+    }
     chips::EngineConfig config = EngineConfigOf(o.model, sku);
     config.style = chips::WeightStyle::kRom;
     if (!done.insert(config.ToString()).second) continue;
@@ -30,7 +38,7 @@ int AreaCommand(const CommandArgs& args) {
     const auto report = chips::area::EstimateArea(config, opts);
     text += "chip kind " + sku.name + " (" + config.ToString() + "):\n" + chips::area::FormatAreaReport(report) + "\n";
   }
-  if (done.empty())
+  if (done.empty() && !memory_kinds)
     throw ConfigError(o.config_path + ": skus: no EXPERT chip kind; expected at least one for moefab area");
   std::fputs(text.c_str(), stdout);
   if (!args.out_dir.empty()) WriteFileAtomically(args.out_dir, "area.txt", text);

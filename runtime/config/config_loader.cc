@@ -231,6 +231,8 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect : chips::Datapath::kMac;
     o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired : chips::WeightStyle::kRom;
     o.memory_weights = s.weight_style() == pb::HBM;
+    p.Range(f + ".memory_bits_per_weight", s.memory_bits_per_weight(), 0.0, 64.0);
+    o.memory_bits_per_weight = s.memory_bits_per_weight();
     if (o.memory_weights && o.kind == ChipKind::kExpert && (s.compute_tflops() <= 0 || s.memory_gbytes_per_s() <= 0))
       p.Add(f + ".weight_style", "HBM", "expected compute_tflops > 0 and memory_gbytes_per_s > 0 (an HBM chip is timed from them)");
     o.ingress_queue_jobs = s.ingress_queue_jobs();

@@ -79,6 +79,7 @@ struct SkuOptions {
   double static_power_w = 0;       // static power of one chip (W)
   bool has_format = false;         // expert: weight_format set for this SKU
   chips::WeightFormat format = chips::WeightFormat::kInt4;  // expert: its experts' format
+  double memory_bits_per_weight = 0;  // expert HBM: bits per stored weight; 0 = the format's
 };
 
 enum class Arrival { kClosedLoop, kPoisson };
@@ -181,6 +182,14 @@ inline chips::WeightFormat ExpertFormatOf(const ModelOptions& m, const SkuOption
 /// exponents: 4.25 bits per weight).
 inline uint64_t ExpertWeightBits(const ModelOptions& m, chips::WeightFormat f) {
   return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * chips::WeightBitsPerElement(f)));
+}
+
+/// Weight bits of one expert slot on a chip of this kind: in its format, or for an HBM chip
+/// with memory_bits_per_weight set, at that many bits per weight (e.g. FP8).
+inline uint64_t SlotWeightBits(const ModelOptions& m, const SkuOptions& sku) {
+  if (sku.memory_weights && sku.memory_bits_per_weight > 0)
+    return static_cast<uint64_t>(std::ceil(3.0 * m.d_model * m.expert_width * sku.memory_bits_per_weight));
+  return ExpertWeightBits(m, ExpertFormatOf(m, sku));
 }
 
 /// Energy of one MAC in format `f` (pJ).

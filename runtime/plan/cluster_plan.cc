@@ -86,7 +86,7 @@ uint32_t SlotsPerChip(const RunOptions& o, const std::vector<NodeId>& expert_nod
   uint64_t fewest = UINT64_MAX;
   for (NodeId n : expert_nodes)
     if (o.SkuOf(n).weight_capacity_bits > 0)
-      fewest = std::min(fewest, o.SkuOf(n).weight_capacity_bits / ExpertWeightBits(m, ExpertFormatOf(m, o.SkuOf(n))));
+      fewest = std::min(fewest, o.SkuOf(n).weight_capacity_bits / SlotWeightBits(m, o.SkuOf(n)));
   if (fewest != UINT64_MAX) return static_cast<uint32_t>(std::min<uint64_t>(fewest, UINT32_MAX));
   const uint64_t total_slots = static_cast<uint64_t>(m.num_layers) * m.experts_per_layer();
   return static_cast<uint32_t>(
@@ -150,7 +150,7 @@ void CheckFormats(const RunOptions& o, ClusterPlan& plan, Problems& p) {
 // Every chip's slots must fit its weight capacity; if not, say how many chips would hold it.
 void CheckCapacity(const RunOptions& o, const ClusterPlan& plan, const std::vector<NodeId>& expert_nodes, Problems& p) {
   const auto& m = o.model;
-  const auto bits_of_node = [&](NodeId n) { return ExpertWeightBits(m, ExpertFormatOf(m, o.SkuOf(n))); };
+  const auto bits_of_node = [&](NodeId n) { return SlotWeightBits(m, o.SkuOf(n)); };
   std::vector<std::string> over;
   for (NodeId n : expert_nodes) {
     const uint64_t cap = o.SkuOf(n).weight_capacity_bits;

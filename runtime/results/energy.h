@@ -2,7 +2,9 @@
 // links (per bit per hop), of the attention chips' FLOPs, plus every chip's static power over
 // the makespan. Parameters: configs/moefab.proto `Energy` (defaults are assumptions, README).
 // Omits: SRAM/ROM read energy separate from the MAC, router buffer energy, DRAM energy of the
-// KV cache (folded into attention_pj_per_flop), power gating of idle chips.
+// KV cache (folded into attention_pj_per_flop), power gating of idle chips, and the HBM reads of
+// memory-bound expert chips (weight_style HBM: their MACs count at the format's mac_pj; no
+// per-byte figure is modelled, so give such a chip its board power as static_power_w).
 #pragma once
 
 #include <cstdint>

@@ -330,7 +330,7 @@ void WritePlacement(JsonWriter& j, const RunOptions& o, const ClusterPlan& plan)
     uint32_t have = 0;
     for (uint32_t sku_of_node : o.node_sku) have += sku_of_node == k;
     const auto format = ExpertFormatOf(o.model, sku);
-    const uint64_t per_chip = sku.weight_capacity_bits / ExpertWeightBits(o.model, format);
+    const uint64_t per_chip = sku.weight_capacity_bits / SlotWeightBits(o.model, sku);
     j.BeginObject()
         .Field("sku", sku.name)
         .Field("weight_format", chips::WeightFormatName(format))

@@ -110,11 +110,15 @@ double BitsPerWeight(pb::WeightFormat f) {
 // runs): they parse, and their chip count equals the torus size.
 const std::set<std::string> kBenchmarks = {"deepseek-v3-pod4096"};
 
+// Published deployments of a zoo model on other hardware (README "Published deployment"):
+// file -> the zoo file whose model it runs.
+const std::map<std::string, std::string> kDeployments = {{"deepseek-v3-h800-decode", "deepseek-v3"}};
+
 TEST(ZooTest, EveryModelFileIsInTheReferenceTable) {
   int files = 0;
   for (const auto& e : fs::directory_iterator(ZooDir())) {
     if (e.path().extension() != ".textproto") continue;
-    if (kBenchmarks.count(e.path().stem().string())) continue;
+    if (kBenchmarks.count(e.path().stem().string()) || kDeployments.count(e.path().stem().string())) continue;
     ++files;
     EXPECT_TRUE(kReference.count(e.path().stem().string())) << e.path() << " has no row in kReference";
   }
@@ -131,6 +135,36 @@ TEST(ZooTest, BenchmarkConfigsParseAndFillTheirTorus) {
     for (uint32_t d : c.fabric().torus().dims()) torus *= d;
     EXPECT_EQ(chips, torus);
     EXPECT_GT(torus, 1000u);
+  }
+}
+
+TEST(ZooTest, DeploymentsRunTheZooModelOnChipsThatHoldIt) {
+  for (const auto& [name, zoo] : kDeployments) {
+    SCOPED_TRACE(name);
+    const pb::Config c = Parse(ZooDir() / (name + ".textproto"));
+    const pb::Config z = Parse(ZooDir() / (zoo + ".textproto"));
+    EXPECT_EQ(c.model().DebugString(), z.model().DebugString()) << "the same model as " << zoo;
+    EXPECT_EQ(c.workload().context_length(), z.workload().context_length());
+    EXPECT_EQ(c.routing().DebugString(), z.routing().DebugString());
+    std::map<std::string, const pb::ChipSku*> skus;
+    for (const auto& s : c.skus()) skus[s.name()] = &s;
+    uint64_t chips = 0, capacity = 0;
+    for (const auto& g : ChipRuns(c)) {
+      ASSERT_TRUE(skus.count(g.sku())) << g.sku();
+      chips += g.count();
+      const pb::ChipSku& s = *skus[g.sku()];
+      if (s.kind() == pb::EXPERT) capacity += g.count() * s.weight_capacity_bits();
+    }
+    uint64_t torus = 1;
+    for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+    EXPECT_EQ(chips, torus);
+    const auto& m = c.model();
+    const double model_bits = 1.0 * m.num_layers() * (m.num_experts() + m.num_shared_experts()) * 3.0 *
+                              m.d_model() * m.expert_width() * BitsPerWeight(m.weight_format());
+    EXPECT_GE(static_cast<double>(capacity), model_bits);
+    EXPECT_EQ(c.simulation().fidelity(), pb::ANALYTIC);
+    const std::string text = ReadFile(ZooDir() / (name + ".textproto"));
+    EXPECT_NE(text.find("moefab run configs/models/" + name + ".textproto"), std::string::npos);
   }
 }
 

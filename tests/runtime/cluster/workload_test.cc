@@ -2,6 +2,8 @@
 // run and read by another), timing-only runs without weights, Poisson arrivals, the attention
 // timing model, capacity limits with DROP, placement strategies and replica policies, energy.
 #include <filesystem>
+#include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -202,14 +204,15 @@ TEST(WorkloadTest, ContinuousBatchingRunsTheHandComputedBatches) {
 TEST(WorkloadTest, HbmExpertChipsBatchPerExpertBesideHardwiredOnes) {
   // Timing-only; the second group of expert chips is memory-bound: one expert (3 x 64 x 128 INT4
   // weights = 12,288 B) read at 1e12 B/s takes 12,288 ps; a job is 49,152 FLOPs (492 ps at
-  // 1e14 FLOP/s), so batches of up to 25 are memory-bound: every batch takes 12,288 ps.
-  const auto run = [](uint32_t max_batch) {
+  // 1e14 FLOP/s), so batches of up to 25 are memory-bound: every batch takes 12,288 ps. Stored
+  // at 8 bits per weight (memory_bits_per_weight, FP8-like) a batch reads twice the bytes.
+  const auto run = [](uint32_t max_batch, const std::string& bits) {
     RunOptions o = LoadConfigText(R"(
       model { name: "mix" num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
       skus { name: "a" kind: ATTENTION attention_ns: 100 gate_ns: 20 combine_ns: 10 }
       skus { name: "e" kind: EXPERT clock_mhz: 1000 mac_lanes: 8 }
       skus { name: "hbm" kind: EXPERT weight_style: HBM compute_tflops: 100 memory_gbytes_per_s: 1000
-             max_batch_tokens: )" + std::to_string(max_batch) + R"( max_batch_wait_ns: 1000 }
+             max_batch_tokens: )" + std::to_string(max_batch) + " max_batch_wait_ns: 1000 " + bits + R"( }
       fabric { torus { dims: [2, 2, 2] } }
       chip_groups { sku: "a" count: 1 } chip_groups { sku: "e" count: 3 }
       chip_groups { sku: "a" count: 1 } chip_groups { sku: "hbm" count: 3 }
@@ -219,16 +222,19 @@ TEST(WorkloadTest, HbmExpertChipsBatchPerExpertBesideHardwiredOnes) {
                                   "mix");
     return RunOnce(o);
   };
-  for (uint32_t max_batch : {1u, 8u}) {
-    const auto out = run(max_batch);
+  for (const auto& [max_batch, bits, batch_ps] :
+       {std::tuple<uint32_t, std::string, uint64_t>{1u, "", 12288u}, {8u, "", 12288u},
+        {8u, "memory_bits_per_weight: 8", 24576u}}) {
+    SCOPED_TRACE(std::to_string(max_batch) + " " + bits);
+    const auto out = run(max_batch, bits);
     ASSERT_EQ(out.merged.tokens.size(), 64u);
     uint64_t hbm_jobs = 0, batches = 0, all_jobs = 0;
     for (const auto& c : out.merged.chips) {
       all_jobs += c.jobs;
       if (c.sku != 2) continue;
-      EXPECT_EQ(c.busy_ps % 12288, 0u) << "node " << c.node;  // whole batches
+      EXPECT_EQ(c.busy_ps % batch_ps, 0u) << "node " << c.node;  // whole batches
       hbm_jobs += c.jobs;
-      batches += c.busy_ps / 12288;
+      batches += c.busy_ps / batch_ps;
     }
     EXPECT_EQ(all_jobs, 64u * 3 * 2);  // every routed job served, hardwired or in HBM
     EXPECT_GT(hbm_jobs, 0u);
@@ -238,6 +244,32 @@ TEST(WorkloadTest, HbmExpertChipsBatchPerExpertBesideHardwiredOnes) {
       EXPECT_LT(batches, hbm_jobs) << "no two jobs of one expert shared a batch";
       EXPECT_GE(batches * 8, hbm_jobs);
     }
+  }
+}
+
+TEST(WorkloadTest, HbmChipsHoldExpertsAtTheirMemoryBitsPerWeight) {
+  // 48 slots round-robin over 2 HBM chips = 24 each; one expert is 3 x 64 x 128 weights =
+  // 98,304 bits at INT4, 196,608 at 8 bits: a capacity of 24 INT4 experts holds them at 4 bits
+  // and not at 8.
+  const auto plan = [](const std::string& bits) {
+    return MakePlan(LoadConfigText(R"(
+      model { name: "cap" num_layers: 3 d_model: 64 expert_width: 128 num_experts: 16 top_k: 2 }
+      skus { name: "a" kind: ATTENTION attention_ns: 100 }
+      skus { name: "hbm" kind: EXPERT weight_style: HBM compute_tflops: 100 memory_gbytes_per_s: 1000
+             weight_capacity_bits: 2359296 )" + bits + R"( }
+      fabric { torus { dims: [3] } } chips { sku: "a" } chips { sku: "hbm" } chips { sku: "hbm" }
+      routing { source: SYNTHETIC seed: 2 }
+      workload { num_tokens: 8 }
+      simulation { fidelity: ANALYTIC })",
+                                   "cap"));
+  };
+  EXPECT_NO_THROW(plan(""));
+  EXPECT_NO_THROW(plan("memory_bits_per_weight: 4"));
+  try {
+    plan("memory_bits_per_weight: 8");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("placement puts 24 experts = 4718592"), std::string::npos) << e.what();
   }
 }
 

@@ -98,6 +98,8 @@ TEST(ConfigLimitsTest, OutOfRangeFieldsNameFileFieldValueAndRange) {
        "tiny+: skus[2].weight_style=HBM: expected compute_tflops > 0 and memory_gbytes_per_s > 0"},
       {"skus { name: \"x\" kind: EXPERT weight_style: HBM compute_tflops: 1 memory_gbytes_per_s: 1 }",
        "tiny+: skus[2] (x): weight_style=HBM: expected a timing-only run"},
+      {"skus { name: \"x\" kind: EXPERT memory_bits_per_weight: 65 }",
+       "tiny+: skus[2].memory_bits_per_weight=65: expected 0 to 64"},
       {"model { kv_lora_rank: 70000 }", "tiny+: model.kv_lora_rank=70000: expected 0 to 65536"},
       {"model { kv_lora_rank: 16 qk_rope_head_dim: 500 }",
        "tiny+: model.qk_rope_head_dim=500: expected less than model.head_dim (128"},
