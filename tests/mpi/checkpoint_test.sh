@@ -26,7 +26,7 @@ run whole || { echo "FAIL: the uninterrupted run failed"; cat "$out/whole.log"; 
 
 # The interrupted run: SIGTERM as soon as a whole checkpoint is in place.
 exec_run killed &  # the background subshell becomes mpiexec: $! is mpiexec's pid
-stop_when $! "$out/killed/checkpoint/rank-$((np - 1)).state"
+stop_when $! "$out/killed/checkpoint/rank-$((np - 1)).state" "--out $out/killed "
 code=$?
 [ $code -ne 0 ] && [ ! -e "$out/killed/results.json" ] ||
   { echo "FAIL: the run was not stopped before it finished (exit $code): make it longer"; exit 1; }

@@ -20,7 +20,7 @@ exec_sweep() {  # exec_sweep NAME [extra args]: mpiexec in this very process (so
 (exec_sweep whole) || { echo "FAIL: the uninterrupted sweep failed"; cat "$out/whole.log"; exit 1; }
 
 exec_sweep stopped &  # the background subshell becomes mpiexec: $! is its pid
-stop_when $! "$out/stopped/point-001/checkpoint/rank-0.state"
+stop_when $! "$out/stopped/point-001/checkpoint/rank-0.state" "--out $out/stopped "
 code=$?
 [ $code -ne 0 ] && [ ! -e "$out/stopped/point-001/results.json" ] && [ -e "$out/stopped/point-000/results.json" ] ||
   { echo "FAIL: the sweep was not stopped in its second point (exit $code): make it longer"; exit 1; }
