@@ -67,8 +67,10 @@ TEST(BlockLibraryTest, SyntheticCountsStayUnderTheBound) {
     EXPECT_LE(s.distinct, s.bound);
     EXPECT_GT(s.distinct, 1u);
     // The symmetric INT3 quantiser uses 7 of the 8 codes (never -4): at most C(8, 2) pairs.
-    if (n == 2) EXPECT_LE(s.distinct, 28u);
-    if (n == 2) EXPECT_GE(s.distinct, 20u);
+    if (n == 2) {
+      EXPECT_LE(s.distinct, 28u);
+      EXPECT_GE(s.distinct, 20u);
+    }
     // Counting by brute force agrees.
     std::set<std::uint64_t> keys;
     for (const QuantMatrix* m : {&w.gate, &w.up, &w.down})
@@ -98,14 +100,14 @@ void ExpectEncodingRoundTrips(WeightFormat f, std::uint32_t lanes) {
     for (std::uint32_t r = 0; r < m.rows; ++r)
       for (std::uint32_t c = 0; c < groups * lanes; ++c) {
         const std::uint32_t k = c / lanes, bl = (c % lanes) / 4;
-        const std::uint64_t bw = words[r * groups + k] >> (l.block_bits * bl);
+        const std::uint64_t bw = words[std::size_t{r} * groups + k] >> (l.block_bits * bl);
         const std::uint64_t entry = img.entries.at(bw & ((1u << l.entry_bits) - 1));
         std::int32_t value = 0;
         int found = 0;
         for (std::uint32_t i = 0; i < 4; ++i) {
           if (((bw >> (l.entry_bits + 2 * i)) & 3) != c % 4) continue;
           ++found;
-          const std::uint32_t code = (entry >> (wb * i)) & ((1u << wb) - 1);
+          const auto code = static_cast<std::uint32_t>((entry >> (wb * i)) & ((1u << wb) - 1));
           if (f == WeightFormat::kMxfp4) {
             value = kMxfp4Val2[code];
             if ((bw >> (l.entry_bits + 8 + i)) & 1) value = -value;
