@@ -466,7 +466,7 @@ module expert_engine #(
       bw = iw[BWB*b +: BWB];
       for (int i = 0; i < 4; i++) begin
         sel = bw[EB + 2*i +: 2];
-        xl = 32'($signed(xw[8*(4*b + int'(sel)) +: 8]));
+        xl = 32'($signed(xw[8*(4*b + 32'(sel)) +: 8]));
         c = 4'(le[LW*b + WB*i +: WB]);
         if (MX) c[3] = bw[EB + 8 + i];
         sum = sum + 32'(wval(c)) * xl;
