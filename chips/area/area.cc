@@ -319,6 +319,14 @@ AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) 
     p.fixed_logic_transistors = fit[0];
     p.logic_transistors_per_weight = fit[1];
     p.logic_transistors_per_dim = fit[2];
+    if (fit[1] < 0 || fit[2] < 0) {
+      // A negative growth is below the slices' noise (abc is not monotone in the slice size):
+      // take it as 0 and fit the rest through the large slice.
+      p.logic_transistors_per_weight = std::max(0.0, fit[1]);
+      p.logic_transistors_per_dim = std::max(0.0, fit[2]);
+      p.fixed_logic_transistors = g[1] - p.logic_transistors_per_weight * basis[1][1] -
+                                  p.logic_transistors_per_dim * basis[1][2];
+    }
     const double dd = dims(p.large) - dims(p.small);
     p.ff_transistors_per_dim = std::max(0.0, (ffs(p.large) - ffs(p.small)) / dd);
     p.fixed_ff_transistors = std::max(0.0, ffs(p.small) - p.ff_transistors_per_dim * dims(p.small));

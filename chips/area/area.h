@@ -72,7 +72,8 @@ struct AreaPoint {
   SliceArea small, large, third;  // the three slices
   // Fits. Gates (NAND, NOT) = fixed + per weight x W (W = 3*D*I; hardwired: the constant ROMs
   // decoded in logic) + per element x (D + I) (the activation buffers' read muxes), solved
-  // exactly from the three slices (coefficients may come out negative: small-slice noise);
+  // exactly from the three slices; a negative growth (small-slice noise) is taken as 0 and
+  // the rest fitted through the large slice;
   // flip-flops grow with D + I (activation buffers, counters), fitted on small and large.
   double fixed_logic_transistors = 0;       // gates independent of W and D + I (datapath, requant)
   double logic_transistors_per_weight = 0;  // marginal gates per weight
