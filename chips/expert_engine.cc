@@ -127,7 +127,12 @@ ExpertWeights DummyWeights(const EngineConfig& c) {
 }  // namespace
 
 const char* DatapathName(Datapath d) {
-  return d == Datapath::kMac ? "mac" : (d == Datapath::kProductSelect ? "psel" : "unknown");
+  switch (d) {
+    case Datapath::kMac: return "mac";
+    case Datapath::kProductSelect: return "psel";
+    case Datapath::kBlockLibrary: return "blib";
+  }
+  return "unknown";
 }
 
 const char* WeightStyleName(WeightStyle s) {
@@ -165,7 +170,7 @@ std::unique_ptr<ExpertEngine> MakeRtlExpertEngine(std::shared_ptr<const ExpertWe
     why = "the hardwired weight style has no RTL builds yet (only rom)";
   }
   throw ConfigError("MakeRtlExpertEngine(" + config.ToString() + "): " + why + "; available builds: " + BuildList() +
-                    "; add <D>x<I>x<lanes>:<int4|int3|mxfp4>:<mac|psel> to the CMake cache "
+                    "; add <D>x<I>x<lanes>:<int4|int3|mxfp4>:<mac|psel|blib> to the CMake cache "
                     "list MOEFAB_RTL_BUILDS and rebuild");
 }
 

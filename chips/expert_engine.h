@@ -28,14 +28,16 @@ class StateReader;
 
 namespace moefab::chips {
 
-/// How the engine multiplies: a multiplier per lane, or "multiply by routing" (every input
-/// element times every weight value of the format, then a mux per weight position).
-enum class Datapath : std::uint8_t { kMac = 0, kProductSelect = 1 };
+/// How the engine multiplies: a multiplier per lane, "multiply by routing" (every input
+/// element times every weight value of the format, then a mux per weight position), or a
+/// block library (each block of 4 weights is its sorted library entry behind an input
+/// permutation; chips/numerics/block_library.h; lanes 4 or 8).
+enum class Datapath : std::uint8_t { kMac = 0, kProductSelect = 1, kBlockLibrary = 2 };
 /// Where the weights live: ROM arrays loaded through a load port (one build serves any
 /// weights of its shape and format), or constants baked into the RTL (later).
 enum class WeightStyle : std::uint8_t { kRom = 0, kHardwired = 1 };
 
-const char* DatapathName(Datapath d);        // "mac", "psel"
+const char* DatapathName(Datapath d);        // "mac", "psel", "blib"
 const char* WeightStyleName(WeightStyle s);  // "rom", "hardwired"
 const char* FormatTag(WeightFormat f);       // "int4", "int3", "mxfp4"
 

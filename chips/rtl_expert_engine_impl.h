@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chips/expert_engine.h"
+#include "chips/numerics/block_library.h"
 #include "core/error.h"
 #include "verilated.h"
 
@@ -71,6 +72,7 @@ enum LoadSel : std::uint32_t {
   kSelDownCh = 8,
   kSelAct = 9,
   kSelScalar = 10,
+  kSelLibrary = 11,
 };
 
 template <class Model>
@@ -231,8 +233,10 @@ class RtlExpertEngine final : public ExpertEngine {
     Load(sel, addr);
   }
 
-  // Weight words (and MXFP4 alignment-shift words) of one [rows][cols] matrix.
-  void LoadMatrix(const QuantMatrix& m, std::uint32_t sel_w, std::uint32_t sel_x) {
+  // Weight words (and MXFP4 alignment-shift words) of one [rows][cols] matrix; with the block
+  // library datapath the weight words are `index_words` (BlockLibraryImage).
+  void LoadMatrix(const QuantMatrix& m, std::uint32_t sel_w, std::uint32_t sel_x,
+                  const std::vector<std::uint64_t>* index_words) {
     const bool mx = config_.format == WeightFormat::kMxfp4;
     const std::uint32_t wb = config_.format == WeightFormat::kInt3 ? 3 : 4;
     const std::uint32_t groups = (m.cols + lanes_ - 1) / lanes_;
@@ -252,6 +256,10 @@ class RtlExpertEngine final : public ExpertEngine {
           const std::uint32_t c = k * lanes_ + l;
           if (c >= m.cols) break;
           PutBits(scratch_, l * wb, wb, static_cast<std::uint8_t>(q[c]));
+        }
+        if (index_words != nullptr) {
+          std::fill(scratch_.begin(), scratch_.end(), 0u);
+          PutBits(scratch_, 0, 64, (*index_words)[addr]);
         }
         Load(sel_w, addr);
         if (!mx) continue;
@@ -279,9 +287,17 @@ class RtlExpertEngine final : public ExpertEngine {
 
   void LoadRom() {
     const ExpertWeights& w = *weights_;
-    LoadMatrix(w.gate, kSelGateW, kSelGateX);
-    LoadMatrix(w.up, kSelUpW, kSelUpX);
-    LoadMatrix(w.down, kSelDownW, kSelDownX);
+    if (config_.datapath == Datapath::kBlockLibrary) {
+      const BlockLibraryImage lib = BuildBlockLibraryImage(w, lanes_);
+      for (std::uint32_t e = 0; e < lib.entries.size(); ++e) LoadValue(kSelLibrary, e, lib.entries[e]);
+      LoadMatrix(w.gate, kSelGateW, kSelGateX, &lib.gate);
+      LoadMatrix(w.up, kSelUpW, kSelUpX, &lib.up);
+      LoadMatrix(w.down, kSelDownW, kSelDownX, &lib.down);
+    } else {
+      LoadMatrix(w.gate, kSelGateW, kSelGateX, nullptr);
+      LoadMatrix(w.up, kSelUpW, kSelUpX, nullptr);
+      LoadMatrix(w.down, kSelDownW, kSelDownX, nullptr);
+    }
     LoadChannels(w.gate, kSelGateCh);
     LoadChannels(w.up, kSelUpCh);
     LoadChannels(w.down, kSelDownCh);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "chips/numerics/block_library.h"
 #include "chips/numerics/quantize.h"
 #include "chips/tapeout/hardwired_generator.h"
 #include "chips/tapeout/process.h"
@@ -165,9 +167,29 @@ SliceArea RunSlice(const EngineConfig& slice, const AreaOptions& o, const fs::pa
   return a;
 }
 
-const char* StyleDp(WeightStyle s, Datapath d) {
-  if (s == WeightStyle::kRom) return d == Datapath::kMac ? "rom-mac" : "rom-psel";
-  return d == Datapath::kMac ? "hardwired-mac" : "hardwired-psel";
+std::string StyleDp(WeightStyle s, Datapath d) {
+  return std::string(s == WeightStyle::kRom ? "rom-" : "hardwired-") + DatapathName(d);
+}
+
+// Solves the 3x3 system m x = v (Cramer's rule); false when singular.
+bool Solve3(const double m[3][3], const double v[3], double x[3]) {
+  auto det = [](const double a[3][3]) {
+    return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+           a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  };
+  const double d = det(m);
+  if (std::abs(d) < 1e-9) return false;
+  for (int c = 0; c < 3; ++c) {
+    double t[3][3];
+    for (int r = 0; r < 3; ++r)
+      for (int k = 0; k < 3; ++k) t[r][k] = k == c ? v[r] : m[r][k];
+    x[c] = det(t) / d;
+  }
+  return true;
+}
+
+double Dims(const ExpertShape& s) {
+  return double(s.d_model) + double(s.width);
 }
 
 }  // namespace
@@ -179,6 +201,11 @@ std::uint64_t RomBits(const EngineConfig& c) {
   const std::uint64_t words = 2 * i * Ceil(d, l) + d * Ceil(i, l);
   const std::uint64_t segl = (mx && l > 32) ? 32 : l;
   std::uint64_t bits = words * l * wb;     // weight words
+  if (c.datapath == Datapath::kBlockLibrary) {
+    // Index words of lanes / 4 blocks instead, and the library (depth: the bound).
+    const BlockWordLayout bl = RtlBlockLayout(c.format);
+    bits = words * (l / kRtlBlock) * bl.block_bits + BlockLibraryBound(c.format, kRtlBlock) * bl.entry_word_bits;
+  }
   if (mx) bits += words * 5 * (l / segl);  // alignment shifts
   bits += 64 * (2 * i + d);                // channel words (mult, shift, bias)
   bits += 256 * 8;                         // activation LUT
@@ -189,8 +216,8 @@ std::uint64_t RomBits(const EngineConfig& c) {
 double AreaPoint::EngineTransistors(const EngineConfig& full, double rom_t_per_bit) const {
   const double w = double(tapeout::ExpertWeightCount(full.shape));
   const double dims = double(full.shape.d_model) + double(full.shape.width);
-  double t =
-      fixed_logic_transistors + logic_transistors_per_weight * w + fixed_ff_transistors + ff_transistors_per_dim * dims;
+  double t = fixed_logic_transistors + logic_transistors_per_weight * w + logic_transistors_per_dim * dims +
+             fixed_ff_transistors + ff_transistors_per_dim * dims;
   if (style == WeightStyle::kRom) {
     EngineConfig c = full;
     c.datapath = datapath;
@@ -213,20 +240,36 @@ AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) 
   AreaReport r;
   r.config = config;
   r.options = options;
-  ExpertShape small = options.slice_small, large = options.slice_large;
+  ExpertShape small = options.slice_small, large = options.slice_large, third = options.slice_third;
   if (small.d_model == 0 || small.width == 0) small = {config.lanes, 2 * config.lanes};
   if (large.d_model == 0 || large.width == 0) large = {2 * config.lanes, 4 * config.lanes};
+  if (third.d_model == 0 || third.width == 0) third = {config.lanes, 8 * config.lanes};
   if (tapeout::ExpertWeightCount(large) <= tapeout::ExpertWeightCount(small) ||
       large.d_model + large.width <= small.d_model + small.width) {
     throw ConfigError("area: slice_large must be larger than slice_small in D*I and in D+I");
   }
+  const ExpertShape shapes[3] = {small, large, third};
+  double basis[3][3];
+  for (int k = 0; k < 3; ++k) {
+    basis[k][0] = 1;
+    basis[k][1] = double(tapeout::ExpertWeightCount(shapes[k]));
+    basis[k][2] = Dims(shapes[k]);
+  }
+  double probe[3];
+  if (!Solve3(basis, basis[0], probe)) {
+    throw ConfigError("area: slice_third must not lie on the line of slice_small and slice_large in (3DI, D+I) "
+                      "(e.g. the weights of slice_large with another D+I)");
+  }
   r.options.slice_small = small;
   r.options.slice_large = large;
+  r.options.slice_third = third;
 
   std::vector<EngineConfig> slices;
+  const bool blib = config.lanes == 4 || config.lanes == 8;
   for (WeightStyle s : {WeightStyle::kRom, WeightStyle::kHardwired}) {
-    for (Datapath d : {Datapath::kMac, Datapath::kProductSelect}) {
-      for (ExpertShape shape : {small, large}) {
+    for (Datapath d : {Datapath::kMac, Datapath::kProductSelect, Datapath::kBlockLibrary}) {
+      if (d == Datapath::kBlockLibrary && !blib) continue;
+      for (ExpertShape shape : shapes) {
         slices.push_back(EngineConfig{shape, config.format, config.lanes, d, s});
       }
     }
@@ -256,12 +299,13 @@ AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) 
   for (std::thread& t : pool) t.join();
   if (!error.empty()) throw ConfigError(error);
 
-  for (std::size_t k = 0; k < slices.size(); k += 2) {
+  for (std::size_t k = 0; k < slices.size(); k += 3) {
     AreaPoint p;
     p.style = slices[k].style;
     p.datapath = slices[k].datapath;
     p.small = results[k];
     p.large = results[k + 1];
+    p.third = results[k + 2];
     auto gates = [&](const SliceArea& a) {
       return options.transistors_per_nand2 * (double(a.nand) + options.nand2_per_not * double(a.inverters));
     };
@@ -269,10 +313,20 @@ AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options) 
       return options.transistors_per_nand2 * options.nand2_per_dff * double(a.flip_flops);
     };
     auto dims = [](const SliceArea& a) { return double(a.config.shape.d_model) + double(a.config.shape.width); };
-    const double dw = double(p.large.weights - p.small.weights);
-    p.logic_transistors_per_weight = std::max(0.0, (gates(p.large) - gates(p.small)) / dw);
-    p.fixed_logic_transistors =
-        std::max(0.0, gates(p.small) - p.logic_transistors_per_weight * double(p.small.weights));
+    const double g[3] = {gates(p.small), gates(p.large), gates(p.third)};
+    double fit[3];
+    Solve3(basis, g, fit);  // not singular: checked above
+    p.fixed_logic_transistors = fit[0];
+    p.logic_transistors_per_weight = fit[1];
+    p.logic_transistors_per_dim = fit[2];
+    if (fit[1] < 0 || fit[2] < 0) {
+      // A negative growth is below the slices' noise (abc is not monotone in the slice size):
+      // take it as 0 and fit the rest through the large slice.
+      p.logic_transistors_per_weight = std::max(0.0, fit[1]);
+      p.logic_transistors_per_dim = std::max(0.0, fit[2]);
+      p.fixed_logic_transistors = g[1] - p.logic_transistors_per_weight * basis[1][1] -
+                                  p.logic_transistors_per_dim * basis[1][2];
+    }
     const double dd = dims(p.large) - dims(p.small);
     p.ff_transistors_per_dim = std::max(0.0, (ffs(p.large) - ffs(p.small)) / dd);
     p.fixed_ff_transistors = std::max(0.0, ffs(p.small) - p.ff_transistors_per_dim * dims(p.small));
@@ -304,7 +358,7 @@ std::string FormatAreaReport(const AreaReport& r) {
   os << "area of " << WeightFormatName(r.config.format) << " engines, lanes=" << r.config.lanes
      << ": yosys 'synth; abc -fast -g NAND' on slices " << o.slice_small.d_model << "x" << o.slice_small.width
      << " and " << o.slice_large.d_model << "x" << o.slice_large.width << " (D x I), " << std::setprecision(0)
-     << r.wall_seconds << " s\n";
+     << r.wall_seconds << " s; third slice " << o.slice_third.d_model << "x" << o.slice_third.width << "\n";
   os << "counting: NAND2-eq = NAND + " << std::setprecision(2) << o.nand2_per_not << " NOT + " << o.nand2_per_dff
      << " DFF; transistors = " << o.transistors_per_nand2 << " x NAND2-eq + " << o.rom_transistors_per_bit
      << " per mask-ROM bit (ROM style); density " << std::setprecision(3) << std::scientific << o.transistors_per_mm2
@@ -315,7 +369,7 @@ std::string FormatAreaReport(const AreaReport& r) {
      << "cell/w" << std::setw(8) << "T/w" << std::setw(8) << "yosys_s"
      << "\n";
   for (const AreaPoint& p : r.points) {
-    for (const SliceArea* s : {&p.small, &p.large}) {
+    for (const SliceArea* s : {&p.small, &p.large, &p.third}) {
       std::ostringstream slice;
       slice << s->config.shape.d_model << "x" << s->config.shape.width;
       os << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::setw(10) << slice.str() << std::right
@@ -326,12 +380,13 @@ std::string FormatAreaReport(const AreaReport& r) {
          << s->transistors_per_weight() << std::setw(8) << std::setprecision(0) << s->yosys_seconds << "\n";
     }
   }
-  os << "fit per point (engine transistors = gates: fixed + per weight x 3DI; flip-flops: "
-        "fixed + per element x (D+I); + mask-ROM bits):\n";
+  os << "fit per point (engine transistors = gates: fixed + per weight x 3DI + per element x (D+I), exact on "
+        "three slices; flip-flops: fixed + per element x (D+I); + mask-ROM bits):\n";
   for (const AreaPoint& p : r.points) {
     os << "  " << std::left << std::setw(16) << StyleDp(p.style, p.datapath) << std::right << "gates "
        << std::setprecision(0) << std::setw(8) << p.fixed_logic_transistors << " T + " << std::setprecision(2)
-       << std::setw(6) << p.logic_transistors_per_weight << " T/weight; flip-flops " << std::setprecision(0)
+       << std::setw(6) << p.logic_transistors_per_weight << " T/weight + " << std::setprecision(1) << std::setw(7)
+       << p.logic_transistors_per_dim << " T/(D+I); flip-flops " << std::setprecision(0)
        << std::setw(7) << p.fixed_ff_transistors << " T + " << std::setprecision(1) << std::setw(6)
        << p.ff_transistors_per_dim << " T/(D+I)" << (p.style == WeightStyle::kRom ? "; + mask ROM" : "") << "\n";
   }

@@ -1,8 +1,8 @@
 // Area of expert engines from logic synthesis of a small slice (yosys), extrapolated to whole
 // experts and whole models. Models: the engine of chips/rtl/expert_engine.sv in both weight
 // styles (ROM: mask-ROM macros read by the datapath; HARDWIRED: the weights as constants,
-// synthesized into logic by the generator of chips/tapeout) and both datapaths (MAC,
-// product-select), mapped to 2-input NANDs and inverters (abc -g NAND) and D flip-flops.
+// synthesized into logic by the generator of chips/tapeout) and the three datapaths (MAC,
+// product-select, block library; the last at lanes 4 and 8 only), mapped to 2-input NANDs and inverters (abc -g NAND) and D flip-flops.
 // Counting rules (chips/area/README.md): NAND2-eq = NAND + 0.5 NOT + 6 DFF; transistors =
 // 4 per NAND2-eq (+ rom_transistors_per_bit per mask-ROM bit in the ROM style).
 // Fidelity: a gate-count estimate, not a layout: no wires, no placement density, no SRAM
@@ -25,11 +25,13 @@ struct ModelSpec {
 };
 
 struct AreaOptions {
-  /// Two slice shapes (D x I) synthesized per design point; the difference gives the
-  /// transistors per additional weight, the rest the per-engine datapath. 0 x 0: derived
-  /// from lanes (small = lanes x 2*lanes, large = 2*lanes x 4*lanes).
+  /// Three slice shapes (D x I) synthesized per design point. Gates are fitted exactly as
+  /// fixed + per weight x 3DI + per element x (D + I): the third slice has the weights of the
+  /// large one and another D + I, so weight growth and buffer growth separate. 0 x 0: derived
+  /// from lanes (small = lanes x 2*lanes, large = 2*lanes x 4*lanes, third = lanes x 8*lanes).
   ExpertShape slice_small{0, 0};
   ExpertShape slice_large{0, 0};
+  ExpertShape slice_third{0, 0};
   double yosys_timeout_seconds = 900;    // per yosys run
   unsigned jobs = 2;                     // yosys runs at once
   double rom_transistors_per_bit = 1.0;  // NOR/NAND mask ROM: ~1 transistor per stored bit
@@ -67,12 +69,15 @@ struct SliceArea {
 struct AreaPoint {
   WeightStyle style = WeightStyle::kRom;
   Datapath datapath = Datapath::kMac;
-  SliceArea small, large;  // the two slices
-  // Two-point fits. Gates (NAND, NOT) grow with the weight count W = 3*D*I (hardwired: the
-  // constant ROMs decoded in logic); flip-flops grow with D + I (activation buffers, counters),
-  // not with W, so they are fitted against D + I.
-  double fixed_logic_transistors = 0;       // gates independent of W (datapath, requant)
+  SliceArea small, large, third;  // the three slices
+  // Fits. Gates (NAND, NOT) = fixed + per weight x W (W = 3*D*I; hardwired: the constant ROMs
+  // decoded in logic) + per element x (D + I) (the activation buffers' read muxes), solved
+  // exactly from the three slices; a negative growth (small-slice noise) is taken as 0 and
+  // the rest fitted through the large slice;
+  // flip-flops grow with D + I (activation buffers, counters), fitted on small and large.
+  double fixed_logic_transistors = 0;       // gates independent of W and D + I (datapath, requant)
   double logic_transistors_per_weight = 0;  // marginal gates per weight
+  double logic_transistors_per_dim = 0;     // marginal gates per element of D + I
   double fixed_ff_transistors = 0;          // flip-flops independent of D + I
   double ff_transistors_per_dim = 0;        // marginal flip-flops per element of D + I
   /// Transistors of one engine of `full.shape`: the two fits + mask-ROM bits (ROM style).
@@ -91,12 +96,12 @@ struct ModelArea {
 struct AreaReport {
   EngineConfig config;            // format and lanes of every point
   AreaOptions options;            // the assumptions used
-  std::vector<AreaPoint> points;  // rom-mac, rom-psel, hardwired-mac, hardwired-psel
+  std::vector<AreaPoint> points;  // rom-{mac,psel,blib}, hardwired-{mac,psel,blib} (blib: lanes 4, 8)
   std::vector<ModelArea> models;  // per model x point
   double wall_seconds = 0;
 };
 
-/// Synthesizes the four design points (two slices each) of `config`'s format and lanes.
+/// Synthesizes the design points (three slices each) of `config`'s format and lanes.
 /// ConfigError: bad config, yosys missing, failing or timing out (names the design point, the
 /// log and its tail).
 AreaReport EstimateArea(const EngineConfig& config, const AreaOptions& options);

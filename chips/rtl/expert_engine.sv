@@ -14,14 +14,21 @@
 // Parameters: D (d_model), I (expert width), LANES (MACs per matrix per cycle), FORMAT (0 INT4,
 // 1 INT3, 2 MXFP4; MXFP4 needs LANES dividing 32 or a multiple of 32), DATAPATH (0 MAC lanes: one
 // multiplier per lane; 1 product-select: every input element is multiplied once by every weight
-// value of the format and each weight position picks its product with a mux). Both datapaths
-// give the same bits in the same cycles.
+// value of the format and each weight position picks its product with a mux; 2 block library:
+// every block of 4 consecutive weights is served by its library entry, the block's weights
+// sorted (INT3 / INT4 by value, MXFP4 by magnitude with a sign per position), through an input
+// permutation; LANES 4 or 8). All datapaths give the same bits in the same cycles.
 //
 // Load port (one write per cycle while no job is in flight). DG = ceil(D/LANES),
 // IG = ceil(I/LANES), WB = 3 for INT3 else 4. Lane l of a weight word is bits [WB*l +: WB]
 // (two's complement INT4 / INT3, or the E2M1 code); padding lanes must be 0.
 //   sel 0 / 1: gate / up weight word, addr = r*DG + k: columns k*LANES .. of row r
 //   sel 2:     down weight word,      addr = j*IG + k: columns k*LANES .. of row j
+//              Block library: the word holds LANES/4 block words of BWB bits instead (block b
+//              at [BWB*b +: BWB]): [EB-1:0] library entry, [EB + 2i +: 2] the lane of the block
+//              whose input meets sorted position i, MXFP4 [EB + 8 + i] the sign of position i
+//              (EB = 12 INT4, 9 INT3 / MXFP4; chips/numerics/block_library.h)
+//   sel 11:    block library: entry addr, position i's code at [WB*i +: WB] (MXFP4 magnitude)
 //   sel 3 / 4 / 5 (MXFP4): alignment shifts of the gate / up / down word at the same address:
 //              5 bits per 32-column block in the word (LANES >= 32: LANES/32 blocks, block b
 //              at [5b +: 5]; LANES < 32: the block holding the word, at [4:0]), each
@@ -53,7 +60,7 @@ module expert_engine #(
     parameter int I = 128,       // expert width (rows of gate / up)
     parameter int LANES = 8,     // MAC lanes per matrix
     parameter int FORMAT = 0,    // 0 INT4, 1 INT3, 2 MXFP4
-    parameter int DATAPATH = 0   // 0 MAC lanes, 1 product-select
+    parameter int DATAPATH = 0   // 0 MAC lanes, 1 product-select, 2 block library
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -96,11 +103,22 @@ module expert_engine #(
   localparam int NXG = MX ? NGU : 1;                  // shift ROM sizes (1 when unused)
   localparam int NXD = MX ? NDN : 1;
   localparam int II = (I * DG > D * IG) ? I * DG : D * IG;  // initiation interval
+  // Block library (DATAPATH 2): blocks of 4 weights, entries of the sorted codes.
+  localparam bit BL = DATAPATH == 2;
+  localparam int EB = (FORMAT == 0) ? 12 : 9;         // entry index bits (3876 / 330 entries)
+  localparam int BWB = EB + 8 + (MX ? 4 : 0);         // block word: entry, 4 lane selects, signs
+  localparam int NBL = BL ? LANES / 4 : 1;            // blocks per word
+  localparam int IWW = NBL * BWB;                     // index word width
+  localparam int WW = BL ? IWW : GW;                  // weight ROM word width
+  localparam int LW = 4 * WB;                         // library entry width
+  localparam int NLIB = BL ? ((FORMAT == 0) ? 3876 : 330) : 1;  // library depth (the bound)
+  localparam int LIBA = BL ? EB : 1;                  // library address width
 
   // ---------------------------------------------------------------- ROMs (loaded once)
-  logic [GW-1:0] wg_rom[0:NGU-1];
-  logic [GW-1:0] wu_rom[0:NGU-1];
-  logic [GW-1:0] wd_rom[0:NDN-1];
+  logic [WW-1:0] wg_rom[0:NGU-1];
+  logic [WW-1:0] wu_rom[0:NGU-1];
+  logic [WW-1:0] wd_rom[0:NDN-1];
+  logic [LW-1:0] lib_rom[0:NLIB-1];
   logic [SW-1:0] xg_rom[0:NXG-1];
   logic [SW-1:0] xu_rom[0:NXG-1];
   logic [SW-1:0] xd_rom[0:NXD-1];
@@ -116,9 +134,10 @@ module expert_engine #(
   always_ff @(posedge clk) begin
     if (load_en) begin
       case (load_sel)
-        4'd0: wg_rom[load_addr] <= load_data[GW-1:0];
-        4'd1: wu_rom[load_addr] <= load_data[GW-1:0];
-        4'd2: wd_rom[load_addr] <= load_data[GW-1:0];
+        4'd0: wg_rom[load_addr] <= load_data[WW-1:0];
+        4'd1: wu_rom[load_addr] <= load_data[WW-1:0];
+        4'd2: wd_rom[load_addr] <= load_data[WW-1:0];
+        4'd11: if (BL) lib_rom[load_addr] <= load_data[LW-1:0];
         4'd3: if (MX) xg_rom[load_addr] <= load_data[SW-1:0];
         4'd4: if (MX) xu_rom[load_addr] <= load_data[SW-1:0];
         4'd5: if (MX) xd_rom[load_addr] <= load_data[SW-1:0];
@@ -432,6 +451,30 @@ module expert_engine #(
     dot1 = cd_sum;
   endfunction
 
+  // Block-library datapath: one word's contribution (the plain sum of its lanes, LANES < 32).
+  // Block b's library entry `le` holds its weights sorted; position i's weight meets the input
+  // of lane sel_i of the block (the permutation network: a 4:1 mux per position), with its
+  // sign for MXFP4 (the entry holds magnitudes).
+  function automatic logic signed [31:0] bdot(input logic [XW-1:0] xw, input logic [IWW-1:0] iw,
+                                              input logic [NBL*LW-1:0] le);
+    logic [BWB-1:0] bw;
+    logic [1:0] sel;
+    logic [3:0] c;
+    logic signed [31:0] xl, sum;
+    sum = 32'sd0;
+    for (int b = 0; b < NBL; b++) begin
+      bw = iw[BWB*b +: BWB];
+      for (int i = 0; i < 4; i++) begin
+        sel = bw[EB + 2*i +: 2];
+        xl = 32'($signed(xw[8*(4*b + 32'(sel)) +: 8]));
+        c = 4'(le[LW*b + WB*i +: WB]);
+        if (MX) c[3] = bw[EB + 8 + i];
+        sum = sum + 32'(wval(c)) * xl;
+      end
+    end
+    bdot = sum;
+  endfunction
+
 
   // ---------------------------------------------------------------- stage A requant (comb)
   logic [7:0] r1_gq, r1_uq, r2_m;
@@ -498,6 +541,9 @@ module expert_engine #(
     logic signed [31:0] acc_g_next, acc_u_next, pb_g_next, pb_u_next, cg_sum, cu_sum;
     logic signed [31:0] acc_d_next, pb_d_next, cd_sum;
     logic [SW-1:0] a_gs, a_us, b_ds;
+    logic [WW-1:0] a_gw, a_uw, b_dw;           // weight words (block library: index words)
+    logic [NBL*LW-1:0] a_gl, a_ul, b_dl;       // block library: the words' library entries
+    logic [IWW-1:0] a_gi, a_ui, b_di;          // block library: the index words
     logic a_row_end, a_blk_end, b_row_end, b_blk_end;
     logic [XW-1:0] ms;
     logic [YW-1:0] ys;
@@ -573,7 +619,20 @@ module expert_engine #(
           a_gs = xg_rom[a_waddr];
           a_us = xu_rom[a_waddr];
         end
-        {cu_sum, cg_sum} = dot2(x_mem[a_grp], wg_rom[a_waddr], wu_rom[a_waddr], a_gs, a_us);
+        a_gw = wg_rom[a_waddr];
+        a_uw = wu_rom[a_waddr];
+        a_gi = IWW'(a_gw);
+        a_ui = IWW'(a_uw);
+        if (BL) begin
+          for (int b = 0; b < NBL; b++) begin
+            a_gl[LW*b +: LW] = lib_rom[LIBA'(a_gi[BWB*b +: EB])];
+            a_ul[LW*b +: LW] = lib_rom[LIBA'(a_ui[BWB*b +: EB])];
+          end
+          cg_sum = bdot(x_mem[a_grp], a_gi, a_gl);
+          cu_sum = bdot(x_mem[a_grp], a_ui, a_ul);
+        end else begin
+          {cu_sum, cg_sum} = dot2(x_mem[a_grp], GW'(a_gw), GW'(a_uw), a_gs, a_us);
+        end
         pb_g_next = 32'sd0;
         pb_u_next = 32'sd0;
         if (MX && LANES < 32) begin
@@ -662,7 +721,14 @@ module expert_engine #(
         b_blk_end = b_row_end || b_bpos == 32'(GPB - 1);
         b_ds = '0;
         if (MX) b_ds = xd_rom[b_waddr];
-        cd_sum = dot1(m_mem[{b_grp[30:0], b_bank}], wd_rom[b_waddr], b_ds);
+        b_dw = wd_rom[b_waddr];
+        b_di = IWW'(b_dw);
+        if (BL) begin
+          for (int b = 0; b < NBL; b++) b_dl[LW*b +: LW] = lib_rom[LIBA'(b_di[BWB*b +: EB])];
+          cd_sum = bdot(m_mem[{b_grp[30:0], b_bank}], b_di, b_dl);
+        end else begin
+          cd_sum = dot1(m_mem[{b_grp[30:0], b_bank}], GW'(b_dw), b_ds);
+        end
         pb_d_next = 32'sd0;
         if (MX && LANES < 32) begin
           pb_d_next = (b_bpos == 32'd0 ? 32'sd0 : pb_d) + cd_sum;

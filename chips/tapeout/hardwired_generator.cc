@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "chips/numerics/block_library.h"
 #include "core/error.h"
 
 namespace moefab::chips::tapeout {
@@ -16,6 +17,7 @@ std::uint32_t Ceil(std::uint32_t a, std::uint32_t b) {
 struct Geometry {
   bool mx = false;
   std::uint32_t wb = 4, dg = 0, ig = 0, gw = 0, ngu = 0, ndn = 0, segl = 0, nseg = 0, sw = 0;
+  std::uint32_t ww = 0, lw = 0;  // weight ROM word (block library: index word), library entry
   explicit Geometry(const RtlParams& p) {
     mx = p.format == WeightFormat::kMxfp4;
     wb = p.format == WeightFormat::kInt3 ? 3 : 4;
@@ -27,6 +29,9 @@ struct Geometry {
     segl = (mx && p.lanes > 32) ? 32 : p.lanes;
     nseg = p.lanes / segl;
     sw = 5 * nseg;
+    const BlockWordLayout bl = RtlBlockLayout(p.format);
+    ww = p.datapath == 2 ? (p.lanes / kRtlBlock) * bl.block_bits : gw;
+    lw = kRtlBlock * wb;
   }
 };
 
@@ -53,7 +58,7 @@ void PutBits(RomArray& a, std::size_t word, std::uint32_t bit, std::uint32_t nbi
 // Weight words: row r, group k at address r * groups + k; lane l at [WB*l +: WB].
 RomArray PackWeights(const char* name, const QuantMatrix& m, const RtlParams& p, const Geometry& g) {
   const std::uint32_t groups = Ceil(m.cols, p.lanes);
-  RomArray a = NewArray(name, "GW", "", g.gw, m.rows * groups);
+  RomArray a = NewArray(name, "WW", "", g.ww, m.rows * groups);
   const std::uint64_t mask = (1u << g.wb) - 1;
   for (std::uint32_t r = 0; r < m.rows; ++r) {
     for (std::uint32_t k = 0; k < groups; ++k) {
@@ -65,6 +70,13 @@ RomArray PackWeights(const char* name, const QuantMatrix& m, const RtlParams& p,
       }
     }
   }
+  return a;
+}
+
+// Block-library datapath: the index words in place of the weight words (same addresses).
+RomArray PackIndexWords(const char* name, const std::vector<std::uint64_t>& words, const Geometry& g) {
+  RomArray a = NewArray(name, "WW", "", g.ww, static_cast<std::uint32_t>(words.size()));
+  for (std::size_t k = 0; k < words.size(); ++k) PutBits(a, k, 0, g.ww, words[k]);
   return a;
 }
 
@@ -120,7 +132,7 @@ void AppendHex(std::string& out, const RomArray& a, std::size_t word) {
 std::string ToString(const RtlParams& p) {
   std::ostringstream os;
   os << p.d_model << "x" << p.width << "x" << p.lanes << "-" << WeightFormatName(p.format) << "-"
-     << (p.datapath == 0 ? "mac" : "psel");
+     << (p.datapath == 0 ? "mac" : (p.datapath == 1 ? "psel" : "blib"));
   return os.str();
 }
 
@@ -137,6 +149,7 @@ std::uint64_t RomImage::TotalBits() const {
   for (const RomArray& a : arrays) {
     // Unused MXFP4 shift ROMs of the integer formats are a single dummy word: not stored.
     if (a.sv_width == "SW" && params.format != WeightFormat::kMxfp4) continue;
+    if (a.sv_width == "LW" && params.datapath != 2) continue;  // the unused library word
     bits += std::uint64_t{a.word_bits} * a.words();
   }
   for (const RomScalar& s : scalars) bits += s.bits;
@@ -154,9 +167,23 @@ RomImage BuildRomImage(const ExpertWeights& w, const RtlParams& p) {
     a.sv_depth = depth;
     img.arrays.push_back(std::move(a));
   };
-  add(PackWeights("wg_rom", w.gate, p, g), "NGU");
-  add(PackWeights("wu_rom", w.up, p, g), "NGU");
-  add(PackWeights("wd_rom", w.down, p, g), "NDN");
+  if (p.datapath == 2) {
+    // The library (only the entries the weights use; the rest of the NLIB words stay 0) and
+    // the permutation wiring as index words.
+    const BlockLibraryImage lib = BuildBlockLibraryImage(w, p.lanes);
+    add(PackIndexWords("wg_rom", lib.gate, g), "NGU");
+    add(PackIndexWords("wu_rom", lib.up, g), "NGU");
+    add(PackIndexWords("wd_rom", lib.down, g), "NDN");
+    RomArray entries = NewArray("lib_rom", "LW", "NLIB", g.lw,
+                                static_cast<std::uint32_t>(BlockLibraryBound(p.format, kRtlBlock)));
+    for (std::size_t e = 0; e < lib.entries.size(); ++e) entries.data[e] = lib.entries[e];
+    img.arrays.push_back(std::move(entries));
+  } else {
+    add(PackWeights("wg_rom", w.gate, p, g), "NGU");
+    add(PackWeights("wu_rom", w.up, p, g), "NGU");
+    add(PackWeights("wd_rom", w.down, p, g), "NDN");
+    img.arrays.push_back(NewArray("lib_rom", "LW", "NLIB", g.lw, 1));  // unused
+  }
   add(PackShifts("xg_rom", w.gate, p, g), "NXG");
   add(PackShifts("xu_rom", w.up, p, g), "NXG");
   add(PackShifts("xd_rom", w.down, p, g), "NXD");

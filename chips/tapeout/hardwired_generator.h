@@ -20,7 +20,7 @@
 namespace moefab::chips::tapeout {
 
 /// Bumped whenever the generated text or the packing changes (part of every cache key).
-inline constexpr const char* kGeneratorVersion = "moefab-hardwired-gen-1";
+inline constexpr const char* kGeneratorVersion = "moefab-hardwired-gen-2";
 inline constexpr const char* kRomBeginMarker = "@moefab-rom-begin";
 inline constexpr const char* kRomEndMarker = "@moefab-rom-end";
 
@@ -30,7 +30,7 @@ struct RtlParams {
   std::uint32_t width = 0;                    // I
   std::uint32_t lanes = 0;                    // LANES
   WeightFormat format = WeightFormat::kInt4;  // FORMAT
-  std::uint32_t datapath = 0;                 // DATAPATH: 0 MAC lanes, 1 product-select
+  std::uint32_t datapath = 0;                 // DATAPATH: 0 MAC lanes, 1 product-select, 2 block library
   friend bool operator==(const RtlParams&, const RtlParams&) = default;
 };
 /// "64x128x8-INT4-mac" style tag (file names, messages).

@@ -31,8 +31,8 @@ constexpr const char* kHashSymbol = "moefab_tapeout_build_hash";
 // Headers compiled into every engine library: a change in any of them changes the ABI the
 // library was built against, so their text is part of every cache key.
 constexpr const char* kAdapterHeaders[] = {
-    "chips/expert_engine.h", "chips/rtl_expert_engine_impl.h", "chips/numerics/expert_weights.h", "core/types.h",
-    "core/error.h",
+    "chips/expert_engine.h", "chips/rtl_expert_engine_impl.h", "chips/numerics/expert_weights.h",
+    "chips/numerics/block_library.h", "core/types.h", "core/error.h",
 };
 
 std::string ReadFile(const fs::path& p) {

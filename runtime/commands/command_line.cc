@@ -11,7 +11,7 @@ namespace moefab {
 
 namespace {
 
-const char* const kCommands[] = {"run", "sweep", "tapeout", "area", "fabric-bench", "place"};
+const char* const kCommands[] = {"run", "sweep", "tapeout", "area", "blocks", "fabric-bench", "place"};
 
 bool IsCommand(const std::string& s) {
   return std::find(std::begin(kCommands), std::end(kCommands), s) != std::end(kCommands);
@@ -42,6 +42,9 @@ const char kSummaryTapeout[] =
 const char kSummaryArea[] =
     "Synthesize slices of the expert engines with yosys and extrapolate the transistors and die\n"
     "area of the whole model; writes DIR/area.txt.";
+const char kSummaryBlocks[] =
+    "Block-library statistics of CONFIG's expert weights: distinct sorted blocks per matrix and\n"
+    "layer for block sizes 2, 4, 8 in INT3, INT4 and MXFP4, beside the bound; writes DIR/blocks.txt.";
 const char kSummaryFabricBench[] =
     "Synthetic traffic on CONFIG's fabric alone: accepted throughput and latency versus offered\n"
     "load per pattern, saturation, all-to-all; writes DIR/fabric_bench.csv.";
@@ -54,6 +57,7 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
                         : command == "sweep"   ? kSummarySweep
                         : command == "tapeout" ? kSummaryTapeout
                         : command == "area"    ? kSummaryArea
+                        : command == "blocks"  ? kSummaryBlocks
                         : command == "place"   ? kSummaryPlace
                                                : kSummaryFabricBench;
   auto app = std::make_unique<CLI::App>(summary, "moefab " + command);
@@ -71,6 +75,7 @@ std::unique_ptr<CLI::App> MakeApp(const std::string& command, Bound& b) {
                                : command == "sweep"        ? "sweep.csv and point-NNN/"
                                : command == "tapeout"      ? "tapeout.json"
                                : command == "area"         ? "area.txt"
+                               : command == "blocks"       ? "blocks.txt"
                                : command == "fabric-bench" ? "fabric_bench.csv and fabric_bench.txt"
                                                            : "placement.txt";
   app->add_option("-o,--out", b.out,
@@ -167,6 +172,7 @@ std::string GlobalUsage() {
          "                    [--resume]\n"
          "       moefab tapeout CONFIG [--out DIR] [--cache DIR]\n"
          "       moefab area CONFIG [--out DIR]\n"
+         "       moefab blocks CONFIG [--out DIR]\n"
          "       moefab fabric-bench CONFIG [--out DIR]\n"
          "       moefab place CONFIG [--out DIR]\n"
          "       moefab help [COMMAND] | version\n"
@@ -175,6 +181,7 @@ std::string GlobalUsage() {
          "  sweep         run CONFIG once per point of a grid of --set values; DIR/sweep.csv\n"
          "  tapeout       build the hardwired expert engines of CONFIG's HARDWIRED chip kinds\n"
          "  area          yosys slices of the expert engines -> transistors and die area\n"
+         "  blocks        distinct sorted weight blocks (block libraries) per matrix and layer\n"
          "  fabric-bench  synthetic traffic on CONFIG's fabric alone: throughput, latency, saturation\n"
          "  place         placement metrics of CONFIG's strategy; with --out DIR/placement.txt\n"
          "\n"
@@ -208,7 +215,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& a) {
     out.text = CommandHelp(a[1]);
     if (out.text.empty())
       throw ConfigError("command line: unknown command '" + a[1] +
-                        "'; expected run, sweep, tapeout, area, fabric-bench or place");
+                        "'; expected run, sweep, tapeout, area, blocks, fabric-bench or place");
     return out;
   }
   if (first == "version" || first == "--version") {
@@ -217,7 +224,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& a) {
   }
   if (!IsCommand(first))
     throw ConfigError("command line: unknown command '" + first +
-                      "'; expected run, sweep, tapeout, area, fabric-bench, place, help or version");
+                      "'; expected run, sweep, tapeout, area, blocks, fabric-bench, place, help or version");
   Bound b;
   ParseInto(first, {a.begin() + 1, a.end()}, b, out);
   if (out.action == CommandLine::Action::kPrint) return out;  // --help

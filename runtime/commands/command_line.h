@@ -1,5 +1,5 @@
 // The moefab command line, parsed with CLI11: one option table per command (run, sweep,
-// tapeout, area, fabric-bench, place), each printed by `moefab COMMAND --help` (or -h, or
+// tapeout, area, blocks, fabric-bench, place), each printed by `moefab COMMAND --help` (or -h, or
 // `moefab help COMMAND`), one line per option. Parsing is pure (no MPI, no files): main.cc
 // prints on rank 0 and dispatches.
 #pragma once
@@ -17,10 +17,10 @@ struct CommandLine {
     kPrint,   // print `text` (help, version) to stdout and exit with `exit_code`
     kRun,     // moefab run: `run`
     kSweep,   // moefab sweep: `sweep`
-    kSingle,  // tapeout, area, fabric-bench, place (rank 0 only): `single`
+    kSingle,  // tapeout, area, blocks, fabric-bench, place (rank 0 only): `single`
   };
   Action action = Action::kPrint;
-  std::string command;  // run, sweep, tapeout, area, fabric-bench, place (or empty)
+  std::string command;  // run, sweep, tapeout, area, blocks, fabric-bench, place (or empty)
   std::string text;     // kPrint: what to print
   bool to_stderr = false;
   int exit_code = 0;

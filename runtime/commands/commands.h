@@ -25,6 +25,8 @@ struct CommandArgs {
 
 int TapeoutCommand(const CommandArgs& args);
 int AreaCommand(const CommandArgs& args);
+/// `moefab blocks CONFIG [--out DIR]` (cmd_blocks.cc): block-library statistics, DIR/blocks.txt.
+int BlocksCommand(const CommandArgs& args);
 int FabricBenchCommand(const CommandArgs& args);
 /// `moefab place CONFIG [--out DIR]` (cmd_place.cc): placement metrics, DIR/placement.txt.
 int PlaceCommand(const CommandArgs& args);

@@ -50,6 +50,7 @@ int Main(int argc, char** argv) {
   try {
     if (cl.command == "tapeout") return moefab::TapeoutCommand(cl.single);
     if (cl.command == "area") return moefab::AreaCommand(cl.single);
+    if (cl.command == "blocks") return moefab::BlocksCommand(cl.single);
     if (cl.command == "place") return moefab::PlaceCommand(cl.single);
     return moefab::FabricBenchCommand(cl.single);
   } catch (const moefab::ConfigError& e) {

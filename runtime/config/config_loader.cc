@@ -228,7 +228,14 @@ void ConvertSkus(const pb::Config& c, Problems& p, RunOptions& out) {
     o.attention_ps = Tick{s.attention_ns()} * kPsPerNs;
     o.gate_ps = Tick{s.gate_ns()} * kPsPerNs;
     o.combine_ps = Tick{s.combine_ns()} * kPsPerNs;
-    o.datapath = s.datapath() == pb::PRODUCT_SELECT ? chips::Datapath::kProductSelect : chips::Datapath::kMac;
+    o.datapath = s.datapath() == pb::PRODUCT_SELECT  ? chips::Datapath::kProductSelect
+                 : s.datapath() == pb::BLOCK_LIBRARY ? chips::Datapath::kBlockLibrary
+                                                     : chips::Datapath::kMac;
+    if (o.datapath == chips::Datapath::kBlockLibrary && o.kind == ChipKind::kExpert && o.mac_lanes != 4 &&
+        o.mac_lanes != 8)
+      p.Add(f + ".datapath", "BLOCK_LIBRARY",
+            "expected mac_lanes 4 or 8 (the block-library engine's index word must fit its load port); mac_lanes is " +
+                std::to_string(o.mac_lanes));
     o.weight_style = s.weight_style() == pb::HARDWIRED ? chips::WeightStyle::kHardwired : chips::WeightStyle::kRom;
     o.memory_weights = s.weight_style() == pb::HBM;
     p.Range(f + ".memory_bits_per_weight", s.memory_bits_per_weight(), 0.0, 64.0);

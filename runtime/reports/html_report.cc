@@ -14,6 +14,7 @@
 #include "runtime/reports/svg.h"
 #include "runtime/results/energy.h"
 #include "runtime/results/routing_skew.h"
+#include "runtime/results/utilisation.h"
 
 namespace moefab {
 
@@ -231,6 +232,28 @@ std::string SkewRow(const ReportInput& in) {
                  "); expert chips " + rf::Significant(s.per_expert_chip, 3));
 }
 
+// MoE utilisation of the etched expert chips (same figures as results.json "utilisation").
+std::string UtilisationTable(const ReportInput& in) {
+  const Utilisation u = ComputeUtilisation(in.options, in.merged.chips, in.merged.tokens.size(),
+                                           static_cast<double>(UtilisationSpanPs(in.summary)));
+  auto pct = [](double f) { return rf::Significant(f * 100, 3) + "%"; };
+  std::string h = "<table id=\"moe-utilisation\"><caption>MoE utilisation (etched expert chips)</caption>\n";
+  h += "<tr><th>chip</th><th>etched weights</th><th>used per token</th><th>share used</th>"
+       "<th>MAC-lane utilisation</th></tr>\n";
+  auto line = [&](const std::string& name, double etched, double used, double fraction, double lanes) {
+    h += "<tr><td>" + E(name) + "</td><td>" + rf::HumanSi(etched) + "</td><td>" + rf::HumanSi(used) + "</td><td>" +
+         pct(fraction) + "</td><td>" + pct(lanes) + "</td></tr>\n";
+  };
+  line("all", static_cast<double>(u.etched_weights), u.weights_used_per_token, u.weight_use_fraction,
+       u.mac_lane_utilisation);
+  for (const ChipUtilisation& c : u.chips)
+    line("chip " + std::to_string(c.node) + " (" + in.options.skus[c.sku].name + ")",
+         static_cast<double>(c.etched_weights), c.weights_used_per_token, c.weight_use_fraction,
+         c.mac_lane_utilisation);
+  h += "</table>\n";
+  return h;
+}
+
 std::string ClusterFacts(const ReportInput& in, const std::string& torus_text) {
   const RunOptions& o = in.options;
   std::string h = "<table id=\"cluster-facts\"><caption>Cluster</caption>\n";
@@ -308,7 +331,7 @@ std::string HtmlReport(const ReportInput& in) {
   std::string h = PageHeader(o, model_name, torus_text);
   h += "<section id=\"summary\">\n" + HeadlineCards(in);
   h += "<div class=\"facts\">\n" + ModelFacts(o.model, model_name) + ClusterFacts(in, torus_text) +
-       "</div>\n</section>\n";
+       UtilisationTable(in) + "</div>\n</section>\n";
   h += Plots(in);
   h += HostFooter(in);
   h += "</main>\n</body>\n</html>\n";

@@ -6,6 +6,7 @@
 #include "core/temp_file.h"
 #include "runtime/results/energy.h"
 #include "runtime/results/routing_skew.h"
+#include "runtime/results/utilisation.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -230,6 +231,28 @@ void WriteChips(JsonWriter& j, const RunOptions& o, const std::vector<ChipRecord
   j.EndArray();
 }
 
+// MoE utilisation of the etched expert chips (utilisation.h).
+void WriteUtilisation(JsonWriter& j, const RunOptions& o, const Utilisation& u) {
+  j.Key("utilisation")
+      .BeginObject()
+      .Field("etched_weights", u.etched_weights)
+      .Field("weights_used_per_token", u.weights_used_per_token)
+      .Field("weight_use_fraction", u.weight_use_fraction)
+      .Field("mac_lane_utilisation", u.mac_lane_utilisation);
+  j.Key("expert_chips").BeginArray();
+  for (const auto& c : u.chips)
+    j.BeginObject()
+        .Field("node", c.node)
+        .Field("sku", o.skus[c.sku].name)
+        .Field("etched_weights", c.etched_weights)
+        .Field("weights_used_per_token", c.weights_used_per_token)
+        .Field("weight_use_fraction", c.weight_use_fraction)
+        .Field("mac_lane_utilisation", c.mac_lane_utilisation)
+        .EndObject();
+  j.EndArray();
+  j.EndObject();
+}
+
 // Jobs per expert: one array per layer, routed experts then shared ones.
 void WriteExpertJobs(JsonWriter& j, const ModelOptions& model, const std::vector<uint64_t>& expert_jobs) {
   j.Key("expert_jobs").BeginArray();
@@ -440,6 +463,7 @@ std::string ResultsJson(const RunOptions& o, const ClusterPlan& plan, const Rank
   WriteLinks(j, m.links, span);
   WriteFabric(j, o, m);
   WriteChips(j, o, m.chips, span);
+  WriteUtilisation(j, o, ComputeUtilisation(o, m.chips, m.tokens.size(), span));
   WriteExpertJobs(j, o.model, m.expert_jobs);
   WriteValidation(j, golden, m.job_totals);
   WriteQuantisationError(j, o, quant);

@@ -1,6 +1,8 @@
-# cmake -DBASE=<dir> -DDIRS=a,b,c [-DGOLDEN=OFF] -P compare_results.cmake
+# cmake -DBASE=<dir> -DDIRS=a,b,c [-DIGNORE=key1,key2] [-DGOLDEN=OFF] -P compare_results.cmake
 # Every <BASE>/<dir>/results.json must be byte-identical up to the "host" section and report
 # "golden_match": true (GOLDEN=OFF: timing-only runs, which carry no values to check).
+# IGNORE: lines holding these keys ("key": value) are left out of the comparison (e.g. the
+# config text of runs that differ in a setting that must not matter).
 string(REPLACE "," ";" dirs "${DIRS}")
 set(reference "")
 foreach(d ${dirs})
@@ -14,6 +16,12 @@ foreach(d ${dirs})
     message(FATAL_ERROR "${file}: no host section")
   endif()
   string(SUBSTRING "${text}" 0 ${at} simulated)
+  if(DEFINED IGNORE)
+    string(REPLACE "," ";" ignored "${IGNORE}")
+    foreach(key ${ignored})
+      string(REGEX REPLACE "\n *\"${key}\": [^\n]*" "" simulated "${simulated}")
+    endforeach()
+  endif()
   string(FIND "${simulated}" "\"golden_match\": true" ok)
   if(ok LESS 0 AND NOT (DEFINED GOLDEN AND NOT GOLDEN))
     message(FATAL_ERROR "${file}: golden_match is not true")

@@ -37,6 +37,12 @@ TEST(Area, RomBitsMatchTheGeneratorsRomImage) {
       const ExpertWeights w = MakeSyntheticExpertWeights(c.shape, f, Activation::kSwiGlu, 1);
       const tapeout::RomImage img = tapeout::BuildRomImage(w, tapeout::RtlParams{40, 72, lanes, f, 0});
       EXPECT_EQ(RomBits(c), img.TotalBits()) << c.ToString();
+      if (lanes > 8) continue;
+      // Block library: index words and the library (its depth is the bound).
+      EngineConfig bl = c;
+      bl.datapath = Datapath::kBlockLibrary;
+      const tapeout::RomImage bimg = tapeout::BuildRomImage(w, tapeout::RtlParams{40, 72, lanes, f, 2});
+      EXPECT_EQ(RomBits(bl), bimg.TotalBits()) << bl.ToString();
     }
   }
 }

@@ -136,6 +136,13 @@ TEST(Tapeout, HardwiredMxfp4MatchesRomAndGolden) {
   ExpectSameAsRomAndGolden(Config(32, 64, 8, WeightFormat::kMxfp4), cache.dir());
 }
 
+// BLOCK_LIBRARY: the generator emits the library entries the weights use and the permutation
+// wiring (index words) as constants.
+TEST(Tapeout, HardwiredInt3BlockLibraryMatchesRomAndGolden) {
+  TempCache cache;
+  ExpectSameAsRomAndGolden(Config(24, 40, 8, WeightFormat::kInt3, Datapath::kBlockLibrary), cache.dir());
+}
+
 TEST(Tapeout, SecondBuildIsACacheHitAndTwoBuildersBuildOnce) {
   TempCache cache;
   BuildOptions o;
@@ -188,6 +195,9 @@ TEST(Tapeout, KeyDependsOnWeightsAndParameters) {
   psel.datapath = Datapath::kProductSelect;
   EXPECT_NE(h, HardwiredEngineHash(*w, psel, o));
   EXPECT_NE(RomEngineHash(c, o), RomEngineHash(psel, o));
+  EngineConfig blib = c;
+  blib.datapath = Datapath::kBlockLibrary;
+  EXPECT_NE(h, HardwiredEngineHash(*w, blib, o));
   // ROM keys do not depend on weights at all.
   EXPECT_EQ(RomEngineHash(c, o), RomEngineHash(c, o));
 }
@@ -250,17 +260,25 @@ TEST(TapeoutGenerator, EmitsConstantsInPlaceOfTheLoadedRoms) {
   const auto w = Weights(c, 5);
   const RtlParams p{16, 32, 8, WeightFormat::kMxfp4, 0};
   const RomImage img = BuildRomImage(*w, p);
-  ASSERT_EQ(img.arrays.size(), 10u);
+  ASSERT_EQ(img.arrays.size(), 11u);
   EXPECT_EQ(img.arrays[0].name, "wg_rom");
   EXPECT_EQ(img.arrays[0].words(), 32u * 2);  // I * DG
   EXPECT_EQ(img.arrays[2].words(), 16u * 4);  // D * IG
-  EXPECT_EQ(img.arrays[3].words(), 32u * 2);  // MXFP4 shifts per gate word
+  EXPECT_EQ(img.arrays[3].name, "lib_rom");   // the block library: one unused word here
+  EXPECT_EQ(img.arrays[3].words(), 1u);
+  EXPECT_EQ(img.arrays[4].words(), 32u * 2);  // MXFP4 shifts per gate word
+  // Block library: index words at the weight words' addresses, the library padded to the bound.
+  const RomImage blib = BuildRomImage(*w, RtlParams{16, 32, 8, WeightFormat::kMxfp4, 2});
+  EXPECT_EQ(blib.arrays[0].words(), 32u * 2);
+  EXPECT_EQ(blib.arrays[0].word_bits, 2u * 21);  // 2 blocks of entry 9 + lanes 8 + signs 4
+  EXPECT_EQ(blib.arrays[3].words(), 330u);
+  EXPECT_GT(blib.TotalBits(), img.TotalBits());
   const std::string engine =
       "module m;\n  // @moefab-rom-begin\n  logic [7:0] wg_rom[0:3];\n  // @moefab-rom-end\n"
       "  assign y = wg_rom[0];\nendmodule\n";
   const std::string sv = EmitHardwiredEngine(engine, img, SvDialect::kVerilator, "t");
   EXPECT_EQ(sv.find("logic [7:0] wg_rom[0:3];"), std::string::npos);
-  EXPECT_NE(sv.find("localparam logic [GW-1:0] wg_rom[0:NGU-1] = '{"), std::string::npos);
+  EXPECT_NE(sv.find("localparam logic [WW-1:0] wg_rom[0:NGU-1] = '{"), std::string::npos);
   EXPECT_NE(sv.find("assign y = wg_rom[0];"), std::string::npos);
   const std::string ys = EmitHardwiredEngine(engine, img, SvDialect::kYosys, "t");
   EXPECT_NE(ys.find("initial begin"), std::string::npos);

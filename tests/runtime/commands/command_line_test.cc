@@ -36,6 +36,7 @@ TEST(CommandLineTest, HelpOfEveryCommandListsItsOptions) {
       {"sweep", {"--out", "--set", "--report", "--verbose", "CONFIG"}},
       {"tapeout", {"--out", "--cache", "CONFIG"}},
       {"area", {"--out", "CONFIG"}},
+      {"blocks", {"--out", "CONFIG"}},
       {"fabric-bench", {"--out", "CONFIG"}},
       {"place", {"--out", "CONFIG"}}};
   for (const auto& [command, names] : options) {

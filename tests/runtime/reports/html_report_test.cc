@@ -119,6 +119,16 @@ TEST(HtmlReportTest, HeadlineNumbersMatchTheInput) {
   EXPECT_NE(html.find("<tr><th>routing skew (max/mean)</th><td>per expert 1.5 (mean of layers; hottest layer 2); 4 "
                       "expert groups (as EP ranks) 1.5 (hottest layer 2); expert chips 1.67</td></tr>"),
             std::string::npos);
+  // MoE utilisation: 3 expert chips of 2 slots (64 x 128 experts), 5 + 4 + 0 jobs for 4 tokens
+  // over 2.3 us at 1250 ps and 16 lanes: 9/4 of 6 slots used per token (37.5%), MAC lanes
+  // 9 x 24576 / (6 x 3 x 16 x 1840) = 41.7%; chip 1 uses 5/4 of its 2 slots (62.5%).
+  const auto at = html.find("<table id=\"moe-utilisation\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string table = html.substr(at, html.find("</table>", at) - at);
+  EXPECT_NE(table.find("<tr><td>all</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<td>37.5%</td><td>41.7%</td></tr>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<td>chip 1 (" + in.options.skus[1].name + ")</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<td>62.5%</td>"), std::string::npos) << table;
 }
 
 TEST(HtmlReportTest, FailedGoldenCheckAndMissingQuantisationAreShown) {
