@@ -2,10 +2,10 @@
 // once, in `template <class Ar> void Archive(Ar& ar) { ar(a_, b_, c_); }`, and the same list
 // writes them (StateWriter) and reads them back (StateReader): the two directions cannot drift
 // apart. Plain values (trivially copyable) go as bytes; vectors, deques, maps, multisets,
-// unordered maps (written in key order, so the bytes do not depend on hash order), pairs, strings, optionals,
-// unique_ptrs and priority queues of those as their contents. Shared byte buffers (the packets
-// of one message share its payload) are written once per buffer and shared again on reading,
-// so what was shared stays shared.
+// unordered maps (written in key order, so the bytes do not depend on hash order), pairs,
+// strings, optionals, unique_ptrs and priority queues of those as their contents. Shared byte
+// buffers (the packets of one message share its payload) are written once per buffer and
+// shared again on reading, so what was shared stays shared.
 //
 // A checkpoint is an input file on reading: StateReader throws ConfigError naming the file
 // (given by the caller) and the offset when the bytes run out or a count is implausible.
