@@ -294,7 +294,8 @@ void ConvertChips(const pb::Config& c, Problems& p, RunOptions& out) {
     // As many nodes as the torus has (OCS cubes: cube grid x nodes per cube).
     uint64_t count = 1;
     for (uint32_t d : c.fabric().torus().dims()) count *= std::max(1u, std::min(d, 4096u));
-    for (uint32_t d : c.fabric().torus().cube_dims()) count *= std::max(1u, std::min(d, 4096u));
+    if (c.fabric().torus().kind() == pb::OCS_CUBES)  // (other kinds ignore cube_dims)
+      for (uint32_t d : c.fabric().torus().cube_dims()) count *= std::max(1u, std::min(d, 4096u));
     for (uint64_t i = 0; ok && i < count && nodes.size() < (1u << 20); ++i) {
       const bool attention = i % every == 0;
       nodes.emplace_back(attention ? "chip_pattern.attention_sku" : "chip_pattern.expert_sku",

@@ -1,7 +1,9 @@
 // Which rank owns which node. `block` (the default) cuts the node grid by recursive bisection:
 // each cut goes across the longest axis of the part, at the point that balances the expected
 // work of the two halves (so the cut is small, many nodes are far from it, and every rank gets
-// its share of the work); `round-robin` deals nodes out one by one (n mod ranks), which tests
+// its share of the work). On OCS cubes a cut on a cube boundary is preferred (within 10% of
+// the balance): only optical links cross it, so the PDES lookahead is the optical latency's.
+// `round-robin` deals nodes out one by one (n mod ranks), which tests
 // that results do not depend on the mapping.
 //
 // Expected work of a node: its router's share of the traffic (one unit per node) plus its

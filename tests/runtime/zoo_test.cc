@@ -55,12 +55,20 @@ fs::path ZooDir() {
   return fs::path(MOEFAB_SOURCE_DIR) / "configs" / "models";
 }
 
+// The nodes of a config's torus (OCS cubes: the cube grid times the nodes of one cube).
+uint64_t TorusNodes(const pb::Config& c) {
+  uint64_t torus = 1;
+  for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+  if (c.fabric().torus().kind() == pb::OCS_CUBES)
+    for (uint32_t d : c.fabric().torus().cube_dims()) torus *= d;
+  return torus;
+}
+
 // The chips of a config as (sku, count) runs: its chip_groups, or its chip_pattern laid over
 // the torus (one attention chip every nodes_per_attention nodes, the rest expert chips).
 std::vector<pb::ChipGroup> ChipRuns(const pb::Config& c) {
   if (!c.has_chip_pattern()) return {c.chip_groups().begin(), c.chip_groups().end()};
-  uint64_t torus = 1;
-  for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+  const uint64_t torus = TorusNodes(c);
   const auto& p = c.chip_pattern();
   std::vector<pb::ChipGroup> runs;
   for (uint64_t at = 0; at < torus; at += p.nodes_per_attention()) {
@@ -131,8 +139,7 @@ TEST(ZooTest, BenchmarkConfigsParseAndFillTheirTorus) {
     const pb::Config c = Parse(ZooDir() / (name + ".textproto"));
     uint64_t chips = 0;
     for (const auto& g : ChipRuns(c)) chips += g.count();
-    uint64_t torus = 1;
-    for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+    const uint64_t torus = TorusNodes(c);
     EXPECT_EQ(chips, torus);
     EXPECT_GT(torus, 1000u);
   }
@@ -155,8 +162,7 @@ TEST(ZooTest, DeploymentsRunTheZooModelOnChipsThatHoldIt) {
       const pb::ChipSku& s = *skus[g.sku()];
       if (s.kind() == pb::EXPERT) capacity += g.count() * s.weight_capacity_bits();
     }
-    uint64_t torus = 1;
-    for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+    const uint64_t torus = TorusNodes(c);
     EXPECT_EQ(chips, torus);
     const auto& m = c.model();
     const double model_bits = 1.0 * m.num_layers() * (m.num_experts() + m.num_shared_experts()) * 3.0 *
@@ -227,8 +233,7 @@ TEST(ZooTest, ExpertChipsHoldTheModelAndTheTorusHoldsTheChips) {
     }
     EXPECT_EQ(c.chips_size(), 0) << "the zoo uses chip_pattern";
     EXPECT_TRUE(c.has_chip_pattern()) << "the zoo's chips follow the torus (sweeps over fabric.torus.dims)";
-    uint64_t torus = 1;
-    for (uint32_t d : c.fabric().torus().dims()) torus *= d;
+    const uint64_t torus = TorusNodes(c);
     EXPECT_EQ(chips, torus);
     EXPECT_GE(attention_chips, 1u);
     ASSERT_GE(expert_chips, 1u);

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <set>
 
+#include "moefab.pb.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/plan/cluster_plan.h"
 #include "runtime/plan/rank_map.h"
@@ -18,6 +19,19 @@ RunOptions Load(const std::string& name) {
   return LoadConfigFile(std::string(MOEFAB_SOURCE_DIR) + "/configs/" + name);
 }
 
+// The zoo's DeepSeek-V3 on a plain 8 x 8 x 4 torus (its config joins four cubes through OCS),
+// as `--set fabric.torus.kind=TORUS --set fabric.torus.dims=8x8x4` gives it (cube_dims stay set
+// and are ignored by every kind but OCS_CUBES).
+RunOptions LoadPlainTorus() {
+  const std::string path = std::string(MOEFAB_SOURCE_DIR) + "/configs/models/deepseek-v3.textproto";
+  return LoadConfigText(ReadConfigFile(path), path, [](google::protobuf::Message& m) {
+    auto& torus = *static_cast<config::Config&>(m).mutable_fabric()->mutable_torus();
+    torus.set_kind(config::TORUS);
+    torus.clear_dims();
+    for (uint32_t d : {8u, 8u, 4u}) torus.add_dims(d);
+  });
+}
+
 // The coordinate of node n along axis d (x fastest).
 uint32_t Coord(NodeId n, const std::vector<uint32_t>& dims, size_t axis) {
   for (size_t d = 0; d < axis; ++d) n /= dims[d];
@@ -25,7 +39,8 @@ uint32_t Coord(NodeId n, const std::vector<uint32_t>& dims, size_t axis) {
 }
 
 TEST(RankMapTest, BlockCutsTheLongestAxisIntoBalancedSlabs) {
-  const RunOptions o = Load("models/deepseek-v3.textproto");  // 8 x 8 x 4
+  const RunOptions o = LoadPlainTorus();  // 8 x 8 x 4
+  ASSERT_EQ(o.torus_dims, (std::vector<uint32_t>{8, 8, 4}));
   const ClusterPlan plan = MakePlan(o);
   const auto owner = RankOwners(o, plan, 2);
   ASSERT_EQ(owner.size(), o.num_nodes());
@@ -65,7 +80,7 @@ TEST(RankMapTest, EveryRankGetsNodesAtAnyCount) {
 TEST(RankMapTest, FourRanksGetBoxesOfBalancedWork) {
   // 8 x 8 x 4 with all 16 attention chips on the x = 0 plane: cut across y, then each half
   // across x where the work balances (not at the middle plane: x = 0 is heavy).
-  const RunOptions o = Load("models/deepseek-v3.textproto");
+  const RunOptions o = LoadPlainTorus();
   const ClusterPlan plan = MakePlan(o);
   const auto owner = RankOwners(o, plan, 4);
   const auto work = ExpectedNodeWork(o, plan);
@@ -86,6 +101,33 @@ TEST(RankMapTest, FourRanksGetBoxesOfBalancedWork) {
     // Balanced within 10% of a quarter of the work.
     EXPECT_NEAR(mine, total / 4, total / 40) << "rank " << r;
   }
+}
+
+TEST(RankMapTest, OcsCubesAreCutOnCubeBoundaries) {
+  // The zoo's DeepSeek-V3 (4 cubes of 4 x 4 x 4) and the pod (64 cubes): every cut crosses only
+  // optical links, so each rank owns whole cubes: at 2 ranks half the cubes each, at as many
+  // ranks as cubes one cube each.
+  for (const char* name : {"models/deepseek-v3.textproto", "models/deepseek-v3-pod4096.textproto"}) {
+    const RunOptions o = Load(name);
+    ASSERT_EQ(o.fabric.topology.kind, fabric::TopologyKind::kOcsCubes) << name;
+    const uint32_t cubes = o.fabric.topology.num_cubes, per_cube = o.num_nodes() / cubes;
+    const ClusterPlan plan = MakePlan(o);
+    for (RankId ranks : {2u, 4u, cubes}) {
+      const auto owner = RankOwners(o, plan, ranks);
+      std::vector<uint32_t> cubes_of(ranks, 0);
+      for (NodeId n = 0; n < o.num_nodes(); ++n) {
+        EXPECT_EQ(owner[n], owner[n - n % per_cube]) << name << ", " << ranks << " ranks, node " << n;
+        if (n % per_cube == 0) ++cubes_of[owner[n]];
+      }
+      for (RankId r = 0; r < ranks; ++r) EXPECT_EQ(cubes_of[r], cubes / ranks) << name << ", rank " << r;
+    }
+  }
+  // Three ranks on four cubes: the first cut (a third of the work, 5.3 of 16 z planes) moves to
+  // the cube boundary at z = 4 (8% of the balance, within the 10% a longer lookahead is worth);
+  // the second (the middle of 12 planes) would cost 17% and stays inside cube 2.
+  const RunOptions o = Load("models/deepseek-v3.textproto");
+  const auto owner = RankOwners(o, MakePlan(o), 3);
+  for (NodeId n = 0; n < o.num_nodes(); ++n) EXPECT_EQ(owner[n] == 0, n < 64) << "node " << n;
 }
 
 TEST(RankMapTest, RoundRobinDealsNodesOut) {
