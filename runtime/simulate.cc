@@ -150,7 +150,7 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
   ClusterEngine engine(transport, owner, lookahead, log);
   // Windows: what nothing from another rank can reach yet runs while the exchange is in flight.
   if (transport.size() > 1 && channels == nullptr) {
-    engine.SetSlack(net.CrossRankSlackPs());
+    if (options.early_events) engine.SetSlack(net.CrossRankSlackPs());
     // A packet's credit comes back a wire (and the credit delay) after it arrives.
     engine.SetReplyDelay(net.MinCrossNodeDelayPs(owner));
   }

@@ -170,6 +170,7 @@ void ConvertRest(const pb::Config& c, Problems& p, RunOptions& out) {
   out.memory_budget_mbytes = s.memory_budget_mbytes();
   p.Range("simulation.peer_timeout_seconds", s.peer_timeout_seconds(), 1u, 604800u);
   out.peer_timeout_seconds = s.peer_timeout_seconds();
+  out.early_events = s.early_events();
   if (s.checkpoint_every_us() != 0) {
     if (p.Range("simulation.checkpoint_every_us", s.checkpoint_every_us(), uint64_t{1}, uint64_t{1'000'000'000'000}))
       out.checkpoint_every_ps = s.checkpoint_every_us() * 1'000'000;

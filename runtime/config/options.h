@@ -162,6 +162,7 @@ struct RunOptions {
   std::string build_cache;                        // on-demand Verilator builds ("" = default)
   uint64_t memory_budget_mbytes = 0;              // refuse a run whose estimated memory exceeds this
   uint32_t peer_timeout_seconds = 0;              // end the job when a peer is silent this long
+  bool early_events = false;                      // windows: slack nodes run while the exchange is in flight
   Tick checkpoint_every_ps = 0;                   // simulated time between checkpoints (0: none)
   std::string checkpoint_dir;                     // where they go (the run command: <out>/checkpoint)
   bool resume = false;                            // start from the checkpoint in checkpoint_dir

@@ -20,10 +20,13 @@
 //
 // Slack (SetSlack, windows only): a node far from every other rank's nodes cannot be reached
 // from another rank until some time after a window's end (the model knows how long: e.g. the
-// fabric's hops to the nearest foreign node). Its events wait in a second queue; they count
+// fabric's hops to the nearest foreign node). Its events wait in a queue of their own, one per
+// slack level (the node's slack rounded down to one of at most kSlackLevels values, so each
+// level's queue only ever runs forward and can be a radix heap like the main one); they count
 // for the send bound with that slack, and while the window exchange is in flight the engine
-// handles those below the window's end plus their node's slack: work that would otherwise
-// wait on the exchange. Such a node never sends to another rank (checked).
+// handles those below the window's end plus their level's slack, in tick order over the
+// levels: work that would otherwise wait on the exchange. Such a node never sends to another
+// rank (checked).
 //
 // While a window exchange is in flight, the engine lets the model do deferred work (its
 // Background hook) instead of waiting: work whose results are needed only later in simulated
@@ -280,7 +283,7 @@ class Engine<M, PayloadList<P...>> {
       transport_.StartWindow(outbox_, mine);
       // Events that cannot be affected yet, then deferred work of the model, while the other
       // ranks finish their windows.
-      if (max_slack_ > 0) {
+      if (!early_.empty()) {
         const uint64_t early_start = detail::Cycles();
         HandleEarly(model);
         tally.work += detail::Cycles() - early_start;
@@ -347,12 +350,23 @@ class Engine<M, PayloadList<P...>> {
   void SetSlack(std::vector<Tick> slack) {
     MOEFAB_CHECK(Empty(), "SetSlack before any event is scheduled");
     MOEFAB_CHECK(slack.empty() || slack.size() == owner_.size(), "slack of " << slack.size() << " nodes");
-    slack_ = std::move(slack);
-    max_slack_ = 0;
-    min_slack_ = kTickMax;
-    for (Tick t : slack_) {
-      max_slack_ = std::max(max_slack_, t);
-      if (t > 0) min_slack_ = std::min(min_slack_, t);
+    // The levels: the smallest distinct positive slacks; a node with more slack than the last
+    // level runs as far as that level (less early work, never a wrong one). So a node's level
+    // is its slack capped, and the cap keeps what early handling relies on: two nodes' slacks
+    // differ by at most the delay between them (the fabric's are hop distances).
+    std::vector<Tick> levels;
+    for (Tick t : slack)
+      if (t > 0) levels.push_back(t);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    if (levels.size() > kSlackLevels) levels.resize(kSlackLevels);
+    level_slack_ = levels;
+    early_.assign(levels.size(), {});
+    level_of_.assign(slack.empty() ? 0 : owner_.size(), 0);
+    for (size_t n = 0; n < slack.size(); ++n) {
+      if (slack[n] == 0) continue;
+      const auto above = std::upper_bound(levels.begin(), levels.end(), slack[n]);  // > slack[n]
+      level_of_[n] = static_cast<uint8_t>(above - levels.begin());  // 1 + the last level <= slack[n]
     }
   }
   /// Checkpoints (windows and one rank; before Run): `save(tick)` is called on every rank at
@@ -426,19 +440,39 @@ class Engine<M, PayloadList<P...>> {
     const uint32_t slot = std::get<I>(slabs_).Put(std::move(payload));
     MOEFAB_CHECK(slot < (1u << kSlotBits), "more than 2^29 queued events of one type");
     const Entry entry{tick, rest, (uint32_t{I} << kSlotBits) | slot, node};
-    if (!slack_.empty() && slack_[node] > 0) {
-      early_heap_.push(entry);
+    if (!level_of_.empty() && level_of_[node] > 0) {
+      early_[level_of_[node] - 1].push(entry);
     } else {
       heap_.push(entry);
     }
   }
 
   [[nodiscard]] Tick TopTick() const {
-    const Tick a = heap_.empty() ? kTickMax : heap_.top().tick;
-    const Tick b = early_heap_.empty() ? kTickMax : early_heap_.top().tick;
-    return std::min(a, b);
+    Tick t = heap_.empty() ? kTickMax : heap_.top().tick;
+    for (const auto& q : early_)
+      if (!q.empty()) t = std::min(t, q.top().tick);
+    return t;
   }
-  [[nodiscard]] bool Empty() const { return heap_.empty() && early_heap_.empty(); }
+  [[nodiscard]] bool Empty() const {
+    if (!heap_.empty()) return false;
+    for (const auto& q : early_)
+      if (!q.empty()) return false;
+    return true;
+  }
+  // The slack level whose queue holds the earliest event (by the whole key), or -1 when the main
+  // queue does (or everything is empty). `limit_by_level`: only levels whose top is below the
+  // window's end plus their slack count, and the main queue does not.
+  [[nodiscard]] int EarliestLevel(bool limit_by_level) const {
+    const Entry* best = limit_by_level || heap_.empty() ? nullptr : &heap_.top();
+    int level = -1;
+    for (size_t q = 0; q < early_.size(); ++q) {
+      if (early_[q].empty()) continue;
+      const Entry& e = early_[q].top();
+      if (limit_by_level && e.tick >= Add(window_end_, level_slack_[q])) continue;
+      if (best == nullptr || Later{}(*best, e)) best = &e, level = static_cast<int>(q);
+    }
+    return limit_by_level && best == nullptr ? -2 : level;
+  }
 
   void ClearOutboxes() {
     for (RankId d = 0; d < outbox_.size(); ++d) {
@@ -455,13 +489,15 @@ class Engine<M, PayloadList<P...>> {
   [[nodiscard]] Tick SendBound() const {
     Tick bound =
         std::min(Add(outbox_min_, lookahead_ps_), heap_.empty() ? kTickMax : Add(heap_.top().tick, lookahead_ps_));
-    if (!early_heap_.empty()) bound = std::min(bound, Add(Add(early_heap_.top().tick, lookahead_ps_), min_slack_));
+    for (size_t q = 0; q < early_.size(); ++q)
+      if (!early_[q].empty()) bound = std::min(bound, Add(Add(early_[q].top().tick, lookahead_ps_), level_slack_[q]));
     return bound;
   }
 
   // The earliest event of the two heaps.
   void HandleTop(M& model) {
-    if (early_heap_.empty() || (!heap_.empty() && !Later{}(heap_.top(), early_heap_.top()))) {
+    const int level = early_.empty() ? -1 : EarliestLevel(false);
+    if (level < 0) {
       const Entry e = heap_.top();
       heap_.pop();
       // The model may start loading the next event's node state while this one is handled
@@ -471,33 +507,28 @@ class Engine<M, PayloadList<P...>> {
       }
       Handle(model, e);
     } else {
-      const Entry e = early_heap_.top();
-      early_heap_.pop();
+      const Entry e = early_[level].top();
+      early_[level].pop();
       Handle(model, e);
     }
   }
 
   // While a window exchange is in flight: the events of nodes with slack below the window end
-  // plus their slack (nothing from another rank reaches them earlier), until the exchange is
-  // ready. The others wait for the next window.
+  // plus their level's slack (nothing from another rank reaches them earlier), in tick order
+  // over the levels, until the exchange is ready. The others wait for the next window.
   void HandleEarly(M& model) {
-    const Tick limit = window_end_ + max_slack_;
     uint32_t handled = 0;
-    set_aside_.clear();
-    while (!early_heap_.empty() && early_heap_.top().tick < limit) {
+    for (;;) {
       if ((++handled & 15) == 0 && transport_.WindowReady()) break;
-      const Entry e = early_heap_.top();
-      early_heap_.pop();
-      if (e.tick >= window_end_ + slack_[e.node]) {
-        set_aside_.push_back(e);
-        continue;
-      }
+      const int level = EarliestLevel(true);
+      if (level < 0) break;
+      const Entry e = early_[level].top();
+      early_[level].pop();
       in_early_ = true;
       Handle(model, e);
       in_early_ = false;
       ++stats_.early_events;
     }
-    for (const Entry& e : set_aside_) early_heap_.push(e);
   }
 
   void Handle(M& model, const Entry& e) {
@@ -557,10 +588,12 @@ class Engine<M, PayloadList<P...>> {
   }
 
   void Clear() {
-    while (!early_heap_.empty()) {
-      const Entry e = early_heap_.top();
-      early_heap_.pop();
-      ReleaseAny(e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1), std::index_sequence_for<P...>{});
+    for (auto& q : early_) {
+      while (!q.empty()) {
+        const Entry e = q.top();
+        q.pop();
+        ReleaseAny(e.slot >> kSlotBits, e.slot & ((1u << kSlotBits) - 1), std::index_sequence_for<P...>{});
+      }
     }
     while (!heap_.empty()) {
       const Entry e = heap_.top();
@@ -578,13 +611,12 @@ class Engine<M, PayloadList<P...>> {
   Tick lookahead_ps_;          // window length (ps); kTickMax = unbounded
   Tick reply_ps_ = kTickMax;   // SetReplyDelay (kTickMax: the lookahead)
   std::shared_ptr<spdlog::logger> log_;
-  RadixQueue<Entry, Later> heap_;                                     // this rank's events (but for:)
-  std::priority_queue<Entry, std::vector<Entry>, Later> early_heap_;  // those of nodes with slack
-  std::vector<Tick> slack_;               // per node: how far past a window end it may run early (ps)
-  Tick max_slack_ = 0;                    // the largest of slack_
-  Tick min_slack_ = kTickMax;             // the smallest positive one
-  bool in_early_ = false;                 // handling an event early
-  std::vector<Entry> set_aside_;          // early phase: events beyond their node's slack
+  RadixQueue<Entry, Later> heap_;               // this rank's events (but for:)
+  std::vector<RadixQueue<Entry, Later>> early_;  // per slack level: those of its nodes
+  std::vector<Tick> level_slack_;               // per slack level: how far past a window end it may run (ps)
+  std::vector<uint8_t> level_of_;               // per node: 0 (no slack) or 1 + its slack level
+  static constexpr size_t kSlackLevels = 4;     // at most this many levels (each a queue to look at)
+  bool in_early_ = false;                       // handling an event early
   std::vector<Tick> node_last_;           // per node: tick of the last event handled there
   std::tuple<detail::Slab<P>...> slabs_;  // their payloads, one slab per type
   std::vector<uint64_t> next_seq_;        // per node: next origin sequence number

@@ -17,7 +17,8 @@ void Engine<M, PayloadList<P...>>::SaveState(StateWriter& w) {
   MOEFAB_CHECK(outbox_min_ == kTickMax, "checkpoint with events not yet sent to other ranks");
   std::vector<Entry> entries;
   for (auto queue = heap_; !queue.empty(); queue.pop()) entries.push_back(queue.top());
-  for (auto queue = early_heap_; !queue.empty(); queue.pop()) entries.push_back(queue.top());
+  for (const auto& level : early_)
+    for (auto queue = level; !queue.empty(); queue.pop()) entries.push_back(queue.top());
   w.Put(uint64_t{entries.size()});
   for (const Entry& e : entries) {
     const auto type = static_cast<uint8_t>(e.slot >> kSlotBits);

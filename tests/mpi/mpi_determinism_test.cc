@@ -33,13 +33,15 @@ std::string SimulatedJson(const RunOptions& o, const SimulationOutcome& out) {
 // Runs `config` on one rank and on all ranks with each mapping, transport and synchronisation
 // (windows over MPI, UCX and shared memory; the asynchronous protocol over shared memory);
 // returns rank 0's verdict broadcast to all ranks (so every rank fails or passes together).
-// `expect_early`: on more than one rank, windows with the block mapping must handle some events
-// early (nodes far from every other rank's nodes run on while the exchange is in flight).
+// `expect_early`: turns simulation.early_events on; on more than one rank, windows with the block
+// mapping must then handle some events early (nodes far from every other rank's nodes run on
+// while the exchange is in flight).
 void ExpectRankInvariant(const std::string& config, Fidelity fidelity, uint32_t num_tokens = 0,
                          bool expect_early = false, const std::function<void(RunOptions&)>& edit = {}) {
   RunOptions o = LoadConfigFile(std::string(MOEFAB_SOURCE_DIR) + "/configs/" + config);
   o.fidelity = fidelity;
   if (num_tokens) o.workload.num_tokens = num_tokens;
+  o.early_events = expect_early;
   if (edit) edit(o);
   std::string reference;
   if (WorldRank() == 0) {
