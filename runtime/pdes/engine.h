@@ -21,8 +21,8 @@
 // Slack (SetSlack, windows only): a node far from every other rank's nodes cannot be reached
 // from another rank until some time after a window's end (the model knows how long: e.g. the
 // fabric's hops to the nearest foreign node). Its events wait in a queue of their own, one per
-// slack level (the node's slack rounded down to one of at most kSlackLevels values, so each
-// level's queue only ever runs forward and can be a radix heap like the main one); they count
+// slack level (the node's slack capped at the kSlackLevels-th smallest, so each level's queue
+// only ever runs forward and can be a radix heap like the main one); they count
 // for the send bound with that slack, and while the window exchange is in flight the engine
 // handles those below the window's end plus their level's slack, in tick order over the
 // levels: work that would otherwise wait on the exchange. Such a node never sends to another
@@ -494,7 +494,7 @@ class Engine<M, PayloadList<P...>> {
     return bound;
   }
 
-  // The earliest event of the two heaps.
+  // The earliest event of all the queues.
   void HandleTop(M& model) {
     const int level = early_.empty() ? -1 : EarliestLevel(false);
     if (level < 0) {
