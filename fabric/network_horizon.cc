@@ -21,24 +21,26 @@ void Network::TrackRanks(const std::vector<RankId>& owner, RankId me) {
   t.sent.resize(ranks);
   t.waiting.resize(ranks);
   t.peer_lookahead_ps.assign(ranks, kTickMax);
+  t.credit_wire_ps.assign(ranks, kTickMax);
   t.remote.resize(num_nodes());
   for (NodeId n = 0; n < num_nodes(); ++n) t.remote[n] = owner[n] != me;
   t.cut_input.assign(static_cast<std::size_t>(num_nodes()) * num_ports_, 0);
   const Topology& topo = topology();
-  t.min_latency_ps = kTickMax;
   for (NodeId n = 0; n < num_nodes(); ++n) {
     for (PortId p = 0; p < num_ports_; ++p) {
       const OutLink& l = topo.Out(n, p);
       if (!l.present) continue;
       t.max_bandwidth_mbytes_per_s = std::max(t.max_bandwidth_mbytes_per_s, l.bandwidth_mbytes_per_s);
-      t.min_latency_ps = std::min(t.min_latency_ps, l.latency_ps);
       // The input port p of n is fed by the reverse of this link.
       if (owner[n] == me && owner[l.dst] != me) t.cut_input[static_cast<std::size_t>(n) * num_ports_ + p] = 1;
       if (owner[n] == owner[l.dst]) continue;
       const Tick packet =
           l.latency_ps + SerializationPs(options_.flit_bytes, l.bandwidth_mbytes_per_s) + options_.router_delay_ps;
       t.lookahead_ps = std::min(t.lookahead_ps, packet);
-      if (owner[n] == me) t.peer_lookahead_ps[owner[l.dst]] = std::min(t.peer_lookahead_ps[owner[l.dst]], packet);
+      if (owner[n] == me) {
+        t.peer_lookahead_ps[owner[l.dst]] = std::min(t.peer_lookahead_ps[owner[l.dst]], packet);
+        t.credit_wire_ps[owner[l.dst]] = std::min(t.credit_wire_ps[owner[l.dst]], l.latency_ps);
+      }
     }
   }
   if (!t.enabled) {
@@ -108,11 +110,17 @@ Network::PeerHorizon Network::PeerBound(RankId peer, Tick peer_done) {
   auto& sent = t.sent[peer];
   while (!sent.empty() && sent.top().second < peer_done) sent.pop();
   if (!sent.empty()) h.credits_in = sent.top().first;
+  // A packet waiting at an input fed by `peer` frees its buffer after its serialisation onwards
+  // at the earliest; the credit then goes back over that input's own link, a link from here to
+  // `peer` (the reverse of the one the packet came in on).
   const auto& waiting = t.waiting[peer];
-  if (!waiting.empty())
+  if (!waiting.empty()) {
+    MOEFAB_CHECK(t.credit_wire_ps[peer] != kTickMax,
+                 "packets wait at inputs fed by rank " << peer << " but no link leads back to it");
     h.credits_out_after = SerializationPs(static_cast<std::uint64_t>(waiting.begin()->first) * options_.flit_bytes,
                                           t.max_bandwidth_mbytes_per_s) +
-                          t.min_latency_ps + options_.credit_delay_ps;
+                          t.credit_wire_ps[peer] + options_.credit_delay_ps;
+  }
   return h;
 }
 

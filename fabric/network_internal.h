@@ -153,7 +153,8 @@ struct Network::RankTracking {
   std::vector<std::uint8_t> cut_input;           // [node * ports + port]: the port's link comes from another rank
   Tick lookahead_ps = kTickMax;                  // CrossRankLookaheadPs
   std::vector<Tick> peer_lookahead_ps;           // per rank: PacketLookaheadPs
-  Tick min_latency_ps = 0;                       // smallest wire latency of any link
+  std::vector<Tick> credit_wire_ps;              // per rank: smallest latency of a link from here to it
+                                                 // (the wire a credit for a packet from it takes back)
   std::uint64_t max_bandwidth_mbytes_per_s = 0;  // fastest link: serialisation lower bounds
   std::vector<BoundHeap> sent;                   // per rank: packets in flight to it
   std::vector<std::map<std::uint32_t, std::uint32_t>> waiting;  // per upstream rank: flits -> packets
