@@ -54,6 +54,40 @@ EngineStats Engine<M, PayloadList<P...>>::RunAsync(M& model, AsyncChannels& ch, 
     }
     return true;
   };
+  // How far this rank's clock advances between two publishes while it runs: half the smallest
+  // lookahead, so a peer waiting on it may go on after half a lookahead (DeepSeek-V3, 2 ranks:
+  // a quarter costs more in publishing than it saves in waiting, docs/SCALING.md).
+  Tick step = kTickMax;
+  for (RankId r = 0; r < ranks; ++r)
+    if (r != me) step = std::min(step, lookahead[r]);
+  step = std::max<Tick>(1, step == kTickMax ? kTickMax : step / 2);
+  Tick next_publish = kTickMax;  // publish again once the next event is at or after this tick
+  // Sends what can go (what cannot caps this rank's clock towards that peer) and publishes this
+  // rank's clocks and state.
+  const auto publish = [&](Tick safe, bool active) {
+    for (RankId d = 0; d < ranks; ++d) {
+      if (d == me || outbox_[d].empty()) continue;
+      if (!ch.Send(d, outbox_[d])) continue;
+      mine.sent += outbox_events_[d];
+      outbox_[d].clear();
+      outbox_min_by_[d] = kTickMax;
+      outbox_events_[d] = 0;
+    }
+    bool unsent = false;
+    for (RankId d = 0; d < ranks; ++d) unsent = unsent || !outbox_[d].empty();
+    const Tick done = std::min(TopTick(), safe);
+    for (RankId d = 0; d < ranks; ++d) {
+      if (d == me) continue;
+      const PeerHorizon h = model.PeerBound(d, peer[d].done);
+      clock_to[d] = std::min(Add(done, std::min(lookahead[d], h.credits_out_after)), outbox_min_by_[d]);
+    }
+    if (active) ++mine.activity;
+    mine.done = done;
+    mine.count = ProgressCountOf(model);
+    mine.idle = Empty() && !unsent ? 1 : 0;
+    ch.Publish(clock_to, mine);
+    next_publish = Add(done, step);
+  };
   ch.Publish(clock_to, mine);
   uint64_t rounds = 0;
   for (;;) {
@@ -88,32 +122,15 @@ EngineStats Engine<M, PayloadList<P...>>::RunAsync(M& model, AsyncChannels& ch, 
         for (RankId d = 0; d < ranks; ++d)
           if (d != me && outbox_events_[d] > 0) safe = std::min(safe, model.PeerBound(d, peer[d].done).credits_in);
       }
+      // Publish as the clock advances, not only when this rank runs out of safe events: a peer
+      // waiting on it then runs in parallel instead of in turn.
+      if (TopTick() >= next_publish) publish(safe, true);
     }
     const uint64_t work_end = detail::Cycles();
     tally.work += work_end - work_start;
     tally.wait += work_start - round_start;
-    // Send what can go; what cannot caps this rank's clock towards that peer.
-    for (RankId d = 0; d < ranks; ++d) {
-      if (d == me || outbox_[d].empty()) continue;
-      if (!ch.Send(d, outbox_[d])) continue;
-      mine.sent += outbox_events_[d];
-      outbox_[d].clear();
-      outbox_min_by_[d] = kTickMax;
-      outbox_events_[d] = 0;
-    }
-    bool unsent = false;
-    for (RankId d = 0; d < ranks; ++d) unsent = unsent || !outbox_[d].empty();
-    const Tick done = std::min(TopTick(), safe);
-    for (RankId d = 0; d < ranks; ++d) {
-      if (d == me) continue;
-      const PeerHorizon h = model.PeerBound(d, peer[d].done);
-      clock_to[d] = std::min(Add(done, std::min(lookahead[d], h.credits_out_after)), outbox_min_by_[d]);
-    }
-    if (handled || got) ++mine.activity;
-    mine.done = done;
-    mine.count = ProgressCountOf(model);
-    mine.idle = Empty() && !unsent ? 1 : 0;
-    ch.Publish(clock_to, mine);
+    publish(safe, handled || got);
+    const Tick done = mine.done;
     if (progress.interval_seconds > 0 && progress.report && (rounds % kWindowsPerClockCheck) == 0) {
       const auto now = Clock::now();
       if (std::chrono::duration<double>(now - last_report).count() >= progress.interval_seconds) {
