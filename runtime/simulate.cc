@@ -113,6 +113,11 @@ void LogEngineFigures(spdlog::logger& log, const HostInfo& host) {
   const double windows = static_cast<double>(std::max<uint64_t>(host.windows, 1));
   log.info("engine: {} windows, {:.1f} events per window, {} events crossed ranks, load imbalance {:.2f}", host.windows,
            static_cast<double>(events) / windows, host.events_sent, LoadImbalance(host));
+  if (host.critical_path_seconds > 0)
+    log.info(
+        "engine: critical path {:.2f} s (per window the busiest rank's work), parallelism {:.2f} of {} ranks{}",
+        host.critical_path_seconds, host.window_parallelism, host.ranks,
+        host.windows_per_record > 1 ? fmt::format(" ({} windows per record)", host.windows_per_record) : "");
   for (size_t r = 0; r < host.per_rank.size(); ++r) {
     const RankHost& h = host.per_rank[r];
     log.info(
@@ -259,6 +264,10 @@ SimulationOutcome Simulate(const RunOptions& options, std::shared_ptr<ClusterPla
     out.host.transport = transport.name();
     out.host.sync = transport.size() == 1 ? "none" : channels ? "async" : "windows";
     out.host.rank_mapping = options.rank_mapping == RankMapping::kBlock ? "block" : "round-robin";
+    out.host.critical_path_seconds = stats.critical_path_seconds;
+    out.host.window_parallelism =
+        stats.critical_path_seconds > 0 ? stats.window_work_seconds / stats.critical_path_seconds : 0.0;
+    out.host.windows_per_record = stats.windows_per_record;
     for (const auto& p : host_parts) out.host.per_rank.push_back(ByteReader(p).Get<RankHost>());
     if (transport.size() > 1) LogEngineFigures(*log, out.host);
     if (!options.routing.write_trace.empty()) WriteRoutingUsed(options, out.merged);

@@ -68,6 +68,7 @@
 #include "core/types.h"
 #include "runtime/pdes/engine_detail.h"
 #include "runtime/pdes/radix_queue.h"
+#include "runtime/pdes/window_record.h"
 #include "runtime/transport/transport.h"
 
 namespace moefab::pdes {
@@ -113,6 +114,11 @@ struct EngineStats {
   double work_seconds = 0;        // of which handling events
   double background_seconds = 0;  // of which the model's deferred work while a window was exchanged
   double wait_seconds = 0;        // of which waiting for the other ranks (synchronisation)
+  // Windows on several ranks, rank 0 only (window_record.h): the sum over windows of the
+  // busiest rank's work, and every rank's work in windows (their ratio: the parallelism left).
+  double critical_path_seconds = 0;
+  double window_work_seconds = 0;
+  uint64_t windows_per_record = 0;  // windows merged per record of the critical path
 };
 
 /// Progress lines: `report(simulated tick, count summed over the ranks, wall seconds)` is
@@ -283,11 +289,15 @@ class Engine<M, PayloadList<P...>> {
       transport_.StartWindow(outbox_, mine);
       // Events that cannot be affected yet, then deferred work of the model, while the other
       // ranks finish their windows.
+      uint64_t window_work = work_end - work_start;
       if (!early_.empty()) {
         const uint64_t early_start = detail::Cycles();
         HandleEarly(model);
-        tally.work += detail::Cycles() - early_start;
+        const uint64_t early = detail::Cycles() - early_start;
+        window_work += early;
+        tally.work += early;
       }
+      window_work_.Add(window_work);
       uint64_t wait_start = detail::Cycles();
       if constexpr (requires { model.Background(); }) {
         while (!transport_.WindowReady() && model.Background()) {
@@ -318,6 +328,12 @@ class Engine<M, PayloadList<P...>> {
     stats_.work_seconds = tally.Seconds(tally.work, stats_.wall_seconds);
     stats_.background_seconds = tally.Seconds(tally.background, stats_.wall_seconds);
     stats_.wait_seconds = tally.Seconds(tally.wait, stats_.wall_seconds);
+    if (parallel) {
+      const WindowWorkRecord::CriticalPath path = window_work_.Reduce(transport_);
+      stats_.critical_path_seconds = tally.Seconds(static_cast<uint64_t>(path.critical_cycles), stats_.wall_seconds);
+      stats_.window_work_seconds = tally.Seconds(static_cast<uint64_t>(path.total_cycles), stats_.wall_seconds);
+      stats_.windows_per_record = path.windows_per_record;
+    }
     return stats_;
   }
 
@@ -636,6 +652,7 @@ class Engine<M, PayloadList<P...>> {
   Tick window_end_ = 0;  // events at or after this tick wait for this rank's next window
   Tick all_done_ = 0;    // no rank's window ends before this tick (all_done())
   EngineStats stats_;
+  WindowWorkRecord window_work_;  // per window: this rank's work (parallel runs)
 };
 
 }  // namespace moefab::pdes

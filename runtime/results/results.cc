@@ -419,6 +419,10 @@ void WriteHost(JsonWriter& j, const HostInfo& host, const RankReport& m) {
         .Field("events_per_window",
                host.windows ? static_cast<double>(m.events) / static_cast<double>(host.windows) : 0.0)
         .Field("load_imbalance", LoadImbalance(host));
+    if (host.critical_path_seconds > 0)
+      j.Field("critical_path_seconds", host.critical_path_seconds)
+          .Field("window_parallelism", host.window_parallelism)
+          .Field("windows_per_record", host.windows_per_record);
     j.Key("per_rank").BeginArray();
     for (const auto& r : host.per_rank)
       j.BeginObject()

@@ -50,6 +50,12 @@ struct HostInfo {
   std::string sync;                // "windows", "async" or "none" (one rank)
   std::string rank_mapping;        // "block" or "round-robin"
   double peak_rss_mbytes = 0;      // largest resident set of any rank (MiB)
+  // Windows on several ranks (runtime/pdes/window_record.h): the sum over windows of the busiest
+  // rank's work (the least time the windows' work takes, however cheap the exchange) and every
+  // rank's work in windows over it (the parallelism the windows leave, at most `ranks`).
+  double critical_path_seconds = 0;
+  double window_parallelism = 0;
+  uint64_t windows_per_record = 0;  // windows merged per record (1: exact)
   std::vector<RankHost> per_rank;  // in rank order
 };
 

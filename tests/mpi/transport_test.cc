@@ -8,12 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "runtime/pdes/window_record.h"
 #include "runtime/transport/mpi_transport.h"
 #include "runtime/transport/ucx_transport.h"
 
@@ -189,6 +191,40 @@ TEST(TransportCompareTest, MpiAndUcxGiveIdenticalBytes) {
   EXPECT_EQ(mpi->Broadcast(mine), ucx->Broadcast(mine));
   EXPECT_EQ(mpi->AllreduceSum(mpi->rank() * 3), ucx->AllreduceSum(ucx->rank() * 3));
   EXPECT_TRUE(AllRanks(!HasFailure()));
+}
+
+// The engine's critical path of windows (runtime/pdes/window_record.h): per window the largest
+// work of any rank, summed; with few records allowed, neighbouring windows merge in fours here.
+TEST(WindowWorkRecordTest, CriticalPathIsTheSumOfEachWindowsLargestWork) {
+  auto t = MakeTransport("mpi", MPI_COMM_WORLD);
+  const auto work = [](RankId r, uint32_t w) { return uint64_t{(r * 7 + w * 3) % 5 + 1} * 1000; };
+  for (const size_t max_records : {size_t{1} << 22, size_t{4}}) {
+    pdes::WindowWorkRecord record(max_records);
+    constexpr uint32_t kWindows = 10;
+    for (uint32_t w = 0; w < kWindows; ++w) record.Add(work(t->rank(), w));
+    const pdes::WindowWorkRecord::CriticalPath path = record.Reduce(*t);
+    // Four records at most: windows 1-4 fill them; the 5th merges pairs (2 per record), the
+    // 9th again (4 per record): records [0,4), [4,8), [8,10).
+    const uint32_t group = max_records == 4 ? 4 : 1;
+    double critical = 0, total = 0;
+    for (uint32_t g = 0; g < kWindows; g += group) {
+      uint64_t largest = 0;
+      for (RankId r = 0; r < t->size(); ++r) {
+        uint64_t sum = 0;
+        for (uint32_t w = g; w < std::min(g + group, kWindows); ++w) sum += work(r, w);
+        largest = std::max(largest, sum);
+        total += static_cast<double>(sum);
+      }
+      critical += static_cast<double>(largest);
+    }
+    if (t->rank() == 0) {
+      EXPECT_EQ(path.windows_per_record, group) << "max_records " << max_records;
+      EXPECT_DOUBLE_EQ(path.critical_cycles, critical) << "max_records " << max_records;
+      EXPECT_DOUBLE_EQ(path.total_cycles, total) << "max_records " << max_records;
+    } else {
+      EXPECT_EQ(path.critical_cycles, 0.0);
+    }
+  }
 }
 
 TEST(TransportFactoryTest, UnknownKindIsAConfigErrorNamingValueAndChoices) {
