@@ -2,7 +2,8 @@
 # Parallel scaling of one config: runs `moefab sweep` on 1, 2, ... MPI ranks, interleaved
 # (1 2 1 2 ...: a shared machine's noise falls on every rank count alike), and prints the best
 # simulate wall time of each rank count with its speedup over one rank, the parallel
-# efficiency, CPU seconds (user + system, all ranks) and the engine's window figures.
+# efficiency, CPU seconds (user + system, all ranks), the engine's window figures and the
+# windows' critical path (the least time their work takes, however cheap the exchange).
 #
 #   scripts/scaling.sh CONFIG [RANKS...] [--repeat N] [--set FIELD=VALUE ...]
 #   scripts/scaling.sh configs/models/deepseek-v3.textproto 1 2 --set workload.num_tokens=2000
@@ -76,6 +77,15 @@ for r in ranks:
     parts = ['%.1f/%.1f/%.1f' % (p['work_seconds'], p['background_seconds'], p['wait_seconds'])
              for p in best_host.get('per_rank', [])]
     print(f'{r:>5} ' + ' '.join(parts))
+# The windows' critical path (results.json host.critical_path_seconds): per window the busiest
+# rank's work, summed. However cheap the exchange, the windows take at least that long.
+for r in ranks:
+    best_host = min(rows[r], key=lambda x: x[0]['simulate_wall_seconds'])[0]
+    path = best_host.get('critical_path_seconds', 0)
+    if path > 0:
+        bound = f', at most {base / path:.2f}x over one rank with a free exchange' if base else ''
+        print(f'{r:>5} ranks: critical path of the windows {path:.2f} s, parallelism '
+              f'{best_host.get("window_parallelism", 0):.2f}{bound}')
 print('simulated results: ' + ('identical in every run' if len(fingerprints) == 1 else
                                f'DIFFER ({len(fingerprints)} different results.json)'))
 sys.exit(0 if len(fingerprints) == 1 else 1)
