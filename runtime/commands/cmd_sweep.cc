@@ -1,8 +1,10 @@
 // `moefab sweep CONFIG --set PATH=V1,V2[,..] [--set PATH2=A,B] --out DIR`: runs CONFIG once
 // per point of the grid of --set values (the cartesian product in the order given, the first
 // --set varying slowest), each point in-process on all ranks of the communicator, and writes
-// DIR/sweep.csv (one row per point) plus DIR/point-NNN/{config.textproto,results.json} and
-// the point's reports (--report, or report { html: true } set in the config or by --set).
+// DIR/sweep.csv (one row per point, with the modelled area of its expert chips), DIR/sweep.html
+// (the points and the area-versus-tokens/s plane with its Pareto frontier,
+// runtime/reports/sweep_report.h) plus DIR/point-NNN/{config.textproto,results.json} and the
+// point's reports (--report, or report { html: true } set in the config or by --set).
 //
 // A field PATH names a field of moefab.config.Config (configs/moefab.proto) by its proto
 // field names: `workload.concurrency`, `simulation.fidelity` (an enum value by name),
@@ -38,6 +40,9 @@
 #include "runtime/config/config_loader.h"
 #include "runtime/config/parse_hints.h"
 #include "runtime/logging.h"
+#include "runtime/reports/run_data.h"
+#include "runtime/reports/sweep_report.h"
+#include "runtime/results/utilisation.h"
 #include "runtime/plan/model_data.h"
 #include "runtime/results/results.h"
 #include "runtime/simulate.h"
@@ -350,7 +355,7 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
   csv << "point";
   for (const auto& a : args.axes) csv << ',' << CsvField(a.path);
   csv << ",tokens,latency_p50_ns,latency_p90_ns,latency_p99_ns,latency_mean_ns,throughput_tokens_per_s,"
-         "makespan_ns,golden,sampled_mismatches,wall_seconds";
+         "makespan_ns,golden,sampled_mismatches,wall_seconds,expert_transistors,expert_mm2";
   // --resume: rank 0 finds the points an earlier run finished and tells every rank.
   std::vector<std::string> kept(points.size());
   if (args.resume) {
@@ -370,6 +375,30 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     if (rank == 0) log->info("resume: {} of {} points finished before, in {}", n, points.size(), args.out_dir);
   }
   csv << '\n';
+  // sweep.html from sweep.csv's rows (kept ones too): the points and the area-throughput plane.
+  std::vector<std::string> axis_paths;
+  for (const auto& a : args.axes) axis_paths.push_back(a.path);
+  const auto write_report = [&] {
+    std::vector<SweepRow> rows;
+    std::istringstream lines(csv.str());
+    std::string line;
+    std::getline(lines, line);  // the header
+    const size_t a = args.axes.size();
+    while (std::getline(lines, line)) {
+      const std::vector<std::string> f = SplitCsvLine(line);
+      if (f.size() < a + 13) continue;
+      SweepRow r;
+      r.name = PointName(std::stoul(f[0]));
+      r.values.assign(f.begin() + 1, f.begin() + 1 + static_cast<std::ptrdiff_t>(a));
+      r.p99_ns = std::stod(f[a + 4]);
+      r.tokens_per_s = std::stod(f[a + 6]);
+      r.golden = f[a + 8];
+      r.expert_transistors = std::stod(f[a + 11]);
+      r.expert_mm2 = std::stod(f[a + 12]);
+      rows.push_back(std::move(r));
+    }
+    WriteFileAtomically(args.out_dir, "sweep.html", SweepReportHtml(args.config_path, axis_paths, rows));
+  };
   int code = kExitOk;
   if (rank == 0 && !points.empty())  // the base config's notes (HF import), once
     for (const auto& note : points[0].options.notes) log->info("note: {}", note);
@@ -411,19 +440,24 @@ int RunSweep(const SweepArgs& args, Transport& control, const TransportFactory& 
     WriteExtraReports(dir, p.options, out, *log);  // --report, or the point's report section
     const LatencySummary s = Summarise(out.merged);
     const char* golden = !out.golden.enabled ? "skipped" : (out.golden.match ? "MATCH" : "MISMATCH");
+    const Utilisation area = ComputeUtilisation(p.options, out.merged.chips, out.merged.tokens.size(),
+                                                static_cast<double>(UtilisationSpanPs(s)));
     csv << i;
     for (const auto& v : p.values) csv << ',' << CsvField(v);
     csv << ',' << out.merged.tokens.size() << ',' << s.p50_ns << ',' << s.p90_ns << ',' << s.p99_ns << ',' << s.mean_ns
         << ',' << s.throughput_tokens_per_s << ',' << static_cast<double>(s.makespan_ps) / 1e3 << ',' << golden << ','
-        << out.merged.job_totals.sampled_mismatches << ',' << out.host.wall_seconds << '\n';
+        << out.merged.job_totals.sampled_mismatches << ',' << out.host.wall_seconds << ',' << area.transistors << ','
+        << area.die_mm2 << '\n';
     WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // after every point: progress is visible
+    write_report();
     log->info("sweep {} of {} ({}): tokens {} | p50 {}, p99 {} | {:.0f} tokens/s | golden {} | {:.2f} s", i + 1,
               points.size(), PointName(i), out.merged.tokens.size(), FormatDuration(s.p50_ns),
               FormatDuration(s.p99_ns), s.throughput_tokens_per_s, golden, out.host.wall_seconds);
   }
   if (rank == 0) {
     WriteFileAtomically(args.out_dir, "sweep.csv", csv.str());  // kept points after the last run
-    log->info("wrote {}/sweep.csv ({} points)", args.out_dir, points.size());
+    write_report();
+    log->info("wrote {}/sweep.csv and sweep.html ({} points)", args.out_dir, points.size());
   }
   return static_cast<int>(control.AllreduceMax(static_cast<Tick>(code)));
 }

@@ -239,18 +239,25 @@ std::string UtilisationTable(const ReportInput& in) {
   auto pct = [](double f) { return rf::Significant(f * 100, 3) + "%"; };
   std::string h = "<table id=\"moe-utilisation\"><caption>MoE utilisation (etched expert chips)</caption>\n";
   h += "<tr><th>chip</th><th>etched weights</th><th>used per token</th><th>share used</th>"
-       "<th>MAC-lane utilisation</th></tr>\n";
-  auto line = [&](const std::string& name, double etched, double used, double fraction, double lanes) {
+       "<th>MAC-lane utilisation</th><th>transistors (model)</th><th>mm² (model)</th></tr>\n";
+  auto line = [&](const std::string& name, double etched, double used, double fraction, double lanes,
+                  double transistors, double mm2) {
     h += "<tr><td>" + E(name) + "</td><td>" + rf::HumanSi(etched) + "</td><td>" + rf::HumanSi(used) + "</td><td>" +
-         pct(fraction) + "</td><td>" + pct(lanes) + "</td></tr>\n";
+         pct(fraction) + "</td><td>" + pct(lanes) + "</td><td>" + rf::HumanSi(transistors) + "</td><td>" +
+         rf::Significant(mm2, 4) + "</td></tr>\n";
   };
   line("all", static_cast<double>(u.etched_weights), u.weights_used_per_token, u.weight_use_fraction,
-       u.mac_lane_utilisation);
+       u.mac_lane_utilisation, u.transistors, u.die_mm2);
   for (const ChipUtilisation& c : u.chips)
     line("chip " + std::to_string(c.node) + " (" + in.options.skus[c.sku].name + ")",
          static_cast<double>(c.etched_weights), c.weights_used_per_token, c.weight_use_fraction,
-         c.mac_lane_utilisation);
+         c.mac_lane_utilisation, c.transistors, c.die_mm2);
   h += "</table>\n";
+  for (const SkuArea& k : u.skus)
+    h += "<p class=\"area-model\">" + E(in.options.skus[k.sku].name) + ": one engine per expert slot, " +
+         rf::HumanSi(k.engine_transistors) + " transistors each (" + rf::HumanSi(k.engine_rom_transistors) +
+         " of them mask-ROM bits); " + E(k.calibration) +
+         ". Expert engines only: no attention chips, I/O, SRAM peripherals or wiring.</p>\n";
   return h;
 }
 

@@ -238,7 +238,20 @@ void WriteUtilisation(JsonWriter& j, const RunOptions& o, const Utilisation& u) 
       .Field("etched_weights", u.etched_weights)
       .Field("weights_used_per_token", u.weights_used_per_token)
       .Field("weight_use_fraction", u.weight_use_fraction)
-      .Field("mac_lane_utilisation", u.mac_lane_utilisation);
+      .Field("mac_lane_utilisation", u.mac_lane_utilisation)
+      .Field("transistors", u.transistors)
+      .Field("die_mm2", u.die_mm2)
+      .Field("transistors_per_etched_weight", u.transistors_per_etched_weight);
+  // The area model's engine per expert SKU (chips/area/area_model.h).
+  j.Key("engines").BeginArray();
+  for (const auto& k : u.skus)
+    j.BeginObject()
+        .Field("sku", o.skus[k.sku].name)
+        .Field("engine_transistors", k.engine_transistors)
+        .Field("engine_rom_transistors", k.engine_rom_transistors)
+        .Field("calibration", k.calibration)
+        .EndObject();
+  j.EndArray();
   j.Key("expert_chips").BeginArray();
   for (const auto& c : u.chips)
     j.BeginObject()
@@ -248,6 +261,8 @@ void WriteUtilisation(JsonWriter& j, const RunOptions& o, const Utilisation& u) 
         .Field("weights_used_per_token", c.weights_used_per_token)
         .Field("weight_use_fraction", c.weight_use_fraction)
         .Field("mac_lane_utilisation", c.mac_lane_utilisation)
+        .Field("transistors", c.transistors)
+        .Field("die_mm2", c.die_mm2)
         .EndObject();
   j.EndArray();
   j.EndObject();

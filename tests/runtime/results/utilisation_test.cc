@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chips/area/area_model.h"
 #include "runtime/config/config_loader.h"
 #include "runtime/logging.h"
 #include "runtime/simulate.h"
@@ -21,6 +22,7 @@ TEST(UtilisationTest, HandComputed) {
   hx.kind = ChipKind::kExpert;
   hx.mac_lanes = 4;
   hx.clock.period_ps = 1000;
+  hx.transistors_per_mm2 = 1e8;
   hbm = hx;
   hbm.memory_weights = true;
   o.skus = {attn, hx, hbm};
@@ -40,6 +42,18 @@ TEST(UtilisationTest, HandComputed) {
   EXPECT_EQ(u.etched_weights, 6u * 96);
   EXPECT_DOUBLE_EQ(u.weight_use_fraction, 8.0 / 6);
   EXPECT_DOUBLE_EQ(u.mac_lane_utilisation, 40.0 * 96 / (6 * 3 * 4 * 100));
+  // Area: one modelled engine per slot, at the SKU's density; the HBM chip has none.
+  const double engine = chips::area::ModelEngineArea(EngineConfigOf(o.model, hx)).transistors;
+  ASSERT_GT(engine, 0.0);
+  ASSERT_EQ(u.skus.size(), 1u);
+  EXPECT_EQ(u.skus[0].sku, 1u);
+  EXPECT_DOUBLE_EQ(u.skus[0].engine_transistors, engine);
+  EXPECT_DOUBLE_EQ(u.chips[0].transistors, 2 * engine);
+  EXPECT_DOUBLE_EQ(u.chips[1].transistors, 4 * engine);
+  EXPECT_DOUBLE_EQ(u.chips[1].die_mm2, 4 * engine / 1e8);
+  EXPECT_DOUBLE_EQ(u.transistors, 6 * engine);
+  EXPECT_DOUBLE_EQ(u.die_mm2, 6 * engine / 1e8);
+  EXPECT_DOUBLE_EQ(u.transistors_per_etched_weight, 6 * engine / (6.0 * 96));
 }
 
 TEST(UtilisationTest, TinyRunUsesTopKOfTheExperts) {
@@ -52,6 +66,8 @@ TEST(UtilisationTest, TinyRunUsesTopKOfTheExperts) {
   // tiny: 2 layers x 8 experts, top-2, no drops: every token uses 2 / 8 of the etched weights.
   EXPECT_NE(json.find("\"weight_use_fraction\": 0.25,", at), std::string::npos) << json.substr(at, 400);
   EXPECT_NE(json.find("\"mac_lane_utilisation\"", at), std::string::npos);
+  EXPECT_NE(json.find("\"engine_transistors\"", at), std::string::npos);
+  EXPECT_NE(json.find("\"die_mm2\"", at), std::string::npos);
 }
 
 }  // namespace
