@@ -1,6 +1,8 @@
 #include "runtime/reports/sweep_report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <numeric>
 
 #include "runtime/reports/format.h"
@@ -41,8 +43,8 @@ svg .empty { font-size: 14px; fill: #9ca3af; }
 std::string FrontierPlot(const std::vector<SweepRow>& rows, const std::vector<bool>& front,
                          const std::vector<std::string>& labels) {
   using namespace report_svg;
-  Svg s("frontier", 640, 400, "Modelled expert-chip area against simulated tokens per second");
-  const Frame fr{84, 40, 616, 330};
+  Svg s("frontier", 720, 400, "Modelled expert-chip area against simulated tokens per second");
+  const Frame fr{84, 40, 600, 330};
   std::vector<size_t> shown;
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].expert_mm2 > 0) shown.push_back(i);
@@ -63,13 +65,21 @@ std::string FrontierPlot(const std::vector<SweepRow>& rows, const std::vector<bo
   for (size_t k = 0; k < on.size(); ++k)
     d += (k ? " L" : "M") + F(x(rows[on[k]].expert_mm2)) + "," + F(y(rows[on[k]].tokens_per_s));
   if (on.size() > 1) s.Path(d, "#e15759", 2, "none", "class=\"frontier-line\"");
+  std::vector<std::pair<double, double>> labelled;  // where labels were drawn (left, baseline)
   for (size_t i : shown) {
     const std::string tip = rows[i].name + " (" + labels[i] + "): " + rf::Significant(rows[i].expert_mm2, 4) +
                             " mm², " + rf::HumanSi(rows[i].tokens_per_s) + " tokens/s" +
                             (front[i] ? ", on the frontier" : "");
     s.Circle(x(rows[i].expert_mm2), y(rows[i].tokens_per_s), front[i] ? 6 : 4.5, front[i] ? "#e15759" : "#9ca3af",
              front[i] ? "class=\"point on-frontier\"" : "class=\"point\"", tip);
-    s.Text(x(rows[i].expert_mm2) + 8, y(rows[i].tokens_per_s) - 6, labels[i], "start", "class=\"tick\"");
+    // A label only where it does not overlap one drawn before (every point keeps its tooltip).
+    const double lx = x(rows[i].expert_mm2) + 8, ly = y(rows[i].tokens_per_s) - 6;
+    const double lw = 6.2 * static_cast<double>(labels[i].size());
+    bool clear = true;
+    for (const auto& [ox, oy] : labelled) clear = clear && (std::abs(oy - ly) >= 13 || lx + lw < ox || ox + lw < lx);
+    if (!clear) continue;
+    labelled.emplace_back(lx, ly);
+    s.Text(lx, ly, labels[i], "start", "class=\"tick\"");
   }
   double lx = fr.left;
   lx = LegendItem(s, lx, 22, "#e15759", "on the Pareto frontier (no point smaller and faster)");
@@ -106,15 +116,17 @@ std::string SweepReportHtml(const std::string& title, const std::vector<std::str
   h += FrontierPlot(rows, front, labels);
   h += "<table id=\"sweep-points\">\n<tr><th>point</th>";
   for (const auto& a : axes) h += "<th>" + E(a) + "</th>";
-  h += "<th>tokens/s</th><th>p99</th><th>expert transistors</th><th>expert mm²</th><th>golden</th>"
-       "<th>frontier</th></tr>\n";
+  h += "<th>tokens/s</th><th>p99</th><th>expert transistors</th><th>expert mm²</th><th>tokens/s per mm²</th>"
+       "<th>golden</th><th>frontier</th></tr>\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const SweepRow& r = rows[i];
     h += std::string("<tr") + (front[i] ? " class=\"frontier\"" : "") + "><td>" + E(r.name) + "</td>";
     for (const auto& v : r.values) h += "<td>" + E(v) + "</td>";
     h += "<td>" + rf::HumanSi(r.tokens_per_s) + "</td><td>" + E(rf::HumanNs(r.p99_ns)) + "</td><td>" +
          (r.expert_transistors > 0 ? rf::HumanSi(r.expert_transistors) : "-") + "</td><td>" +
-         (r.expert_mm2 > 0 ? rf::Significant(r.expert_mm2, 4) : "-") + "</td><td>" + E(r.golden) + "</td><td>" +
+         (r.expert_mm2 > 0 ? rf::Significant(r.expert_mm2, 4) : "-") + "</td><td>" +
+         (r.expert_mm2 > 0 ? rf::Significant(r.tokens_per_s / r.expert_mm2, 4) : "-") + "</td><td>" + E(r.golden) +
+         "</td><td>" +
          (front[i] ? "yes" : "") + "</td></tr>\n";
   }
   h += "</table>\n</body>\n</html>\n";
