@@ -244,7 +244,7 @@ std::string UtilisationTable(const ReportInput& in) {
                   double transistors, double mm2) {
     h += "<tr><td>" + E(name) + "</td><td>" + rf::HumanSi(etched) + "</td><td>" + rf::HumanSi(used) + "</td><td>" +
          pct(fraction) + "</td><td>" + pct(lanes) + "</td><td>" + rf::HumanSi(transistors) + "</td><td>" +
-         rf::Significant(mm2, 4) + "</td></tr>\n";
+         (mm2 > 0 ? rf::Significant(mm2, 4) : std::string("-")) + "</td></tr>\n";
   };
   line("all", static_cast<double>(u.etched_weights), u.weights_used_per_token, u.weight_use_fraction,
        u.mac_lane_utilisation, u.transistors, u.die_mm2);

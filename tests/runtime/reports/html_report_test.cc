@@ -126,7 +126,9 @@ TEST(HtmlReportTest, HeadlineNumbersMatchTheInput) {
   ASSERT_NE(at, std::string::npos);
   const std::string table = html.substr(at, html.find("</table>", at) - at);
   EXPECT_NE(table.find("<tr><td>all</td>"), std::string::npos) << table;
-  EXPECT_NE(table.find("<td>37.5%</td><td>41.7%</td></tr>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<td>37.5%</td><td>41.7%</td><td>"), std::string::npos) << table;
+  // The modelled area: 3 chips x 2 slots of one engine each; no density given: no mm².
+  EXPECT_NE(table.find("<td>4.022 M</td><td>-</td></tr>"), std::string::npos) << table;
   EXPECT_NE(table.find("<td>chip 1 (" + in.options.skus[1].name + ")</td>"), std::string::npos) << table;
   EXPECT_NE(table.find("<td>62.5%</td>"), std::string::npos) << table;
 }
